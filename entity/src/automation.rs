@@ -1,0 +1,26 @@
+//! "When an influencer of this campaign does `trigger`, do `action`."
+
+use sea_orm::entity::prelude::*;
+
+use crate::enums::{AutomationAction, EngagementKind};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "automation")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub workspace_id: i64,
+    pub campaign_id: i64,
+    pub trigger: EngagementKind,
+    pub action: AutomationAction,
+    /// Target of ASSIGN_TO_SEGMENT; null once that segment is deleted (the automation is then
+    /// disabled).
+    pub segment_id: Option<i64>,
+    pub enabled: bool,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

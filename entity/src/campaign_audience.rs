@@ -1,0 +1,18 @@
+//! A segment in a campaign's audience.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "campaign_audience")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub campaign_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub segment_id: i64,
+    pub workspace_id: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

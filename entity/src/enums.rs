@@ -1,0 +1,66 @@
+//! Enumerations stored as short strings, so both SQLite and PostgreSQL hold them the same way and a
+//! new value needs no `ALTER TYPE`.
+
+use sea_orm::entity::prelude::*;
+
+/// Where an influencer publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Platform {
+    #[sea_orm(string_value = "INSTAGRAM")]
+    Instagram,
+    #[sea_orm(string_value = "TIKTOK")]
+    Tiktok,
+    #[sea_orm(string_value = "YOUTUBE")]
+    Youtube,
+    #[sea_orm(string_value = "TWITCH")]
+    Twitch,
+    #[sea_orm(string_value = "X")]
+    X,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// How a segment membership was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum MembershipSource {
+    #[sea_orm(string_value = "MANUAL")]
+    Manual,
+    #[sea_orm(string_value = "AUTOMATION")]
+    Automation,
+}
+
+/// Lifecycle of a campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum CampaignStatus {
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    #[sea_orm(string_value = "PAUSED")]
+    Paused,
+    #[sea_orm(string_value = "COMPLETED")]
+    Completed,
+}
+
+/// What an influencer did with a campaign's outreach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum EngagementKind {
+    #[sea_orm(string_value = "EMAIL_OPENED")]
+    EmailOpened,
+    #[sea_orm(string_value = "EMAIL_REPLIED")]
+    EmailReplied,
+    #[sea_orm(string_value = "LINK_CLICKED")]
+    LinkClicked,
+}
+
+/// What an automation does when its trigger fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+pub enum AutomationAction {
+    #[sea_orm(string_value = "ASSIGN_TO_SEGMENT")]
+    AssignToSegment,
+}

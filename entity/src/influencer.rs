@@ -1,0 +1,27 @@
+//! An influencer in a workspace's roster.
+
+use sea_orm::entity::prelude::*;
+
+use crate::enums::Platform;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "influencer")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub workspace_id: i64,
+    pub handle: String,
+    /// `handle` lower-cased: the key of the per-platform uniqueness index.
+    pub handle_key: String,
+    pub platform: Platform,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub niche: Option<String>,
+    pub follower_count: Option<i32>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,22 @@
+//! A named folder over the roster.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "segment")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub workspace_id: i64,
+    pub name: String,
+    /// `name` lower-cased: the key of the case-insensitive uniqueness index. Computed in Rust so
+    /// that SQLite and PostgreSQL agree on non-ASCII names.
+    pub name_key: String,
+    pub description: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

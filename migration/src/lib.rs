@@ -1,0 +1,59 @@
+//! Schema migrations, one file per step. Each runs unchanged on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261130_000001_workspace;
+mod m20261130_000002_roster;
+mod m20261130_000003_campaigns;
+mod m20261130_000004_memberships;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261130_000001_workspace::Migration),
+            Box::new(m20261130_000002_roster::Migration),
+            Box::new(m20261130_000003_campaigns::Migration),
+            Box::new(m20261130_000004_memberships::Migration),
+        ]
+    }
+}
+
+/// Identifiers shared by the migrations.
+#[derive(DeriveIden)]
+pub(crate) enum Workspace {
+    Table,
+    Id,
+    Name,
+    CreatedAt,
+}
+
+/// Foreign key from `table.workspace_id` to the owning workspace; rows go with their workspace.
+pub(crate) fn workspace_fk(table: impl IntoIden + 'static) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from_tbl(table)
+        .from_col(Alias::new("workspace_id"))
+        .to_tbl(Workspace::Table)
+        .to_col(Workspace::Id)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
+
+/// The usual `id` column: a 64-bit auto-increment key (`INTEGER PRIMARY KEY` on SQLite).
+pub(crate) fn id_col(col: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(col)
+        .big_integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .to_owned()
+}
+
+pub(crate) fn workspace_col() -> ColumnDef {
+    ColumnDef::new(Alias::new("workspace_id"))
+        .big_integer()
+        .not_null()
+        .to_owned()
+}

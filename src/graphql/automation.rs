@@ -1,0 +1,235 @@
+//! Automations and engagement: "when an influencer of this campaign opens, replies or clicks,
+//! assign them to a segment", and the events that set them off.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use entity::{automation, engagement_event};
+
+use super::{
+    campaign::{Campaign, load_campaign},
+    context::scope,
+    enums::{AutomationAction, EngagementKind},
+    errors::{UserError, internal, outcome, user_errors},
+    ids::{self, Kind},
+    influencer::{Influencer, load_influencer},
+    scalars::DateTime,
+    segment::{Segment, SegmentRef, load_segment},
+};
+use crate::service::{
+    automations,
+    engagement::{self, NewEngagement},
+};
+
+/// When an influencer of the campaign does `trigger`, do `action`.
+#[derive(Clone)]
+pub struct Automation(pub automation::Model);
+
+#[Object]
+impl Automation {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::Automation, self.0.id)
+    }
+
+    /// The campaign whose engagement sets this automation off.
+    async fn campaign(&self, ctx: &Context<'_>) -> Result<Campaign> {
+        load_campaign(ctx, self.0.campaign_id)
+            .await?
+            .ok_or_else(|| internal("automation of a campaign that no longer exists"))
+    }
+
+    /// What the influencer does that sets the automation off.
+    async fn trigger(&self) -> EngagementKind {
+        self.0.trigger.into()
+    }
+
+    /// What the automation does.
+    async fn action(&self) -> AutomationAction {
+        self.0.action.into()
+    }
+
+    /// The segment that ASSIGN_TO_SEGMENT assigns to. Null once that segment was deleted.
+    async fn segment(&self, ctx: &Context<'_>) -> Result<Option<Segment>> {
+        match self.0.segment_id {
+            Some(id) => load_segment(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Whether the automation runs. Deleting its segment disables it.
+    async fn enabled(&self) -> bool {
+        self.0.enabled
+    }
+
+    /// When the automation was added.
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
+    }
+}
+
+/// Something an influencer did with a campaign's outreach.
+#[derive(Clone)]
+pub struct EngagementEvent(pub engagement_event::Model);
+
+#[Object]
+impl EngagementEvent {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::EngagementEvent, self.0.id)
+    }
+
+    /// The campaign engaged with.
+    async fn campaign(&self, ctx: &Context<'_>) -> Result<Campaign> {
+        load_campaign(ctx, self.0.campaign_id)
+            .await?
+            .ok_or_else(|| internal("event of a campaign that no longer exists"))
+    }
+
+    /// Who engaged.
+    async fn influencer(&self, ctx: &Context<'_>) -> Result<Influencer> {
+        load_influencer(ctx, self.0.influencer_id)
+            .await?
+            .ok_or_else(|| internal("event of an influencer that no longer exists"))
+    }
+
+    /// What they did.
+    async fn kind(&self) -> EngagementKind {
+        self.0.kind.into()
+    }
+
+    /// When they did it (as reported by the sender; the time of recording when not given).
+    async fn occurred_at(&self) -> DateTime {
+        self.0.occurred_at.into()
+    }
+
+    /// The sender's own id for the event, if it gave one.
+    async fn external_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
+    }
+}
+
+/// An automation to add to a campaign.
+#[derive(InputObject)]
+pub struct AddAutomationInput {
+    pub campaign_id: ID,
+    /// What sets the automation off.
+    pub trigger: EngagementKind,
+    /// ASSIGN_TO_SEGMENT to this segment; `create` makes it in the same step.
+    pub assign_to_segment: SegmentRef,
+}
+
+/// Result of `addAutomation`.
+#[derive(SimpleObject)]
+pub struct AddAutomationPayload {
+    /// The new automation, enabled.
+    pub automation: Option<Automation>,
+    /// Why nothing was added (and no segment created), if so.
+    pub user_errors: Vec<UserError>,
+}
+
+/// An engagement to record.
+#[derive(InputObject)]
+pub struct RecordEngagementInput {
+    pub campaign_id: ID,
+    pub influencer_id: ID,
+    pub kind: EngagementKind,
+    /// When it happened; now when omitted.
+    pub occurred_at: Option<DateTime>,
+    /// The sender's own id for this event; a repeat with the same id changes nothing.
+    pub external_id: Option<String>,
+}
+
+/// Result of `recordEngagement`.
+#[derive(SimpleObject)]
+pub struct RecordEngagementPayload {
+    /// The stored event (the first one, for a repeated `externalId`).
+    pub event: Option<EngagementEvent>,
+    /// Segments the influencer was newly assigned to by automations.
+    pub assigned_segments: Option<Vec<Segment>>,
+    /// True when `externalId` had been recorded before, so nothing was written.
+    pub duplicate: bool,
+    /// Why nothing was recorded, if so.
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct AutomationMutation;
+
+#[Object]
+impl AutomationMutation {
+    /// Adds an automation to a campaign: when an influencer does `trigger`, assign them to a
+    /// segment, which may be created in the same step.
+    async fn add_automation(
+        &self,
+        ctx: &Context<'_>,
+        input: AddAutomationInput,
+    ) -> Result<AddAutomationPayload> {
+        let (db, ws) = scope(ctx)?;
+        let failed = |user_errors| AddAutomationPayload {
+            automation: None,
+            user_errors,
+        };
+        let campaign = ids::decode(&input.campaign_id, Kind::Campaign, &["input", "campaignId"]);
+        let target = input
+            .assign_to_segment
+            .target(&["input", "assignToSegment"]);
+        let (campaign_id, target) = match (campaign, target) {
+            (Ok(c), Ok(t)) => (c, t),
+            (c, t) => return Ok(failed(user_errors(c.err().into_iter().chain(t.err())))),
+        };
+        let added = automations::add(db, ws, campaign_id, input.trigger.into(), &target).await;
+        Ok(match outcome(added)? {
+            Ok(model) => AddAutomationPayload {
+                automation: Some(Automation(model)),
+                user_errors: Vec::new(),
+            },
+            Err(errors) => failed(errors),
+        })
+    }
+
+    /// Records an engagement and runs the campaign's enabled automations for its kind.
+    async fn record_engagement(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordEngagementInput,
+    ) -> Result<RecordEngagementPayload> {
+        let (db, ws) = scope(ctx)?;
+        let failed = |user_errors| RecordEngagementPayload {
+            event: None,
+            assigned_segments: None,
+            duplicate: false,
+            user_errors,
+        };
+        let campaign = ids::decode(&input.campaign_id, Kind::Campaign, &["input", "campaignId"]);
+        let influencer = ids::decode(
+            &input.influencer_id,
+            Kind::Influencer,
+            &["input", "influencerId"],
+        );
+        let (campaign_id, influencer_id) = match (campaign, influencer) {
+            (Ok(c), Ok(i)) => (c, i),
+            (c, i) => return Ok(failed(user_errors(c.err().into_iter().chain(i.err())))),
+        };
+        let new = NewEngagement {
+            campaign_id,
+            influencer_id,
+            kind: input.kind.into(),
+            occurred_at: input.occurred_at.map(|t| t.0),
+            external_id: input.external_id,
+        };
+        Ok(match outcome(engagement::record(db, ws, new).await)? {
+            Ok(recorded) => {
+                let mut segments = Vec::with_capacity(recorded.assigned_segment_ids.len());
+                for id in recorded.assigned_segment_ids {
+                    segments.extend(load_segment(ctx, id).await?);
+                }
+                RecordEngagementPayload {
+                    event: Some(EngagementEvent(recorded.event)),
+                    assigned_segments: Some(segments),
+                    duplicate: recorded.replayed,
+                    user_errors: Vec::new(),
+                }
+            }
+            Err(errors) => failed(errors),
+        })
+    }
+}

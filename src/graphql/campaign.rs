@@ -1,0 +1,189 @@
+//! Campaigns: outreach aimed at the influencers of some segments.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use entity::campaign;
+
+use super::{
+    automation::Automation,
+    connection::{Conn, Total, connection, page},
+    context::scope,
+    enums::CampaignStatus,
+    errors::{UserError, internal, outcome, user_errors},
+    ids::{self, Kind},
+    influencer::Influencer,
+    loaders::{AudienceOf, AutomationsOf, CampaignById, InfluencerPage, SegmentById, loader},
+    scalars::DateTime,
+    segment::Segment,
+};
+use crate::service::{
+    campaigns,
+    reads::{self, InfluencerSet},
+};
+
+/// Outreach to the influencers of one or more segments.
+#[derive(Clone)]
+pub struct Campaign(pub campaign::Model);
+
+#[Object]
+impl Campaign {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::Campaign, self.0.id)
+    }
+
+    /// 1 to 120 characters.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Where the campaign is in its life; new campaigns are DRAFT.
+    async fn status(&self) -> CampaignStatus {
+        self.0.status.into()
+    }
+
+    /// When the campaign was created.
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
+    }
+
+    /// The segments whose influencers this campaign reaches.
+    async fn audience(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
+        let loader = loader(ctx)?;
+        let segment_ids = loader
+            .load_one(AudienceOf(self.0.id))
+            .await
+            .map_err(internal)?
+            .unwrap_or_default();
+        let mut segments = loader
+            .load_many(segment_ids.iter().map(|id| SegmentById(*id)))
+            .await
+            .map_err(internal)?;
+        Ok(segment_ids
+            .iter()
+            .filter_map(|id| segments.remove(&SegmentById(*id)))
+            .map(Segment)
+            .collect())
+    }
+
+    /// Influencers in any audience segment, each once, oldest first.
+    async fn recipients(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Influencer>> {
+        let (_, ws) = scope(ctx)?;
+        let set = InfluencerSet::RecipientsOf(self.0.id);
+        let page = page(first, after, last, before)?;
+        let result = loader(ctx)?
+            .load_one(InfluencerPage(set.clone(), page))
+            .await
+            .map_err(internal)?
+            .unwrap_or_default();
+        Ok(connection(result, Total::Influencers(ws, set), Influencer))
+    }
+
+    /// The campaign's automations, oldest first.
+    async fn automations(&self, ctx: &Context<'_>) -> Result<Vec<Automation>> {
+        Ok(loader(ctx)?
+            .load_one(AutomationsOf(self.0.id))
+            .await
+            .map_err(internal)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Automation)
+            .collect())
+    }
+}
+
+/// One campaign through the request's loader.
+pub async fn load_campaign(ctx: &Context<'_>, id: i64) -> Result<Option<Campaign>> {
+    Ok(loader(ctx)?
+        .load_one(CampaignById(id))
+        .await
+        .map_err(internal)?
+        .map(Campaign))
+}
+
+#[derive(Default)]
+pub struct CampaignQuery;
+
+#[Object]
+impl CampaignQuery {
+    /// One campaign by id; null when no campaign of this workspace has it.
+    async fn campaign(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Campaign>> {
+        match ids::lookup(&id, Kind::Campaign) {
+            Some(id) => load_campaign(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The workspace's campaigns, oldest first.
+    async fn campaigns(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Campaign>> {
+        let (db, ws) = scope(ctx)?;
+        let page = page(first, after, last, before)?;
+        let result = reads::campaign_page(db, ws, page).await.map_err(internal)?;
+        Ok(connection(result, Total::Campaigns(ws), Campaign))
+    }
+}
+
+/// A campaign to create.
+#[derive(InputObject)]
+pub struct CreateCampaignInput {
+    /// 1 to 120 characters after trimming.
+    pub name: String,
+    /// The segments whose influencers the campaign reaches.
+    pub audience_segment_ids: Option<Vec<ID>>,
+}
+
+/// Result of `createCampaign`.
+#[derive(SimpleObject)]
+pub struct CreateCampaignPayload {
+    /// The new campaign, in DRAFT.
+    pub campaign: Option<Campaign>,
+    /// Why nothing was created, if so.
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct CampaignMutation;
+
+#[Object]
+impl CampaignMutation {
+    /// Creates a campaign aimed at the influencers of some segments.
+    async fn create_campaign(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCampaignInput,
+    ) -> Result<CreateCampaignPayload> {
+        let (db, ws) = scope(ctx)?;
+        let failed = |user_errors| CreateCampaignPayload {
+            campaign: None,
+            user_errors,
+        };
+        let audience = input.audience_segment_ids.unwrap_or_default();
+        let segment_ids =
+            match ids::decode_list(&audience, Kind::Segment, &["input", "audienceSegmentIds"]) {
+                Ok(ids) => ids,
+                Err(errors) => return Ok(failed(user_errors(errors))),
+            };
+        Ok(
+            match outcome(campaigns::create(db, ws, &input.name, &segment_ids).await)? {
+                Ok(model) => CreateCampaignPayload {
+                    campaign: Some(Campaign(model)),
+                    user_errors: Vec::new(),
+                },
+                Err(errors) => failed(errors),
+            },
+        )
+    }
+}

@@ -1,0 +1,16 @@
+//! What resolvers take from the request context.
+
+use async_graphql::Context;
+use sea_orm::DatabaseConnection;
+
+use crate::service::WorkspaceId;
+
+/// The database and the workspace the request acts for.
+pub fn scope<'a>(
+    ctx: &Context<'a>,
+) -> async_graphql::Result<(&'a DatabaseConnection, WorkspaceId)> {
+    Ok((
+        ctx.data::<DatabaseConnection>()?,
+        *ctx.data::<WorkspaceId>()?,
+    ))
+}

@@ -1,0 +1,53 @@
+//! GraphQL enums, mirroring the stored ones in `entity::enums`.
+
+use async_graphql::Enum;
+use entity::enums;
+
+/// Where an influencer publishes.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "enums::Platform")]
+pub enum Platform {
+    Instagram,
+    Tiktok,
+    Youtube,
+    Twitch,
+    X,
+    Other,
+}
+
+/// How a membership was made.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "enums::MembershipSource")]
+pub enum MembershipSource {
+    /// By a person, through `assignToSegment`.
+    Manual,
+    /// By an automation, when the influencer engaged with a campaign.
+    Automation,
+}
+
+/// Where a campaign is in its life.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "enums::CampaignStatus")]
+pub enum CampaignStatus {
+    Draft,
+    Active,
+    Paused,
+    Completed,
+}
+
+/// What an influencer did with a campaign's outreach.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "enums::EngagementKind")]
+pub enum EngagementKind {
+    EmailOpened,
+    EmailReplied,
+    LinkClicked,
+}
+
+/// What an automation does when its trigger fires.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "enums::AutomationAction")]
+pub enum AutomationAction {
+    /// Add the influencer to the automation's segment.
+    AssignToSegment,
+}

@@ -1,0 +1,291 @@
+//! Influencers: the roster, each influencer's segments and memberships, and `createInfluencer`.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use entity::{influencer, segment_membership};
+
+use super::{
+    automation::Automation,
+    connection::{Conn, Total, connection, page},
+    context::scope,
+    enums::{MembershipSource, Platform},
+    errors::{UserError, internal, outcome},
+    ids::{self, Kind},
+    loaders::{AutomationById, InfluencerById, MembershipsOf, SegmentById, loader},
+    scalars::DateTime,
+    segment::Segment,
+};
+use crate::service::{
+    influencers::{self, NewInfluencer},
+    reads::{self, InfluencerSet},
+};
+
+/// An influencer in the workspace's roster ("My Influencers").
+#[derive(Clone)]
+pub struct Influencer(pub influencer::Model);
+
+#[Object]
+impl Influencer {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::Influencer, self.0.id)
+    }
+
+    /// Handle on the platform, without a leading @.
+    async fn handle(&self) -> &str {
+        &self.0.handle
+    }
+
+    /// Name to show instead of the handle, when known.
+    async fn display_name(&self) -> Option<&str> {
+        self.0.display_name.as_deref()
+    }
+
+    /// Contact address for outreach.
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+
+    /// Where the influencer publishes.
+    async fn platform(&self) -> Platform {
+        self.0.platform.into()
+    }
+
+    /// Topic the influencer is known for, e.g. "fitness".
+    async fn niche(&self) -> Option<&str> {
+        self.0.niche.as_deref()
+    }
+
+    /// Audience size on `platform`.
+    async fn follower_count(&self) -> Option<i32> {
+        self.0.follower_count
+    }
+
+    /// When the influencer was added to the roster.
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
+    }
+
+    /// The segments this influencer belongs to. Empty means Unassigned.
+    async fn segments(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
+        let memberships = memberships_of(ctx, self.0.id).await?;
+        let mut segments = loader(ctx)?
+            .load_many(memberships.iter().map(|m| SegmentById(m.segment_id)))
+            .await
+            .map_err(internal)?;
+        Ok(memberships
+            .iter()
+            .filter_map(|m| segments.remove(&SegmentById(m.segment_id)))
+            .map(Segment)
+            .collect())
+    }
+
+    /// Each membership, with when and how it was made.
+    async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<SegmentMembership>> {
+        Ok(memberships_of(ctx, self.0.id)
+            .await?
+            .into_iter()
+            .map(SegmentMembership)
+            .collect())
+    }
+
+    /// True when the influencer belongs to no segment.
+    async fn unassigned(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(memberships_of(ctx, self.0.id).await?.is_empty())
+    }
+}
+
+async fn memberships_of(ctx: &Context<'_>, id: i64) -> Result<Vec<segment_membership::Model>> {
+    Ok(loader(ctx)?
+        .load_one(MembershipsOf(id))
+        .await
+        .map_err(internal)?
+        .unwrap_or_default())
+}
+
+/// An influencer's place in a segment.
+pub struct SegmentMembership(pub segment_membership::Model);
+
+#[Object]
+impl SegmentMembership {
+    /// The segment.
+    async fn segment(&self, ctx: &Context<'_>) -> Result<Segment> {
+        loader(ctx)?
+            .load_one(SegmentById(self.0.segment_id))
+            .await
+            .map_err(internal)?
+            .map(Segment)
+            .ok_or_else(|| internal("membership of a segment that no longer exists"))
+    }
+
+    /// The influencer.
+    async fn influencer(&self, ctx: &Context<'_>) -> Result<Influencer> {
+        load_influencer(ctx, self.0.influencer_id)
+            .await?
+            .ok_or_else(|| internal("membership of an influencer that no longer exists"))
+    }
+
+    /// When the influencer was put in the segment.
+    async fn assigned_at(&self) -> DateTime {
+        self.0.assigned_at.into()
+    }
+
+    /// Whether a person or an automation made this membership.
+    async fn source(&self) -> MembershipSource {
+        self.0.source.into()
+    }
+
+    /// The automation that made this membership, when source is AUTOMATION.
+    async fn automation(&self, ctx: &Context<'_>) -> Result<Option<Automation>> {
+        let Some(id) = self.0.automation_id else {
+            return Ok(None);
+        };
+        Ok(loader(ctx)?
+            .load_one(AutomationById(id))
+            .await
+            .map_err(internal)?
+            .map(Automation))
+    }
+}
+
+/// One influencer through the request's loader.
+pub async fn load_influencer(ctx: &Context<'_>, id: i64) -> Result<Option<Influencer>> {
+    Ok(loader(ctx)?
+        .load_one(InfluencerById(id))
+        .await
+        .map_err(internal)?
+        .map(Influencer))
+}
+
+/// These influencers, in the order given (ids of nothing are skipped).
+pub async fn load_influencers(ctx: &Context<'_>, ids: &[i64]) -> Result<Vec<Influencer>> {
+    let mut found = loader(ctx)?
+        .load_many(ids.iter().map(|id| InfluencerById(*id)))
+        .await
+        .map_err(internal)?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.remove(&InfluencerById(*id)))
+        .map(Influencer)
+        .collect())
+}
+
+/// A page of an influencer set fetched directly (root connections).
+pub async fn influencer_connection(
+    ctx: &Context<'_>,
+    set: InfluencerSet,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<Conn<Influencer>> {
+    let (db, ws) = scope(ctx)?;
+    let page = page(first, after, last, before)?;
+    let result = reads::influencer_pages(db, ws, &[(set.clone(), page)])
+        .await
+        .map_err(internal)?
+        .pop()
+        .unwrap_or_default();
+    Ok(connection(result, Total::Influencers(ws, set), Influencer))
+}
+
+#[derive(Default)]
+pub struct InfluencerQuery;
+
+#[Object]
+impl InfluencerQuery {
+    /// One influencer by id; null when no influencer of this workspace has it.
+    async fn influencer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Influencer>> {
+        match ids::lookup(&id, Kind::Influencer) {
+            Some(id) => load_influencer(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The roster, oldest first. `search` matches handle or display name, ignoring case.
+    async fn influencers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        search: Option<String>,
+    ) -> Result<Conn<Influencer>> {
+        influencer_connection(
+            ctx,
+            InfluencerSet::Roster { search },
+            first,
+            after,
+            last,
+            before,
+        )
+        .await
+    }
+
+    /// Influencers that belong to no segment: the default "Unassigned" folder.
+    async fn unassigned(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Influencer>> {
+        influencer_connection(ctx, InfluencerSet::Unassigned, first, after, last, before).await
+    }
+}
+
+/// An influencer to add to the roster.
+#[derive(InputObject)]
+pub struct CreateInfluencerInput {
+    /// Handle on the platform; a leading @ is dropped. Unique per platform, ignoring case.
+    pub handle: String,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub platform: Platform,
+    pub niche: Option<String>,
+    /// Must not be negative.
+    pub follower_count: Option<i32>,
+}
+
+/// Result of `createInfluencer`.
+#[derive(SimpleObject)]
+pub struct CreateInfluencerPayload {
+    /// The new influencer, listed under Unassigned until assigned to a segment.
+    pub influencer: Option<Influencer>,
+    /// Why nothing was created, if so.
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct InfluencerMutation;
+
+#[Object]
+impl InfluencerMutation {
+    /// Adds an influencer to the roster.
+    async fn create_influencer(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateInfluencerInput,
+    ) -> Result<CreateInfluencerPayload> {
+        let (db, ws) = scope(ctx)?;
+        let new = NewInfluencer {
+            handle: input.handle,
+            platform: input.platform.into(),
+            display_name: input.display_name,
+            email: input.email,
+            niche: input.niche,
+            follower_count: input.follower_count,
+        };
+        Ok(match outcome(influencers::create(db, ws, new).await)? {
+            Ok(model) => CreateInfluencerPayload {
+                influencer: Some(Influencer(model)),
+                user_errors: Vec::new(),
+            },
+            Err(user_errors) => CreateInfluencerPayload {
+                influencer: None,
+                user_errors,
+            },
+        })
+    }
+}

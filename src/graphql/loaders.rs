@@ -1,0 +1,186 @@
+//! DataLoaders: every relation a query can fan out over is fetched in one statement per batch,
+//! so a query's statement count depends on its shape, not on how many objects it returns.
+//!
+//! One [`AppLoader`] is made per request (it carries the request's workspace). It does not cache:
+//! after a mutation in the same request, reads see the new state.
+
+use std::collections::HashMap;
+
+use async_graphql::{
+    Context,
+    dataloader::{DataLoader, Loader},
+};
+use entity::{automation, campaign, engagement_event, influencer, segment, segment_membership};
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::service::{
+    WorkspaceId,
+    pagination::{Page, PageResult},
+    reads::{self, InfluencerSet, Scoped},
+};
+
+/// Most keys one batch sends to the database (bounds the size of an `IN` list or `UNION ALL`).
+const MAX_BATCH: usize = 200;
+
+/// The request's loader: the database and the workspace every query is filtered by.
+pub struct AppLoader {
+    db: DatabaseConnection,
+    ws: WorkspaceId,
+}
+
+impl AppLoader {
+    pub fn data_loader(db: DatabaseConnection, ws: WorkspaceId) -> DataLoader<Self> {
+        DataLoader::new(Self { db, ws }, tokio::spawn).max_batch_size(MAX_BATCH)
+    }
+}
+
+/// The request's loader, from the GraphQL context.
+pub fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DataLoader<AppLoader>> {
+    ctx.data::<DataLoader<AppLoader>>()
+}
+
+macro_rules! by_id_loaders {
+    ($($key:ident => $module:ident),* $(,)?) => {$(
+        /// Loads one row by database id.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub struct $key(pub i64);
+
+        impl Loader<$key> for AppLoader {
+            type Value = $module::Model;
+            type Error = DbErr;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, DbErr> {
+                let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+                let rows = reads::by_ids::<$module::Entity, _>(&self.db, self.ws, &ids).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| ($key(<$module::Entity as Scoped>::model_id(&row)), row))
+                    .collect())
+            }
+        }
+    )*};
+}
+
+by_id_loaders! {
+    InfluencerById => influencer,
+    SegmentById => segment,
+    CampaignById => campaign,
+    AutomationById => automation,
+    EventById => engagement_event,
+}
+
+/// The memberships of an influencer (empty when Unassigned).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MembershipsOf(pub i64);
+
+impl Loader<MembershipsOf> for AppLoader {
+    type Value = Vec<segment_membership::Model>;
+    type Error = DbErr;
+
+    async fn load(
+        &self,
+        keys: &[MembershipsOf],
+    ) -> Result<HashMap<MembershipsOf, Self::Value>, DbErr> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let mut found = reads::memberships_of_influencers(&self.db, self.ws, &ids).await?;
+        Ok(ids
+            .into_iter()
+            .map(|id| (MembershipsOf(id), found.remove(&id).unwrap_or_default()))
+            .collect())
+    }
+}
+
+/// How many members a segment has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MemberCount(pub i64);
+
+impl Loader<MemberCount> for AppLoader {
+    type Value = i64;
+    type Error = DbErr;
+
+    async fn load(&self, keys: &[MemberCount]) -> Result<HashMap<MemberCount, i64>, DbErr> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let counts = reads::member_counts(&self.db, self.ws, &ids).await?;
+        Ok(ids
+            .into_iter()
+            .map(|id| (MemberCount(id), counts.get(&id).copied().unwrap_or(0)))
+            .collect())
+    }
+}
+
+/// How many distinct influencers a campaign reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RecipientCount(pub i64);
+
+impl Loader<RecipientCount> for AppLoader {
+    type Value = i64;
+    type Error = DbErr;
+
+    async fn load(&self, keys: &[RecipientCount]) -> Result<HashMap<RecipientCount, i64>, DbErr> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let counts = reads::recipient_counts(&self.db, self.ws, &ids).await?;
+        Ok(ids
+            .into_iter()
+            .map(|id| (RecipientCount(id), counts.get(&id).copied().unwrap_or(0)))
+            .collect())
+    }
+}
+
+/// The audience segment ids of a campaign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AudienceOf(pub i64);
+
+impl Loader<AudienceOf> for AppLoader {
+    type Value = Vec<i64>;
+    type Error = DbErr;
+
+    async fn load(&self, keys: &[AudienceOf]) -> Result<HashMap<AudienceOf, Vec<i64>>, DbErr> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let mut found = reads::audiences(&self.db, self.ws, &ids).await?;
+        Ok(ids
+            .into_iter()
+            .map(|id| (AudienceOf(id), found.remove(&id).unwrap_or_default()))
+            .collect())
+    }
+}
+
+/// The automations of a campaign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AutomationsOf(pub i64);
+
+impl Loader<AutomationsOf> for AppLoader {
+    type Value = Vec<automation::Model>;
+    type Error = DbErr;
+
+    async fn load(
+        &self,
+        keys: &[AutomationsOf],
+    ) -> Result<HashMap<AutomationsOf, Self::Value>, DbErr> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let mut found = reads::automations_of(&self.db, self.ws, &ids).await?;
+        Ok(ids
+            .into_iter()
+            .map(|id| (AutomationsOf(id), found.remove(&id).unwrap_or_default()))
+            .collect())
+    }
+}
+
+/// One page of an influencer set: the members of a segment, or a campaign's recipients. Pages of
+/// many segments (even with different cursors) load in one statement.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct InfluencerPage(pub InfluencerSet, pub Page);
+
+impl Loader<InfluencerPage> for AppLoader {
+    type Value = PageResult<influencer::Model>;
+    type Error = DbErr;
+
+    async fn load(
+        &self,
+        keys: &[InfluencerPage],
+    ) -> Result<HashMap<InfluencerPage, Self::Value>, DbErr> {
+        let requests: Vec<(InfluencerSet, Page)> =
+            keys.iter().map(|k| (k.0.clone(), k.1.clone())).collect();
+        let pages = reads::influencer_pages(&self.db, self.ws, &requests).await?;
+        Ok(keys.iter().cloned().zip(pages).collect())
+    }
+}

@@ -1,0 +1,72 @@
+//! The `Node` interface and the `node` / `nodes` lookups by global id.
+
+use async_graphql::{Context, ID, Interface, Object, Result};
+use futures_util::future::try_join_all;
+
+use super::{
+    automation::{Automation, EngagementEvent},
+    campaign::{Campaign, load_campaign},
+    errors::{bad_input, internal},
+    ids::{self, Kind},
+    influencer::{Influencer, load_influencer},
+    loaders::{AutomationById, EventById, loader},
+    segment::{Segment, load_segment},
+};
+
+/// Most ids one `nodes` call may look up.
+pub const MAX_NODES: usize = 100;
+
+/// Anything with a stable, opaque, globally unique id.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Opaque global id."))]
+pub enum Node {
+    Influencer(Influencer),
+    Segment(Segment),
+    Campaign(Campaign),
+    Automation(Automation),
+    EngagementEvent(EngagementEvent),
+}
+
+async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
+    let Some((kind, id)) = ids::parse(id) else {
+        return Ok(None);
+    };
+    Ok(match kind {
+        Kind::Influencer => load_influencer(ctx, id).await?.map(Node::Influencer),
+        Kind::Segment => load_segment(ctx, id).await?.map(Node::Segment),
+        Kind::Campaign => load_campaign(ctx, id).await?.map(Node::Campaign),
+        Kind::Automation => loader(ctx)?
+            .load_one(AutomationById(id))
+            .await
+            .map_err(internal)?
+            .map(|m| Node::Automation(Automation(m))),
+        Kind::EngagementEvent => loader(ctx)?
+            .load_one(EventById(id))
+            .await
+            .map_err(internal)?
+            .map(|m| Node::EngagementEvent(EngagementEvent(m))),
+    })
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any object by its global id; null when nothing in this workspace has it.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        load_node(ctx, &id).await
+    }
+
+    /// Objects by global id, in the order given, null for each id of nothing. At most 100 ids.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_NODES {
+            return Err(bad_input(format!(
+                "at most {MAX_NODES} ids per call (got {})",
+                ids.len()
+            )));
+        }
+        // Concurrent lookups of one kind are batched by the loader into one query.
+        try_join_all(ids.iter().map(|id| load_node(ctx, id))).await
+    }
+}

@@ -1,0 +1,12 @@
+//! segments-api: a GraphQL API for sorting an influencer roster into segments, targeting
+//! campaigns at them, and letting engagement automations file influencers on their own.
+//!
+//! Layers, data flowing one way: [`http`] (axum) -> [`graphql`] (async-graphql resolvers: parse
+//! ids, shape payloads) -> [`service`] (domain operations, one transaction each) -> `entity`
+//! (SeaORM). [`db`] connects and migrates.
+
+pub mod config;
+pub mod db;
+pub mod graphql;
+pub mod http;
+pub mod service;

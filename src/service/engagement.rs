@@ -1,0 +1,166 @@
+//! Recording what influencers did, and running the automations it triggers.
+
+use chrono::{DateTime, Utc};
+use entity::{
+    automation, campaign, engagement_event,
+    enums::{EngagementKind, MembershipSource},
+    influencer,
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+
+use super::{
+    InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId,
+    memberships::insert_memberships,
+    now,
+    reads::by_id,
+    validate::{self, EXTERNAL_ID_MAX},
+};
+
+/// An engagement to record.
+#[derive(Clone, Debug)]
+pub struct NewEngagement {
+    pub campaign_id: i64,
+    pub influencer_id: i64,
+    pub kind: EngagementKind,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub external_id: Option<String>,
+}
+
+/// The stored event and the segments its automations newly assigned the influencer to.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub event: engagement_event::Model,
+    pub assigned_segment_ids: Vec<i64>,
+    /// True when `external_id` had been recorded before: nothing was written this time.
+    pub replayed: bool,
+}
+
+async fn by_external_id<C: ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    external_id: &str,
+) -> ServiceResult<Option<engagement_event::Model>> {
+    Ok(engagement_event::Entity::find()
+        .filter(engagement_event::Column::WorkspaceId.eq(ws.0))
+        .filter(engagement_event::Column::ExternalId.eq(external_id))
+        .one(conn)
+        .await?)
+}
+
+/// Stores the event and runs every enabled automation of the campaign whose trigger is the
+/// event's kind. A repeat of an `external_id` changes nothing and returns the first event.
+pub async fn record(
+    db: &DatabaseConnection,
+    ws: WorkspaceId,
+    input: NewEngagement,
+) -> ServiceResult<Recorded> {
+    let external_id = validate::optional_text(
+        input.external_id.as_deref(),
+        EXTERNAL_ID_MAX,
+        &["input", "externalId"],
+        "externalId",
+    )?;
+    let txn = db.begin().await?;
+    let mut errors = Vec::new();
+    if by_id::<campaign::Entity, _>(&txn, ws, input.campaign_id)
+        .await?
+        .is_none()
+    {
+        errors.push(InputError::new(
+            InputErrorCode::NotFound,
+            &["input", "campaignId"],
+            "no campaign has this id",
+        ));
+    }
+    if by_id::<influencer::Entity, _>(&txn, ws, input.influencer_id)
+        .await?
+        .is_none()
+    {
+        errors.push(InputError::new(
+            InputErrorCode::NotFound,
+            &["input", "influencerId"],
+            "no influencer has this id",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Input(errors));
+    }
+    if let Some(id) = external_id.as_deref()
+        && let Some(first) = by_external_id(&txn, ws, id).await?
+    {
+        return Ok(Recorded {
+            event: first,
+            assigned_segment_ids: Vec::new(),
+            replayed: true,
+        });
+    }
+    let recorded_at = now();
+    let inserted = engagement_event::Entity::insert(engagement_event::ActiveModel {
+        workspace_id: Set(ws.0),
+        campaign_id: Set(input.campaign_id),
+        influencer_id: Set(input.influencer_id),
+        kind: Set(input.kind),
+        occurred_at: Set(input.occurred_at.unwrap_or(recorded_at)),
+        external_id: Set(external_id.clone()),
+        recorded_at: Set(recorded_at),
+        ..Default::default()
+    })
+    // A concurrent delivery of the same external id may win between the lookup and here.
+    .on_conflict_do_nothing_on([
+        engagement_event::Column::WorkspaceId,
+        engagement_event::Column::ExternalId,
+    ])
+    .exec_with_returning(&txn)
+    .await?;
+    let event = match inserted {
+        sea_orm::TryInsertResult::Inserted(event) => event,
+        _ => {
+            let first = match external_id.as_deref() {
+                Some(id) => by_external_id(&txn, ws, id).await?,
+                None => None,
+            };
+            let first = first.ok_or_else(|| sea_orm::DbErr::RecordNotInserted)?;
+            return Ok(Recorded {
+                event: first,
+                assigned_segment_ids: Vec::new(),
+                replayed: true,
+            });
+        }
+    };
+    let automations = automation::Entity::find()
+        .filter(automation::Column::WorkspaceId.eq(ws.0))
+        .filter(automation::Column::CampaignId.eq(input.campaign_id))
+        .filter(automation::Column::Trigger.eq(input.kind))
+        .filter(automation::Column::Enabled.eq(true))
+        .filter(automation::Column::SegmentId.is_not_null())
+        .order_by_asc(automation::Column::Id)
+        .all(&txn)
+        .await?;
+    let mut assigned = Vec::new();
+    for automation in automations {
+        let Some(segment_id) = automation.segment_id else {
+            continue;
+        };
+        let added = insert_memberships(
+            &txn,
+            ws,
+            segment_id,
+            &[input.influencer_id],
+            MembershipSource::Automation,
+            Some(automation.id),
+        )
+        .await?;
+        if added > 0 && !assigned.contains(&segment_id) {
+            assigned.push(segment_id);
+        }
+    }
+    txn.commit().await?;
+    Ok(Recorded {
+        event,
+        assigned_segment_ids: assigned,
+        replayed: false,
+    })
+}

@@ -1,0 +1,69 @@
+//! Errors of the domain layer: input the caller can fix, or a database fault.
+
+use sea_orm::DbErr;
+
+/// Why a piece of input was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputErrorCode {
+    /// The id names nothing in this workspace.
+    NotFound,
+    /// The name is already used in this workspace.
+    NameTaken,
+    /// The value breaks a rule (length, format, wrong kind of id).
+    Invalid,
+    /// A list is longer than allowed.
+    TooMany,
+}
+
+/// A problem with one input field. When an operation reports any, it has written nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// Path to the field at fault, e.g. `["input", "name"]` or `["input", "influencerIds", "3"]`.
+    pub field: Vec<String>,
+    pub message: String,
+    pub code: InputErrorCode,
+}
+
+impl InputError {
+    pub fn new(code: InputErrorCode, field: &[&str], message: impl Into<String>) -> Self {
+        Self {
+            field: field.iter().map(|s| (*s).to_owned()).collect(),
+            message: message.into(),
+            code,
+        }
+    }
+
+    /// The same error for the `index`-th element of the list at `field`.
+    pub fn at_index(code: InputErrorCode, field: &[&str], index: usize, message: String) -> Self {
+        let mut error = Self::new(code, field, message);
+        error.field.push(index.to_string());
+        error
+    }
+}
+
+/// The outcome of a domain operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The input was refused; the transaction was rolled back.
+    #[error("invalid input: {0:?}")]
+    Input(Vec<InputError>),
+    /// The database failed; the transaction was rolled back.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<InputError> for ServiceError {
+    fn from(error: InputError) -> Self {
+        Self::Input(vec![error])
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Turns a unique-index violation (a concurrent insert that won the race) into the caller's error.
+pub(crate) fn on_unique_violation(err: DbErr, taken: impl FnOnce() -> InputError) -> ServiceError {
+    match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ServiceError::Input(vec![taken()]),
+        _ => ServiceError::Db(err),
+    }
+}

@@ -1,0 +1,427 @@
+//! Reads: lookups by id, the sets that connections page over, and the batched relation queries the
+//! GraphQL DataLoaders call. Every query is filtered by the workspace.
+
+use std::collections::HashMap;
+
+use entity::{
+    automation, campaign, campaign_audience, engagement_event, influencer, segment,
+    segment_membership,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QueryTrait,
+    sea_query::{
+        Alias, Expr, ExprTrait, Func, JoinType, LikeExpr, Query, SelectStatement, SimpleExpr,
+    },
+};
+
+use super::{
+    WorkspaceId,
+    pagination::{Keyed, Page, PagePart, PageResult, fetch_pages},
+};
+
+/// Entities owned by a workspace and keyed by a 64-bit `id`.
+pub trait Scoped: EntityTrait {
+    fn workspace_column() -> Self::Column;
+    fn id_column() -> Self::Column;
+    fn model_id(model: &Self::Model) -> i64;
+}
+
+macro_rules! scoped {
+    ($($module:ident),*) => {$(
+        impl Scoped for $module::Entity {
+            fn workspace_column() -> Self::Column {
+                $module::Column::WorkspaceId
+            }
+            fn id_column() -> Self::Column {
+                $module::Column::Id
+            }
+            fn model_id(model: &Self::Model) -> i64 {
+                model.id
+            }
+        }
+
+        impl Keyed for $module::Model {
+            fn key(&self) -> i64 {
+                self.id
+            }
+        }
+    )*};
+}
+
+scoped!(influencer, segment, campaign, automation, engagement_event);
+
+/// The rows of `E` with these ids in the workspace; ids of nothing (or of another workspace) are
+/// simply absent.
+pub async fn by_ids<E, C>(db: &C, ws: WorkspaceId, ids: &[i64]) -> Result<Vec<E::Model>, DbErr>
+where
+    E: Scoped,
+    C: ConnectionTrait,
+{
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    E::find()
+        .filter(E::workspace_column().eq(ws.0))
+        .filter(E::id_column().is_in(ids.iter().copied()))
+        .all(db)
+        .await
+}
+
+/// One row of `E` by id in the workspace.
+pub async fn by_id<E, C>(db: &C, ws: WorkspaceId, id: i64) -> Result<Option<E::Model>, DbErr>
+where
+    E: Scoped,
+    C: ConnectionTrait,
+{
+    E::find()
+        .filter(E::workspace_column().eq(ws.0))
+        .filter(E::id_column().eq(id))
+        .one(db)
+        .await
+}
+
+/// A set of influencers that a connection pages over.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum InfluencerSet {
+    /// The whole roster, optionally narrowed by a search on handle and display name.
+    Roster { search: Option<String> },
+    /// Influencers in no segment: the derived "Unassigned" folder.
+    Unassigned,
+    /// Members of one segment.
+    InSegment(i64),
+    /// Influencers in any audience segment of one campaign, each once.
+    RecipientsOf(i64),
+}
+
+fn col<C: sea_orm::IdenStatic>(table: impl sea_orm::IdenStatic, column: C) -> Expr {
+    Expr::col((table, column))
+}
+
+/// `LOWER(column) LIKE '%term%'`, with the term's wildcards escaped: the same case-insensitive
+/// substring match on both backends.
+fn contains(column: Expr, term: &str) -> SimpleExpr {
+    let escaped = term
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Expr::expr(Func::lower(column)).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+}
+
+/// The base query of an influencer set (all influencer columns) and the key it pages by.
+fn influencer_base(ws: WorkspaceId, set: &InfluencerSet) -> (SelectStatement, Expr) {
+    use influencer::Column as I;
+    use segment_membership::Column as M;
+    let mut base = influencer::Entity::find()
+        .filter(I::WorkspaceId.eq(ws.0))
+        .into_query();
+    let mut key = col(influencer::Entity, I::Id);
+    match set {
+        InfluencerSet::Roster { search } => {
+            if let Some(term) = search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                base.and_where(
+                    contains(col(influencer::Entity, I::Handle), term)
+                        .or(contains(col(influencer::Entity, I::DisplayName), term)),
+                );
+            }
+        }
+        InfluencerSet::Unassigned => {
+            base.and_where(
+                Expr::exists(
+                    Query::select()
+                        .expr(Expr::val(1))
+                        .from(segment_membership::Entity)
+                        .and_where(
+                            col(segment_membership::Entity, M::InfluencerId)
+                                .equals((influencer::Entity, I::Id)),
+                        )
+                        .to_owned(),
+                )
+                .not(),
+            );
+        }
+        InfluencerSet::InSegment(segment_id) => {
+            base.join(
+                JoinType::InnerJoin,
+                segment_membership::Entity,
+                col(segment_membership::Entity, M::InfluencerId)
+                    .equals((influencer::Entity, I::Id)),
+            )
+            .and_where(col(segment_membership::Entity, M::SegmentId).eq(*segment_id));
+            // Page along the membership primary key (segment_id, influencer_id).
+            key = col(segment_membership::Entity, M::InfluencerId);
+        }
+        InfluencerSet::RecipientsOf(campaign_id) => {
+            let audience = Alias::new("a");
+            base.and_where(Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(segment_membership::Entity)
+                    .join_as(
+                        JoinType::InnerJoin,
+                        campaign_audience::Entity,
+                        audience.clone(),
+                        Expr::col((audience.clone(), campaign_audience::Column::SegmentId))
+                            .equals((segment_membership::Entity, M::SegmentId)),
+                    )
+                    .and_where(
+                        Expr::col((audience, campaign_audience::Column::CampaignId))
+                            .eq(*campaign_id),
+                    )
+                    .and_where(
+                        col(segment_membership::Entity, M::InfluencerId)
+                            .equals((influencer::Entity, I::Id)),
+                    )
+                    .to_owned(),
+            ));
+        }
+    }
+    (base, key)
+}
+
+/// Pages of several influencer sets in one statement, in the order asked.
+pub async fn influencer_pages<C: ConnectionTrait>(
+    db: &C,
+    ws: WorkspaceId,
+    requests: &[(InfluencerSet, Page)],
+) -> Result<Vec<PageResult<influencer::Model>>, DbErr> {
+    let parts: Vec<PagePart> = requests
+        .iter()
+        .map(|(set, page)| {
+            let (base, key) = influencer_base(ws, set);
+            PagePart {
+                base,
+                key,
+                page: page.clone(),
+            }
+        })
+        .collect();
+    fetch_pages(db, &parts).await
+}
+
+/// How many influencers a set holds.
+pub async fn count_influencers<C: ConnectionTrait>(
+    db: &C,
+    ws: WorkspaceId,
+    set: &InfluencerSet,
+) -> Result<i64, DbErr> {
+    let (mut base, _) = influencer_base(ws, set);
+    count(db, &mut base).await
+}
+
+async fn count<C: ConnectionTrait>(db: &C, base: &mut SelectStatement) -> Result<i64, DbErr> {
+    base.clear_selects()
+        .expr_as(Func::count(Expr::cust("*")), Alias::new("n"));
+    let row = db.query_one(&*base).await?;
+    match row {
+        Some(row) => row.try_get("", "n"),
+        None => Ok(0),
+    }
+}
+
+fn segment_base(ws: WorkspaceId, search: Option<&str>) -> SelectStatement {
+    let mut base = segment::Entity::find()
+        .filter(segment::Column::WorkspaceId.eq(ws.0))
+        .into_query();
+    if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
+        base.and_where(contains(col(segment::Entity, segment::Column::Name), term));
+    }
+    base
+}
+
+/// A page of the workspace's segments (creation order), optionally searched by name.
+pub async fn segment_page<C: ConnectionTrait>(
+    db: &C,
+    ws: WorkspaceId,
+    search: Option<&str>,
+    page: Page,
+) -> Result<PageResult<segment::Model>, DbErr> {
+    let part = PagePart {
+        base: segment_base(ws, search),
+        key: col(segment::Entity, segment::Column::Id),
+        page,
+    };
+    Ok(fetch_pages(db, &[part]).await?.pop().unwrap_or_default())
+}
+
+pub async fn count_segments<C: ConnectionTrait>(
+    db: &C,
+    ws: WorkspaceId,
+    search: Option<&str>,
+) -> Result<i64, DbErr> {
+    count(db, &mut segment_base(ws, search)).await
+}
+
+fn campaign_base(ws: WorkspaceId) -> SelectStatement {
+    campaign::Entity::find()
+        .filter(campaign::Column::WorkspaceId.eq(ws.0))
+        .into_query()
+}
+
+/// A page of the workspace's campaigns (creation order).
+pub async fn campaign_page<C: ConnectionTrait>(
+    db: &C,
+    ws: WorkspaceId,
+    page: Page,
+) -> Result<PageResult<campaign::Model>, DbErr> {
+    let part = PagePart {
+        base: campaign_base(ws),
+        key: col(campaign::Entity, campaign::Column::Id),
+        page,
+    };
+    Ok(fetch_pages(db, &[part]).await?.pop().unwrap_or_default())
+}
+
+pub async fn count_campaigns<C: ConnectionTrait>(db: &C, ws: WorkspaceId) -> Result<i64, DbErr> {
+    count(db, &mut campaign_base(ws)).await
+}
+
+/// The memberships of these influencers, each influencer's in segment order.
+pub async fn memberships_of_influencers<C: ConnectionTrait>(
+    db: &C,
+    ws: WorkspaceId,
+    influencer_ids: &[i64],
+) -> Result<HashMap<i64, Vec<segment_membership::Model>>, DbErr> {
+    use segment_membership::Column as M;
+    let rows = segment_membership::Entity::find()
+        .filter(M::WorkspaceId.eq(ws.0))
+        .filter(M::InfluencerId.is_in(influencer_ids.iter().copied()))
+        .order_by_asc(M::InfluencerId)
+        .order_by_asc(M::SegmentId)
+        .all(db)
+        .await?;
+    let mut by_influencer: HashMap<i64, Vec<_>> = HashMap::new();
+    for row in rows {
+        by_influencer
+            .entry(row.influencer_id)
+            .or_default()
+            .push(row);
+    }
+    Ok(by_influencer)
+}
+
+#[derive(FromQueryResult)]
+struct KeyCount {
+    key: i64,
+    n: i64,
+}
+
+async fn key_counts<C: ConnectionTrait>(
+    db: &C,
+    statement: &SelectStatement,
+) -> Result<HashMap<i64, i64>, DbErr> {
+    let rows = KeyCount::find_by_statement(db.get_database_backend().build(statement))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.key, r.n)).collect())
+}
+
+/// Member counts of these segments; a segment with no members is absent.
+pub async fn member_counts<C: ConnectionTrait>(
+    db: &C,
+    ws: WorkspaceId,
+    segment_ids: &[i64],
+) -> Result<HashMap<i64, i64>, DbErr> {
+    use segment_membership::Column as M;
+    let statement = Query::select()
+        .expr_as(
+            col(segment_membership::Entity, M::SegmentId),
+            Alias::new("key"),
+        )
+        .expr_as(Func::count(Expr::cust("*")), Alias::new("n"))
+        .from(segment_membership::Entity)
+        .and_where(col(segment_membership::Entity, M::WorkspaceId).eq(ws.0))
+        .and_where(col(segment_membership::Entity, M::SegmentId).is_in(segment_ids.iter().copied()))
+        .group_by_col((segment_membership::Entity, M::SegmentId))
+        .to_owned();
+    key_counts(db, &statement).await
+}
+
+/// Distinct recipients of these campaigns; a campaign with none is absent.
+pub async fn recipient_counts<C: ConnectionTrait>(
+    db: &C,
+    ws: WorkspaceId,
+    campaign_ids: &[i64],
+) -> Result<HashMap<i64, i64>, DbErr> {
+    use campaign_audience::Column as A;
+    use segment_membership::Column as M;
+    let statement = Query::select()
+        .expr_as(
+            col(campaign_audience::Entity, A::CampaignId),
+            Alias::new("key"),
+        )
+        .expr_as(
+            Func::count_distinct(col(segment_membership::Entity, M::InfluencerId)),
+            Alias::new("n"),
+        )
+        .from(campaign_audience::Entity)
+        .join(
+            JoinType::InnerJoin,
+            segment_membership::Entity,
+            col(segment_membership::Entity, M::SegmentId)
+                .equals((campaign_audience::Entity, A::SegmentId)),
+        )
+        .and_where(col(campaign_audience::Entity, A::WorkspaceId).eq(ws.0))
+        .and_where(
+            col(campaign_audience::Entity, A::CampaignId).is_in(campaign_ids.iter().copied()),
+        )
+        .group_by_col((campaign_audience::Entity, A::CampaignId))
+        .to_owned();
+    key_counts(db, &statement).await
+}
+
+/// The audience segment ids of these campaigns, in segment order.
+pub async fn audiences<C: ConnectionTrait>(
+    db: &C,
+    ws: WorkspaceId,
+    campaign_ids: &[i64],
+) -> Result<HashMap<i64, Vec<i64>>, DbErr> {
+    use campaign_audience::Column as A;
+    let rows = campaign_audience::Entity::find()
+        .filter(A::WorkspaceId.eq(ws.0))
+        .filter(A::CampaignId.is_in(campaign_ids.iter().copied()))
+        .order_by_asc(A::CampaignId)
+        .order_by_asc(A::SegmentId)
+        .all(db)
+        .await?;
+    let mut by_campaign: HashMap<i64, Vec<i64>> = HashMap::new();
+    for row in rows {
+        by_campaign
+            .entry(row.campaign_id)
+            .or_default()
+            .push(row.segment_id);
+    }
+    Ok(by_campaign)
+}
+
+/// The automations of these campaigns, in creation order.
+pub async fn automations_of<C: ConnectionTrait>(
+    db: &C,
+    ws: WorkspaceId,
+    campaign_ids: &[i64],
+) -> Result<HashMap<i64, Vec<automation::Model>>, DbErr> {
+    use automation::Column as A;
+    let rows = automation::Entity::find()
+        .filter(A::WorkspaceId.eq(ws.0))
+        .filter(A::CampaignId.is_in(campaign_ids.iter().copied()))
+        .order_by_asc(A::Id)
+        .all(db)
+        .await?;
+    let mut by_campaign: HashMap<i64, Vec<_>> = HashMap::new();
+    for row in rows {
+        by_campaign.entry(row.campaign_id).or_default().push(row);
+    }
+    Ok(by_campaign)
+}
+
+/// The workspace that requests belong to until authentication exists: the first one created.
+pub async fn default_workspace<C: ConnectionTrait>(db: &C) -> Result<WorkspaceId, DbErr> {
+    use entity::workspace;
+    workspace::Entity::find()
+        .order_by_asc(workspace::Column::Id)
+        .one(db)
+        .await?
+        .map(|w| WorkspaceId(w.id))
+        .ok_or_else(|| DbErr::RecordNotFound("no workspace: migrations have not run".into()))
+}
