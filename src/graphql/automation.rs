@@ -19,10 +19,10 @@ use crate::service::{
     engagement::{self, NewEngagement},
 };
 
-/// When an influencer of the campaign does `trigger`, do `action`.
 #[derive(Clone)]
 pub struct Automation(pub automation::Model);
 
+/// When an influencer of the campaign does `trigger`, do `action`.
 #[Object]
 impl Automation {
     /// Opaque global id.
@@ -66,10 +66,10 @@ impl Automation {
     }
 }
 
-/// Something an influencer did with a campaign's outreach.
 #[derive(Clone)]
 pub struct EngagementEvent(pub engagement_event::Model);
 
+/// Something an influencer did with a campaign's outreach.
 #[Object]
 impl EngagementEvent {
     /// Opaque global id.

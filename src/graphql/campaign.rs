@@ -20,10 +20,10 @@ use crate::service::{
     reads::{self, InfluencerSet},
 };
 
-/// Outreach to the influencers of one or more segments.
 #[derive(Clone)]
 pub struct Campaign(pub campaign::Model);
 
+/// Outreach to the influencers of one or more segments.
 #[Object]
 impl Campaign {
     /// Opaque global id.

@@ -1,15 +1,15 @@
 //! Relay cursor connections: argument checking, opaque cursors, and `totalCount` computed only
 //! when asked for.
 
-use async_graphql::{
-    Context, Object, OutputType, Result,
-    connection::{Connection, CursorType, Edge, EmptyFields},
-};
+use async_graphql::{Context, Object, OutputType, Result, SimpleObject};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use super::{
+    campaign::Campaign,
     errors::{bad_input, internal},
+    influencer::Influencer,
     loaders::{MemberCount, RecipientCount, loader},
+    segment::Segment,
 };
 use crate::service::{
     WorkspaceId,
@@ -27,20 +27,17 @@ pub const MAX_PAGE_SIZE: u64 = 100;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cursor(pub i64);
 
-impl CursorType for Cursor {
-    type Error = &'static str;
-
-    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+impl Cursor {
+    pub fn decode(s: &str) -> Option<Self> {
         URL_SAFE_NO_PAD
             .decode(s)
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok())
             .and_then(|text| text.strip_prefix("cursor:").and_then(|n| n.parse().ok()))
             .map(Cursor)
-            .ok_or("not a valid cursor")
     }
 
-    fn encode_cursor(&self) -> String {
+    pub fn encode(&self) -> String {
         URL_SAFE_NO_PAD.encode(format!("cursor:{}", self.0))
     }
 }
@@ -59,9 +56,9 @@ fn size(value: Option<i32>, name: &str) -> Result<Option<u64>> {
 fn cursor(value: Option<&str>, name: &str) -> Result<Option<i64>> {
     value
         .map(|s| {
-            Cursor::decode_cursor(s)
+            Cursor::decode(s)
                 .map(|c| c.0)
-                .map_err(|_| bad_input(format!("`{name}` is not a valid cursor")))
+                .ok_or_else(|| bad_input(format!("`{name}` is not a valid cursor")))
         })
         .transpose()
 }
@@ -94,42 +91,96 @@ pub enum Total {
     Campaigns(WorkspaceId),
 }
 
-/// The fields every connection adds to edges, nodes and pageInfo.
-pub struct ConnectionTotal(Total);
+/// A page of a list, with cursors to move through it (a Relay cursor connection).
+pub struct Conn<N: OutputType> {
+    edges: Vec<Edge<N>>,
+    has_previous: bool,
+    has_next: bool,
+    total: Total,
+}
 
-#[Object]
-impl ConnectionTotal {
-    /// How many items the whole connection holds, regardless of paging.
+/// A page of a list, with cursors to move through it (a Relay cursor connection).
+#[Object(
+    concrete(name = "InfluencerConnection", params(Influencer)),
+    concrete(name = "SegmentConnection", params(Segment)),
+    concrete(name = "CampaignConnection", params(Campaign))
+)]
+impl<N> Conn<N>
+where
+    N: OutputType + Clone,
+    Edge<N>: OutputType,
+{
+    /// The items of this page with their cursors.
+    async fn edges(&self) -> &[Edge<N>] {
+        &self.edges
+    }
+
+    /// The items of this page, without cursors.
+    async fn nodes(&self) -> Vec<N> {
+        self.edges.iter().map(|e| e.node.clone()).collect()
+    }
+
+    /// Where this page sits in the whole list.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_next_page: self.has_next,
+            has_previous_page: self.has_previous,
+            start_cursor: self.edges.first().map(|e| e.cursor.clone()),
+            end_cursor: self.edges.last().map(|e| e.cursor.clone()),
+        }
+    }
+
+    /// How many items the whole list holds, regardless of paging.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i32> {
         let db = ctx.data::<sea_orm::DatabaseConnection>()?;
-        let count = match &self.0 {
+        let count = match &self.total {
             // Per-parent counts go through loaders, so a list of segments costs one count query.
             Total::Influencers(_, InfluencerSet::InSegment(id)) => loader(ctx)?
                 .load_one(MemberCount(*id))
                 .await
-                .map_err(internal)?,
+                .map_err(internal)?
+                .unwrap_or_default(),
             Total::Influencers(_, InfluencerSet::RecipientsOf(id)) => loader(ctx)?
                 .load_one(RecipientCount(*id))
                 .await
+                .map_err(internal)?
+                .unwrap_or_default(),
+            Total::Influencers(ws, set) => reads::count_influencers(db, *ws, set)
+                .await
                 .map_err(internal)?,
-            Total::Influencers(ws, set) => Some(
-                reads::count_influencers(db, *ws, set)
-                    .await
-                    .map_err(internal)?,
-            ),
-            Total::Segments(ws, search) => Some(
-                reads::count_segments(db, *ws, search.as_deref())
-                    .await
-                    .map_err(internal)?,
-            ),
-            Total::Campaigns(ws) => Some(reads::count_campaigns(db, *ws).await.map_err(internal)?),
+            Total::Segments(ws, search) => reads::count_segments(db, *ws, search.as_deref())
+                .await
+                .map_err(internal)?,
+            Total::Campaigns(ws) => reads::count_campaigns(db, *ws).await.map_err(internal)?,
         };
-        Ok(i32::try_from(count.unwrap_or_default()).unwrap_or(i32::MAX))
+        Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }
 }
 
-/// A connection over items of type `N`.
-pub type Conn<N> = Connection<Cursor, N, ConnectionTotal, EmptyFields>;
+/// One item of a page and the cursor that points at it.
+#[derive(SimpleObject)]
+#[graphql(concrete(name = "InfluencerEdge", params(Influencer)))]
+#[graphql(concrete(name = "SegmentEdge", params(Segment)))]
+#[graphql(concrete(name = "CampaignEdge", params(Campaign)))]
+pub struct Edge<N: OutputType> {
+    /// Pass as `after` or `before` to page from this item.
+    pub cursor: String,
+    /// The item.
+    pub node: N,
+}
+
+/// Where a page sits in the whole list.
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    /// Whether items follow this page.
+    pub has_next_page: bool,
+    /// Whether items precede this page.
+    pub has_previous_page: bool,
+    /// Cursor of the first item of the page.
+    pub start_cursor: Option<String>,
+    /// Cursor of the last item of the page.
+    pub end_cursor: Option<String>,
+}
 
 /// Builds a connection from a fetched page.
 pub fn connection<M, N>(result: PageResult<M>, total: Total, node: impl Fn(M) -> N) -> Conn<N>
@@ -137,16 +188,17 @@ where
     M: Keyed,
     N: OutputType,
 {
-    let mut conn = Connection::with_additional_fields(
-        result.has_previous,
-        result.has_next,
-        ConnectionTotal(total),
-    );
-    conn.edges.extend(
-        result
+    Conn {
+        edges: result
             .items
             .into_iter()
-            .map(|item| Edge::new(Cursor(item.key()), node(item))),
-    );
-    conn
+            .map(|item| Edge {
+                cursor: Cursor(item.key()).encode(),
+                node: node(item),
+            })
+            .collect(),
+        has_previous: result.has_previous,
+        has_next: result.has_next,
+        total,
+    }
 }

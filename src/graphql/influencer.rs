@@ -19,10 +19,10 @@ use crate::service::{
     reads::{self, InfluencerSet},
 };
 
-/// An influencer in the workspace's roster ("My Influencers").
 #[derive(Clone)]
 pub struct Influencer(pub influencer::Model);
 
+/// An influencer in the workspace's roster ("My Influencers").
 #[Object]
 impl Influencer {
     /// Opaque global id.
@@ -102,9 +102,9 @@ async fn memberships_of(ctx: &Context<'_>, id: i64) -> Result<Vec<segment_member
         .unwrap_or_default())
 }
 
-/// An influencer's place in a segment.
 pub struct SegmentMembership(pub segment_membership::Model);
 
+/// An influencer's place in a segment.
 #[Object]
 impl SegmentMembership {
     /// The segment.

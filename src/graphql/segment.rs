@@ -21,10 +21,10 @@ use crate::service::{
     validate,
 };
 
-/// A named group of influencers, like a folder. An influencer may be in many.
 #[derive(Clone)]
 pub struct Segment(pub segment::Model);
 
+/// A named group of influencers, like a folder. An influencer may be in many.
 #[Object]
 impl Segment {
     /// Opaque global id.

@@ -1,0 +1,170 @@
+//! Test harness: each test gets its own freshly migrated database (SQLite in a temporary file, or
+//! a new PostgreSQL database when `TEST_DATABASE_URL` is set), the real schema on it, and a
+//! counter of the SQL statements it runs.
+#![allow(dead_code)]
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use async_graphql::{Request, Variables};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use segments_api::{
+    db,
+    graphql::{AppSchema, build_schema, scoped_request},
+    service::{WorkspaceId, reads::default_workspace},
+};
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub db: DatabaseConnection,
+    pub schema: AppSchema,
+    pub workspace: WorkspaceId,
+    statements: Arc<AtomicUsize>,
+    _sqlite_dir: Option<tempfile::TempDir>,
+}
+
+/// Which backend the suite runs on.
+pub fn backend() -> &'static str {
+    if std::env::var("TEST_DATABASE_URL").is_ok() { "postgres" } else { "sqlite" }
+}
+
+async fn fresh_database_url() -> (String, Option<tempfile::TempDir>) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) => {
+            let name = format!("segtest_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+            (format!("{base}/{name}"), None)
+        }
+        Err(_) => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+            (url, Some(dir))
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let (url, dir) = fresh_database_url().await;
+        let mut db = db::connect(&url).await.expect("connect");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        db::migrate(&db).await.expect("migrate");
+        let workspace = default_workspace(&db).await.expect("default workspace");
+        Self {
+            schema: build_schema(db.clone()),
+            db,
+            workspace,
+            statements,
+            _sqlite_dir: dir,
+        }
+    }
+
+    /// Runs an operation; returns the whole response (`data`, `errors`) as JSON.
+    pub async fn exec(&self, query: &str, variables: Value) -> Value {
+        let request = Request::new(query).variables(Variables::from_json(variables));
+        let response = self
+            .schema
+            .execute(scoped_request(request, &self.db, self.workspace))
+            .await;
+        serde_json::to_value(&response).expect("serialize response")
+    }
+
+    /// Runs an operation that must succeed; returns `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let response = self.exec(query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
+        response["data"].clone()
+    }
+
+    /// Statements run since the last call.
+    pub fn take_statement_count(&self) -> usize {
+        self.statements.swap(0, Ordering::SeqCst)
+    }
+
+    // ---- shortcuts for building fixtures through the API itself ----
+
+    pub async fn create_influencer(&self, handle: &str) -> String {
+        let data = self
+            .data(
+                "mutation($input: CreateInfluencerInput!) { createInfluencer(input: $input) { influencer { id } userErrors { code } } }",
+                json!({ "input": { "handle": handle, "platform": "INSTAGRAM" } }),
+            )
+            .await;
+        assert_eq!(data["createInfluencer"]["userErrors"], json!([]), "{handle}");
+        data["createInfluencer"]["influencer"]["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn create_influencers(&self, prefix: &str, n: usize) -> Vec<String> {
+        let mut ids = Vec::with_capacity(n);
+        for i in 0..n {
+            ids.push(self.create_influencer(&format!("{prefix}{i}")).await);
+        }
+        ids
+    }
+
+    pub async fn create_segment(&self, name: &str) -> String {
+        let data = self
+            .data(
+                "mutation($name: String!) { createSegment(input: { name: $name }) { segment { id } userErrors { code message } } }",
+                json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(data["createSegment"]["userErrors"], json!([]), "{name}");
+        data["createSegment"]["segment"]["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn assign(&self, influencer_ids: &[String], segment_id: &str) -> Value {
+        self.data(
+            "mutation($ids: [ID!]!, $seg: ID!) { assignToSegment(input: { influencerIds: $ids, segment: { id: $seg } }) { segment { id } influencers { id } userErrors { field message code } } }",
+            json!({ "ids": influencer_ids, "seg": segment_id }),
+        )
+        .await["assignToSegment"]
+            .clone()
+    }
+
+    /// Handles listed under Unassigned (first 100), in order.
+    pub async fn unassigned_handles(&self) -> Vec<String> {
+        let data = self
+            .data("{ unassigned(first: 100) { totalCount nodes { handle unassigned } } }", json!({}))
+            .await;
+        let nodes = data["unassigned"]["nodes"].as_array().unwrap();
+        assert_eq!(
+            data["unassigned"]["totalCount"].as_u64().unwrap() as usize,
+            nodes.len(),
+            "totalCount agrees with the listed nodes"
+        );
+        for node in nodes {
+            assert_eq!(node["unassigned"], json!(true), "listed under Unassigned: {node}");
+        }
+        nodes.iter().map(|n| n["handle"].as_str().unwrap().to_owned()).collect()
+    }
+
+    /// Rows in a table, read straight from the database (to prove nothing was written).
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get("", "n").unwrap()
+    }
+}
