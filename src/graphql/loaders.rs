@@ -19,8 +19,13 @@ use crate::service::{
     reads::{self, InfluencerSet, Scoped},
 };
 
-/// Most keys one batch sends to the database (bounds the size of an `IN` list or `UNION ALL`).
-const MAX_BATCH: usize = 200;
+/// Most keys one batch sends to the database: the size of an `IN` list. A page holds at most
+/// 100 items, so one level of a query (100 parents x 100 children at most) needs at most a few.
+const MAX_BATCH: usize = 1000;
+
+/// Most pages fetched by one `UNION ALL`: each page is up to two compound terms, and SQLite
+/// allows 500 terms per compound SELECT.
+const MAX_PAGES_PER_STATEMENT: usize = 200;
 
 /// The request's loader: the database and the workspace every query is filtered by.
 pub struct AppLoader {
@@ -178,9 +183,13 @@ impl Loader<InfluencerPage> for AppLoader {
         &self,
         keys: &[InfluencerPage],
     ) -> Result<HashMap<InfluencerPage, Self::Value>, DbErr> {
-        let requests: Vec<(InfluencerSet, Page)> =
-            keys.iter().map(|k| (k.0.clone(), k.1.clone())).collect();
-        let pages = reads::influencer_pages(&self.db, self.ws, &requests).await?;
-        Ok(keys.iter().cloned().zip(pages).collect())
+        let mut found = HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(MAX_PAGES_PER_STATEMENT) {
+            let requests: Vec<(InfluencerSet, Page)> =
+                chunk.iter().map(|k| (k.0.clone(), k.1.clone())).collect();
+            let pages = reads::influencer_pages(&self.db, self.ws, &requests).await?;
+            found.extend(chunk.iter().cloned().zip(pages));
+        }
+        Ok(found)
     }
 }

@@ -1,0 +1,139 @@
+//! The number of SQL statements a request runs depends on the shape of the query, not on how
+//! many objects it returns: relations are fetched by DataLoaders in batches, and bulk writes are
+//! set-based. Counted through SeaORM's metric callback.
+
+mod common;
+
+use common::TestApp;
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+
+const DASHBOARD: &str = "query($n: Int!) {
+  segments(first: $n) {
+    totalCount
+    nodes {
+      name
+      memberCount
+      influencers(first: 10) {
+        totalCount
+        pageInfo { hasNextPage }
+        nodes {
+          handle
+          unassigned
+          segments { name }
+          memberships { assignedAt source automation { id } segment { name } }
+        }
+      }
+    }
+  }
+}";
+
+/// 20 segments of 10 influencers each; every influencer is also in a shared "All" segment.
+async fn roster() -> TestApp {
+    let app = TestApp::spawn().await;
+    let all = app.create_segment("All").await;
+    for s in 0..20 {
+        let segment = app.create_segment(&format!("S{s:02}")).await;
+        let ids = app.create_influencers(&format!("s{s}i"), 10).await;
+        app.assign(&ids, &segment).await;
+        app.assign(&ids, &all).await;
+    }
+    app
+}
+
+async fn statements_for(app: &TestApp, query: &str, variables: Value) -> (usize, Value) {
+    app.take_statement_count();
+    let data = app.data(query, variables).await;
+    (app.take_statement_count(), data)
+}
+
+#[tokio::test]
+async fn the_dashboard_query_runs_the_same_few_statements_for_2_and_20_segments() {
+    let app = roster().await;
+    let (small, small_data) = statements_for(&app, DASHBOARD, json!({ "n": 3 })).await;
+    let (large, large_data) = statements_for(&app, DASHBOARD, json!({ "n": 21 })).await;
+    assert_eq!(small_data["segments"]["nodes"].as_array().unwrap().len(), 3);
+    let nodes = large_data["segments"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 21);
+    // 200 influencers with 400 memberships came back ...
+    let returned: usize = nodes[1..]
+        .iter()
+        .map(|s| s["influencers"]["nodes"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(returned, 200);
+    assert_eq!(
+        nodes[1]["influencers"]["nodes"][0]["segments"],
+        json!([{ "name": "All" }, { "name": "S00" }])
+    );
+    // ... through the same statements as 3 segments: one per relation level, not per object.
+    assert_eq!(
+        small, large,
+        "statement count must not grow with the result"
+    );
+    assert!(large <= 10, "{large} statements");
+    println!(
+        "dashboard query ({}): {large} SQL statements for 21 segments x 10 influencers",
+        common::backend()
+    );
+}
+
+#[tokio::test]
+async fn campaign_audiences_and_recipients_are_batched_too() {
+    let app = roster().await;
+    let segments = app
+        .data("{ segments(first: 21) { nodes { id } } }", json!({}))
+        .await;
+    let ids: Vec<Value> = segments["segments"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].clone())
+        .collect();
+    for i in 0..10 {
+        let data = app
+            .data(
+                "mutation($name: String!, $ids: [ID!]) { createCampaign(input: { name: $name, audienceSegmentIds: $ids }) { userErrors { code } } }",
+                json!({ "name": format!("C{i}"), "ids": [ids[1 + i], ids[2 + i]] }),
+            )
+            .await;
+        assert_eq!(data["createCampaign"]["userErrors"], json!([]));
+    }
+    let query = "query($n: Int!) { campaigns(first: $n) { nodes { name audience { name memberCount } recipients(first: 5) { totalCount nodes { handle segments { name } } } automations { trigger } } } }";
+    let (small, _) = statements_for(&app, query, json!({ "n": 2 })).await;
+    let (large, data) = statements_for(&app, query, json!({ "n": 10 })).await;
+    let first = &data["campaigns"]["nodes"][0];
+    assert_eq!(first["recipients"]["totalCount"], json!(20));
+    assert_eq!(
+        first["audience"],
+        json!([{ "name": "S00", "memberCount": 10 }, { "name": "S01", "memberCount": 10 }])
+    );
+    assert_eq!(small, large);
+    println!(
+        "campaigns query ({}): {large} SQL statements for 10 campaigns",
+        common::backend()
+    );
+}
+
+#[tokio::test]
+async fn bulk_assignment_runs_the_same_statements_for_10_and_1000_ids() {
+    let app = TestApp::spawn().await;
+    let ids = app.create_influencers("c", 1000).await;
+    let assign = "mutation($ids: [ID!]!, $name: String!) { assignToSegment(input: { influencerIds: $ids, segment: { create: { name: $name } } }) { segment { memberCount } userErrors { code } } }";
+    let (small, small_data) =
+        statements_for(&app, assign, json!({ "ids": ids[..10], "name": "Ten" })).await;
+    let (large, large_data) =
+        statements_for(&app, assign, json!({ "ids": ids, "name": "Thousand" })).await;
+    assert_eq!(
+        small_data["assignToSegment"]["segment"]["memberCount"],
+        json!(10)
+    );
+    assert_eq!(
+        large_data["assignToSegment"]["segment"]["memberCount"],
+        json!(1000)
+    );
+    assert_eq!(small, large, "set-based: no statement per id");
+    println!(
+        "assignToSegment ({}): {large} SQL statements for 1000 ids",
+        common::backend()
+    );
+}
