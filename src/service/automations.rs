@@ -4,7 +4,7 @@ use entity::{
     automation, campaign,
     enums::{AutomationAction, EngagementKind},
 };
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 
 use super::{
     InputError, InputErrorCode, ServiceResult, WorkspaceId,
@@ -23,7 +23,7 @@ pub async fn add(
     trigger: EngagementKind,
     target: &SegmentTarget,
 ) -> ServiceResult<automation::Model> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let campaign = by_id::<campaign::Entity, _>(&txn, ws, campaign_id)
         .await?
         .ok_or_else(|| {

@@ -3,9 +3,7 @@
 use std::collections::HashSet;
 
 use entity::{campaign, campaign_audience, enums::CampaignStatus, segment};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
 
 use super::{
     InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId, now,
@@ -29,7 +27,7 @@ pub async fn create(
     {
         errors.push(e);
     }
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let unique = validate::dedup(audience_segment_ids);
     let found: HashSet<i64> = by_ids::<segment::Entity, _>(&txn, ws, &unique)
         .await?

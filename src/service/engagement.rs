@@ -8,7 +8,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 
 use super::{
@@ -63,7 +63,7 @@ pub async fn record(
         &["input", "externalId"],
         "externalId",
     )?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let mut errors = Vec::new();
     if by_id::<campaign::Entity, _>(&txn, ws, input.campaign_id)
         .await?

@@ -3,7 +3,6 @@
 use entity::{enums::Platform, influencer};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 
 use super::{
@@ -62,7 +61,7 @@ pub async fn create(
             }
         };
     let key = validate::name_key(&handle);
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let taken = influencer::Entity::find()
         .filter(influencer::Column::WorkspaceId.eq(ws.0))
         .filter(influencer::Column::Platform.eq(input.platform))

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use entity::{enums::MembershipSource, influencer, segment, segment_membership};
 use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
     sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
 
@@ -122,7 +122,7 @@ pub async fn assign(
     target: &SegmentTarget,
 ) -> ServiceResult<MembershipChange> {
     validate::bulk_size(influencer_ids.len(), &["input", "influencerIds"])?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     // Reads first: on PostgreSQL a failed insert (a name taken concurrently) aborts the
     // transaction, so nothing may run after `resolve`'s.
     let influencers =
@@ -157,7 +157,7 @@ pub async fn remove(
     segment_id: i64,
 ) -> ServiceResult<MembershipChange> {
     validate::bulk_size(influencer_ids.len(), &["input", "influencerIds"])?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let influencers =
         ensure_influencers(&txn, ws, influencer_ids, &["input", "influencerIds"]).await;
     let segment = by_id::<segment::Entity, _>(&txn, ws, segment_id)

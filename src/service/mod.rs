@@ -13,6 +13,10 @@ pub mod segments;
 pub mod validate;
 
 use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 
 pub use errors::{InputError, InputErrorCode, ServiceError, ServiceResult};
 
@@ -28,3 +32,15 @@ pub fn now() -> DateTime<Utc> {
 
 /// Most ids one bulk input (`influencerIds`) may carry.
 pub const MAX_BULK_IDS: usize = 10_000;
+
+/// Starts the transaction of a write. On SQLite it takes the write lock at `BEGIN IMMEDIATE`: a
+/// deferred transaction that reads first and writes later fails at once with SQLITE_BUSY when
+/// another writer committed in between, while an immediate one waits its turn (busy timeout).
+/// PostgreSQL ignores the mode.
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}

@@ -4,7 +4,7 @@
 use entity::{automation, campaign_audience, segment, segment_membership};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
+    EntityTrait, QueryFilter, sea_query::Expr,
 };
 
 use super::{
@@ -135,7 +135,7 @@ pub async fn create(
     ws: WorkspaceId,
     input: NewSegment,
 ) -> ServiceResult<segment::Model> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let created = insert(&txn, ws, &input, &["input"]).await?;
     txn.commit().await?;
     Ok(created)
@@ -149,7 +149,7 @@ pub async fn update(
     name: Option<String>,
     description: Patch<String>,
 ) -> ServiceResult<segment::Model> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let current = by_id::<segment::Entity, _>(&txn, ws, id)
         .await?
         .ok_or_else(|| not_found(&["input", "id"]))?;
@@ -199,7 +199,7 @@ pub async fn update(
 /// automations that assigned to it are disabled and lose their target; campaigns drop it from
 /// their audience.
 pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> ServiceResult<i64> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     by_id::<segment::Entity, _>(&txn, ws, id)
         .await?
         .ok_or_else(|| not_found(&["input", "id"]))?;
