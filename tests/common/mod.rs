@@ -27,20 +27,29 @@ pub struct TestApp {
 
 /// Which backend the suite runs on.
 pub fn backend() -> &'static str {
-    if std::env::var("TEST_DATABASE_URL").is_ok() { "postgres" } else { "sqlite" }
+    if std::env::var("TEST_DATABASE_URL").is_ok() {
+        "postgres"
+    } else {
+        "sqlite"
+    }
 }
 
 async fn fresh_database_url() -> (String, Option<tempfile::TempDir>) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) => {
             let name = format!("segtest_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
                 .expect("create test database");
             admin.close().await.ok();
-            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&admin_url);
             (format!("{base}/{name}"), None)
         }
         Err(_) => {
@@ -105,8 +114,15 @@ impl TestApp {
                 json!({ "input": { "handle": handle, "platform": "INSTAGRAM" } }),
             )
             .await;
-        assert_eq!(data["createInfluencer"]["userErrors"], json!([]), "{handle}");
-        data["createInfluencer"]["influencer"]["id"].as_str().unwrap().to_owned()
+        assert_eq!(
+            data["createInfluencer"]["userErrors"],
+            json!([]),
+            "{handle}"
+        );
+        data["createInfluencer"]["influencer"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn create_influencers(&self, prefix: &str, n: usize) -> Vec<String> {
@@ -125,7 +141,10 @@ impl TestApp {
             )
             .await;
         assert_eq!(data["createSegment"]["userErrors"], json!([]), "{name}");
-        data["createSegment"]["segment"]["id"].as_str().unwrap().to_owned()
+        data["createSegment"]["segment"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn assign(&self, influencer_ids: &[String], segment_id: &str) -> Value {
@@ -140,7 +159,10 @@ impl TestApp {
     /// Handles listed under Unassigned (first 100), in order.
     pub async fn unassigned_handles(&self) -> Vec<String> {
         let data = self
-            .data("{ unassigned(first: 100) { totalCount nodes { handle unassigned } } }", json!({}))
+            .data(
+                "{ unassigned(first: 100) { totalCount nodes { handle unassigned } } }",
+                json!({}),
+            )
             .await;
         let nodes = data["unassigned"]["nodes"].as_array().unwrap();
         assert_eq!(
@@ -149,9 +171,16 @@ impl TestApp {
             "totalCount agrees with the listed nodes"
         );
         for node in nodes {
-            assert_eq!(node["unassigned"], json!(true), "listed under Unassigned: {node}");
+            assert_eq!(
+                node["unassigned"],
+                json!(true),
+                "listed under Unassigned: {node}"
+            );
         }
-        nodes.iter().map(|n| n["handle"].as_str().unwrap().to_owned()).collect()
+        nodes
+            .iter()
+            .map(|n| n["handle"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     /// Rows in a table, read straight from the database (to prove nothing was written).
