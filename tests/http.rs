@@ -1,0 +1,271 @@
+//! The API through the real HTTP stack: the router served by axum on a local port, spoken to with
+//! an HTTP client.
+mod common;
+
+use std::future::IntoFuture;
+
+use common::TestApp;
+use pretty_assertions::assert_eq;
+use reqwest::{StatusCode, header};
+use serde_json::{Value, json};
+
+/// The application served on an ephemeral local port.
+struct Server {
+    app: TestApp,
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Server {
+    async fn start() -> Self {
+        let app = TestApp::spawn().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a local port");
+        let addr = listener.local_addr().expect("local address");
+        tokio::spawn(
+            axum::serve(
+                listener,
+                segments_api::http::router(app.db.clone(), app.workspace),
+            )
+            .into_future(),
+        );
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        Self {
+            app,
+            base: format!("http://{addr}"),
+            client,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs a GraphQL request body; returns the status and the body as JSON.
+    async fn post_json(&self, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&body)
+            .send()
+            .await
+            .expect("POST /graphql");
+        let status = response.status();
+        let body = response.json::<Value>().await.expect("JSON body");
+        (status, body)
+    }
+
+    async fn graphql(&self, query: &str, variables: Value) -> (StatusCode, Value) {
+        self.post_json(json!({ "query": query, "variables": variables }))
+            .await
+    }
+}
+
+#[tokio::test]
+async fn a_segment_created_over_http_is_listed_by_a_later_query() {
+    let server = Server::start().await;
+
+    let (status, created) = server
+        .graphql(
+            r#"mutation { createSegment(input: { name: "Gamers", description: "Play all day" }) { segment { id name description } userErrors { code } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let id = created["data"]["createSegment"]["segment"]["id"].clone();
+    assert!(id.is_string(), "segment id in {created:#}");
+    assert_eq!(
+        created,
+        json!({ "data": { "createSegment": {
+            "segment": { "id": id, "name": "Gamers", "description": "Play all day" },
+            "userErrors": [],
+        } } })
+    );
+
+    let (status, listed) = server
+        .graphql("{ segments { totalCount nodes { id name } } }", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        listed,
+        json!({ "data": { "segments": {
+            "totalCount": 1,
+            "nodes": [{ "id": id, "name": "Gamers" }],
+        } } })
+    );
+}
+
+#[tokio::test]
+async fn variables_sent_over_http_reach_the_query() {
+    let server = Server::start().await;
+    server.app.create_segment("Fitness").await;
+    server.app.create_segment("Cooking").await;
+
+    let (status, body) = server
+        .graphql(
+            "query Find($search: String, $first: Int) { segments(search: $search, first: $first) { nodes { name } } }",
+            json!({ "search": "FIT", "first": 5 }),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({ "data": { "segments": { "nodes": [{ "name": "Fitness" }] } } })
+    );
+}
+
+#[tokio::test]
+async fn variables_sent_over_http_reach_a_mutation_input() {
+    let server = Server::start().await;
+
+    let (status, body) = server
+        .graphql(
+            "mutation($input: CreateInfluencerInput!) { createInfluencer(input: $input) { influencer { handle displayName platform followerCount } userErrors { code } } }",
+            json!({ "input": {
+                "handle": "@jane",
+                "displayName": "Jane Doe",
+                "platform": "TIKTOK",
+                "followerCount": 1200,
+            } }),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({ "data": { "createInfluencer": {
+            "influencer": {
+                "handle": "jane",
+                "displayName": "Jane Doe",
+                "platform": "TIKTOK",
+                "followerCount": 1200,
+            },
+            "userErrors": [],
+        } } })
+    );
+}
+
+#[tokio::test]
+async fn the_operation_named_by_operation_name_is_the_one_run() {
+    let server = Server::start().await;
+    server.app.create_segment("Only").await;
+
+    let (status, body) = server
+        .post_json(json!({
+            "query": "query Count { segments { totalCount } } query Names { segments { nodes { name } } }",
+            "operationName": "Names",
+        }))
+        .await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({ "data": { "segments": { "nodes": [{ "name": "Only" }] } } })
+    );
+}
+
+#[tokio::test]
+async fn a_syntax_error_is_answered_with_a_graphql_errors_array_and_no_data() {
+    let server = Server::start().await;
+
+    let (status, body) = server
+        .graphql("{ segments { nodes { name } ", json!({}))
+        .await;
+
+    assert!(
+        !status.is_server_error(),
+        "a malformed query is not a server fault: {status} {body:#}"
+    );
+    assert_eq!(body["data"], Value::Null, "{body:#}");
+    let errors = body["errors"].as_array().expect("an errors array");
+    assert_eq!(errors.len(), 1, "{body:#}");
+    let message = errors[0]["message"].as_str().expect("an error message");
+    assert!(!message.is_empty(), "{body:#}");
+}
+
+#[tokio::test]
+async fn the_server_keeps_answering_after_a_syntax_error() {
+    let server = Server::start().await;
+    let (_, broken) = server.graphql("query {", json!({})).await;
+    assert!(broken["errors"].is_array(), "{broken:#}");
+
+    let (status, body) = server
+        .graphql("{ segments { totalCount } }", json!({}))
+        .await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({ "data": { "segments": { "totalCount": 0 } } }));
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_a_client_error_not_a_server_error() {
+    let server = Server::start().await;
+
+    let response = server
+        .client
+        .post(server.url("/graphql"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body("{ this is not json")
+        .send()
+        .await
+        .expect("POST /graphql");
+
+    assert!(
+        response.status().is_client_error(),
+        "status {}",
+        response.status()
+    );
+}
+
+#[tokio::test]
+async fn get_graphql_serves_the_graphiql_page() {
+    let server = Server::start().await;
+
+    let response = server
+        .client
+        .get(server.url("/graphql"))
+        .send()
+        .await
+        .expect("GET /graphql");
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let html = response.text().await.expect("body");
+    assert!(html.to_lowercase().contains("graphiql"), "{html}");
+}
+
+#[tokio::test]
+async fn get_root_redirects_to_graphql() {
+    let server = Server::start().await;
+
+    let response = server
+        .client
+        .get(server.url("/"))
+        .send()
+        .await
+        .expect("GET /");
+
+    assert!(
+        response.status().is_redirection(),
+        "status {}",
+        response.status()
+    );
+    assert_eq!(
+        response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok()),
+        Some("/graphql")
+    );
+}
