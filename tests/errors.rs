@@ -562,3 +562,54 @@ async fn a_malformed_id_in_a_mutation_input_is_a_user_error_not_a_top_level_erro
         } } })
     );
 }
+
+/// GraphQL spec, "Handling Execution Errors": a failed non-null field makes its parent null, up
+/// to the nearest nullable field; the response never leaves out or nulls a non-null field.
+#[tokio::test]
+async fn a_failed_non_null_field_nulls_its_nearest_nullable_ancestor() {
+    let app = TestApp::spawn().await;
+    let segment = app.create_segment("Target").await;
+    app.create_influencer("solo").await;
+    break_memberships(&app).await;
+
+    // Segment.influencers is non-null; `segment` is nullable, so it becomes null. Siblings stay.
+    let response = app
+        .exec(
+            "query($id: ID!) { segment(id: $id) { name influencers { nodes { handle } } } segments { totalCount } }",
+            json!({ "id": segment }),
+        )
+        .await;
+    assert_reveals_nothing(&response);
+    assert_eq!(
+        response["data"],
+        json!({ "segment": null, "segments": { "totalCount": 1 } })
+    );
+    assert_eq!(
+        response["errors"][0]["path"],
+        json!(["segment", "influencers"])
+    );
+
+    // Influencer.segments fails inside [Influencer!]! of a non-null connection under a non-null
+    // root field: nothing nullable on the way up, so `data` is null.
+    let response = app
+        .exec(
+            "{ influencers { nodes { handle segments { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_reveals_nothing(&response);
+    assert_eq!(response["data"], Value::Null);
+
+    // Through an alias and a fragment, under a nullable `node`.
+    let response = app
+        .exec(
+            "query($id: ID!) { node(id: $id) { ... on Segment { count: memberCount } } ok: segments { totalCount } }",
+            json!({ "id": segment }),
+        )
+        .await;
+    assert_reveals_nothing(&response);
+    assert_eq!(
+        response["data"],
+        json!({ "node": null, "ok": { "totalCount": 1 } })
+    );
+}

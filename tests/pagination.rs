@@ -901,3 +901,34 @@ async fn influencer_search_results_page_forward_over_the_matches_only() {
     );
     assert_eq!(second["totalCount"], json!(3));
 }
+
+/// GraphQL spec, "Handling Execution Errors": a refused page of a non-null connection nulls the
+/// nearest nullable ancestor (the segment), or all of `data` at the root.
+#[tokio::test]
+async fn an_oversized_page_nulls_the_nearest_nullable_ancestor() {
+    let app = TestApp::spawn().await;
+    let segment = app.create_segment("Big").await;
+    let response = app
+        .exec(
+            "query($id: ID!) { segment(id: $id) { name influencers(first: 101) { totalCount } } segments { totalCount } }",
+            json!({ "id": segment }),
+        )
+        .await;
+    assert_eq!(
+        response["data"],
+        json!({ "segment": null, "segments": { "totalCount": 1 } })
+    );
+    assert_eq!(
+        response["errors"][0]["extensions"]["code"],
+        json!("BAD_USER_INPUT")
+    );
+
+    let response = app
+        .exec(
+            "{ influencers(first: 101) { totalCount } segments { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(response["data"], serde_json::Value::Null);
+    assert_eq!(response["errors"][0]["path"], json!(["influencers"]));
+}

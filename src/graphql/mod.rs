@@ -12,6 +12,7 @@ pub mod ids;
 pub mod influencer;
 pub mod loaders;
 pub mod node;
+pub mod null_propagation;
 pub mod scalars;
 pub mod segment;
 
@@ -44,6 +45,7 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 /// The schema without data: enough to print the SDL.
 pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .extension(null_propagation::NullPropagation)
 }
 
 /// The schema serving `db`.
