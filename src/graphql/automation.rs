@@ -15,7 +15,7 @@ use super::{
     segment::{Segment, SegmentRef, load_segment},
 };
 use crate::service::{
-    automations,
+    automations::{self, AutomationChanges},
     engagement::{self, NewEngagement},
 };
 
@@ -151,6 +151,42 @@ pub struct RecordEngagementPayload {
     pub user_errors: Vec<UserError>,
 }
 
+/// Changes to an automation; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateAutomationInput {
+    pub id: ID,
+    /// Switch the automation on or off.
+    pub enabled: Option<bool>,
+    /// A new trigger.
+    pub trigger: Option<EngagementKind>,
+    /// A new target segment; `create` makes it in the same step.
+    pub assign_to_segment: Option<SegmentRef>,
+}
+
+/// Result of `updateAutomation`.
+#[derive(SimpleObject)]
+pub struct UpdateAutomationPayload {
+    /// The automation as it is now.
+    pub automation: Option<Automation>,
+    /// Why nothing was changed, if so.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The automation to delete.
+#[derive(InputObject)]
+pub struct DeleteAutomationInput {
+    pub id: ID,
+}
+
+/// Result of `deleteAutomation`.
+#[derive(SimpleObject)]
+pub struct DeleteAutomationPayload {
+    /// The id of the deleted automation.
+    pub deleted_automation_id: Option<ID>,
+    /// Why nothing was deleted, if so.
+    pub user_errors: Vec<UserError>,
+}
+
 #[derive(Default)]
 pub struct AutomationMutation;
 
@@ -186,7 +222,9 @@ impl AutomationMutation {
         })
     }
 
-    /// Records an engagement and runs the campaign's enabled automations for its kind.
+    /// Records an engagement and runs the campaign's enabled automations for its kind. They run
+    /// for any influencer of the workspace the event names, whether or not the influencer is
+    /// still in the campaign's audience: the event answers outreach already sent.
     async fn record_engagement(
         &self,
         ctx: &Context<'_>,
@@ -229,6 +267,70 @@ impl AutomationMutation {
                     user_errors: Vec::new(),
                 }
             }
+            Err(errors) => failed(errors),
+        })
+    }
+
+    /// Switches an automation on or off, or changes its trigger or target segment.
+    async fn update_automation(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateAutomationInput,
+    ) -> Result<UpdateAutomationPayload> {
+        let (db, ws) = scope(ctx)?;
+        let failed = |user_errors| UpdateAutomationPayload {
+            automation: None,
+            user_errors,
+        };
+        let id = ids::decode(&input.id, Kind::Automation, &["input", "id"]);
+        let target = input
+            .assign_to_segment
+            .map(|r| r.target(&["input", "assignToSegment"]))
+            .transpose();
+        let (id, segment) = match (id, target) {
+            (Ok(id), Ok(target)) => (id, target),
+            (id, target) => {
+                return Ok(failed(user_errors(
+                    id.err().into_iter().chain(target.err()),
+                )));
+            }
+        };
+        let changes = AutomationChanges {
+            enabled: input.enabled,
+            trigger: input.trigger.map(Into::into),
+            segment,
+        };
+        Ok(
+            match outcome(automations::update(db, ws, id, changes).await)? {
+                Ok(model) => UpdateAutomationPayload {
+                    automation: Some(Automation(model)),
+                    user_errors: Vec::new(),
+                },
+                Err(errors) => failed(errors),
+            },
+        )
+    }
+
+    /// Deletes an automation. Influencers keep the segments it put them in.
+    async fn delete_automation(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteAutomationInput,
+    ) -> Result<DeleteAutomationPayload> {
+        let (db, ws) = scope(ctx)?;
+        let failed = |user_errors| DeleteAutomationPayload {
+            deleted_automation_id: None,
+            user_errors,
+        };
+        let id = match ids::decode(&input.id, Kind::Automation, &["input", "id"]) {
+            Ok(id) => id,
+            Err(e) => return Ok(failed(user_errors([e]))),
+        };
+        Ok(match outcome(automations::delete(db, ws, id).await)? {
+            Ok(id) => DeleteAutomationPayload {
+                deleted_automation_id: Some(ids::encode(Kind::Automation, id)),
+                user_errors: Vec::new(),
+            },
             Err(errors) => failed(errors),
         })
     }

@@ -16,7 +16,7 @@ use super::{
     segment::Segment,
 };
 use crate::service::{
-    campaigns,
+    campaigns::{self, CampaignChanges},
     reads::{self, InfluencerSet},
 };
 
@@ -154,6 +154,42 @@ pub struct CreateCampaignPayload {
     pub user_errors: Vec<UserError>,
 }
 
+/// Changes to a campaign; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateCampaignInput {
+    pub id: ID,
+    /// New name, 1 to 120 characters.
+    pub name: Option<String>,
+    /// New status.
+    pub status: Option<CampaignStatus>,
+    /// The new audience; replaces the old one.
+    pub audience_segment_ids: Option<Vec<ID>>,
+}
+
+/// Result of `updateCampaign`.
+#[derive(SimpleObject)]
+pub struct UpdateCampaignPayload {
+    /// The campaign as it is now.
+    pub campaign: Option<Campaign>,
+    /// Why nothing was changed, if so.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The campaign to delete.
+#[derive(InputObject)]
+pub struct DeleteCampaignInput {
+    pub id: ID,
+}
+
+/// Result of `deleteCampaign`.
+#[derive(SimpleObject)]
+pub struct DeleteCampaignPayload {
+    /// The id of the deleted campaign.
+    pub deleted_campaign_id: Option<ID>,
+    /// Why nothing was deleted, if so.
+    pub user_errors: Vec<UserError>,
+}
+
 #[derive(Default)]
 pub struct CampaignMutation;
 
@@ -185,5 +221,72 @@ impl CampaignMutation {
                 Err(errors) => failed(errors),
             },
         )
+    }
+
+    /// Renames a campaign, changes its status, or replaces its audience.
+    async fn update_campaign(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateCampaignInput,
+    ) -> Result<UpdateCampaignPayload> {
+        let (db, ws) = scope(ctx)?;
+        let failed = |user_errors| UpdateCampaignPayload {
+            campaign: None,
+            user_errors,
+        };
+        let id = ids::decode(&input.id, Kind::Campaign, &["input", "id"]);
+        let audience = input
+            .audience_segment_ids
+            .map(|list| ids::decode_list(&list, Kind::Segment, &["input", "audienceSegmentIds"]))
+            .transpose();
+        let (id, audience) = match (id, audience) {
+            (Ok(id), Ok(audience)) => (id, audience),
+            (id, audience) => {
+                let errors = id
+                    .err()
+                    .into_iter()
+                    .chain(audience.err().into_iter().flatten());
+                return Ok(failed(user_errors(errors)));
+            }
+        };
+        let changes = CampaignChanges {
+            name: input.name,
+            status: input.status.map(Into::into),
+            audience_segment_ids: audience,
+        };
+        Ok(
+            match outcome(campaigns::update(db, ws, id, changes).await)? {
+                Ok(model) => UpdateCampaignPayload {
+                    campaign: Some(Campaign(model)),
+                    user_errors: Vec::new(),
+                },
+                Err(errors) => failed(errors),
+            },
+        )
+    }
+
+    /// Deletes a campaign with its automations and engagement events. Influencers keep the
+    /// segments its automations put them in.
+    async fn delete_campaign(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteCampaignInput,
+    ) -> Result<DeleteCampaignPayload> {
+        let (db, ws) = scope(ctx)?;
+        let failed = |user_errors| DeleteCampaignPayload {
+            deleted_campaign_id: None,
+            user_errors,
+        };
+        let id = match ids::decode(&input.id, Kind::Campaign, &["input", "id"]) {
+            Ok(id) => id,
+            Err(e) => return Ok(failed(user_errors([e]))),
+        };
+        Ok(match outcome(campaigns::delete(db, ws, id).await)? {
+            Ok(id) => DeleteCampaignPayload {
+                deleted_campaign_id: Some(ids::encode(Kind::Campaign, id)),
+                user_errors: Vec::new(),
+            },
+            Err(errors) => failed(errors),
+        })
     }
 }

@@ -1,6 +1,6 @@
 //! Influencers: the roster, each influencer's segments and memberships, and `createInfluencer`.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use entity::{influencer, segment_membership};
 
 use super::{
@@ -8,14 +8,15 @@ use super::{
     connection::{Conn, Total, connection, page},
     context::scope,
     enums::{MembershipSource, Platform},
-    errors::{UserError, internal, outcome},
+    errors::{UserError, internal, outcome, user_errors},
     ids::{self, Kind},
     loaders::{AutomationById, InfluencerById, MembershipsOf, SegmentById, loader},
+    patch::patch,
     scalars::DateTime,
     segment::Segment,
 };
 use crate::service::{
-    influencers::{self, NewInfluencer},
+    influencers::{self, InfluencerChanges, NewInfluencer},
     reads::{self, InfluencerSet},
 };
 
@@ -257,6 +258,43 @@ pub struct CreateInfluencerPayload {
     pub user_errors: Vec<UserError>,
 }
 
+/// Changes to an influencer; omitted fields stay as they are, null clears an optional one.
+#[derive(InputObject)]
+pub struct UpdateInfluencerInput {
+    pub id: ID,
+    /// New handle; same rules as on creation.
+    pub handle: Option<String>,
+    pub platform: Option<Platform>,
+    pub display_name: MaybeUndefined<String>,
+    pub email: MaybeUndefined<String>,
+    pub niche: MaybeUndefined<String>,
+    pub follower_count: MaybeUndefined<i32>,
+}
+
+/// Result of `updateInfluencer`.
+#[derive(SimpleObject)]
+pub struct UpdateInfluencerPayload {
+    /// The influencer as it is now.
+    pub influencer: Option<Influencer>,
+    /// Why nothing was changed, if so.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The influencer to remove from the roster.
+#[derive(InputObject)]
+pub struct DeleteInfluencerInput {
+    pub id: ID,
+}
+
+/// Result of `deleteInfluencer`.
+#[derive(SimpleObject)]
+pub struct DeleteInfluencerPayload {
+    /// The id of the removed influencer.
+    pub deleted_influencer_id: Option<ID>,
+    /// Why nothing was removed, if so.
+    pub user_errors: Vec<UserError>,
+}
+
 #[derive(Default)]
 pub struct InfluencerMutation;
 
@@ -286,6 +324,64 @@ impl InfluencerMutation {
                 influencer: None,
                 user_errors,
             },
+        })
+    }
+
+    /// Edits an influencer.
+    async fn update_influencer(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateInfluencerInput,
+    ) -> Result<UpdateInfluencerPayload> {
+        let (db, ws) = scope(ctx)?;
+        let failed = |user_errors| UpdateInfluencerPayload {
+            influencer: None,
+            user_errors,
+        };
+        let id = match ids::decode(&input.id, Kind::Influencer, &["input", "id"]) {
+            Ok(id) => id,
+            Err(e) => return Ok(failed(user_errors([e]))),
+        };
+        let changes = InfluencerChanges {
+            handle: input.handle,
+            platform: input.platform.map(Into::into),
+            display_name: patch(input.display_name),
+            email: patch(input.email),
+            niche: patch(input.niche),
+            follower_count: patch(input.follower_count),
+        };
+        Ok(
+            match outcome(influencers::update(db, ws, id, changes).await)? {
+                Ok(model) => UpdateInfluencerPayload {
+                    influencer: Some(Influencer(model)),
+                    user_errors: Vec::new(),
+                },
+                Err(errors) => failed(errors),
+            },
+        )
+    }
+
+    /// Removes an influencer from the roster, with its memberships and engagement events.
+    async fn delete_influencer(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteInfluencerInput,
+    ) -> Result<DeleteInfluencerPayload> {
+        let (db, ws) = scope(ctx)?;
+        let failed = |user_errors| DeleteInfluencerPayload {
+            deleted_influencer_id: None,
+            user_errors,
+        };
+        let id = match ids::decode(&input.id, Kind::Influencer, &["input", "id"]) {
+            Ok(id) => id,
+            Err(e) => return Ok(failed(user_errors([e]))),
+        };
+        Ok(match outcome(influencers::delete(db, ws, id).await)? {
+            Ok(id) => DeleteInfluencerPayload {
+                deleted_influencer_id: Some(ids::encode(Kind::Influencer, id)),
+                user_errors: Vec::new(),
+            },
+            Err(errors) => failed(errors),
         })
     }
 }

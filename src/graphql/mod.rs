@@ -13,6 +13,7 @@ pub mod influencer;
 pub mod loaders;
 pub mod node;
 pub mod null_propagation;
+pub mod patch;
 pub mod scalars;
 pub mod segment;
 

@@ -12,12 +12,13 @@ use super::{
     ids::{self, Kind},
     influencer::{Influencer, load_influencers},
     loaders::{InfluencerPage, MemberCount, SegmentById, loader},
+    patch::patch,
     scalars::DateTime,
 };
 use crate::service::{
     InputError, memberships,
     reads::{self, InfluencerSet},
-    segments::{self, NewSegment, Patch, SegmentTarget},
+    segments::{self, NewSegment, SegmentTarget},
     validate,
 };
 
@@ -289,11 +290,7 @@ impl SegmentMutation {
             Ok(id) => id,
             Err(e) => return Ok(failed(user_errors([e]))),
         };
-        let description = match input.description {
-            MaybeUndefined::Undefined => Patch::Keep,
-            MaybeUndefined::Null => Patch::Clear,
-            MaybeUndefined::Value(text) => Patch::Set(text),
-        };
+        let description = patch(input.description);
         Ok(
             match outcome(segments::update(db, ws, id, input.name, description).await)? {
                 Ok(model) => UpdateSegmentPayload {

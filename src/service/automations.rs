@@ -1,10 +1,14 @@
 //! Automations: "when an influencer of this campaign does X, assign them to segment Y".
 
+use entity::segment_membership;
 use entity::{
     automation, campaign,
     enums::{AutomationAction, EngagementKind},
 };
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    sea_query::Expr,
+};
 
 use super::{
     InputError, InputErrorCode, ServiceResult, WorkspaceId,
@@ -52,4 +56,85 @@ pub async fn add(
     .await?;
     txn.commit().await?;
     Ok(created)
+}
+
+fn not_found() -> InputError {
+    InputError::new(
+        InputErrorCode::NotFound,
+        &["input", "id"],
+        "no automation has this id",
+    )
+}
+
+/// Changes to an automation; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct AutomationChanges {
+    pub enabled: Option<bool>,
+    pub trigger: Option<EngagementKind>,
+    /// A new target segment (which may be created in the same transaction).
+    pub segment: Option<SegmentTarget>,
+}
+
+/// Switches an automation on or off, or changes its trigger or target segment. An automation
+/// whose segment was deleted cannot be enabled again without a new target.
+pub async fn update(
+    db: &DatabaseConnection,
+    ws: WorkspaceId,
+    id: i64,
+    changes: AutomationChanges,
+) -> ServiceResult<automation::Model> {
+    let txn = super::begin_write(db).await?;
+    let current = by_id::<automation::Entity, _>(&txn, ws, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let mut segment_id = current.segment_id;
+    if let Some(target) = &changes.segment {
+        segment_id = Some(
+            segments::resolve(&txn, ws, target, &["input", "assignToSegment"])
+                .await?
+                .id,
+        );
+    }
+    let enabled = changes.enabled.unwrap_or(current.enabled);
+    if enabled && segment_id.is_none() {
+        return Err(InputError::new(
+            InputErrorCode::Invalid,
+            &["input", "enabled"],
+            "an automation without a segment cannot be enabled; give it one with assignToSegment",
+        )
+        .into());
+    }
+    let mut model: automation::ActiveModel = current.into();
+    model.enabled = Set(enabled);
+    model.segment_id = Set(segment_id);
+    if let Some(trigger) = changes.trigger {
+        model.trigger = Set(trigger);
+    }
+    let updated = model.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes an automation. Memberships it made stay, but no longer name it.
+pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> ServiceResult<i64> {
+    let txn = super::begin_write(db).await?;
+    by_id::<automation::Entity, _>(&txn, ws, id)
+        .await?
+        .ok_or_else(not_found)?;
+    segment_membership::Entity::update_many()
+        .col_expr(
+            segment_membership::Column::AutomationId,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(segment_membership::Column::WorkspaceId.eq(ws.0))
+        .filter(segment_membership::Column::AutomationId.eq(id))
+        .exec(&txn)
+        .await?;
+    automation::Entity::delete_many()
+        .filter(automation::Column::WorkspaceId.eq(ws.0))
+        .filter(automation::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(id)
 }

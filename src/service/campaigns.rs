@@ -2,12 +2,18 @@
 
 use std::collections::HashSet;
 
-use entity::{campaign, campaign_audience, enums::CampaignStatus, segment};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
+use entity::{
+    automation, campaign, campaign_audience, engagement_event, enums::CampaignStatus, segment,
+    segment_membership,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
+};
 
 use super::{
     InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId, now,
-    reads::by_ids,
+    reads::{by_id, by_ids},
     validate::{self, CAMPAIGN_NAME_MAX},
 };
 
@@ -22,27 +28,10 @@ pub async fn create(
     let name = validate::required_text(name, CAMPAIGN_NAME_MAX, &["input", "name"], "name")
         .map_err(|e| errors.push(e))
         .ok();
-    if let Err(e) =
-        validate::bulk_size(audience_segment_ids.len(), &["input", "audienceSegmentIds"])
-    {
-        errors.push(e);
-    }
     let txn = super::begin_write(db).await?;
-    let unique = validate::dedup(audience_segment_ids);
-    let found: HashSet<i64> = by_ids::<segment::Entity, _>(&txn, ws, &unique)
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    for (index, id) in audience_segment_ids.iter().enumerate() {
-        if !found.contains(id) {
-            errors.push(InputError::at_index(
-                InputErrorCode::NotFound,
-                &["input", "audienceSegmentIds"],
-                index,
-                "no segment has this id".to_owned(),
-            ));
-        }
+    match validate::bulk_size(audience_segment_ids.len(), &["input", "audienceSegmentIds"]) {
+        Ok(()) => errors.extend(missing_segments(&txn, ws, audience_segment_ids).await?),
+        Err(e) => errors.push(e),
     }
     let Some(name) = name.filter(|_| errors.is_empty()) else {
         return Err(ServiceError::Input(errors));
@@ -56,17 +45,166 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    if !unique.is_empty() {
-        campaign_audience::Entity::insert_many(unique.iter().map(|segment_id| {
-            campaign_audience::ActiveModel {
-                campaign_id: Set(created.id),
-                segment_id: Set(*segment_id),
-                workspace_id: Set(ws.0),
-            }
-        }))
-        .exec_without_returning(&txn)
-        .await?;
-    }
+    insert_audience(&txn, ws, created.id, audience_segment_ids).await?;
     txn.commit().await?;
     Ok(created)
+}
+
+/// NOT_FOUND errors for the audience ids that name no segment of the workspace.
+async fn missing_segments<C: ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    segment_ids: &[i64],
+) -> ServiceResult<Vec<InputError>> {
+    let unique = validate::dedup(segment_ids);
+    let found: HashSet<i64> = by_ids::<segment::Entity, _>(conn, ws, &unique)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    Ok(segment_ids
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| !found.contains(id))
+        .map(|(index, _)| {
+            InputError::at_index(
+                InputErrorCode::NotFound,
+                &["input", "audienceSegmentIds"],
+                index,
+                "no segment has this id".to_owned(),
+            )
+        })
+        .collect())
+}
+
+async fn insert_audience<C: ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    campaign_id: i64,
+    segment_ids: &[i64],
+) -> ServiceResult<()> {
+    let unique = validate::dedup(segment_ids);
+    if unique.is_empty() {
+        return Ok(());
+    }
+    campaign_audience::Entity::insert_many(unique.into_iter().map(|segment_id| {
+        campaign_audience::ActiveModel {
+            campaign_id: Set(campaign_id),
+            segment_id: Set(segment_id),
+            workspace_id: Set(ws.0),
+        }
+    }))
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+fn not_found() -> InputError {
+    InputError::new(
+        InputErrorCode::NotFound,
+        &["input", "id"],
+        "no campaign has this id",
+    )
+}
+
+/// Changes to a campaign; `None` leaves a field as it is. A new audience replaces the old one.
+#[derive(Clone, Debug, Default)]
+pub struct CampaignChanges {
+    pub name: Option<String>,
+    pub status: Option<CampaignStatus>,
+    pub audience_segment_ids: Option<Vec<i64>>,
+}
+
+/// Renames a campaign, moves it to another status, or replaces its audience.
+pub async fn update(
+    db: &DatabaseConnection,
+    ws: WorkspaceId,
+    id: i64,
+    changes: CampaignChanges,
+) -> ServiceResult<campaign::Model> {
+    let txn = super::begin_write(db).await?;
+    let current = by_id::<campaign::Entity, _>(&txn, ws, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let mut errors = Vec::new();
+    let mut model: campaign::ActiveModel = current.into();
+    if let Some(raw) = changes.name {
+        match validate::required_text(&raw, CAMPAIGN_NAME_MAX, &["input", "name"], "name") {
+            Ok(name) => model.name = Set(name),
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(status) = changes.status {
+        model.status = Set(status);
+    }
+    if let Some(ids) = &changes.audience_segment_ids {
+        match validate::bulk_size(ids.len(), &["input", "audienceSegmentIds"]) {
+            Ok(()) => errors.extend(missing_segments(&txn, ws, ids).await?),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Input(errors));
+    }
+    let updated = model.update(&txn).await?;
+    if let Some(ids) = &changes.audience_segment_ids {
+        campaign_audience::Entity::delete_many()
+            .filter(campaign_audience::Column::WorkspaceId.eq(ws.0))
+            .filter(campaign_audience::Column::CampaignId.eq(id))
+            .exec(&txn)
+            .await?;
+        insert_audience(&txn, ws, id, ids).await?;
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes a campaign with its audience, automations and engagement events. Memberships its
+/// automations made stay (the influencers keep their segments) but no longer name an automation.
+pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> ServiceResult<i64> {
+    let txn = super::begin_write(db).await?;
+    by_id::<campaign::Entity, _>(&txn, ws, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let automation_ids: Vec<i64> = automation::Entity::find()
+        .select_only()
+        .column(automation::Column::Id)
+        .filter(automation::Column::WorkspaceId.eq(ws.0))
+        .filter(automation::Column::CampaignId.eq(id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    if !automation_ids.is_empty() {
+        segment_membership::Entity::update_many()
+            .col_expr(
+                segment_membership::Column::AutomationId,
+                Expr::value(Option::<i64>::None),
+            )
+            .filter(segment_membership::Column::WorkspaceId.eq(ws.0))
+            .filter(segment_membership::Column::AutomationId.is_in(automation_ids))
+            .exec(&txn)
+            .await?;
+    }
+    automation::Entity::delete_many()
+        .filter(automation::Column::WorkspaceId.eq(ws.0))
+        .filter(automation::Column::CampaignId.eq(id))
+        .exec(&txn)
+        .await?;
+    engagement_event::Entity::delete_many()
+        .filter(engagement_event::Column::WorkspaceId.eq(ws.0))
+        .filter(engagement_event::Column::CampaignId.eq(id))
+        .exec(&txn)
+        .await?;
+    campaign_audience::Entity::delete_many()
+        .filter(campaign_audience::Column::WorkspaceId.eq(ws.0))
+        .filter(campaign_audience::Column::CampaignId.eq(id))
+        .exec(&txn)
+        .await?;
+    campaign::Entity::delete_many()
+        .filter(campaign::Column::WorkspaceId.eq(ws.0))
+        .filter(campaign::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(id)
 }

@@ -1,18 +1,21 @@
-//! Adding influencers to the roster.
+//! The roster: adding, editing and removing influencers.
 
-use entity::{enums::Platform, influencer};
+use entity::{engagement_event, enums::Platform, influencer, segment_membership};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter,
 };
 
 use super::{
     InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId,
     errors::on_unique_violation,
     now,
+    reads::by_id,
+    segments::Patch,
     validate::{self, DISPLAY_NAME_MAX, NICHE_MAX},
 };
 
-/// An influencer to add.
+/// An influencer's fields as given by a client (validated before they are stored).
 #[derive(Clone, Debug)]
 pub struct NewInfluencer {
     pub handle: String,
@@ -23,20 +26,27 @@ pub struct NewInfluencer {
     pub follower_count: Option<i32>,
 }
 
-fn handle_taken(handle: &str, platform: Platform) -> InputError {
-    InputError::new(
-        InputErrorCode::NameTaken,
-        &["input", "handle"],
-        format!("@{handle} on {platform:?} is already in the roster"),
-    )
+/// Changes to an influencer; `None` / [`Patch::Keep`] leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct InfluencerChanges {
+    pub handle: Option<String>,
+    pub platform: Option<Platform>,
+    pub display_name: Patch<String>,
+    pub email: Patch<String>,
+    pub niche: Patch<String>,
+    pub follower_count: Patch<i32>,
 }
 
-/// Adds an influencer. A handle is unique per platform in a workspace, ignoring case.
-pub async fn create(
-    db: &DatabaseConnection,
-    ws: WorkspaceId,
-    input: NewInfluencer,
-) -> ServiceResult<influencer::Model> {
+fn apply<T>(patch: Patch<T>, current: Option<T>) -> Option<T> {
+    match patch {
+        Patch::Keep => current,
+        Patch::Clear => None,
+        Patch::Set(value) => Some(value),
+    }
+}
+
+/// Checks every field, reporting all problems at once; returns the cleaned fields.
+fn validated(input: NewInfluencer) -> ServiceResult<NewInfluencer> {
     let handle = validate::handle(&input.handle, &["input", "handle"]);
     let display_name = validate::optional_text(
         input.display_name.as_deref(),
@@ -52,41 +62,147 @@ pub async fn create(
         "niche",
     );
     let followers = validate::follower_count(input.follower_count, &["input", "followerCount"]);
-    let (handle, display_name, email, niche, followers) =
-        match (handle, display_name, email, niche, followers) {
-            (Ok(h), Ok(d), Ok(e), Ok(n), Ok(f)) => (h, d, e, n, f),
-            (h, d, e, n, f) => {
-                let errors = [h.err(), d.err(), e.err(), n.err(), f.err()];
-                return Err(ServiceError::Input(errors.into_iter().flatten().collect()));
-            }
-        };
-    let key = validate::name_key(&handle);
-    let txn = super::begin_write(db).await?;
-    let taken = influencer::Entity::find()
-        .filter(influencer::Column::WorkspaceId.eq(ws.0))
-        .filter(influencer::Column::Platform.eq(input.platform))
-        .filter(influencer::Column::HandleKey.eq(key.as_str()))
-        .one(&txn)
-        .await?
-        .is_some();
-    if taken {
-        return Err(handle_taken(&handle, input.platform).into());
+    match (handle, display_name, email, niche, followers) {
+        (Ok(handle), Ok(display_name), Ok(email), Ok(niche), Ok(follower_count)) => {
+            Ok(NewInfluencer {
+                handle,
+                platform: input.platform,
+                display_name,
+                email,
+                niche,
+                follower_count,
+            })
+        }
+        (h, d, e, n, f) => {
+            let errors = [h.err(), d.err(), e.err(), n.err(), f.err()];
+            Err(ServiceError::Input(errors.into_iter().flatten().collect()))
+        }
     }
-    let created = influencer::ActiveModel {
+}
+
+fn handle_taken(handle: &str, platform: Platform) -> InputError {
+    InputError::new(
+        InputErrorCode::NameTaken,
+        &["input", "handle"],
+        format!("@{handle} on {platform:?} is already in the roster"),
+    )
+}
+
+fn not_found() -> InputError {
+    InputError::new(
+        InputErrorCode::NotFound,
+        &["input", "id"],
+        "no influencer has this id",
+    )
+}
+
+/// Fails with NAME_TAKEN when another influencer of the workspace has this handle on `platform`.
+async fn ensure_handle_free<C: ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    fields: &NewInfluencer,
+    except: Option<i64>,
+) -> ServiceResult<()> {
+    let mut query = influencer::Entity::find()
+        .filter(influencer::Column::WorkspaceId.eq(ws.0))
+        .filter(influencer::Column::Platform.eq(fields.platform))
+        .filter(influencer::Column::HandleKey.eq(validate::name_key(&fields.handle)));
+    if let Some(id) = except {
+        query = query.filter(influencer::Column::Id.ne(id));
+    }
+    match query.one(conn).await? {
+        Some(_) => Err(handle_taken(&fields.handle, fields.platform).into()),
+        None => Ok(()),
+    }
+}
+
+/// Moves validated fields into an active model.
+fn set_fields(model: &mut influencer::ActiveModel, fields: NewInfluencer) {
+    model.handle_key = Set(validate::name_key(&fields.handle));
+    model.handle = Set(fields.handle);
+    model.platform = Set(fields.platform);
+    model.display_name = Set(fields.display_name);
+    model.email = Set(fields.email);
+    model.niche = Set(fields.niche);
+    model.follower_count = Set(fields.follower_count);
+}
+
+/// Adds an influencer. A handle is unique per platform in a workspace, ignoring case.
+pub async fn create(
+    db: &DatabaseConnection,
+    ws: WorkspaceId,
+    input: NewInfluencer,
+) -> ServiceResult<influencer::Model> {
+    let fields = validated(input)?;
+    let txn = super::begin_write(db).await?;
+    ensure_handle_free(&txn, ws, &fields, None).await?;
+    let taken = handle_taken(&fields.handle, fields.platform);
+    let mut model = influencer::ActiveModel {
         workspace_id: Set(ws.0),
-        handle: Set(handle.clone()),
-        handle_key: Set(key),
-        platform: Set(input.platform),
-        display_name: Set(display_name),
-        email: Set(email),
-        niche: Set(niche),
-        follower_count: Set(followers),
         created_at: Set(now()),
         ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| on_unique_violation(e, || handle_taken(&handle, input.platform)))?;
+    };
+    set_fields(&mut model, fields);
+    let created = model
+        .insert(&txn)
+        .await
+        .map_err(|e| on_unique_violation(e, || taken))?;
     txn.commit().await?;
     Ok(created)
+}
+
+/// Edits an influencer; the same rules as on creation apply to the result.
+pub async fn update(
+    db: &DatabaseConnection,
+    ws: WorkspaceId,
+    id: i64,
+    changes: InfluencerChanges,
+) -> ServiceResult<influencer::Model> {
+    let txn = super::begin_write(db).await?;
+    let current = by_id::<influencer::Entity, _>(&txn, ws, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let fields = validated(NewInfluencer {
+        handle: changes.handle.unwrap_or_else(|| current.handle.clone()),
+        platform: changes.platform.unwrap_or(current.platform),
+        display_name: apply(changes.display_name, current.display_name.clone()),
+        email: apply(changes.email, current.email.clone()),
+        niche: apply(changes.niche, current.niche.clone()),
+        follower_count: apply(changes.follower_count, current.follower_count),
+    })?;
+    ensure_handle_free(&txn, ws, &fields, Some(id)).await?;
+    let taken = handle_taken(&fields.handle, fields.platform);
+    let mut model: influencer::ActiveModel = current.into();
+    set_fields(&mut model, fields);
+    let updated = model
+        .update(&txn)
+        .await
+        .map_err(|e| on_unique_violation(e, || taken))?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Removes an influencer from the roster, with its memberships and engagement events.
+pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> ServiceResult<i64> {
+    let txn = super::begin_write(db).await?;
+    by_id::<influencer::Entity, _>(&txn, ws, id)
+        .await?
+        .ok_or_else(not_found)?;
+    segment_membership::Entity::delete_many()
+        .filter(segment_membership::Column::WorkspaceId.eq(ws.0))
+        .filter(segment_membership::Column::InfluencerId.eq(id))
+        .exec(&txn)
+        .await?;
+    engagement_event::Entity::delete_many()
+        .filter(engagement_event::Column::WorkspaceId.eq(ws.0))
+        .filter(engagement_event::Column::InfluencerId.eq(id))
+        .exec(&txn)
+        .await?;
+    influencer::Entity::delete_many()
+        .filter(influencer::Column::WorkspaceId.eq(ws.0))
+        .filter(influencer::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(id)
 }
