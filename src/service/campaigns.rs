@@ -1,7 +1,5 @@
 //! Campaigns and their audiences.
 
-use std::collections::HashSet;
-
 use entity::{
     automation, campaign, campaign_audience, engagement_event, enums::CampaignStatus, segment,
     segment_membership,
@@ -13,7 +11,7 @@ use sea_orm::{
 
 use super::{
     InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId, now,
-    reads::{by_id, by_ids},
+    reads::{self, by_id},
     validate::{self, CAMPAIGN_NAME_MAX},
 };
 
@@ -56,25 +54,8 @@ async fn missing_segments<C: ConnectionTrait>(
     ws: WorkspaceId,
     segment_ids: &[i64],
 ) -> ServiceResult<Vec<InputError>> {
-    let unique = validate::dedup(segment_ids);
-    let found: HashSet<i64> = by_ids::<segment::Entity, _>(conn, ws, &unique)
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    Ok(segment_ids
-        .iter()
-        .enumerate()
-        .filter(|(_, id)| !found.contains(id))
-        .map(|(index, _)| {
-            InputError::at_index(
-                InputErrorCode::NotFound,
-                &["input", "audienceSegmentIds"],
-                index,
-                "no segment has this id".to_owned(),
-            )
-        })
-        .collect())
+    let field = ["input", "audienceSegmentIds"];
+    Ok(reads::missing::<segment::Entity, _>(conn, ws, segment_ids, &field, "segment").await?)
 }
 
 async fn insert_audience<C: ConnectionTrait>(

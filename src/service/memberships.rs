@@ -1,18 +1,15 @@
 //! Putting influencers into segments and taking them out, in bulk and set-based: a call with
 //! 10,000 ids runs the same few statements as a call with one.
 
-use std::collections::HashSet;
-
 use entity::{enums::MembershipSource, influencer, segment, segment_membership};
 use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect,
     sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
 
 use super::{
-    InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId, now,
-    reads::by_id,
+    ServiceError, ServiceResult, WorkspaceId, now,
+    reads::{self, by_id},
     segments::{self, SegmentTarget},
     validate,
 };
@@ -33,33 +30,8 @@ async fn ensure_influencers<C: ConnectionTrait>(
     ids: &[i64],
     field: &[&str],
 ) -> ServiceResult<()> {
-    let unique = validate::dedup(ids);
-    if unique.is_empty() {
-        return Ok(());
-    }
-    let found: HashSet<i64> = influencer::Entity::find()
-        .select_only()
-        .column(influencer::Column::Id)
-        .filter(influencer::Column::WorkspaceId.eq(ws.0))
-        .filter(influencer::Column::Id.is_in(unique))
-        .into_tuple::<i64>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .collect();
-    let missing: Vec<InputError> = ids
-        .iter()
-        .enumerate()
-        .filter(|(_, id)| !found.contains(id))
-        .map(|(index, _)| {
-            InputError::at_index(
-                InputErrorCode::NotFound,
-                field,
-                index,
-                "no influencer has this id".to_owned(),
-            )
-        })
-        .collect();
+    let missing =
+        reads::missing::<influencer::Entity, _>(conn, ws, ids, field, "influencer").await?;
     if missing.is_empty() {
         Ok(())
     } else {

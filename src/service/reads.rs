@@ -1,7 +1,7 @@
 //! Reads: lookups by id, the sets that connections page over, and the batched relation queries the
 //! GraphQL DataLoaders call. Every query is filtered by the workspace.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use entity::{
     automation, campaign, campaign_audience, engagement_event, influencer, segment,
@@ -9,15 +9,16 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QueryTrait,
+    QuerySelect, QueryTrait,
     sea_query::{
         Alias, Expr, ExprTrait, Func, JoinType, LikeExpr, Query, SelectStatement, SimpleExpr,
     },
 };
 
 use super::{
-    WorkspaceId,
+    InputError, InputErrorCode, WorkspaceId,
     pagination::{Keyed, Page, PagePart, PageResult, fetch_pages},
+    validate,
 };
 
 /// Entities owned by a workspace and keyed by a 64-bit `id`.
@@ -79,6 +80,48 @@ where
         .filter(E::id_column().eq(id))
         .one(db)
         .await
+}
+
+/// NOT_FOUND errors for the ids that name no row of `E` in the workspace, each naming its
+/// position in the input list at `field`. One query, whatever the number of ids.
+pub async fn missing<E, C>(
+    conn: &C,
+    ws: WorkspaceId,
+    ids: &[i64],
+    field: &[&str],
+    what: &str,
+) -> Result<Vec<InputError>, DbErr>
+where
+    E: Scoped,
+    C: ConnectionTrait,
+{
+    let unique = validate::dedup(ids);
+    if unique.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found: HashSet<i64> = E::find()
+        .select_only()
+        .column(E::id_column())
+        .filter(E::workspace_column().eq(ws.0))
+        .filter(E::id_column().is_in(unique))
+        .into_tuple::<i64>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(ids
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| !found.contains(id))
+        .map(|(index, _)| {
+            InputError::at_index(
+                InputErrorCode::NotFound,
+                field,
+                index,
+                format!("no {what} has this id"),
+            )
+        })
+        .collect())
 }
 
 /// A set of influencers that a connection pages over.
