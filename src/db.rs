@@ -8,8 +8,14 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 /// Opens a pool on `url`. SQLite files are opened in WAL mode with a busy timeout, so readers do
 /// not block the writer and a briefly locked database is waited for instead of failing.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, 10).await
+}
+
+/// Opens a pool of at most `max_connections` on `url`.
+pub async fn connect_with(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options
+        .max_connections(max_connections)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging_level(tracing::log::LevelFilter::Debug)

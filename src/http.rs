@@ -1,17 +1,33 @@
-//! The HTTP surface: POST /graphql answers queries, GET /graphql serves GraphiQL.
+//! The HTTP surface: POST /graphql answers queries, GET /graphql serves GraphiQL, /health and
+//! /ready are the liveness and readiness probes, /metrics is for Prometheus. Every request gets a
+//! request id (`x-request-id`, kept when the client sends one), a tracing span, and metrics.
+
+use std::time::{Duration, Instant};
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{
-    Router,
-    extract::State,
-    response::{Html, IntoResponse, Redirect},
+    Json, Router,
+    extract::{MatchedPath, Request, State},
+    http::{HeaderName, HeaderValue, Method, StatusCode, header},
+    middleware::{self, Next},
+    response::{Html, IntoResponse, Redirect, Response},
     routing::get,
 };
 use sea_orm::DatabaseConnection;
+use serde_json::json;
+use tower_http::{
+    compression::CompressionLayer,
+    cors::{AllowOrigin, CorsLayer},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+use tracing::Span;
 
 use crate::{
-    graphql::{AppSchema, build_schema, scoped_request},
+    config::HttpConfig,
+    graphql::{AppSchema, build_schema_with, scoped_request},
+    observability,
     service::WorkspaceId,
 };
 
@@ -24,17 +40,115 @@ pub struct AppState {
     pub workspace: WorkspaceId,
 }
 
-/// The application's router.
+/// The application's router with the default configuration.
 pub fn router(db: DatabaseConnection, workspace: WorkspaceId) -> Router {
+    router_with(db, workspace, &HttpConfig::default())
+}
+
+/// The application's router.
+pub fn router_with(db: DatabaseConnection, workspace: WorkspaceId, config: &HttpConfig) -> Router {
+    observability::init_metrics();
     let state = AppState {
-        schema: build_schema(db.clone()),
+        schema: build_schema_with(db.clone(), config.slow_operation),
         db,
         workspace,
     };
+    let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .route("/", get(|| async { Redirect::temporary("/graphql") }))
         .route("/graphql", get(graphiql).post(graphql))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
         .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(cors(config.cors_origins.as_deref()))
+        .layer(middleware::from_fn(record_metrics))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let id = request
+                        .extensions()
+                        .get::<RequestId>()
+                        .and_then(|id| id.header_value().to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        request_id = %id,
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                    )
+                })
+                .on_request(())
+                .on_response(|response: &Response, latency: Duration, _span: &Span| {
+                    tracing::info!(
+                        status = response.status().as_u16(),
+                        latency_ms = latency.as_secs_f64() * 1000.0,
+                        "request finished"
+                    );
+                })
+                .on_failure(()),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// CORS for SPA clients: POST with JSON and an Authorization header from allowed origins.
+fn cors(origins: Option<&[String]>) -> CorsLayer {
+    let allow = match origins {
+        Some(list) => AllowOrigin::list(
+            list.iter()
+                .filter_map(|o| HeaderValue::from_str(o.trim().trim_end_matches('/')).ok()),
+        ),
+        None => AllowOrigin::predicate(|origin, _| is_loopback_origin(origin)),
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::ACCEPT,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([HeaderName::from_static("x-request-id")])
+        .max_age(Duration::from_secs(3600))
+}
+
+/// `http(s)://localhost`, `127.0.0.1` or `[::1]`, any port: development front ends.
+fn is_loopback_origin(origin: &HeaderValue) -> bool {
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let host = match rest.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => rest.split(':').next().unwrap_or_default(),
+    };
+    matches!(host, "localhost" | "127.0.0.1" | "::1")
+}
+
+async fn record_metrics(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    // The route pattern, not the raw path, so unknown paths do not make new series.
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    response
 }
 
 async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
@@ -49,4 +163,61 @@ async fn graphiql() -> impl IntoResponse {
             .title("segments-api")
             .finish(),
     )
+}
+
+/// Liveness: the process answers.
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers.
+async fn ready(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
+    match state.db.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": "up" })),
+        ),
+        Err(error) => {
+            tracing::warn!(error = %error, "readiness check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": "down" })),
+            )
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        observability::render_metrics(&state.db),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_origins_are_recognised() {
+        for ok in [
+            "http://localhost:3000",
+            "https://127.0.0.1",
+            "http://[::1]:5173",
+            "http://localhost",
+        ] {
+            assert!(is_loopback_origin(&HeaderValue::from_static(ok)), "{ok}");
+        }
+        for bad in [
+            "http://localhost.evil.com",
+            "https://example.com",
+            "null",
+            "localhost:3000",
+        ] {
+            assert!(!is_loopback_origin(&HeaderValue::from_static(bad)), "{bad}");
+        }
+    }
 }

@@ -9,4 +9,5 @@ pub mod config;
 pub mod db;
 pub mod graphql;
 pub mod http;
+pub mod observability;
 pub mod service;

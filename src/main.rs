@@ -1,28 +1,24 @@
 //! The `segments-api` binary: parse the command line, set up logging, run the subcommand.
 
-use std::process::ExitCode;
+use std::{process::ExitCode, time::Duration};
 
 use anyhow::Context;
 use clap::Parser;
+use sea_orm::DatabaseConnection;
 use segments_api::{
-    config::{Cli, Command, MigrateAction, ServeArgs},
-    db, graphql, http,
-    service::reads::default_workspace,
+    config::{Cli, Command, DatabaseArgs, MigrateAction, ServeArgs},
+    db, graphql, http, observability,
+    service::{reads::default_workspace, seed},
 };
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    observability::init_logging(cli.log_format);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            // One line, no backtrace: the chain of causes, outermost first.
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
@@ -38,15 +34,53 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Migrate { database, action }) => {
-            let db = db::connect(&database.database_url)
-                .await
-                .context("cannot connect to the database")?;
+            let db = connect(&database).await?;
             migrate(&db, action).await
+        }
+        Some(Command::Seed(args)) => {
+            let db = connect(&args.database).await?;
+            db::migrate(&db)
+                .await
+                .context("cannot migrate the database")?;
+            let workspace = default_workspace(&db).await?;
+            let seeded = seed::seed(&db, workspace, args.influencers)
+                .await
+                .map_err(|e| anyhow::anyhow!("seeding failed: {e}"))?;
+            println!(
+                "seeded {} influencers and {} memberships",
+                seeded.influencers, seeded.memberships
+            );
+            Ok(())
         }
     }
 }
 
-async fn migrate(db: &sea_orm::DatabaseConnection, action: MigrateAction) -> anyhow::Result<()> {
+async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
+    db::connect_with(&args.database_url, args.db_max_connections)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot connect to the database at {}",
+                redact(&args.database_url)
+            )
+        })
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn migrate(db: &DatabaseConnection, action: MigrateAction) -> anyhow::Result<()> {
     use migration::{Migrator, MigratorTrait};
     match action {
         MigrateAction::Up => Migrator::up(db, None).await?,
@@ -64,22 +98,43 @@ async fn migrate(db: &sea_orm::DatabaseConnection, action: MigrateAction) -> any
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let db = db::connect(&args.database.database_url)
+    let db = connect(&args.database).await?;
+    if args.no_migrate {
+        tracing::info!("migrations skipped (--no-migrate)");
+    } else {
+        db::migrate(&db)
+            .await
+            .context("cannot migrate the database")?;
+    }
+    let workspace = default_workspace(&db)
         .await
-        .context("cannot connect to the database")?;
-    db::migrate(&db)
-        .await
-        .context("cannot migrate the database")?;
-    let workspace = default_workspace(&db).await?;
+        .context("the database is not migrated (run `segments-api migrate up`)")?;
     let listener = tokio::net::TcpListener::bind(args.bind_addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind_addr))?;
     let addr = listener.local_addr()?;
     tracing::info!("GraphiQL: http://{addr}/graphql");
-    axum::serve(listener, http::router(db.clone(), workspace))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+
+    let app = http::router_with(db.clone(), workspace, &(&args).into());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(());
+    });
+    let grace = Duration::from_secs(args.shutdown_grace_seconds);
+    // Serve until stopped; once a signal came, in-flight requests get `grace` to finish.
+    tokio::select! {
+        result = server.into_future() => result?,
+        () = async {
+            if stop_rx.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => tracing::warn!(grace_seconds = grace.as_secs(), "grace period over; stopping with requests in flight"),
+    }
     db.close().await?;
+    tracing::info!("stopped");
     Ok(())
 }
 
@@ -102,5 +157,5 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down");
+    tracing::info!("shutting down: no new connections, finishing requests in flight");
 }

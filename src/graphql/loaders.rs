@@ -13,10 +13,13 @@ use async_graphql::{
 use entity::{automation, campaign, engagement_event, influencer, segment, segment_membership};
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::service::{
-    WorkspaceId,
-    pagination::{Page, PageResult},
-    reads::{self, InfluencerSet, Scoped},
+use crate::{
+    observability::observe_batch,
+    service::{
+        WorkspaceId,
+        pagination::{Page, PageResult},
+        reads::{self, InfluencerSet, Scoped},
+    },
 };
 
 /// Most keys one batch sends to the database: the size of an `IN` list. A page holds at most
@@ -55,6 +58,7 @@ macro_rules! by_id_loaders {
             type Error = DbErr;
 
             async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, DbErr> {
+                observe_batch(stringify!($key), keys.len());
                 let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
                 let rows = reads::by_ids::<$module::Entity, _>(&self.db, self.ws, &ids).await?;
                 Ok(rows
@@ -86,6 +90,7 @@ impl Loader<MembershipsOf> for AppLoader {
         &self,
         keys: &[MembershipsOf],
     ) -> Result<HashMap<MembershipsOf, Self::Value>, DbErr> {
+        observe_batch("MembershipsOf", keys.len());
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
         let mut found = reads::memberships_of_influencers(&self.db, self.ws, &ids).await?;
         Ok(ids
@@ -104,6 +109,7 @@ impl Loader<MemberCount> for AppLoader {
     type Error = DbErr;
 
     async fn load(&self, keys: &[MemberCount]) -> Result<HashMap<MemberCount, i64>, DbErr> {
+        observe_batch("MemberCount", keys.len());
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
         let counts = reads::member_counts(&self.db, self.ws, &ids).await?;
         Ok(ids
@@ -122,6 +128,7 @@ impl Loader<RecipientCount> for AppLoader {
     type Error = DbErr;
 
     async fn load(&self, keys: &[RecipientCount]) -> Result<HashMap<RecipientCount, i64>, DbErr> {
+        observe_batch("RecipientCount", keys.len());
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
         let counts = reads::recipient_counts(&self.db, self.ws, &ids).await?;
         Ok(ids
@@ -140,6 +147,7 @@ impl Loader<AudienceOf> for AppLoader {
     type Error = DbErr;
 
     async fn load(&self, keys: &[AudienceOf]) -> Result<HashMap<AudienceOf, Vec<i64>>, DbErr> {
+        observe_batch("AudienceOf", keys.len());
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
         let mut found = reads::audiences(&self.db, self.ws, &ids).await?;
         Ok(ids
@@ -161,6 +169,7 @@ impl Loader<AutomationsOf> for AppLoader {
         &self,
         keys: &[AutomationsOf],
     ) -> Result<HashMap<AutomationsOf, Self::Value>, DbErr> {
+        observe_batch("AutomationsOf", keys.len());
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
         let mut found = reads::automations_of(&self.db, self.ws, &ids).await?;
         Ok(ids
@@ -183,6 +192,7 @@ impl Loader<InfluencerPage> for AppLoader {
         &self,
         keys: &[InfluencerPage],
     ) -> Result<HashMap<InfluencerPage, Self::Value>, DbErr> {
+        observe_batch("InfluencerPage", keys.len());
         let mut found = HashMap::with_capacity(keys.len());
         for chunk in keys.chunks(MAX_PAGES_PER_STATEMENT) {
             let requests: Vec<(InfluencerSet, Page)> =

@@ -49,9 +49,19 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .extension(null_propagation::NullPropagation)
 }
 
-/// The schema serving `db`.
+/// The schema serving `db`, logging operations slower than a second as slow.
 pub fn build_schema(db: DatabaseConnection) -> AppSchema {
-    schema_builder().data(db).finish()
+    build_schema_with(db, std::time::Duration::from_secs(1))
+}
+
+/// The schema serving `db`, logging operations slower than `slow_operation` as slow.
+pub fn build_schema_with(db: DatabaseConnection, slow_operation: std::time::Duration) -> AppSchema {
+    schema_builder()
+        .extension(crate::observability::OperationLog {
+            slow: slow_operation,
+        })
+        .data(db)
+        .finish()
 }
 
 /// The SDL clients see; `schema.graphql` at the repository root is this text.

@@ -9,6 +9,7 @@ pub mod influencers;
 pub mod memberships;
 pub mod pagination;
 pub mod reads;
+pub mod seed;
 pub mod segments;
 pub mod validate;
 

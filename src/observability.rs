@@ -1,0 +1,230 @@
+//! Logs and Prometheus metrics: logging set-up, the metrics registry, and the GraphQL extension
+//! that logs and counts operations.
+
+use std::{
+    sync::{Arc, Mutex, OnceLock},
+    time::{Duration, Instant},
+};
+
+use async_graphql::{
+    Response, ServerResult, Value, Variables,
+    async_trait::async_trait,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery},
+    parser::types::ExecutableDocument,
+};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+use tracing_subscriber::EnvFilter;
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, with the fields of the enclosing spans (e.g. `request_id`).
+    Json,
+}
+
+/// Installs the global subscriber: `RUST_LOG` filters (default `info`), logs go to stderr.
+pub fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(true)
+            .init(),
+    }
+}
+
+struct Registry {
+    handle: PrometheusHandle,
+    process: metrics_process::Collector,
+}
+
+/// Latency buckets in seconds, from a cache-hot read to a slow bulk write.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0];
+
+/// The process-wide metrics registry, installed on first use.
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Full("dataloader_batch_size".into()),
+                    BATCH_BUCKETS,
+                )
+            })
+            .expect("bucket lists are not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (e.g. by an embedding program); then this
+        // registry still renders, it just sees no metrics recorded through the global macros.
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("a metrics recorder was already installed");
+        }
+        describe();
+        let process = metrics_process::Collector::default();
+        process.describe();
+        Registry { handle, process }
+    })
+}
+
+/// Makes sure the registry exists before the first request records anything.
+pub fn init_metrics() {
+    registry();
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "http_requests_total",
+        "HTTP requests answered, by method and status."
+    );
+    describe_histogram!(
+        "http_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "Time to answer an HTTP request, by method and status."
+    );
+    describe_counter!(
+        "graphql_operations_total",
+        "GraphQL operations, by name and outcome."
+    );
+    describe_histogram!(
+        "graphql_operation_duration_seconds",
+        metrics::Unit::Seconds,
+        "Time to execute a GraphQL operation, by name."
+    );
+    describe_counter!(
+        "graphql_errors_total",
+        "GraphQL errors in responses, by extensions.code."
+    );
+    describe_histogram!(
+        "dataloader_batch_size",
+        "Keys per DataLoader batch, by loader."
+    );
+    describe_gauge!(
+        "db_pool_connections",
+        "Database pool connections, by state (in_use, idle)."
+    );
+}
+
+/// The Prometheus text exposition of every metric, with pool and process gauges read now.
+pub fn render_metrics(db: &DatabaseConnection) -> String {
+    let registry = registry();
+    let (size, idle) = match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DatabaseBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    };
+    let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+    metrics::gauge!("db_pool_connections", "state" => "in_use")
+        .set(f64::from(size.saturating_sub(idle)));
+    metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
+    registry.process.collect();
+    registry.handle.render()
+}
+
+/// Records the size of a DataLoader batch.
+pub fn observe_batch(loader: &'static str, keys: usize) {
+    metrics::histogram!("dataloader_batch_size", "loader" => loader).record(keys as f64);
+}
+
+/// Logs each GraphQL operation with its name and duration, counts operations and error codes,
+/// and logs operations slower than `slow` at warn with their query text (never their
+/// variables, which may hold personal data).
+pub struct OperationLog {
+    pub slow: Duration,
+}
+
+impl ExtensionFactory for OperationLog {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(OperationLogRequest {
+            slow: self.slow,
+            query: Mutex::new(None),
+        })
+    }
+}
+
+struct OperationLogRequest {
+    slow: Duration,
+    query: Mutex<Option<String>>,
+}
+
+#[async_trait]
+impl Extension for OperationLogRequest {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        if let Ok(mut slot) = self.query.lock() {
+            *slot = Some(query.to_owned());
+        }
+        next.run(ctx, query, variables).await
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let started = Instant::now();
+        let response = next.run(ctx, operation_name).await;
+        let elapsed = started.elapsed();
+        let name = operation_name.unwrap_or("anonymous").to_owned();
+        let outcome = if response.errors.is_empty() {
+            "ok"
+        } else {
+            "error"
+        };
+        metrics::counter!("graphql_operations_total", "operation" => name.clone(), "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!("graphql_operation_duration_seconds", "operation" => name.clone())
+            .record(elapsed.as_secs_f64());
+        for error in &response.errors {
+            let code = error
+                .extensions
+                .as_ref()
+                .and_then(|e| e.get("code"))
+                .and_then(|c| match c {
+                    Value::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "GRAPHQL_ERROR".to_owned());
+            metrics::counter!("graphql_errors_total", "code" => code).increment(1);
+        }
+        let millis = elapsed.as_secs_f64() * 1000.0;
+        if elapsed >= self.slow {
+            let query = self
+                .query
+                .lock()
+                .ok()
+                .and_then(|q| q.clone())
+                .unwrap_or_default();
+            tracing::warn!(operation = %name, duration_ms = millis, outcome, query = %query, "slow GraphQL operation");
+        } else {
+            tracing::info!(operation = %name, duration_ms = millis, outcome, "GraphQL operation");
+        }
+        response
+    }
+}
