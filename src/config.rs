@@ -32,8 +32,6 @@ pub enum Command {
     Schema,
     /// Apply, roll back or list database migrations.
     Migrate {
-        #[command(flatten)]
-        database: DatabaseArgs,
         #[command(subcommand)]
         action: MigrateAction,
     },
@@ -41,14 +39,22 @@ pub enum Command {
     Seed(SeedArgs),
 }
 
-#[derive(Subcommand, Debug, Clone, Copy)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum MigrateAction {
     /// Apply all pending migrations.
-    Up,
+    Up(DatabaseArgs),
     /// Roll back the last applied migration.
-    Down,
+    Down(DatabaseArgs),
     /// List applied and pending migrations.
-    Status,
+    Status(DatabaseArgs),
+}
+
+impl MigrateAction {
+    pub fn database(&self) -> &DatabaseArgs {
+        match self {
+            MigrateAction::Up(d) | MigrateAction::Down(d) | MigrateAction::Status(d) => d,
+        }
+    }
 }
 
 #[derive(clap::Args, Debug, Clone)]

@@ -33,9 +33,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", graphql::sdl());
             Ok(())
         }
-        Some(Command::Migrate { database, action }) => {
-            let db = connect(&database).await?;
-            migrate(&db, action).await
+        Some(Command::Migrate { action }) => {
+            let db = connect(action.database()).await?;
+            migrate(&db, &action).await
         }
         Some(Command::Seed(args)) => {
             let db = connect(&args.database).await?;
@@ -80,12 +80,12 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn migrate(db: &DatabaseConnection, action: MigrateAction) -> anyhow::Result<()> {
+async fn migrate(db: &DatabaseConnection, action: &MigrateAction) -> anyhow::Result<()> {
     use migration::{Migrator, MigratorTrait};
     match action {
-        MigrateAction::Up => Migrator::up(db, None).await?,
-        MigrateAction::Down => Migrator::down(db, Some(1)).await?,
-        MigrateAction::Status => {
+        MigrateAction::Up(_) => Migrator::up(db, None).await?,
+        MigrateAction::Down(_) => Migrator::down(db, Some(1)).await?,
+        MigrateAction::Status(_) => {
             for m in Migrator::get_applied_migrations(db).await? {
                 println!("applied  {}", m.name());
             }

@@ -1,0 +1,384 @@
+//! The `segments-api` binary as operators run it: subcommands, configuration errors, JSON logs,
+//! and a clean stop on SIGTERM. Every test uses its own SQLite file.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    process::{Child, Command, Output, Stdio},
+    sync::mpsc,
+    thread,
+    time::Duration,
+};
+
+use pretty_assertions::assert_eq;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_segments-api");
+
+fn sqlite_url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}?mode=rwc", dir.path().join("ops.db").display())
+}
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("run segments-api")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The process failed with exactly one line on stderr, starting with `error:` and containing
+/// `needle`.
+fn assert_one_line_error(output: &Output, needle: &str) {
+    assert!(!output.status.success(), "should fail: {output:?}");
+    let text = stderr(output);
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert!(lines[0].contains(needle), "{text}");
+    assert!(
+        !text.contains("panicked") && !text.contains("stack backtrace"),
+        "{text}"
+    );
+}
+
+#[test]
+fn schema_prints_the_committed_sdl() {
+    let output = run(&["schema"], &[]);
+    assert!(output.status.success());
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert!(
+        stdout(&output) == committed,
+        "`segments-api schema` differs from schema.graphql"
+    );
+}
+
+#[test]
+fn help_names_every_subcommand_and_environment_variable() {
+    let top = stdout(&run(&["--help"], &[]));
+    for word in ["serve", "schema", "migrate", "seed", "LOG_FORMAT"] {
+        assert!(top.contains(word), "--help lacks {word}:\n{top}");
+    }
+    let serve = stdout(&run(&["serve", "--help"], &[]));
+    for var in [
+        "DATABASE_URL",
+        "BIND_ADDR",
+        "NO_MIGRATE",
+        "CORS_ORIGINS",
+        "SLOW_OPERATION_MS",
+        "SHUTDOWN_GRACE_SECONDS",
+        "DB_MAX_CONNECTIONS",
+    ] {
+        assert!(serve.contains(var), "serve --help lacks {var}:\n{serve}");
+    }
+    let migrate = stdout(&run(&["migrate", "--help"], &[]));
+    for word in ["up", "down", "status"] {
+        assert!(migrate.contains(word), "{migrate}");
+    }
+}
+
+#[test]
+fn migrate_status_up_and_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let status = |expect: &str| {
+        let output = run(&["migrate", "status", "--database-url", &url], &[]);
+        assert!(output.status.success(), "{output:?}");
+        let states: Vec<String> = stdout(&output)
+            .lines()
+            .map(|l| l.split_whitespace().next().unwrap().to_owned())
+            .collect();
+        assert_eq!(states.join(","), expect);
+    };
+    status("pending,pending,pending,pending");
+    assert!(
+        run(&["migrate", "up", "--database-url", &url], &[])
+            .status
+            .success()
+    );
+    status("applied,applied,applied,applied");
+    assert!(
+        run(&["migrate", "down"], &[("DATABASE_URL", &url)])
+            .status
+            .success()
+    );
+    status("applied,applied,applied,pending");
+}
+
+#[test]
+fn bad_configuration_exits_with_one_clear_line() {
+    let output = run(&[], &[("DATABASE_URL", "nonsense://nowhere")]);
+    assert_one_line_error(&output, "cannot connect to the database");
+
+    let output = run(
+        &["serve"],
+        &[(
+            "DATABASE_URL",
+            "postgres://postgres:secret@127.0.0.1:1/none",
+        )],
+    );
+    assert_one_line_error(&output, "cannot connect to the database");
+    assert!(
+        !stderr(&output).contains("secret"),
+        "the password is not printed"
+    );
+
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let output = run(
+        &["serve", "--bind-addr", &addr, "--database-url", &url],
+        &[],
+    );
+    assert_one_line_error(&output, "cannot listen on");
+
+    // Unparsable values are refused by the argument parser, before anything starts.
+    let output = run(&["serve", "--bind-addr", "not-an-address"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("--bind-addr"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn serve_no_migrate_on_an_unmigrated_database_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let output = run(&["serve", "--no-migrate", "--database-url", &url], &[]);
+    assert_one_line_error(&output, "segments-api migrate up");
+}
+
+#[test]
+fn seed_fills_the_default_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let output = run(&["seed", "--influencers", "50"], &[("DATABASE_URL", &url)]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        stdout(&output).starts_with("seeded 50 influencers and "),
+        "{}",
+        stdout(&output)
+    );
+}
+
+/// A running server process, with its stderr lines collected on a thread.
+struct Running {
+    child: Child,
+    addr: String,
+    lines: mpsc::Receiver<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    fn start(env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = Command::new(BIN);
+        command
+            .env_remove("RUST_LOG")
+            .env("DATABASE_URL", sqlite_url(&dir))
+            .env("BIND_ADDR", "127.0.0.1:0")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("start segments-api");
+        let (tx, lines) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // The server logs its address once it listens.
+        let addr = loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(30))
+                .expect("server announces its address");
+            if let Some(rest) = line.split("http://").nth(1) {
+                break rest.split('/').next().unwrap().to_owned();
+            }
+        };
+        Self {
+            child,
+            addr,
+            lines,
+            _dir: dir,
+        }
+    }
+
+    fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Blocks until the server logs a line containing `needle`.
+    fn wait_for_line(&self, needle: &str) {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no log line with {needle:?}"));
+            if line.contains(needle) {
+                return;
+            }
+        }
+    }
+
+    /// Waits for the process to exit and returns its status and remaining stderr lines.
+    fn wait(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let status = self.child.wait().unwrap();
+        let rest = self.lines.try_iter().collect();
+        (status, rest)
+    }
+}
+
+fn post(addr: &str, body: &str, extra_headers: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra_headers}\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn json_logs_parse_and_carry_the_request_id() {
+    let server = Running::start(&[("LOG_FORMAT", "json")]);
+    let response = post(
+        &server.addr,
+        r#"{"query":"query RosterPage { influencers { totalCount } }","operationName":"RosterPage"}"#,
+        "x-request-id: req-from-test\r\n",
+    );
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    server.terminate();
+    let (status, lines) = server.wait();
+    assert!(status.success());
+    let events: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let in_request = |e: &&Value| {
+        e["spans"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["request_id"] == "req-from-test"))
+    };
+    let finished = events
+        .iter()
+        .filter(in_request)
+        .find(|e| e["message"] == "request finished")
+        .expect("a request log line with the request id");
+    assert_eq!(finished["status"], 200);
+    assert!(finished["latency_ms"].as_f64().is_some());
+    let operation = events
+        .iter()
+        .filter(in_request)
+        .find(|e| e["message"] == "GraphQL operation")
+        .expect("an operation log line");
+    assert_eq!(operation["operation"], "RosterPage");
+    assert!(operation["duration_ms"].as_f64().is_some());
+}
+
+#[test]
+fn slow_operations_log_their_query_but_not_their_variables() {
+    let server = Running::start(&[("LOG_FORMAT", "json"), ("SLOW_OPERATION_MS", "0")]);
+    let response = post(
+        &server.addr,
+        r#"{"query":"mutation Add($input: CreateInfluencerInput!) { createInfluencer(input: $input) { userErrors { code } } }","variables":{"input":{"handle":"private-handle","platform":"X","email":"secret@example.com"}}}"#,
+        "",
+    );
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    server.terminate();
+    let (_, lines) = server.wait();
+    let slow = lines
+        .iter()
+        .find(|l| l.contains("slow GraphQL operation"))
+        .expect("a slow-operation line");
+    let event: Value = serde_json::from_str(slow).unwrap();
+    assert_eq!(event["level"], "WARN");
+    assert!(
+        event["query"]
+            .as_str()
+            .unwrap()
+            .contains("createInfluencer")
+    );
+    let all = lines.join("\n");
+    assert!(
+        !all.contains("secret@example.com") && !all.contains("private-handle"),
+        "{all}"
+    );
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish_then_exits_zero() {
+    let server = Running::start(&[]);
+    let body = r#"{"query":"{ segments { totalCount } }"}"#;
+    // Send the headers now and the body only after SIGTERM: the request is in flight while the
+    // server is told to stop.
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        stream,
+        "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        server.addr,
+        body.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    // Let the server read the headers (the request is then in flight), then stop it.
+    thread::sleep(Duration::from_millis(200));
+    server.terminate();
+    server.wait_for_line("shutting down");
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response.contains(r#"{"data":{"segments":{"totalCount":0}}}"#),
+        "{response}"
+    );
+    let (status, _) = server.wait();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn a_request_that_outlives_the_grace_period_does_not_hold_the_stop() {
+    let server = Running::start(&[("SHUTDOWN_GRACE_SECONDS", "1")]);
+    // A request whose body never comes.
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        stream,
+        "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
+        server.addr
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    thread::sleep(Duration::from_millis(200));
+    server.terminate();
+    server.wait_for_line("grace period over");
+    let (status, _) = server.wait();
+    assert_eq!(status.code(), Some(0));
+}
