@@ -4,7 +4,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use clap::{Parser, Subcommand};
 
-use crate::observability::LogFormat;
+use crate::{graphql::limits::Limits, observability::LogFormat};
 
 /// The SQLite file used when no database is configured; created and migrated on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://segments.db?mode=rwc";
@@ -37,6 +37,56 @@ pub enum Command {
     },
     /// Fill the default workspace with demo data: influencers, segments, a campaign.
     Seed(SeedArgs),
+    /// Manage workspaces.
+    Workspace {
+        #[command(subcommand)]
+        action: WorkspaceAction,
+    },
+    /// Make, list and revoke API keys.
+    ApiKey {
+        #[command(subcommand)]
+        action: ApiKeyAction,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum WorkspaceAction {
+    /// Create a workspace.
+    Create {
+        /// Its name, unique.
+        name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum ApiKeyAction {
+    /// Make a key for a workspace and print it (it is shown only this once).
+    Create {
+        /// The workspace's name.
+        #[arg(long)]
+        workspace: String,
+        /// What the key is for.
+        #[arg(long, default_value = "created on the command line")]
+        label: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List a workspace's keys (their prefixes, never the keys).
+    List {
+        /// The workspace's name.
+        #[arg(long)]
+        workspace: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke a key, named by its prefix (as `list` shows it) or by the whole key.
+    Revoke {
+        key: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -94,6 +144,50 @@ pub struct ServeArgs {
     /// On SIGTERM or Ctrl-C, how many seconds in-flight requests get to finish.
     #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
     pub shutdown_grace_seconds: u64,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Limits on one request.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// Deepest selection nesting a query may have.
+    #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = 15)]
+    pub max_query_depth: usize,
+
+    /// Highest query complexity: each field counts 1, a connection `first`/`last` (default 20)
+    /// times its selection, an unpaged list 10 times.
+    #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = 100_000)]
+    pub max_query_complexity: usize,
+
+    /// Most aliases in one query.
+    #[arg(long, env = "MAX_QUERY_ALIASES", default_value_t = 30)]
+    pub max_query_aliases: usize,
+
+    /// Most directives in one query.
+    #[arg(long, env = "MAX_QUERY_DIRECTIVES", default_value_t = 10)]
+    pub max_query_directives: usize,
+
+    /// Most lexical tokens in one query text (send long lists as variables).
+    #[arg(long, env = "MAX_QUERY_TOKENS", default_value_t = 10_000)]
+    pub max_query_tokens: usize,
+
+    /// Largest request body in bytes (10,000 ids in variables take about 300 KB).
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Seconds a request may run before it is cancelled (and its transaction rolled back).
+    #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub request_timeout_seconds: u64,
+
+    /// Refuse introspection queries (production).
+    #[arg(long, env = "DISABLE_INTROSPECTION")]
+    pub disable_introspection: bool,
+
+    /// Give no "did you mean" field suggestions in errors (production).
+    #[arg(long, env = "DISABLE_SUGGESTIONS")]
+    pub disable_suggestions: bool,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -113,6 +207,15 @@ pub struct HttpConfig {
     pub cors_origins: Option<Vec<String>>,
     /// Threshold for logging a GraphQL operation as slow.
     pub slow_operation: Duration,
+    /// When set, GraphiQL pages served to loopback peers carry an in-memory key for this
+    /// workspace (set by `serve` when it listens on a loopback address).
+    pub graphiql_workspace: Option<crate::service::WorkspaceId>,
+    /// Query limits.
+    pub limits: Limits,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+    /// How long a request may run.
+    pub request_timeout: Duration,
 }
 
 impl Default for HttpConfig {
@@ -120,6 +223,10 @@ impl Default for HttpConfig {
         Self {
             cors_origins: None,
             slow_operation: Duration::from_millis(1000),
+            graphiql_workspace: None,
+            limits: Limits::default(),
+            max_body_bytes: 2 * 1024 * 1024,
+            request_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -129,6 +236,18 @@ impl From<&ServeArgs> for HttpConfig {
         Self {
             cors_origins: args.cors_origins.clone(),
             slow_operation: Duration::from_millis(args.slow_operation_ms),
+            graphiql_workspace: None,
+            limits: Limits {
+                max_depth: args.limits.max_query_depth,
+                max_complexity: args.limits.max_query_complexity,
+                max_aliases: args.limits.max_query_aliases,
+                max_directives: args.limits.max_query_directives,
+                max_tokens: args.limits.max_query_tokens,
+                introspection: !args.limits.disable_introspection,
+                suggestions: !args.limits.disable_suggestions,
+            },
+            max_body_bytes: args.limits.max_body_bytes,
+            request_timeout: Duration::from_secs(args.limits.request_timeout_seconds),
         }
     }
 }

@@ -2,13 +2,18 @@
 //! /ready are the liveness and readiness probes, /metrics is for Prometheus. Every request gets a
 //! request id (`x-request-id`, kept when the client sends one), a tracing span, and metrics.
 
-use std::time::{Duration, Instant};
+use std::{
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{
-    Json, Router,
-    extract::{MatchedPath, Request, State},
+    Extension, Json, Router,
+    extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State},
+    handler::Handler,
     http::{HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{Html, IntoResponse, Redirect, Response},
@@ -28,7 +33,7 @@ use crate::{
     config::HttpConfig,
     graphql::{AppSchema, build_schema_with, scoped_request},
     observability,
-    service::WorkspaceId,
+    service::{WorkspaceId, auth},
 };
 
 /// What every handler shares.
@@ -36,31 +41,54 @@ use crate::{
 pub struct AppState {
     pub schema: AppSchema,
     pub db: DatabaseConnection,
-    /// Until authentication exists, every request acts for this workspace.
-    pub workspace: WorkspaceId,
+    request_timeout: Duration,
+    /// The key GraphiQL pages served to loopback peers carry, when enabled.
+    graphiql: Option<Arc<GraphiqlKey>>,
+}
+
+/// A key that lives only in this process's memory, for the GraphiQL page of a server on a
+/// loopback address: a developer opens the page and it works, with no key to paste.
+struct GraphiqlKey {
+    secret: String,
+    hash: String,
+    workspace: WorkspaceId,
 }
 
 /// The application's router with the default configuration.
-pub fn router(db: DatabaseConnection, workspace: WorkspaceId) -> Router {
-    router_with(db, workspace, &HttpConfig::default())
+pub fn router(db: DatabaseConnection) -> Router {
+    router_with(db, &HttpConfig::default())
 }
 
 /// The application's router.
-pub fn router_with(db: DatabaseConnection, workspace: WorkspaceId, config: &HttpConfig) -> Router {
+pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
     observability::init_metrics();
+    let graphiql_key = config.graphiql_workspace.map(|workspace| {
+        let secret = auth::generate_secret();
+        Arc::new(GraphiqlKey {
+            hash: auth::hash_of(&secret),
+            secret,
+            workspace,
+        })
+    });
     let state = AppState {
-        schema: build_schema_with(db.clone(), config.slow_operation),
+        schema: build_schema_with(db.clone(), config.slow_operation, &config.limits),
         db,
-        workspace,
+        request_timeout: config.request_timeout,
+        graphiql: graphiql_key,
     };
     let request_id = HeaderName::from_static("x-request-id");
+    let authenticated_graphql = graphql.layer(middleware::from_fn_with_state(
+        state.clone(),
+        require_api_key,
+    ));
     Router::new()
         .route("/", get(|| async { Redirect::temporary("/graphql") }))
-        .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql", get(graphiql).post(authenticated_graphql))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .with_state(state)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(CompressionLayer::new())
         .layer(cors(config.cors_origins.as_deref()))
         .layer(middleware::from_fn(record_metrics))
@@ -151,18 +179,119 @@ async fn record_metrics(request: Request, next: Next) -> Response {
     response
 }
 
-async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
-    let request = scoped_request(request.into_inner(), &state.db, state.workspace);
-    state.schema.execute(request).await.into()
+/// A GraphQL-shaped error response with `extensions.code`, for failures before execution.
+fn request_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let mut response = (status, Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
 }
 
-async fn graphiql() -> impl IntoResponse {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("segments-api")
-            .finish(),
-    )
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Lets a request through only with a live API key, and tells the handler its workspace.
+async fn require_api_key(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = bearer(request.headers()) else {
+        return request_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "send an API key: Authorization: Bearer <key>",
+        );
+    };
+    let in_memory = state
+        .graphiql
+        .as_ref()
+        .filter(|key| auth::matches(token, &key.hash))
+        .map(|key| key.workspace);
+    let workspace = match in_memory {
+        Some(workspace) => Some(workspace),
+        None => match auth::authenticate(&state.db, token).await {
+            Ok(found) => found,
+            Err(error) => {
+                tracing::error!(error = %error, "API key lookup failed");
+                return request_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "SERVICE_UNAVAILABLE",
+                    "the service is unavailable; try again shortly",
+                );
+            }
+        },
+    };
+    match workspace {
+        Some(workspace) => {
+            request.extensions_mut().insert(workspace);
+            next.run(request).await
+        }
+        None => request_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "the API key is unknown or revoked",
+        ),
+    }
+}
+
+async fn graphql(
+    State(state): State<AppState>,
+    Extension(workspace): Extension<WorkspaceId>,
+    request: GraphQLRequest,
+) -> Response {
+    let request = scoped_request(request.into_inner(), &state.db, workspace);
+    // Dropping the execution at the deadline drops its open transaction, which rolls it back.
+    let Ok(response) =
+        tokio::time::timeout(state.request_timeout, state.schema.execute(request)).await
+    else {
+        tracing::warn!(
+            timeout_ms = state.request_timeout.as_millis() as u64,
+            "request timed out"
+        );
+        return request_error(
+            StatusCode::REQUEST_TIMEOUT,
+            "REQUEST_TIMEOUT",
+            "the request took longer than the server allows and was cancelled",
+        );
+    };
+    // A request that never ran (it did not parse, validate, or fit the limits) is a client error.
+    let refused = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut http = GraphQLResponse::from(response).into_response();
+    if refused {
+        *http.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    http
+}
+
+/// GraphiQL. Served to a loopback peer of a server that has an in-memory key, the page sends it.
+async fn graphiql(State(state): State<AppState>, request: Request) -> impl IntoResponse {
+    let peer_is_loopback = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(peer)| peer.ip().is_loopback());
+    let authorization = state
+        .graphiql
+        .as_ref()
+        .filter(|_| peer_is_loopback)
+        .map(|key| format!("Bearer {}", key.secret));
+    let mut page = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .title("segments-api");
+    if let Some(value) = authorization.as_deref() {
+        page = page.header("Authorization", value);
+    }
+    Html(page.finish())
 }
 
 /// Liveness: the process answers.

@@ -6,9 +6,9 @@ use anyhow::Context;
 use clap::Parser;
 use sea_orm::DatabaseConnection;
 use segments_api::{
-    config::{Cli, Command, DatabaseArgs, MigrateAction, ServeArgs},
+    config::{ApiKeyAction, Cli, Command, DatabaseArgs, MigrateAction, ServeArgs, WorkspaceAction},
     db, graphql, http, observability,
-    service::{reads::default_workspace, seed},
+    service::{ServiceError, WorkspaceId, auth, reads::default_workspace, seed},
 };
 
 #[tokio::main]
@@ -37,6 +37,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = connect(action.database()).await?;
             migrate(&db, &action).await
         }
+        Some(Command::Workspace { action }) => workspace(action).await,
+        Some(Command::ApiKey { action }) => api_key(action).await,
         Some(Command::Seed(args)) => {
             let db = connect(&args.database).await?;
             db::migrate(&db)
@@ -53,6 +55,98 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// A domain error as one line for the terminal.
+fn explain(error: ServiceError) -> anyhow::Error {
+    match error {
+        ServiceError::Input(errors) => anyhow::anyhow!(
+            errors
+                .into_iter()
+                .map(|e| e.message)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        ServiceError::Db(e) => anyhow::Error::new(e).context("database error"),
+    }
+}
+
+/// Connects and migrates, for the administrative subcommands.
+async fn connect_migrated(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
+    let db = connect(args).await?;
+    db::migrate(&db)
+        .await
+        .context("cannot migrate the database")?;
+    Ok(db)
+}
+
+async fn workspace(action: WorkspaceAction) -> anyhow::Result<()> {
+    match action {
+        WorkspaceAction::Create { name, database } => {
+            let db = connect_migrated(&database).await?;
+            let created = auth::create_workspace(&db, &name).await.map_err(explain)?;
+            println!("created workspace \"{}\"", created.name);
+            println!(
+                "make a key for it: segments-api api-key create --workspace \"{}\"",
+                created.name
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn api_key(action: ApiKeyAction) -> anyhow::Result<()> {
+    match action {
+        ApiKeyAction::Create {
+            workspace,
+            label,
+            database,
+        } => {
+            let db = connect_migrated(&database).await?;
+            let ws = auth::workspace_named(&db, &workspace)
+                .await
+                .map_err(explain)?;
+            let key = auth::create_key(&db, WorkspaceId(ws.id), &label)
+                .await
+                .map_err(explain)?;
+            println!("{}", key.secret);
+            eprintln!(
+                "API key {} for workspace \"{}\": store it now, it is not shown again",
+                key.record.prefix, ws.name
+            );
+        }
+        ApiKeyAction::List {
+            workspace,
+            database,
+        } => {
+            let db = connect_migrated(&database).await?;
+            let ws = auth::workspace_named(&db, &workspace)
+                .await
+                .map_err(explain)?;
+            for key in auth::list_keys(&db, WorkspaceId(ws.id))
+                .await
+                .map_err(explain)?
+            {
+                let state = match key.revoked_at {
+                    Some(at) => format!("revoked {}", at.to_rfc3339()),
+                    None => "active".to_owned(),
+                };
+                println!(
+                    "{}  {}  created {}  {}",
+                    key.prefix,
+                    state,
+                    key.created_at.to_rfc3339(),
+                    key.label
+                );
+            }
+        }
+        ApiKeyAction::Revoke { key, database } => {
+            let db = connect_migrated(&database).await?;
+            let revoked = auth::revoke_key(&db, &key).await.map_err(explain)?;
+            println!("revoked {}", revoked.prefix);
+        }
+    }
+    Ok(())
 }
 
 async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
@@ -109,13 +203,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let workspace = default_workspace(&db)
         .await
         .context("the database is not migrated (run `segments-api migrate up`)")?;
+    if let Some(key) = auth::bootstrap_key(&db, workspace).await.map_err(explain)? {
+        // Shown once: only its hash is stored.
+        println!(
+            "First start: API key for the default workspace (shown only now):\n{}",
+            key.secret
+        );
+    }
     let listener = tokio::net::TcpListener::bind(args.bind_addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind_addr))?;
     let addr = listener.local_addr()?;
     tracing::info!("GraphiQL: http://{addr}/graphql");
 
-    let app = http::router_with(db.clone(), workspace, &(&args).into());
+    let mut config: segments_api::config::HttpConfig = (&args).into();
+    // On a loopback address the GraphiQL page carries an in-memory key, so a developer's
+    // browser needs none; on any other address every request needs a real key.
+    if addr.ip().is_loopback() {
+        config.graphiql_workspace = Some(workspace);
+    }
+    let app = http::router_with(db.clone(), &config)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;

@@ -243,18 +243,13 @@ async fn the_server_keeps_answering_after_a_database_failure() {
 async fn a_database_failure_over_http_is_a_graphql_error_not_a_server_error_status() {
     let app = TestApp::spawn().await;
     app.create_influencer("solo").await;
+    let key = app.api_key().await;
     break_memberships(&app).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(
-        axum::serve(
-            listener,
-            segments_api::http::router(app.db.clone(), app.workspace),
-        )
-        .into_future(),
-    );
+    tokio::spawn(axum::serve(listener, segments_api::http::router(app.db.clone())).into_future());
 
-    let response = reqwest::Client::new()
+    let response = TestApp::client_with_key(&key)
         .post(format!("http://{addr}/graphql"))
         .json(&json!({ "query": "{ influencers { nodes { segments { id } } } }" }))
         .send()

@@ -24,16 +24,9 @@ impl Server {
             .expect("bind a local port");
         let addr = listener.local_addr().expect("local address");
         tokio::spawn(
-            axum::serve(
-                listener,
-                segments_api::http::router(app.db.clone(), app.workspace),
-            )
-            .into_future(),
+            axum::serve(listener, segments_api::http::router(app.db.clone())).into_future(),
         );
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("http client");
+        let client = TestApp::client_with_key(&app.api_key().await);
         Self {
             app,
             base: format!("http://{addr}"),

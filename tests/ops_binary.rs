@@ -102,19 +102,19 @@ fn migrate_status_up_and_down() {
             .collect();
         assert_eq!(states.join(","), expect);
     };
-    status("pending,pending,pending,pending");
+    status("pending,pending,pending,pending,pending");
     assert!(
         run(&["migrate", "up", "--database-url", &url], &[])
             .status
             .success()
     );
-    status("applied,applied,applied,applied");
+    status("applied,applied,applied,applied,applied");
     assert!(
         run(&["migrate", "down"], &[("DATABASE_URL", &url)])
             .status
             .success()
     );
-    status("applied,applied,applied,pending");
+    status("applied,applied,applied,applied,pending");
 }
 
 #[test]
@@ -180,6 +180,8 @@ fn seed_fills_the_default_workspace() {
 struct Running {
     child: Child,
     addr: String,
+    /// The API key the server printed at its first start.
+    key: String,
     lines: mpsc::Receiver<String>,
     _dir: tempfile::TempDir,
 }
@@ -192,12 +194,25 @@ impl Running {
             .env_remove("RUST_LOG")
             .env("DATABASE_URL", sqlite_url(&dir))
             .env("BIND_ADDR", "127.0.0.1:0")
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (key, value) in env {
             command.env(key, value);
         }
         let mut child = command.spawn().expect("start segments-api");
+        // A first start prints the new database's key once, on stdout (kept drained after).
+        let (key_tx, key_rx) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.starts_with("sk_") {
+                    let _ = key_tx.send(line);
+                }
+            }
+        });
+        let key = key_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the first start prints an API key");
         let (tx, lines) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         thread::spawn(move || {
@@ -219,6 +234,7 @@ impl Running {
         Self {
             child,
             addr,
+            key,
             lines,
             _dir: dir,
         }
@@ -253,7 +269,9 @@ impl Running {
     }
 }
 
-fn post(addr: &str, body: &str, extra_headers: &str) -> String {
+fn post(server: &Running, body: &str, extra_headers: &str) -> String {
+    let addr = &server.addr;
+    let extra_headers = format!("Authorization: Bearer {}\r\n{extra_headers}", server.key);
     let mut stream = TcpStream::connect(addr).unwrap();
     write!(
         stream,
@@ -270,7 +288,7 @@ fn post(addr: &str, body: &str, extra_headers: &str) -> String {
 fn json_logs_parse_and_carry_the_request_id() {
     let server = Running::start(&[("LOG_FORMAT", "json")]);
     let response = post(
-        &server.addr,
+        &server,
         r#"{"query":"query RosterPage { influencers { totalCount } }","operationName":"RosterPage"}"#,
         "x-request-id: req-from-test\r\n",
     );
@@ -307,7 +325,7 @@ fn json_logs_parse_and_carry_the_request_id() {
 fn slow_operations_log_their_query_but_not_their_variables() {
     let server = Running::start(&[("LOG_FORMAT", "json"), ("SLOW_OPERATION_MS", "0")]);
     let response = post(
-        &server.addr,
+        &server,
         r#"{"query":"mutation Add($input: CreateInfluencerInput!) { createInfluencer(input: $input) { userErrors { code } } }","variables":{"input":{"handle":"private-handle","platform":"X","email":"secret@example.com"}}}"#,
         "",
     );
@@ -342,8 +360,9 @@ fn sigterm_lets_a_request_in_flight_finish_then_exits_zero() {
     let mut stream = TcpStream::connect(&server.addr).unwrap();
     write!(
         stream,
-        "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST /graphql HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         server.addr,
+        server.key,
         body.len()
     )
     .unwrap();
@@ -371,8 +390,9 @@ fn a_request_that_outlives_the_grace_period_does_not_hold_the_stop() {
     let mut stream = TcpStream::connect(&server.addr).unwrap();
     write!(
         stream,
-        "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
-        server.addr
+        "POST /graphql HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
+        server.addr,
+        server.key
     )
     .unwrap();
     stream.flush().unwrap();

@@ -21,13 +21,10 @@ impl Server {
         let app = TestApp::spawn().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = router_with(app.db.clone(), app.workspace, &config);
+        let router = router_with(app.db.clone(), &config);
         tokio::spawn(axum::serve(listener, router).into_future());
-        Self {
-            app,
-            base,
-            client: reqwest::Client::new(),
-        }
+        let client = TestApp::client_with_key(&app.api_key().await);
+        Self { app, base, client }
     }
 
     async fn start() -> Self {

@@ -1,6 +1,7 @@
 //! SeaORM entities: one module per table. Every table carries `workspace_id`; nothing here knows
 //! about GraphQL.
 
+pub mod api_key;
 pub mod automation;
 pub mod campaign;
 pub mod campaign_audience;

@@ -6,6 +6,7 @@ mod m20261130_000001_workspace;
 mod m20261130_000002_roster;
 mod m20261130_000003_campaigns;
 mod m20261130_000004_memberships;
+mod m20261130_000005_api_keys;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_roster::Migration),
             Box::new(m20261130_000003_campaigns::Migration),
             Box::new(m20261130_000004_memberships::Migration),
+            Box::new(m20261130_000005_api_keys::Migration),
         ]
     }
 }

@@ -47,6 +47,7 @@ impl Campaign {
     }
 
     /// The segments whose influencers this campaign reaches.
+    #[graphql(complexity = "crate::graphql::limits::list_cost(child_complexity)")]
     async fn audience(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
         let loader = loader(ctx)?;
         let segment_ids = loader
@@ -66,6 +67,9 @@ impl Campaign {
     }
 
     /// Influencers in any audience segment, each once, oldest first.
+    #[graphql(
+        complexity = "crate::graphql::limits::connection_cost(first, last, child_complexity)"
+    )]
     async fn recipients(
         &self,
         ctx: &Context<'_>,
@@ -86,6 +90,7 @@ impl Campaign {
     }
 
     /// The campaign's automations, oldest first.
+    #[graphql(complexity = "crate::graphql::limits::list_cost(child_complexity)")]
     async fn automations(&self, ctx: &Context<'_>) -> Result<Vec<Automation>> {
         Ok(loader(ctx)?
             .load_one(AutomationsOf(self.0.id))
@@ -121,6 +126,9 @@ impl CampaignQuery {
     }
 
     /// The workspace's campaigns, oldest first.
+    #[graphql(
+        complexity = "crate::graphql::limits::connection_cost(first, last, child_complexity)"
+    )]
     async fn campaigns(
         &self,
         ctx: &Context<'_>,

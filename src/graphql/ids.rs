@@ -15,15 +15,17 @@ pub enum Kind {
     Campaign,
     Automation,
     EngagementEvent,
+    Workspace,
 }
 
 impl Kind {
-    const ALL: [Kind; 5] = [
+    const ALL: [Kind; 6] = [
         Kind::Influencer,
         Kind::Segment,
         Kind::Campaign,
         Kind::Automation,
         Kind::EngagementEvent,
+        Kind::Workspace,
     ];
 
     pub fn name(self) -> &'static str {
@@ -33,6 +35,7 @@ impl Kind {
             Kind::Campaign => "Campaign",
             Kind::Automation => "Automation",
             Kind::EngagementEvent => "EngagementEvent",
+            Kind::Workspace => "Workspace",
         }
     }
 }

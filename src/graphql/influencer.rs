@@ -67,6 +67,7 @@ impl Influencer {
     }
 
     /// The segments this influencer belongs to. Empty means Unassigned.
+    #[graphql(complexity = "crate::graphql::limits::list_cost(child_complexity)")]
     async fn segments(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
         let memberships = memberships_of(ctx, self.0.id).await?;
         let mut segments = loader(ctx)?
@@ -81,6 +82,7 @@ impl Influencer {
     }
 
     /// Each membership, with when and how it was made.
+    #[graphql(complexity = "crate::graphql::limits::list_cost(child_complexity)")]
     async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<SegmentMembership>> {
         Ok(memberships_of(ctx, self.0.id)
             .await?
@@ -203,6 +205,9 @@ impl InfluencerQuery {
     }
 
     /// The roster, oldest first. `search` matches handle or display name, ignoring case.
+    #[graphql(
+        complexity = "crate::graphql::limits::connection_cost(first, last, child_complexity)"
+    )]
     async fn influencers(
         &self,
         ctx: &Context<'_>,
@@ -224,6 +229,9 @@ impl InfluencerQuery {
     }
 
     /// Influencers that belong to no segment: the default "Unassigned" folder.
+    #[graphql(
+        complexity = "crate::graphql::limits::connection_cost(first, last, child_complexity)"
+    )]
     async fn unassigned(
         &self,
         ctx: &Context<'_>,

@@ -10,12 +10,14 @@ pub mod enums;
 pub mod errors;
 pub mod ids;
 pub mod influencer;
+pub mod limits;
 pub mod loaders;
 pub mod node;
 pub mod null_propagation;
 pub mod patch;
 pub mod scalars;
 pub mod segment;
+pub mod workspace;
 
 use async_graphql::{EmptySubscription, MergedObject, Request, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
@@ -25,6 +27,7 @@ use crate::service::WorkspaceId;
 /// The root query.
 #[derive(MergedObject, Default)]
 pub struct Query(
+    workspace::ViewerQuery,
     node::NodeQuery,
     influencer::InfluencerQuery,
     segment::SegmentQuery,
@@ -49,19 +52,39 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .extension(null_propagation::NullPropagation)
 }
 
-/// The schema serving `db`, logging operations slower than a second as slow.
+/// The schema serving `db` with the default limits, logging operations slower than a second.
 pub fn build_schema(db: DatabaseConnection) -> AppSchema {
-    build_schema_with(db, std::time::Duration::from_secs(1))
+    build_schema_with(
+        db,
+        std::time::Duration::from_secs(1),
+        &limits::Limits::default(),
+    )
 }
 
-/// The schema serving `db`, logging operations slower than `slow_operation` as slow.
-pub fn build_schema_with(db: DatabaseConnection, slow_operation: std::time::Duration) -> AppSchema {
-    schema_builder()
+/// The schema serving `db`, with these limits, logging operations slower than `slow_operation`.
+pub fn build_schema_with(
+    db: DatabaseConnection,
+    slow_operation: std::time::Duration,
+    limits: &limits::Limits,
+) -> AppSchema {
+    let mut builder = schema_builder()
+        .extension(limits::RequestLimits(limits.clone()))
         .extension(crate::observability::OperationLog {
             slow: slow_operation,
         })
-        .data(db)
-        .finish()
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_directives(limits.max_directives)
+        // Bounds the parser's and validator's own recursion (deeply nested or cyclic fragments).
+        .limit_recursive_depth(64)
+        .data(db);
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
+    if !limits.suggestions {
+        builder = builder.disable_suggestions();
+    }
+    builder.finish()
 }
 
 /// The SDL clients see; `schema.graphql` at the repository root is this text.

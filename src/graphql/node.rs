@@ -6,12 +6,15 @@ use futures_util::future::try_join_all;
 use super::{
     automation::{Automation, EngagementEvent},
     campaign::{Campaign, load_campaign},
+    context::scope,
     errors::{bad_input, internal},
     ids::{self, Kind},
     influencer::{Influencer, load_influencer},
     loaders::{AutomationById, EventById, loader},
     segment::{Segment, load_segment},
+    workspace::Workspace,
 };
+use sea_orm::EntityTrait;
 
 /// Most ids one `nodes` call may look up.
 pub const MAX_NODES: usize = 100;
@@ -25,6 +28,7 @@ pub enum Node {
     Campaign(Campaign),
     Automation(Automation),
     EngagementEvent(EngagementEvent),
+    Workspace(Workspace),
 }
 
 async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
@@ -45,6 +49,18 @@ async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .await
             .map_err(internal)?
             .map(|m| Node::EngagementEvent(EngagementEvent(m))),
+        // Only the request's own workspace is visible.
+        Kind::Workspace => {
+            let (db, ws) = scope(ctx)?;
+            if id != ws.0 {
+                return Ok(None);
+            }
+            entity::workspace::Entity::find_by_id(id)
+                .one(db)
+                .await
+                .map_err(internal)?
+                .map(|m| Node::Workspace(Workspace(m)))
+        }
     })
 }
 
@@ -59,6 +75,7 @@ impl NodeQuery {
     }
 
     /// Objects by global id, in the order given, null for each id of nothing. At most 100 ids.
+    #[graphql(complexity = "1 + ids.len() * child_complexity")]
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
             return Err(bad_input(format!(

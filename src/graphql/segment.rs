@@ -59,6 +59,9 @@ impl Segment {
     }
 
     /// The segment's members, oldest influencer first.
+    #[graphql(
+        complexity = "crate::graphql::limits::connection_cost(first, last, child_complexity)"
+    )]
     async fn influencers(
         &self,
         ctx: &Context<'_>,
@@ -102,6 +105,9 @@ impl SegmentQuery {
     }
 
     /// The workspace's segments, oldest first. `search` matches the name, ignoring case.
+    #[graphql(
+        complexity = "crate::graphql::limits::connection_cost(first, last, child_complexity)"
+    )]
     async fn segments(
         &self,
         ctx: &Context<'_>,

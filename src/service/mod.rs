@@ -1,6 +1,7 @@
 //! The domain: plain async functions over SeaORM. Every write is one transaction that commits only
 //! when the whole operation succeeded; nothing here knows about GraphQL.
 
+pub mod auth;
 pub mod automations;
 pub mod campaigns;
 pub mod engagement;

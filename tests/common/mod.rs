@@ -80,6 +80,28 @@ impl TestApp {
         }
     }
 
+    /// A live API key for the test workspace.
+    pub async fn api_key(&self) -> String {
+        segments_api::service::auth::create_key(&self.db, self.workspace, "test")
+            .await
+            .expect("create an API key")
+            .secret
+    }
+
+    /// An HTTP client that sends `key` as its bearer token.
+    pub fn client_with_key(key: &str) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {key}").parse().unwrap(),
+        );
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client")
+    }
+
     /// Runs an operation; returns the whole response (`data`, `errors`) as JSON.
     pub async fn exec(&self, query: &str, variables: Value) -> Value {
         let request = Request::new(query).variables(Variables::from_json(variables));

@@ -1,0 +1,233 @@
+//! Workspaces and API keys. A key is 256 random bits, shown once when made; only its SHA-256 is
+//! stored. A fast hash is enough here (unlike passwords, a random 256-bit key cannot be guessed
+//! from its hash), and a deterministic one lets a request find its key by an index lookup.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use entity::{api_key, workspace};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
+use sha2::{Digest, Sha256};
+
+use super::{
+    InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId,
+    errors::on_unique_violation, now, validate,
+};
+
+/// Every key starts with this, so leaked keys are easy to recognise (and to scan for).
+pub const KEY_PREFIX: &str = "sk_";
+/// `sk_` and 43 base64url characters (32 bytes).
+const KEY_LEN: usize = 3 + 43;
+/// Characters of a key kept in clear to name it: `sk_` and 8 more.
+const SHOWN: usize = 11;
+
+/// A newly made key: the secret (show it once) and its stored record.
+#[derive(Debug)]
+pub struct NewKey {
+    pub secret: String,
+    pub record: api_key::Model,
+}
+
+fn hash(secret: &str) -> String {
+    format!("{:x}", Sha256::digest(secret.as_bytes()))
+}
+
+/// A fresh random key.
+pub fn generate_secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Whether `secret` has the shape of a key we issue (checked before any database work).
+fn well_formed(secret: &str) -> bool {
+    secret.len() == KEY_LEN
+        && secret.starts_with(KEY_PREFIX)
+        && secret[KEY_PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The workspace of a live key; `None` for a malformed, unknown or revoked one.
+pub async fn authenticate<C: ConnectionTrait>(
+    db: &C,
+    secret: &str,
+) -> Result<Option<WorkspaceId>, DbErr> {
+    if !well_formed(secret) {
+        return Ok(None);
+    }
+    Ok(api_key::Entity::find()
+        .filter(api_key::Column::KeyHash.eq(hash(secret)))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+        .map(|key| WorkspaceId(key.workspace_id)))
+}
+
+/// Whether a presented key equals an in-memory one, in time independent of where they differ.
+pub fn matches(secret: &str, expected_hash: &str) -> bool {
+    let presented = hash(secret);
+    presented.len() == expected_hash.len()
+        && presented
+            .bytes()
+            .zip(expected_hash.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// The hash an in-memory key is compared against.
+pub fn hash_of(secret: &str) -> String {
+    hash(secret)
+}
+
+/// Creates a workspace. Names are unique.
+pub async fn create_workspace(
+    db: &DatabaseConnection,
+    name: &str,
+) -> ServiceResult<workspace::Model> {
+    let name = validate::required_text(name, 120, &["name"], "workspace name")?;
+    let taken = || {
+        InputError::new(
+            InputErrorCode::NameTaken,
+            &["name"],
+            format!("a workspace named \"{name}\" already exists"),
+        )
+    };
+    if workspace::Entity::find()
+        .filter(workspace::Column::Name.eq(name.as_str()))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(taken().into());
+    }
+    workspace::ActiveModel {
+        name: Set(name.clone()),
+        created_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|e| on_unique_violation(e, taken))
+}
+
+/// The workspace with this name.
+pub async fn workspace_named(
+    db: &DatabaseConnection,
+    name: &str,
+) -> ServiceResult<workspace::Model> {
+    workspace::Entity::find()
+        .filter(workspace::Column::Name.eq(name.trim()))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            InputError::new(
+                InputErrorCode::NotFound,
+                &["workspace"],
+                format!("no workspace is named \"{}\"", name.trim()),
+            )
+            .into()
+        })
+}
+
+/// Makes a key for a workspace.
+pub async fn create_key(
+    db: &DatabaseConnection,
+    ws: WorkspaceId,
+    label: &str,
+) -> ServiceResult<NewKey> {
+    let label = validate::required_text(label, 120, &["label"], "label")?;
+    let secret = generate_secret();
+    let record = api_key::ActiveModel {
+        workspace_id: Set(ws.0),
+        label: Set(label),
+        prefix: Set(secret[..SHOWN].to_owned()),
+        key_hash: Set(hash(&secret)),
+        created_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(NewKey { secret, record })
+}
+
+/// Revokes the key whose shown prefix (or whole secret) is given. Requests with it fail from now
+/// on.
+pub async fn revoke_key(db: &DatabaseConnection, key: &str) -> ServiceResult<api_key::Model> {
+    let key = key.trim();
+    let found = if well_formed(key) {
+        api_key::Entity::find()
+            .filter(api_key::Column::KeyHash.eq(hash(key)))
+            .one(db)
+            .await?
+    } else {
+        api_key::Entity::find()
+            .filter(api_key::Column::Prefix.eq(key))
+            .one(db)
+            .await?
+    };
+    let Some(found) = found else {
+        return Err(ServiceError::Input(vec![InputError::new(
+            InputErrorCode::NotFound,
+            &["key"],
+            format!("no API key is {key}"),
+        )]));
+    };
+    if found.revoked_at.is_some() {
+        return Ok(found);
+    }
+    let mut model: api_key::ActiveModel = found.into();
+    model.revoked_at = Set(Some(now()));
+    Ok(model.update(db).await?)
+}
+
+/// The keys of a workspace, oldest first.
+pub async fn list_keys(
+    db: &DatabaseConnection,
+    ws: WorkspaceId,
+) -> ServiceResult<Vec<api_key::Model>> {
+    Ok(api_key::Entity::find()
+        .filter(api_key::Column::WorkspaceId.eq(ws.0))
+        .order_by_asc(api_key::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// On a database with no key at all (a first start), makes one for `ws` and returns it, so it can
+/// be shown once.
+pub async fn bootstrap_key(
+    db: &DatabaseConnection,
+    ws: WorkspaceId,
+) -> ServiceResult<Option<NewKey>> {
+    if api_key::Entity::find().count(db).await? > 0 {
+        return Ok(None);
+    }
+    create_key(db, ws, "first key (made at first start)")
+        .await
+        .map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_well_formed_and_distinct() {
+        let a = generate_secret();
+        let b = generate_secret();
+        assert!(well_formed(&a) && well_formed(&b));
+        assert_ne!(a, b);
+        assert!(!well_formed("sk_short"));
+        assert!(!well_formed(&a.replace("sk_", "pk_")));
+        assert!(!well_formed(&format!("{}!", &a[..a.len() - 1])));
+    }
+
+    #[test]
+    fn in_memory_keys_match_only_themselves() {
+        let secret = generate_secret();
+        let stored = hash_of(&secret);
+        assert!(matches(&secret, &stored));
+        assert!(!matches(&generate_secret(), &stored));
+    }
+}
