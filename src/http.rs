@@ -222,6 +222,7 @@ async fn require_api_key(
             Ok(found) => found,
             Err(error) => {
                 tracing::error!(error = %error, "API key lookup failed");
+                // Whatever the fault, no key can be checked: the service is unavailable.
                 return request_error(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "SERVICE_UNAVAILABLE",
@@ -294,9 +295,14 @@ async fn graphiql(State(state): State<AppState>, request: Request) -> impl IntoR
     Html(page.finish())
 }
 
-/// Liveness: the process answers.
-async fn health() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
+/// Liveness: the process answers (always 200, so an orchestrator does not restart a server
+/// whose database is away), and says whether the database answers too.
+async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let database = match tokio::time::timeout(Duration::from_secs(1), state.db.ping()).await {
+        Ok(Ok(())) => "up",
+        _ => "down",
+    };
+    Json(json!({ "status": "ok", "database": database }))
 }
 
 /// Readiness: the database answers.

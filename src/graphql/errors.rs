@@ -2,6 +2,7 @@
 //! top-level errors with `extensions.code` for faults and malformed requests.
 
 use async_graphql::{Enum, Error, ErrorExtensions, SimpleObject};
+use sea_orm::DbErr;
 
 use crate::service::{InputError, InputErrorCode, ServiceError};
 
@@ -44,10 +45,36 @@ impl From<InputError> for UserError {
     }
 }
 
-/// A fault the client cannot fix. The detail goes to the log; the client gets only the code.
-pub fn internal(error: impl std::fmt::Display) -> Error {
-    tracing::error!(error = %error, "request failed");
-    Error::new("Internal server error").extend_with(|_, e| e.set("code", "INTERNAL_SERVER_ERROR"))
+/// A fault the client cannot fix. The detail goes to the log; the client gets only the code:
+/// SERVICE_UNAVAILABLE when the database cannot be reached (retrying later helps), otherwise
+/// INTERNAL_SERVER_ERROR.
+pub fn internal<E: std::fmt::Display + 'static>(error: E) -> Error {
+    let unreachable = (&error as &dyn std::any::Any)
+        .downcast_ref::<DbErr>()
+        .is_some_and(database_unreachable);
+    if unreachable {
+        tracing::error!(error = %error, "database unreachable");
+        Error::new("The service is unavailable; try again shortly")
+            .extend_with(|_, e| e.set("code", "SERVICE_UNAVAILABLE"))
+    } else {
+        tracing::error!(error = %error, "request failed");
+        Error::new("Internal server error")
+            .extend_with(|_, e| e.set("code", "INTERNAL_SERVER_ERROR"))
+    }
+}
+
+/// Whether a database error means the database cannot be reached, rather than a fault in a
+/// statement.
+pub fn database_unreachable(error: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => matches!(
+            e.as_ref(),
+            Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed
+        ),
+        _ => false,
+    }
 }
 
 /// A malformed argument outside mutation inputs (a bad cursor, a page size out of range).

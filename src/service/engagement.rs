@@ -7,8 +7,8 @@ use entity::{
     influencer,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 
 use super::{
@@ -98,7 +98,7 @@ pub async fn record(
         });
     }
     let recorded_at = now();
-    let inserted = engagement_event::Entity::insert(engagement_event::ActiveModel {
+    let row = engagement_event::ActiveModel {
         workspace_id: Set(ws.0),
         campaign_id: Set(input.campaign_id),
         influencer_id: Set(input.influencer_id),
@@ -107,27 +107,30 @@ pub async fn record(
         external_id: Set(external_id.clone()),
         recorded_at: Set(recorded_at),
         ..Default::default()
-    })
-    // A concurrent delivery of the same external id may win between the lookup and here.
-    .on_conflict_do_nothing_on([
-        engagement_event::Column::WorkspaceId,
-        engagement_event::Column::ExternalId,
-    ])
-    .exec_with_returning(&txn)
-    .await?;
-    let event = match inserted {
-        sea_orm::TryInsertResult::Inserted(event) => event,
-        _ => {
-            let first = match external_id.as_deref() {
-                Some(id) => by_external_id(&txn, ws, id).await?,
-                None => None,
-            };
-            let first = first.ok_or_else(|| sea_orm::DbErr::RecordNotInserted)?;
-            return Ok(Recorded {
-                event: first,
-                assigned_segment_ids: Vec::new(),
-                replayed: true,
-            });
+    };
+    let event = match external_id.as_deref() {
+        None => row.insert(&txn).await?,
+        Some(id) => {
+            // A concurrent delivery of the same external id may have won since the lookup: the
+            // insert then waits for it and does nothing, and the first event is returned.
+            let inserted = engagement_event::Entity::insert(row)
+                .on_conflict_do_nothing_on([
+                    engagement_event::Column::WorkspaceId,
+                    engagement_event::Column::ExternalId,
+                ])
+                .exec_without_returning(&txn)
+                .await?;
+            let stored = by_external_id(&txn, ws, id)
+                .await?
+                .ok_or(sea_orm::DbErr::RecordNotInserted)?;
+            if !matches!(inserted, sea_orm::TryInsertResult::Inserted(1)) {
+                return Ok(Recorded {
+                    event: stored,
+                    assigned_segment_ids: Vec::new(),
+                    replayed: true,
+                });
+            }
+            stored
         }
     };
     let automations = automation::Entity::find()
