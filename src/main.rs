@@ -210,6 +210,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             key.secret
         );
     }
+    // Signal handlers first: a stop requested as soon as the address is announced is graceful.
+    let stop = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(args.bind_addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind_addr))?;
@@ -226,7 +228,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown_signal().await;
+        stop.await;
         let _ = stop_tx.send(());
     });
     let grace = Duration::from_secs(args.shutdown_grace_seconds);
@@ -246,24 +248,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        tokio::signal::ctrl_c().await.ok();
-    };
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called; the future completes on
+/// the first signal.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut signal) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            signal.recv().await;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot install the SIGTERM handler")?;
+    Ok(async move {
+        #[cfg(unix)]
+        let terminate = async move {
+            terminate.recv().await;
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            () = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down: no new connections, finishing requests in flight");
+        tracing::info!("shutting down: no new connections, finishing requests in flight");
+    })
 }

@@ -180,8 +180,8 @@ fn seed_fills_the_default_workspace() {
 struct Running {
     child: Child,
     addr: String,
-    /// The API key the server printed at its first start.
-    key: String,
+    /// The API key the server printed, when this was the database's first start.
+    key: Option<String>,
     lines: mpsc::Receiver<String>,
     _dir: tempfile::TempDir,
 }
@@ -210,9 +210,7 @@ impl Running {
                 }
             }
         });
-        let key = key_rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the first start prints an API key");
+
         let (tx, lines) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         thread::spawn(move || {
@@ -231,6 +229,8 @@ impl Running {
                 break rest.split('/').next().unwrap().to_owned();
             }
         };
+        // The key is printed before the server listens.
+        let key = key_rx.recv_timeout(Duration::from_secs(2)).ok();
         Self {
             child,
             addr,
@@ -271,7 +271,8 @@ impl Running {
 
 fn post(server: &Running, body: &str, extra_headers: &str) -> String {
     let addr = &server.addr;
-    let extra_headers = format!("Authorization: Bearer {}\r\n{extra_headers}", server.key);
+    let key = server.key.as_deref().expect("a first start prints a key");
+    let extra_headers = format!("Authorization: Bearer {key}\r\n{extra_headers}");
     let mut stream = TcpStream::connect(addr).unwrap();
     write!(
         stream,
@@ -362,7 +363,7 @@ fn sigterm_lets_a_request_in_flight_finish_then_exits_zero() {
         stream,
         "POST /graphql HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         server.addr,
-        server.key,
+        server.key.as_deref().expect("a first start prints a key"),
         body.len()
     )
     .unwrap();
@@ -392,7 +393,7 @@ fn a_request_that_outlives_the_grace_period_does_not_hold_the_stop() {
         stream,
         "POST /graphql HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
         server.addr,
-        server.key
+        server.key.as_deref().expect("a first start prints a key")
     )
     .unwrap();
     stream.flush().unwrap();
@@ -401,4 +402,93 @@ fn a_request_that_outlives_the_grace_period_does_not_hold_the_stop() {
     server.wait_for_line("grace period over");
     let (status, _) = server.wait();
     assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn the_first_start_prints_a_key_once_and_later_starts_print_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let first = Running::start(&[("DATABASE_URL", &url)]);
+    let key = first.key.clone().expect("a key at the first start");
+    assert!(key.starts_with("sk_") && key.len() == 46, "{key}");
+    first.terminate();
+    assert!(first.wait().0.success());
+    let second = Running::start(&[("DATABASE_URL", &url)]);
+    assert_eq!(second.key, None);
+    second.terminate();
+    assert!(second.wait().0.success());
+}
+
+#[test]
+fn workspaces_and_keys_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let env = [("DATABASE_URL", url.as_str())];
+
+    let created = run(&["workspace", "create", "Acme Agency"], &env);
+    assert!(created.status.success(), "{created:?}");
+    assert_one_line_error(
+        &run(&["workspace", "create", "Acme Agency"], &env),
+        "already exists",
+    );
+
+    let made = run(
+        &[
+            "api-key",
+            "create",
+            "--workspace",
+            "Acme Agency",
+            "--label",
+            "ci",
+        ],
+        &env,
+    );
+    assert!(made.status.success(), "{made:?}");
+    let key = stdout(&made).trim().to_owned();
+    assert!(key.starts_with("sk_") && key.len() == 46, "{key}");
+    assert!(
+        stderr(&made).contains("not shown again"),
+        "{}",
+        stderr(&made)
+    );
+
+    let listed = stdout(&run(
+        &["api-key", "list", "--workspace", "Acme Agency"],
+        &env,
+    ));
+    let prefix = &key[..11];
+    assert!(listed.starts_with(&format!("{prefix}  active")), "{listed}");
+    assert!(!listed.contains(&key), "the key itself is never listed");
+
+    // The key authenticates as Acme Agency until it is revoked.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let workspace_of = |key: &str| {
+        runtime.block_on(async {
+            let db = segments_api::db::connect(&url).await.unwrap();
+            segments_api::service::auth::authenticate(&db, key)
+                .await
+                .unwrap()
+        })
+    };
+    assert!(workspace_of(&key).is_some());
+    let revoked = run(&["api-key", "revoke", prefix], &env);
+    assert!(revoked.status.success(), "{revoked:?}");
+    assert_eq!(workspace_of(&key), None);
+    let listed = stdout(&run(
+        &["api-key", "list", "--workspace", "Acme Agency"],
+        &env,
+    ));
+    assert!(
+        listed.starts_with(&format!("{prefix}  revoked")),
+        "{listed}"
+    );
+
+    assert_one_line_error(
+        &run(&["api-key", "create", "--workspace", "Nobody"], &env),
+        "no workspace is named",
+    );
+    assert_one_line_error(
+        &run(&["api-key", "revoke", "sk_nothing"], &env),
+        "no API key",
+    );
 }
