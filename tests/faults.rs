@@ -47,8 +47,19 @@ struct Server {
     key: String,
 }
 
+/// A key for the default workspace of the database at `url` (migrated on the way).
+fn make_key(url: &str) -> String {
+    let output = Command::new(BIN)
+        .args(["api-key", "create", "--workspace", "Default"])
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
 impl Server {
-    fn start(database_url: &str) -> Self {
+    fn start(database_url: &str, key: &str) -> Self {
         let mut child = Command::new(BIN)
             .env_remove("RUST_LOG")
             .env("DATABASE_URL", database_url)
@@ -71,21 +82,18 @@ impl Server {
                 let _ = tx.send(line);
             }
         });
-        let (mut addr, mut key) = (None, None);
-        while addr.is_none() || key.is_none() {
+        let addr = loop {
             let line = rx
                 .recv_timeout(Duration::from_secs(60))
                 .expect("server starts");
-            if line.starts_with("sk_") {
-                key = Some(line);
-            } else if let Some(rest) = line.split("http://").nth(1) {
-                addr = Some(rest.split('/').next().unwrap().to_owned());
+            if let Some(rest) = line.split("http://").nth(1) {
+                break rest.split('/').next().unwrap().to_owned();
             }
-        }
+        };
         Self {
             child,
-            addr: addr.unwrap(),
-            key: key.unwrap(),
+            addr,
+            key: key.to_owned(),
         }
     }
 
@@ -152,44 +160,55 @@ async fn a_server_killed_during_a_bulk_assignment_leaves_all_or_none_of_it() {
         .output()
         .unwrap();
     assert!(seeded.status.success(), "{seeded:?}");
-    let mut server = Server::start(&url);
+    let key = make_key(&url);
     // A fresh database numbers the seeded influencers 1..=10000.
     let ids: Vec<String> = (1..=10_000)
         .map(|n| URL_SAFE_NO_PAD.encode(format!("Influencer:{n}")))
         .collect();
-    let body = json!({
-        "query": "mutation($ids: [ID!]!) { assignToSegment(input: { influencerIds: $ids, segment: { create: { name: \"Bulk\" } } }) { segment { memberCount } } }",
-        "variables": { "ids": ids },
-    })
-    .to_string();
-    let mut stream = TcpStream::connect(&server.addr).unwrap();
-    write!(
-        stream,
-        "POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        server.key,
-        body.len()
-    )
-    .unwrap();
-    stream.flush().unwrap();
-    // Kill (SIGKILL: no chance to clean up) while the request is being handled.
-    thread::sleep(Duration::from_millis(30));
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    // Kill at several moments, so some kills land before, during and after the transaction.
+    let mut outcomes = Vec::new();
+    for delay_ms in [5, 40, 120, 400] {
+        let mut server = Server::start(&url, &key);
+        let name = format!("Bulk {delay_ms}");
+        let body = json!({
+            "query": "mutation($ids: [ID!]!, $name: String!) { assignToSegment(input: { influencerIds: $ids, segment: { create: { name: $name } } }) { segment { memberCount } } }",
+            "variables": { "ids": ids, "name": name },
+        })
+        .to_string();
+        let mut stream = TcpStream::connect(&server.addr).unwrap();
+        write!(
+            stream,
+            "POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            server.key,
+            body.len()
+        )
+        .unwrap();
+        stream.flush().unwrap();
+        // SIGKILL: the process gets no chance to clean up.
+        thread::sleep(Duration::from_millis(delay_ms));
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
 
-    let segments = count(
-        &url,
-        "SELECT COUNT(*) AS n FROM segment WHERE name = 'Bulk'",
-    )
-    .await;
-    let members = count(
-        &url,
-        "SELECT COUNT(*) AS n FROM segment_membership m JOIN segment s ON s.id = m.segment_id WHERE s.name = 'Bulk'",
-    )
-    .await;
-    assert!(
-        (segments, members) == (0, 0) || (segments, members) == (1, 10_000),
-        "partial write: {segments} segments, {members} memberships"
-    );
+        let segments = count(
+            &url,
+            &format!("SELECT COUNT(*) AS n FROM segment WHERE name = '{name}'"),
+        )
+        .await;
+        let members = count(
+            &url,
+            &format!("SELECT COUNT(*) AS n FROM segment_membership m JOIN segment s ON s.id = m.segment_id WHERE s.name = '{name}'"),
+        )
+        .await;
+        assert!(
+            (segments, members) == (0, 0) || (segments, members) == (1, 10_000),
+            "partial write after {delay_ms} ms: {segments} segments, {members} memberships"
+        );
+        outcomes.push(format!(
+            "{delay_ms} ms: {}",
+            if segments == 1 { "all" } else { "none" }
+        ));
+    }
+    println!("killed mid-request: {}", outcomes.join(", "));
 }
 
 fn pg_cluster(action: &str) {
@@ -230,7 +249,8 @@ async fn postgres_going_away_fails_requests_fast_and_the_server_recovers_without
         "needs TEST_DATABASE_URL (a PostgreSQL server this test may stop and start)"
     );
     let (url, _) = fresh_database().await;
-    let mut server = Server::start(&url);
+    let key = make_key(&url);
+    let mut server = Server::start(&url, &key);
     let query = "{ segments { totalCount } }";
     assert_eq!(server.graphql(query, json!({})).0, 200);
 
