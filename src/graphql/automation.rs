@@ -17,6 +17,7 @@ use super::{
 use crate::service::{
     automations::{self, AutomationChanges},
     engagement::{self, NewEngagement},
+    retrying,
 };
 
 #[derive(Clone)]
@@ -212,7 +213,8 @@ impl AutomationMutation {
             (Ok(c), Ok(t)) => (c, t),
             (c, t) => return Ok(failed(user_errors(c.err().into_iter().chain(t.err())))),
         };
-        let added = automations::add(db, ws, campaign_id, input.trigger.into(), &target).await;
+        let trigger = input.trigger.into();
+        let added = retrying(|| automations::add(db, ws, campaign_id, trigger, &target)).await;
         Ok(match outcome(added)? {
             Ok(model) => AddAutomationPayload {
                 automation: Some(Automation(model)),
@@ -254,21 +256,23 @@ impl AutomationMutation {
             occurred_at: input.occurred_at.map(|t| t.0),
             external_id: input.external_id,
         };
-        Ok(match outcome(engagement::record(db, ws, new).await)? {
-            Ok(recorded) => {
-                let mut segments = Vec::with_capacity(recorded.assigned_segment_ids.len());
-                for id in recorded.assigned_segment_ids {
-                    segments.extend(load_segment(ctx, id).await?);
+        Ok(
+            match outcome(retrying(|| engagement::record(db, ws, new.clone())).await)? {
+                Ok(recorded) => {
+                    let mut segments = Vec::with_capacity(recorded.assigned_segment_ids.len());
+                    for id in recorded.assigned_segment_ids {
+                        segments.extend(load_segment(ctx, id).await?);
+                    }
+                    RecordEngagementPayload {
+                        event: Some(EngagementEvent(recorded.event)),
+                        assigned_segments: Some(segments),
+                        duplicate: recorded.replayed,
+                        user_errors: Vec::new(),
+                    }
                 }
-                RecordEngagementPayload {
-                    event: Some(EngagementEvent(recorded.event)),
-                    assigned_segments: Some(segments),
-                    duplicate: recorded.replayed,
-                    user_errors: Vec::new(),
-                }
-            }
-            Err(errors) => failed(errors),
-        })
+                Err(errors) => failed(errors),
+            },
+        )
     }
 
     /// Switches an automation on or off, or changes its trigger or target segment.
@@ -301,7 +305,7 @@ impl AutomationMutation {
             segment,
         };
         Ok(
-            match outcome(automations::update(db, ws, id, changes).await)? {
+            match outcome(retrying(|| automations::update(db, ws, id, changes.clone())).await)? {
                 Ok(model) => UpdateAutomationPayload {
                     automation: Some(Automation(model)),
                     user_errors: Vec::new(),
@@ -326,12 +330,14 @@ impl AutomationMutation {
             Ok(id) => id,
             Err(e) => return Ok(failed(user_errors([e]))),
         };
-        Ok(match outcome(automations::delete(db, ws, id).await)? {
-            Ok(id) => DeleteAutomationPayload {
-                deleted_automation_id: Some(ids::encode(Kind::Automation, id)),
-                user_errors: Vec::new(),
+        Ok(
+            match outcome(retrying(|| automations::delete(db, ws, id)).await)? {
+                Ok(id) => DeleteAutomationPayload {
+                    deleted_automation_id: Some(ids::encode(Kind::Automation, id)),
+                    user_errors: Vec::new(),
+                },
+                Err(errors) => failed(errors),
             },
-            Err(errors) => failed(errors),
-        })
+        )
     }
 }

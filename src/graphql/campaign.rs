@@ -18,6 +18,7 @@ use super::{
 use crate::service::{
     campaigns::{self, CampaignChanges},
     reads::{self, InfluencerSet},
+    retrying,
 };
 
 #[derive(Clone)]
@@ -221,7 +222,8 @@ impl CampaignMutation {
                 Err(errors) => return Ok(failed(user_errors(errors))),
             };
         Ok(
-            match outcome(campaigns::create(db, ws, &input.name, &segment_ids).await)? {
+            match outcome(retrying(|| campaigns::create(db, ws, &input.name, &segment_ids)).await)?
+            {
                 Ok(model) => CreateCampaignPayload {
                     campaign: Some(Campaign(model)),
                     user_errors: Vec::new(),
@@ -263,7 +265,7 @@ impl CampaignMutation {
             audience_segment_ids: audience,
         };
         Ok(
-            match outcome(campaigns::update(db, ws, id, changes).await)? {
+            match outcome(retrying(|| campaigns::update(db, ws, id, changes.clone())).await)? {
                 Ok(model) => UpdateCampaignPayload {
                     campaign: Some(Campaign(model)),
                     user_errors: Vec::new(),
@@ -289,12 +291,14 @@ impl CampaignMutation {
             Ok(id) => id,
             Err(e) => return Ok(failed(user_errors([e]))),
         };
-        Ok(match outcome(campaigns::delete(db, ws, id).await)? {
-            Ok(id) => DeleteCampaignPayload {
-                deleted_campaign_id: Some(ids::encode(Kind::Campaign, id)),
-                user_errors: Vec::new(),
+        Ok(
+            match outcome(retrying(|| campaigns::delete(db, ws, id)).await)? {
+                Ok(id) => DeleteCampaignPayload {
+                    deleted_campaign_id: Some(ids::encode(Kind::Campaign, id)),
+                    user_errors: Vec::new(),
+                },
+                Err(errors) => failed(errors),
             },
-            Err(errors) => failed(errors),
-        })
+        )
     }
 }

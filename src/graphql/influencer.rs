@@ -18,6 +18,7 @@ use super::{
 use crate::service::{
     influencers::{self, InfluencerChanges, NewInfluencer},
     reads::{self, InfluencerSet},
+    retrying,
 };
 
 #[derive(Clone)]
@@ -323,16 +324,18 @@ impl InfluencerMutation {
             niche: input.niche,
             follower_count: input.follower_count,
         };
-        Ok(match outcome(influencers::create(db, ws, new).await)? {
-            Ok(model) => CreateInfluencerPayload {
-                influencer: Some(Influencer(model)),
-                user_errors: Vec::new(),
+        Ok(
+            match outcome(retrying(|| influencers::create(db, ws, new.clone())).await)? {
+                Ok(model) => CreateInfluencerPayload {
+                    influencer: Some(Influencer(model)),
+                    user_errors: Vec::new(),
+                },
+                Err(user_errors) => CreateInfluencerPayload {
+                    influencer: None,
+                    user_errors,
+                },
             },
-            Err(user_errors) => CreateInfluencerPayload {
-                influencer: None,
-                user_errors,
-            },
-        })
+        )
     }
 
     /// Edits an influencer.
@@ -359,7 +362,7 @@ impl InfluencerMutation {
             follower_count: patch(input.follower_count),
         };
         Ok(
-            match outcome(influencers::update(db, ws, id, changes).await)? {
+            match outcome(retrying(|| influencers::update(db, ws, id, changes.clone())).await)? {
                 Ok(model) => UpdateInfluencerPayload {
                     influencer: Some(Influencer(model)),
                     user_errors: Vec::new(),
@@ -384,12 +387,14 @@ impl InfluencerMutation {
             Ok(id) => id,
             Err(e) => return Ok(failed(user_errors([e]))),
         };
-        Ok(match outcome(influencers::delete(db, ws, id).await)? {
-            Ok(id) => DeleteInfluencerPayload {
-                deleted_influencer_id: Some(ids::encode(Kind::Influencer, id)),
-                user_errors: Vec::new(),
+        Ok(
+            match outcome(retrying(|| influencers::delete(db, ws, id)).await)? {
+                Ok(id) => DeleteInfluencerPayload {
+                    deleted_influencer_id: Some(ids::encode(Kind::Influencer, id)),
+                    user_errors: Vec::new(),
+                },
+                Err(errors) => failed(errors),
             },
-            Err(errors) => failed(errors),
-        })
+        )
     }
 }

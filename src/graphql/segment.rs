@@ -18,6 +18,7 @@ use super::{
 use crate::service::{
     InputError, memberships,
     reads::{self, InfluencerSet},
+    retrying,
     segments::{self, NewSegment, SegmentTarget},
     validate,
 };
@@ -267,8 +268,9 @@ impl SegmentMutation {
         input: CreateSegmentInput,
     ) -> Result<CreateSegmentPayload> {
         let (db, ws) = scope(ctx)?;
+        let new: NewSegment = input.into();
         Ok(
-            match outcome(segments::create(db, ws, input.into()).await)? {
+            match outcome(retrying(|| segments::create(db, ws, new.clone())).await)? {
                 Ok(model) => CreateSegmentPayload {
                     segment: Some(Segment(model)),
                     user_errors: Vec::new(),
@@ -298,7 +300,10 @@ impl SegmentMutation {
         };
         let description = patch(input.description);
         Ok(
-            match outcome(segments::update(db, ws, id, input.name, description).await)? {
+            match outcome(
+                retrying(|| segments::update(db, ws, id, input.name.clone(), description.clone()))
+                    .await,
+            )? {
                 Ok(model) => UpdateSegmentPayload {
                     segment: Some(Segment(model)),
                     user_errors: Vec::new(),
@@ -324,13 +329,15 @@ impl SegmentMutation {
             Ok(id) => id,
             Err(e) => return Ok(failed(user_errors([e]))),
         };
-        Ok(match outcome(segments::delete(db, ws, id).await)? {
-            Ok(id) => DeleteSegmentPayload {
-                deleted_segment_id: Some(ids::encode(Kind::Segment, id)),
-                user_errors: Vec::new(),
+        Ok(
+            match outcome(retrying(|| segments::delete(db, ws, id)).await)? {
+                Ok(id) => DeleteSegmentPayload {
+                    deleted_segment_id: Some(ids::encode(Kind::Segment, id)),
+                    user_errors: Vec::new(),
+                },
+                Err(errors) => failed(errors),
             },
-            Err(errors) => failed(errors),
-        })
+        )
     }
 
     /// Puts influencers in a segment, an existing one or one created in the same call. An
@@ -356,7 +363,7 @@ impl SegmentMutation {
             }
         };
         Ok(
-            match outcome(memberships::assign(db, ws, &ids, &target).await)? {
+            match outcome(retrying(|| memberships::assign(db, ws, &ids, &target)).await)? {
                 Ok(change) => AssignToSegmentPayload {
                     influencers: Some(load_influencers(ctx, &change.influencer_ids).await?),
                     segment: Some(Segment(change.segment)),
@@ -389,7 +396,7 @@ impl SegmentMutation {
             }
         };
         Ok(
-            match outcome(memberships::remove(db, ws, &ids, segment_id).await)? {
+            match outcome(retrying(|| memberships::remove(db, ws, &ids, segment_id)).await)? {
                 Ok(change) => RemoveFromSegmentPayload {
                     influencers: Some(load_influencers(ctx, &change.influencer_ids).await?),
                     segment: Some(Segment(change.segment)),

@@ -63,6 +63,8 @@ pub(crate) async fn insert_memberships<C: ConnectionTrait>(
         .from(influencer::Entity)
         .and_where(Expr::col(influencer::Column::WorkspaceId).eq(ws.0))
         .and_where(Expr::col(influencer::Column::Id).is_in(influencer_ids.iter().copied()))
+        // One lock order for every writer, so two overlapping bulk assignments cannot deadlock.
+        .order_by(influencer::Column::Id, sea_orm::Order::Asc)
         .to_owned();
     let insert = Query::insert()
         .into_table(segment_membership::Entity)

@@ -46,3 +46,40 @@ pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTrans
     })
     .await
 }
+
+/// Runs a write again (up to three times in all) when the database aborted it for a deadlock or a
+/// serialization conflict with a concurrent write, so clients never see those. Each attempt is a
+/// whole new transaction.
+pub async fn retrying<T, F, Fut>(mut operation: F) -> ServiceResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ServiceResult<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match operation().await {
+            Err(ServiceError::Db(error)) if attempt < 3 && is_conflict(&error) => {
+                tracing::warn!(attempt, error = %error, "write conflict; retrying");
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// PostgreSQL's deadlock_detected (40P01) and serialization_failure (40001); SQLite's busy
+/// database once its busy timeout ran out.
+fn is_conflict(error: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
+    match error {
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
+            match e.as_ref() {
+                Sqlx::Database(db) => {
+                    matches!(db.code().as_deref(), Some("40P01" | "40001" | "5" | "517"))
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
