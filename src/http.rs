@@ -8,11 +8,12 @@ use std::{
     time::{Duration, Instant},
 };
 
+use async_graphql::ParseRequestError;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::{
     Extension, Json, Router,
-    extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State},
+    extract::{ConnectInfo, MatchedPath, Request, State},
     handler::Handler,
     http::{HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
@@ -24,6 +25,7 @@ use serde_json::json;
 use tower_http::{
     compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
+    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     trace::TraceLayer,
 };
@@ -33,7 +35,7 @@ use crate::{
     config::HttpConfig,
     graphql::{AppSchema, build_schema_with, scoped_request},
     observability,
-    service::{WorkspaceId, auth},
+    service::{DEADLINE, Deadline, WorkspaceId, auth},
 };
 
 /// What every handler shares.
@@ -88,7 +90,9 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .with_state(state)
-        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        // Enforced on the body stream itself (async-graphql reads bodies on its own, past
+        // axum's extractor limit): a larger body gets 413 without being read into memory.
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(CompressionLayer::new())
         .layer(cors(config.cors_origins.as_deref()))
         .layer(middleware::from_fn(record_metrics))
@@ -244,25 +248,72 @@ async fn require_api_key(
     }
 }
 
+/// Whether a POST body is declared as JSON, the one request media type of GraphQL over HTTP.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
 async fn graphql(
     State(state): State<AppState>,
     Extension(workspace): Extension<WorkspaceId>,
-    request: GraphQLRequest,
+    headers: axum::http::HeaderMap,
+    request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
-    let request = scoped_request(request.into_inner(), &state.db, workspace);
-    // Dropping the execution at the deadline drops its open transaction, which rolls it back.
-    let Ok(response) =
-        tokio::time::timeout(state.request_timeout, state.schema.execute(request)).await
-    else {
-        tracing::warn!(
-            timeout_ms = state.request_timeout.as_millis() as u64,
-            "request timed out"
-        );
+    if !is_json(&headers) {
         return request_error(
-            StatusCode::REQUEST_TIMEOUT,
-            "REQUEST_TIMEOUT",
-            "the request took longer than the server allows and was cancelled",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send the request as Content-Type: application/json",
         );
+    }
+    let request = match request {
+        Ok(request) => request,
+        Err(GraphQLRejection(ParseRequestError::PayloadTooLarge)) => {
+            return request_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "the request body is larger than the server accepts",
+            );
+        }
+        Err(GraphQLRejection(error)) => {
+            let detail = match error {
+                ParseRequestError::InvalidRequest(e) => e.to_string(),
+                ParseRequestError::UnsupportedBatch => "batched requests are not accepted".into(),
+                other => other.to_string(),
+            };
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("the body is not a GraphQL request ({detail})"),
+            );
+        }
+    };
+    let request = scoped_request(request.into_inner(), &state.db, workspace);
+    // Past the deadline the execution is dropped, which rolls back its open transaction. A
+    // write that already committed is never reported as cancelled: see `service::Deadline`.
+    let deadline = Arc::new(Deadline::default());
+    let execution = DEADLINE.scope(deadline.clone(), state.schema.execute(request));
+    tokio::pin!(execution);
+    let response = tokio::select! {
+        response = &mut execution => response,
+        () = tokio::time::sleep(state.request_timeout) => {
+            if deadline.expire() {
+                tracing::warn!(
+                    timeout_ms = state.request_timeout.as_millis() as u64,
+                    "request timed out"
+                );
+                return request_error(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "REQUEST_TIMEOUT",
+                    "the request took longer than the server allows and was cancelled",
+                );
+            }
+            execution.await
+        }
     };
     // A request that never ran (it did not parse, validate, or fit the limits) is a client error.
     let refused = response.data == async_graphql::Value::Null
@@ -275,12 +326,30 @@ async fn graphql(
     http
 }
 
+/// Whether the Host a page was asked for names this machine. The GraphiQL key goes only to
+/// such pages: a page fetched under a foreign name that resolves to 127.0.0.1 (DNS rebinding),
+/// or through a proxy, gets none.
+fn host_is_loopback(headers: &axum::http::HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// GraphiQL. Served to a loopback peer of a server that has an in-memory key, the page sends it.
 async fn graphiql(State(state): State<AppState>, request: Request) -> impl IntoResponse {
     let peer_is_loopback = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .is_some_and(|ConnectInfo(peer)| peer.ip().is_loopback());
+        .is_some_and(|ConnectInfo(peer)| peer.ip().is_loopback())
+        && host_is_loopback(request.headers());
     let authorization = state
         .graphiql
         .as_ref()
@@ -335,6 +404,32 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_loopback_host_names_get_the_graphiql_key() {
+        let host = |value: &'static str| {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(header::HOST, HeaderValue::from_static(value));
+            host_is_loopback(&headers)
+        };
+        for ok in [
+            "localhost:8000",
+            "127.0.0.1:8000",
+            "[::1]:8000",
+            "LOCALHOST",
+            "127.0.0.2",
+        ] {
+            assert!(host(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example:8000",
+            "localhost.evil.example",
+            "10.0.0.1:8000",
+            "example.com",
+        ] {
+            assert!(!host(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn loopback_origins_are_recognised() {

@@ -119,34 +119,119 @@ pub fn count_tokens(query: &str, limit: usize) -> usize {
     count
 }
 
-fn count_aliases(document: &ExecutableDocument) -> usize {
-    fn in_set(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(f) => {
-                    usize::from(f.node.alias.is_some()) + in_set(&f.node.selection_set.node)
-                }
-                Selection::InlineFragment(f) => in_set(&f.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    let operations: usize = document
-        .operations
-        .iter()
-        .map(|(_, op)| in_set(&op.node.selection_set.node))
-        .sum();
-    let fragments: usize = document
-        .fragments
-        .values()
-        .map(|f| in_set(&f.node.selection_set.node))
-        .sum();
-    operations + fragments
+/// What the limits look at in a parsed query.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Shape {
+    aliases: usize,
+    directives: usize,
+    /// Field selections with every fragment spread written out: what validation and execution
+    /// walk. Computed per fragment once, so a "fragment bomb" (each fragment spreading the next
+    /// twice) is measured in linear time instead of expanded.
+    expanded_fields: usize,
+    introspection: bool,
 }
 
-/// The extension that checks tokens and aliases, and gives async-graphql's own limit errors
-/// their codes.
+fn shape(document: &ExecutableDocument) -> Shape {
+    use std::collections::HashMap;
+
+    use async_graphql::Name;
+
+    /// Expanded size of a selection set; fragments are memoised, and a cycle counts as nothing
+    /// here (validation refuses it).
+    fn expanded<'d>(
+        set: &'d SelectionSet,
+        document: &'d ExecutableDocument,
+        memo: &mut HashMap<&'d Name, usize>,
+        visiting: &mut Vec<&'d Name>,
+    ) -> usize {
+        set.items.iter().fold(0usize, |total, item| {
+            let size = match &item.node {
+                Selection::Field(f) => 1usize.saturating_add(expanded(
+                    &f.node.selection_set.node,
+                    document,
+                    memo,
+                    visiting,
+                )),
+                Selection::InlineFragment(f) => {
+                    expanded(&f.node.selection_set.node, document, memo, visiting)
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    if let Some(size) = memo.get(name) {
+                        *size
+                    } else if visiting.contains(&name) {
+                        0
+                    } else if let Some(fragment) = document.fragments.get(name) {
+                        visiting.push(name);
+                        let size =
+                            expanded(&fragment.node.selection_set.node, document, memo, visiting);
+                        visiting.pop();
+                        memo.insert(name, size);
+                        size
+                    } else {
+                        0
+                    }
+                }
+            };
+            total.saturating_add(size)
+        })
+    }
+
+    fn count(set: &SelectionSet, shape: &mut Shape) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => {
+                    shape.aliases += usize::from(f.node.alias.is_some());
+                    shape.directives += f.node.directives.len();
+                    count(&f.node.selection_set.node, shape);
+                }
+                Selection::InlineFragment(f) => {
+                    shape.directives += f.node.directives.len();
+                    count(&f.node.selection_set.node, shape);
+                }
+                Selection::FragmentSpread(s) => shape.directives += s.node.directives.len(),
+            }
+        }
+    }
+
+    /// Whether a root selection set asks for `__schema` or `__type` (through fragments too).
+    fn introspects(set: &SelectionSet, document: &ExecutableDocument, depth: usize) -> bool {
+        depth < 16
+            && set.items.iter().any(|item| match &item.node {
+                Selection::Field(f) => matches!(f.node.name.node.as_str(), "__schema" | "__type"),
+                Selection::InlineFragment(f) => {
+                    introspects(&f.node.selection_set.node, document, depth + 1)
+                }
+                Selection::FragmentSpread(s) => document
+                    .fragments
+                    .get(&s.node.fragment_name.node)
+                    .is_some_and(|f| introspects(&f.node.selection_set.node, document, depth + 1)),
+            })
+    }
+
+    let mut result = Shape::default();
+    let mut memo = HashMap::new();
+    for (_, operation) in document.operations.iter() {
+        let set = &operation.node.selection_set.node;
+        result.directives += operation.node.directives.len();
+        count(set, &mut result);
+        result.expanded_fields = result.expanded_fields.saturating_add(expanded(
+            set,
+            document,
+            &mut memo,
+            &mut Vec::new(),
+        ));
+        result.introspection |= introspects(set, document, 0);
+    }
+    for fragment in document.fragments.values() {
+        result.directives += fragment.node.directives.len();
+        count(&fragment.node.selection_set.node, &mut result);
+    }
+    result
+}
+
+/// The extension that checks tokens, aliases, directives, the expanded size of fragments and
+/// introspection, and gives async-graphql's own limit errors their codes.
 pub struct RequestLimits(pub Limits);
 
 impl ExtensionFactory for RequestLimits {
@@ -173,21 +258,49 @@ impl Extension for RequestLimitsExtension {
                 format!("the query has more than {max} tokens; send lists as variables"),
             ));
         }
-        let document = next
-            .run(ctx, query, variables)
-            .await
-            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
-        let aliases = count_aliases(&document);
-        if aliases > self.0.max_aliases {
-            return Err(refuse(
-                "TOO_MANY_ALIASES",
-                format!(
-                    "the query uses {aliases} aliases; at most {} are allowed",
-                    self.0.max_aliases
-                ),
-            ));
+        // Measured on a parse of our own first: async-graphql's own checks after parsing
+        // (recursion depth, directives per field) walk every fragment spread written out, which
+        // a "fragment bomb" makes exponential.
+        if let Ok(document) = async_graphql::parser::parse_query(query) {
+            let limits = &self.0;
+            let shape = shape(&document);
+            if shape.aliases > limits.max_aliases {
+                return Err(refuse(
+                    "TOO_MANY_ALIASES",
+                    format!(
+                        "the query uses {} aliases; at most {} are allowed",
+                        shape.aliases, limits.max_aliases
+                    ),
+                ));
+            }
+            if shape.directives > limits.max_directives {
+                return Err(refuse(
+                    "TOO_MANY_DIRECTIVES",
+                    format!(
+                        "the query uses {} directives; at most {} are allowed",
+                        shape.directives, limits.max_directives
+                    ),
+                ));
+            }
+            if shape.expanded_fields > limits.max_tokens {
+                return Err(refuse(
+                    "QUERY_TOO_COMPLEX",
+                    format!(
+                        "with its fragments written out the query selects more than {} fields",
+                        limits.max_tokens
+                    ),
+                ));
+            }
+            if shape.introspection && !limits.introspection {
+                return Err(refuse(
+                    "INTROSPECTION_DISABLED",
+                    "introspection is disabled on this server".to_owned(),
+                ));
+            }
         }
-        Ok(document)
+        next.run(ctx, query, variables)
+            .await
+            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))
     }
 
     async fn validation(
@@ -203,8 +316,6 @@ impl Extension for RequestLimitsExtension {
                         "QUERY_TOO_COMPLEX"
                     } else if e.message.contains("nested too deep") {
                         "QUERY_TOO_DEEP"
-                    } else if e.message.contains("directives") {
-                        "TOO_MANY_DIRECTIVES"
                     } else {
                         "GRAPHQL_VALIDATION_FAILED"
                     };
@@ -229,6 +340,47 @@ mod tests {
         assert_eq!(count_tokens(r#"{ f(s: "a \" b, c") }"#, 100), 8);
         assert_eq!(count_tokens("{ ...F }", 100), 4);
         assert!(count_tokens(&"{ a }".repeat(1000), 50) > 50);
+    }
+
+    fn parse(query: &str) -> ExecutableDocument {
+        async_graphql::parser::parse_query(query).unwrap()
+    }
+
+    #[test]
+    fn a_fragment_bomb_is_measured_without_expanding_it() {
+        let mut query = String::from("{ segments { nodes { ...F0 } } }\n");
+        for i in 0..70 {
+            query.push_str(&format!(
+                "fragment F{i} on Segment {{ ...F{} ...F{} }}\n",
+                i + 1,
+                i + 1
+            ));
+        }
+        query.push_str("fragment F70 on Segment { name }\n");
+        let started = std::time::Instant::now();
+        let shape = shape(&parse(&query));
+        assert_eq!(
+            shape.expanded_fields,
+            usize::MAX,
+            "saturates instead of overflowing"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn shapes_count_aliases_directives_and_introspection() {
+        let shape = shape(&parse(
+            "query Q @a { x: viewer @include(if: true) { workspace { ...W } } __type(name: \"S\") { name } } fragment W on Workspace @b { y: name }",
+        ));
+        assert_eq!(
+            (
+                shape.aliases,
+                shape.directives,
+                shape.expanded_fields,
+                shape.introspection
+            ),
+            (2, 3, 5, true)
+        );
     }
 
     #[test]

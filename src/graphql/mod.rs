@@ -74,8 +74,8 @@ pub fn build_schema_with(
         })
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
-        .limit_directives(limits.max_directives)
         // Bounds the parser's and validator's own recursion (deeply nested or cyclic fragments).
+        // Directives are counted per query by `limits::RequestLimits`.
         .limit_recursive_depth(64)
         .data(db);
     if !limits.introspection {

@@ -44,7 +44,7 @@ pub async fn create(
     .insert(&txn)
     .await?;
     insert_audience(&txn, ws, created.id, audience_segment_ids).await?;
-    txn.commit().await?;
+    super::commit(txn).await?;
     Ok(created)
 }
 
@@ -136,7 +136,7 @@ pub async fn update(
             .await?;
         insert_audience(&txn, ws, id, ids).await?;
     }
-    txn.commit().await?;
+    super::commit(txn).await?;
     Ok(updated)
 }
 
@@ -186,6 +186,6 @@ pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> Servic
         .filter(campaign::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    txn.commit().await?;
+    super::commit(txn).await?;
     Ok(id)
 }

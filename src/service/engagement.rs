@@ -160,7 +160,7 @@ pub async fn record(
             assigned.push(segment_id);
         }
     }
-    txn.commit().await?;
+    super::commit(txn).await?;
     Ok(Recorded {
         event,
         assigned_segment_ids: assigned,

@@ -147,7 +147,7 @@ pub async fn create(
         .insert(&txn)
         .await
         .map_err(|e| on_unique_violation(e, || taken))?;
-    txn.commit().await?;
+    super::commit(txn).await?;
     Ok(created)
 }
 
@@ -178,7 +178,7 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| on_unique_violation(e, || taken))?;
-    txn.commit().await?;
+    super::commit(txn).await?;
     Ok(updated)
 }
 
@@ -203,6 +203,6 @@ pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> Servic
         .filter(influencer::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    txn.commit().await?;
+    super::commit(txn).await?;
     Ok(id)
 }

@@ -116,7 +116,7 @@ pub async fn assign(
         None,
     )
     .await?;
-    txn.commit().await?;
+    super::commit(txn).await?;
     Ok(MembershipChange {
         segment,
         influencer_ids: unique,
@@ -155,7 +155,7 @@ pub async fn remove(
             .exec(&txn)
             .await?;
     }
-    txn.commit().await?;
+    super::commit(txn).await?;
     Ok(MembershipChange {
         segment,
         influencer_ids: unique,

@@ -83,3 +83,56 @@ fn is_conflict(error: &DbErr) -> bool {
         _ => false,
     }
 }
+
+/// The deadline of the request a write runs in, shared between the HTTP layer (which gives up
+/// on a request past it) and [`commit`] (which must not commit a request that was given up on,
+/// nor let one be given up on once it has committed).
+#[derive(Debug, Default)]
+pub struct Deadline {
+    state: std::sync::atomic::AtomicU8,
+}
+
+const OPEN: u8 = 0;
+const COMMITTED: u8 = 1;
+const EXPIRED: u8 = 2;
+
+impl Deadline {
+    /// Marks the deadline passed, unless a write already committed; returns whether it did.
+    pub fn expire(&self) -> bool {
+        use std::sync::atomic::Ordering::SeqCst;
+        matches!(
+            self.state.compare_exchange(OPEN, EXPIRED, SeqCst, SeqCst),
+            Ok(_) | Err(EXPIRED)
+        )
+    }
+
+    /// Records that a write is about to commit; false when the deadline passed first.
+    fn begin_commit(&self) -> bool {
+        use std::sync::atomic::Ordering::SeqCst;
+        matches!(
+            self.state.compare_exchange(OPEN, COMMITTED, SeqCst, SeqCst),
+            Ok(_) | Err(COMMITTED)
+        )
+    }
+}
+
+tokio::task_local! {
+    /// The deadline of the request being executed, when the HTTP layer set one.
+    pub static DEADLINE: std::sync::Arc<Deadline>;
+}
+
+/// Commits a write's transaction, unless its request's deadline has passed (then it is rolled
+/// back and the request answered as timed out).
+pub(crate) async fn commit(txn: DatabaseTransaction) -> Result<(), DbErr> {
+    let allowed = DEADLINE
+        .try_with(|deadline| deadline.begin_commit())
+        .unwrap_or(true);
+    if allowed {
+        txn.commit().await
+    } else {
+        txn.rollback().await?;
+        Err(DbErr::Custom(
+            "the request's deadline passed before commit".into(),
+        ))
+    }
+}

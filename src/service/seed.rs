@@ -108,7 +108,7 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
             seeded.memberships +=
                 insert_memberships(&txn, ws, *segment_id, chunk, MembershipSource::Manual, None)
                     .await?;
-            txn.commit().await?;
+            super::commit(txn).await?;
         }
     }
 

@@ -137,7 +137,7 @@ pub async fn create(
 ) -> ServiceResult<segment::Model> {
     let txn = super::begin_write(db).await?;
     let created = insert(&txn, ws, &input, &["input"]).await?;
-    txn.commit().await?;
+    super::commit(txn).await?;
     Ok(created)
 }
 
@@ -191,7 +191,7 @@ pub async fn update(
             name_taken(&["input", "name"], new_name.as_deref().unwrap_or_default())
         })
     })?;
-    txn.commit().await?;
+    super::commit(txn).await?;
     Ok(updated)
 }
 
@@ -230,6 +230,6 @@ pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> Servic
         .filter(segment::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    txn.commit().await?;
+    super::commit(txn).await?;
     Ok(id)
 }
