@@ -270,6 +270,7 @@ async fn postgres_going_away_fails_requests_fast_and_the_server_recovers_without
         "{body}"
     );
     assert!(took < Duration::from_secs(5), "took {took:?}");
+    println!("with PostgreSQL stopped, a request failed in {took:?}");
     let (status, body) = server.request("GET", "/health", "");
     assert_eq!(
         (status, serde_json::from_str::<Value>(&body).unwrap()),
