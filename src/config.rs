@@ -181,6 +181,18 @@ pub struct LimitArgs {
     #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 10)]
     pub request_timeout_seconds: u64,
 
+    /// Largest `first`/`last` of a connection (larger is refused, not clamped).
+    #[arg(long, env = "MAX_PAGE_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub max_page_size: u64,
+
+    /// Most ids in one bulk input (`influencerIds`, `audienceSegmentIds`); at most 30,000.
+    #[arg(long, env = "MAX_BULK_IDS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=30_000))]
+    pub max_bulk_ids: u64,
+
+    /// Most ids in one `nodes` lookup.
+    #[arg(long, env = "MAX_NODES", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub max_nodes: u64,
+
     /// Refuse introspection queries (production).
     #[arg(long, env = "DISABLE_INTROSPECTION")]
     pub disable_introspection: bool,
@@ -245,6 +257,9 @@ impl From<&ServeArgs> for HttpConfig {
                 max_tokens: args.limits.max_query_tokens,
                 introspection: !args.limits.disable_introspection,
                 suggestions: !args.limits.disable_suggestions,
+                max_page_size: args.limits.max_page_size,
+                max_bulk_ids: args.limits.max_bulk_ids as usize,
+                max_nodes: args.limits.max_nodes as usize,
             },
             max_body_bytes: args.limits.max_body_bytes,
             request_timeout: Duration::from_secs(args.limits.request_timeout_seconds),

@@ -674,3 +674,55 @@ async fn a_batch_body_is_refused_and_runs_nothing() {
     assert!(status.is_client_error(), "{status}: {text}");
     assert_eq!(server.app.count_rows("segment").await, 0, "{text}");
 }
+
+#[tokio::test]
+async fn page_size_bulk_and_nodes_limits_are_configurable() {
+    let server = Server::start_with(HttpConfig {
+        limits: Limits {
+            max_page_size: 5,
+            max_bulk_ids: 3,
+            max_nodes: 2,
+            ..Limits::default()
+        },
+        ..HttpConfig::default()
+    })
+    .await;
+    let (_, body) = server
+        .graphql("{ segments(first: 6) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        body["errors"][0]["message"],
+        "`first` must be at most 5 (got 6)"
+    );
+    let (_, body) = server
+        .graphql("{ segments(first: 5) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(body, json!({ "data": { "segments": { "totalCount": 0 } } }));
+
+    let ids: Vec<String> = (1..=4)
+        .map(|n| {
+            segments_api::graphql::ids::encode(segments_api::graphql::ids::Kind::Influencer, n).0
+        })
+        .collect();
+    let (_, body) = server
+        .graphql(
+            "mutation($ids: [ID!]!) { assignToSegment(input: { influencerIds: $ids, segment: { create: { name: \"X\" } } }) { userErrors { field code } } }",
+            json!({ "ids": ids }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["assignToSegment"]["userErrors"],
+        json!([{ "field": ["input", "influencerIds"], "code": "TOO_MANY" }])
+    );
+
+    let (_, body) = server
+        .graphql(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            json!({ "ids": &ids[..3] }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["message"],
+        "at most 2 ids per call (got 3)"
+    );
+}

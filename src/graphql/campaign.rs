@@ -81,7 +81,7 @@ impl Campaign {
     ) -> Result<Conn<Influencer>> {
         let (_, ws) = scope(ctx)?;
         let set = InfluencerSet::RecipientsOf(self.0.id);
-        let page = page(first, after, last, before)?;
+        let page = page(ctx, first, after, last, before)?;
         let result = loader(ctx)?
             .load_one(InfluencerPage(set.clone(), page))
             .await
@@ -139,7 +139,7 @@ impl CampaignQuery {
         before: Option<String>,
     ) -> Result<Conn<Campaign>> {
         let (db, ws) = scope(ctx)?;
-        let page = page(first, after, last, before)?;
+        let page = page(ctx, first, after, last, before)?;
         let result = reads::campaign_page(db, ws, page).await.map_err(internal)?;
         Ok(connection(result, Total::Campaigns(ws), Campaign))
     }
@@ -211,16 +211,21 @@ impl CampaignMutation {
         input: CreateCampaignInput,
     ) -> Result<CreateCampaignPayload> {
         let (db, ws) = scope(ctx)?;
+        let max = crate::graphql::limits::of(ctx).max_bulk_ids;
         let failed = |user_errors| CreateCampaignPayload {
             campaign: None,
             user_errors,
         };
         let audience = input.audience_segment_ids.unwrap_or_default();
-        let segment_ids =
-            match ids::decode_list(&audience, Kind::Segment, &["input", "audienceSegmentIds"]) {
-                Ok(ids) => ids,
-                Err(errors) => return Ok(failed(user_errors(errors))),
-            };
+        let segment_ids = match ids::decode_bulk(
+            &audience,
+            Kind::Segment,
+            &["input", "audienceSegmentIds"],
+            max,
+        ) {
+            Ok(ids) => ids,
+            Err(errors) => return Ok(failed(user_errors(errors))),
+        };
         Ok(
             match outcome(retrying(|| campaigns::create(db, ws, &input.name, &segment_ids)).await)?
             {
@@ -240,6 +245,7 @@ impl CampaignMutation {
         input: UpdateCampaignInput,
     ) -> Result<UpdateCampaignPayload> {
         let (db, ws) = scope(ctx)?;
+        let max = crate::graphql::limits::of(ctx).max_bulk_ids;
         let failed = |user_errors| UpdateCampaignPayload {
             campaign: None,
             user_errors,
@@ -247,7 +253,9 @@ impl CampaignMutation {
         let id = ids::decode(&input.id, Kind::Campaign, &["input", "id"]);
         let audience = input
             .audience_segment_ids
-            .map(|list| ids::decode_list(&list, Kind::Segment, &["input", "audienceSegmentIds"]))
+            .map(|list| {
+                ids::decode_bulk(&list, Kind::Segment, &["input", "audienceSegmentIds"], max)
+            })
             .transpose();
         let (id, audience) = match (id, audience) {
             (Ok(id), Ok(audience)) => (id, audience),

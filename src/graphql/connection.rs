@@ -19,9 +19,6 @@ use crate::service::{
 
 /// Page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
-/// Largest `first` or `last` accepted; larger is refused, not clamped, so a client never
-/// silently gets less than it asked for.
-pub const MAX_PAGE_SIZE: u64 = 100;
 
 /// A position in a connection: the key of an item, opaque to clients.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,12 +39,14 @@ impl Cursor {
     }
 }
 
-fn size(value: Option<i32>, name: &str) -> Result<Option<u64>> {
+/// A page size; above `max` is refused, not clamped, so a client never silently gets less than
+/// it asked for.
+fn size(value: Option<i32>, max: u64, name: &str) -> Result<Option<u64>> {
     match value {
         None => Ok(None),
         Some(n) if n < 0 => Err(bad_input(format!("`{name}` must not be negative"))),
-        Some(n) if n as u64 > MAX_PAGE_SIZE => Err(bad_input(format!(
-            "`{name}` must be at most {MAX_PAGE_SIZE} (got {n})"
+        Some(n) if n as u64 > max => Err(bad_input(format!(
+            "`{name}` must be at most {max} (got {n})"
         ))),
         Some(n) => Ok(Some(n as u64)),
     }
@@ -65,12 +64,14 @@ fn cursor(value: Option<&str>, name: &str) -> Result<Option<i64>> {
 
 /// Checks the four Relay arguments and turns them into a [`Page`].
 pub fn page(
+    ctx: &Context<'_>,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
     before: Option<String>,
 ) -> Result<Page> {
-    let take = match (size(first, "first")?, size(last, "last")?) {
+    let max = super::limits::of(ctx).max_page_size;
+    let take = match (size(first, max, "first")?, size(last, max, "last")?) {
         (Some(_), Some(_)) => return Err(bad_input("pass `first` or `last`, not both")),
         (Some(n), None) => Take::First(n),
         (None, Some(n)) => Take::Last(n),

@@ -96,6 +96,18 @@ pub fn decode_list(ids: &[ID], kind: Kind, field: &[&str]) -> Result<Vec<i64>, V
     }
 }
 
+/// Decodes a bulk list after checking its length against `max`, so an oversized list is refused
+/// before any work is done on it.
+pub fn decode_bulk(
+    ids: &[ID],
+    kind: Kind,
+    field: &[&str],
+    max: usize,
+) -> Result<Vec<i64>, Vec<InputError>> {
+    crate::service::validate::bulk_size(ids.len(), max, field).map_err(|e| vec![e])?;
+    decode_list(ids, kind, field)
+}
+
 /// The database id when `id` is a well-formed id of `kind`; lookups of anything else find nothing.
 pub fn lookup(id: &ID, kind: Kind) -> Option<i64> {
     parse(id).filter(|(k, _)| *k == kind).map(|(_, v)| v)

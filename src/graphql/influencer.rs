@@ -183,7 +183,7 @@ pub async fn influencer_connection(
     before: Option<String>,
 ) -> Result<Conn<Influencer>> {
     let (db, ws) = scope(ctx)?;
-    let page = page(first, after, last, before)?;
+    let page = page(ctx, first, after, last, before)?;
     let result = reads::influencer_pages(db, ws, &[(set.clone(), page)])
         .await
         .map_err(internal)?

@@ -24,6 +24,12 @@ pub struct Limits {
     pub max_tokens: usize,
     pub introspection: bool,
     pub suggestions: bool,
+    /// Largest `first` / `last`.
+    pub max_page_size: u64,
+    /// Most ids in one bulk input (`influencerIds`, `audienceSegmentIds`).
+    pub max_bulk_ids: usize,
+    /// Most ids in one `nodes` lookup.
+    pub max_nodes: usize,
 }
 
 impl Default for Limits {
@@ -36,8 +42,16 @@ impl Default for Limits {
             max_tokens: 10_000,
             introspection: true,
             suggestions: true,
+            max_page_size: 100,
+            max_bulk_ids: crate::service::DEFAULT_MAX_BULK_IDS,
+            max_nodes: 100,
         }
     }
+}
+
+/// The request's limits, from the schema's data (the defaults when a schema was built without).
+pub fn of(ctx: &async_graphql::Context<'_>) -> Limits {
+    ctx.data_opt::<Limits>().cloned().unwrap_or_default()
 }
 
 /// The cost of a connection field: the page size times the cost of what is selected per item.

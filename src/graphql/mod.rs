@@ -77,6 +77,7 @@ pub fn build_schema_with(
         // Bounds the parser's and validator's own recursion (deeply nested or cyclic fragments).
         // Directives are counted per query by `limits::RequestLimits`.
         .limit_recursive_depth(64)
+        .data(limits.clone())
         .data(db);
     if !limits.introspection {
         builder = builder.disable_introspection();

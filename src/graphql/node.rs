@@ -16,9 +16,6 @@ use super::{
 };
 use sea_orm::EntityTrait;
 
-/// Most ids one `nodes` call may look up.
-pub const MAX_NODES: usize = 100;
-
 /// Anything with a stable, opaque, globally unique id.
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "Opaque global id."))]
@@ -77,9 +74,10 @@ impl NodeQuery {
     /// Objects by global id, in the order given, null for each id of nothing. At most 100 ids.
     #[graphql(complexity = "1 + ids.len() * child_complexity")]
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
-        if ids.len() > MAX_NODES {
+        let max = super::limits::of(ctx).max_nodes;
+        if ids.len() > max {
             return Err(bad_input(format!(
-                "at most {MAX_NODES} ids per call (got {})",
+                "at most {max} ids per call (got {})",
                 ids.len()
             )));
         }

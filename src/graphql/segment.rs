@@ -20,7 +20,6 @@ use crate::service::{
     reads::{self, InfluencerSet},
     retrying,
     segments::{self, NewSegment, SegmentTarget},
-    validate,
 };
 
 #[derive(Clone)]
@@ -73,7 +72,7 @@ impl Segment {
     ) -> Result<Conn<Influencer>> {
         let (_, ws) = scope(ctx)?;
         let set = InfluencerSet::InSegment(self.0.id);
-        let page = page(first, after, last, before)?;
+        let page = page(ctx, first, after, last, before)?;
         let result = loader(ctx)?
             .load_one(InfluencerPage(set.clone(), page))
             .await
@@ -119,7 +118,7 @@ impl SegmentQuery {
         search: Option<String>,
     ) -> Result<Conn<Segment>> {
         let (db, ws) = scope(ctx)?;
-        let page = page(first, after, last, before)?;
+        let page = page(ctx, first, after, last, before)?;
         let result = reads::segment_page(db, ws, search.as_deref(), page)
             .await
             .map_err(internal)?;
@@ -249,11 +248,10 @@ pub struct RemoveFromSegmentPayload {
     pub user_errors: Vec<UserError>,
 }
 
-/// Decodes a bulk id list after checking its length, so an oversized list is refused before any
-/// work is done on it.
-fn influencer_ids(ids_in: &[ID]) -> Result<Vec<i64>, Vec<InputError>> {
-    validate::bulk_size(ids_in.len(), &["input", "influencerIds"]).map_err(|e| vec![e])?;
-    ids::decode_list(ids_in, Kind::Influencer, &["input", "influencerIds"])
+/// The `influencerIds` of an input, within the configured bulk limit.
+fn influencer_ids(ctx: &Context<'_>, ids_in: &[ID]) -> Result<Vec<i64>, Vec<InputError>> {
+    let max = crate::graphql::limits::of(ctx).max_bulk_ids;
+    ids::decode_bulk(ids_in, Kind::Influencer, &["input", "influencerIds"], max)
 }
 
 #[derive(Default)]
@@ -353,7 +351,7 @@ impl SegmentMutation {
             influencers: None,
             user_errors,
         };
-        let ids = influencer_ids(&input.influencer_ids);
+        let ids = influencer_ids(ctx, &input.influencer_ids);
         let target = input.segment.target(&["input", "segment"]);
         let (ids, target) = match (ids, target) {
             (Ok(ids), Ok(target)) => (ids, target),
@@ -386,7 +384,7 @@ impl SegmentMutation {
             influencers: None,
             user_errors,
         };
-        let ids = influencer_ids(&input.influencer_ids);
+        let ids = influencer_ids(ctx, &input.influencer_ids);
         let segment_id = ids::decode(&input.segment_id, Kind::Segment, &["input", "segmentId"]);
         let (ids, segment_id) = match (ids, segment_id) {
             (Ok(ids), Ok(segment_id)) => (ids, segment_id),

@@ -27,7 +27,11 @@ pub async fn create(
         .map_err(|e| errors.push(e))
         .ok();
     let txn = super::begin_write(db).await?;
-    match validate::bulk_size(audience_segment_ids.len(), &["input", "audienceSegmentIds"]) {
+    match validate::bulk_size(
+        audience_segment_ids.len(),
+        super::HARD_MAX_BULK_IDS,
+        &["input", "audienceSegmentIds"],
+    ) {
         Ok(()) => errors.extend(missing_segments(&txn, ws, audience_segment_ids).await?),
         Err(e) => errors.push(e),
     }
@@ -119,7 +123,11 @@ pub async fn update(
         model.status = Set(status);
     }
     if let Some(ids) = &changes.audience_segment_ids {
-        match validate::bulk_size(ids.len(), &["input", "audienceSegmentIds"]) {
+        match validate::bulk_size(
+            ids.len(),
+            super::HARD_MAX_BULK_IDS,
+            &["input", "audienceSegmentIds"],
+        ) {
             Ok(()) => errors.extend(missing_segments(&txn, ws, ids).await?),
             Err(e) => errors.push(e),
         }

@@ -95,7 +95,11 @@ pub async fn assign(
     influencer_ids: &[i64],
     target: &SegmentTarget,
 ) -> ServiceResult<MembershipChange> {
-    validate::bulk_size(influencer_ids.len(), &["input", "influencerIds"])?;
+    validate::bulk_size(
+        influencer_ids.len(),
+        super::HARD_MAX_BULK_IDS,
+        &["input", "influencerIds"],
+    )?;
     let txn = super::begin_write(db).await?;
     // Reads first: on PostgreSQL a failed insert (a name taken concurrently) aborts the
     // transaction, so nothing may run after `resolve`'s.
@@ -130,7 +134,11 @@ pub async fn remove(
     influencer_ids: &[i64],
     segment_id: i64,
 ) -> ServiceResult<MembershipChange> {
-    validate::bulk_size(influencer_ids.len(), &["input", "influencerIds"])?;
+    validate::bulk_size(
+        influencer_ids.len(),
+        super::HARD_MAX_BULK_IDS,
+        &["input", "influencerIds"],
+    )?;
     let txn = super::begin_write(db).await?;
     let influencers =
         ensure_influencers(&txn, ws, influencer_ids, &["input", "influencerIds"]).await;

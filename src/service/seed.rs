@@ -103,7 +103,7 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
             })
             .map(|(_, id)| *id)
             .collect();
-        for chunk in members.chunks(crate::service::MAX_BULK_IDS) {
+        for chunk in members.chunks(crate::service::DEFAULT_MAX_BULK_IDS) {
             let txn = super::begin_write(db).await?;
             seeded.memberships +=
                 insert_memberships(&txn, ws, *segment_id, chunk, MembershipSource::Manual, None)

@@ -109,13 +109,13 @@ pub fn follower_count(raw: Option<i32>, field: &[&str]) -> Result<Option<i32>, I
     }
 }
 
-/// At most [`super::MAX_BULK_IDS`] ids in one list.
-pub fn bulk_size(len: usize, field: &[&str]) -> Result<(), InputError> {
-    if len > super::MAX_BULK_IDS {
+/// At most `max` ids in one list.
+pub fn bulk_size(len: usize, max: usize, field: &[&str]) -> Result<(), InputError> {
+    if len > max {
         return Err(InputError::new(
             InputErrorCode::TooMany,
             field,
-            format!("at most {} ids per call (got {len})", super::MAX_BULK_IDS),
+            format!("at most {max} ids per call (got {len})"),
         ));
     }
     Ok(())
