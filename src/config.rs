@@ -35,7 +35,8 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
-    /// Fill the default workspace with demo data: influencers, segments, a campaign.
+    /// Fill the default workspace with a realistic roster: influencers, skewed segments, one to
+    /// four memberships for four in five influencers, campaigns, automations, events.
     Seed(SeedArgs),
     /// Manage workspaces.
     Workspace {
@@ -208,7 +209,7 @@ pub struct SeedArgs {
     pub database: DatabaseArgs,
 
     /// How many influencers to add.
-    #[arg(long, env = "SEED_INFLUENCERS", default_value_t = 200)]
+    #[arg(long, env = "SEED_INFLUENCERS", default_value_t = 100_000)]
     pub influencers: u32,
 }
 

@@ -49,8 +49,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("seeding failed: {e}"))?;
             println!(
-                "seeded {} influencers and {} memberships",
-                seeded.influencers, seeded.memberships
+                "seeded {} influencers, {} segments, {} memberships, {} campaigns, {} events",
+                seeded.influencers,
+                seeded.segments,
+                seeded.memberships,
+                seeded.campaigns,
+                seeded.events
             );
             Ok(())
         }
