@@ -96,7 +96,9 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
                 handle: Set(handle),
                 platform: Set(PLATFORMS[(mix(n ^ 7) % PLATFORMS.len() as u64) as usize]),
                 display_name: Set(Some(format!("Creator {n}"))),
-                email: Set((mix(n ^ 11) % 4 != 0).then(|| format!("creator{n}@example.com"))),
+                email: Set(
+                    (!mix(n ^ 11).is_multiple_of(4)).then(|| format!("creator{n}@example.com"))
+                ),
                 niche: Set(Some(niche.to_lowercase())),
                 // Log-uniform from 1,000 to about 10 million followers.
                 follower_count: Set(Some((1_000.0 * 10f64.powf(4.0 * unit(*n, 3))) as i32)),
@@ -230,7 +232,7 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
         let engaged: Vec<i64> = ids
             .iter()
             .enumerate()
-            .filter(|(i, _)| mix(n ^ (*i as u64) ^ 31) % 50 == 0)
+            .filter(|(i, _)| mix(n ^ (*i as u64) ^ 31).is_multiple_of(50))
             .map(|(_, id)| *id)
             .collect();
         for chunk in engaged.chunks(MEMBERSHIP_CHUNK) {
