@@ -222,7 +222,7 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
         automation::Entity::insert_many(automations)
             .exec_without_returning(db)
             .await?;
-        // Engagement with one in fifty influencers, recorded as history (automations do not
+        // Engagement with one in 500 influencers per campaign, recorded as history (automations do not
         // run on seeded events).
         let kinds = [
             EngagementKind::EmailOpened,
@@ -232,7 +232,7 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
         let engaged: Vec<i64> = ids
             .iter()
             .enumerate()
-            .filter(|(i, _)| mix(n ^ (*i as u64) ^ 31).is_multiple_of(50))
+            .filter(|(i, _)| mix(n ^ (*i as u64) ^ 31).is_multiple_of(500))
             .map(|(_, id)| *id)
             .collect();
         for chunk in engaged.chunks(MEMBERSHIP_CHUNK) {
