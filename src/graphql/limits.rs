@@ -6,9 +6,12 @@
 use std::sync::Arc;
 
 use async_graphql::{
-    ServerError, ServerResult, ValidationResult, Variables,
+    Request, ServerError, ServerResult, ValidationResult, Variables,
     async_trait::async_trait,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation},
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+        NextValidation,
+    },
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
 
@@ -256,8 +259,75 @@ impl ExtensionFactory for RequestLimits {
 
 struct RequestLimitsExtension(Limits);
 
+impl RequestLimitsExtension {
+    /// Refuses a parsed query that breaks a limit measured on its shape.
+    fn check(&self, document: &ExecutableDocument) -> ServerResult<()> {
+        let limits = &self.0;
+        let shape = shape(document);
+        if shape.aliases > limits.max_aliases {
+            return Err(refuse(
+                "TOO_MANY_ALIASES",
+                format!(
+                    "the query uses {} aliases; at most {} are allowed",
+                    shape.aliases, limits.max_aliases
+                ),
+            ));
+        }
+        if shape.directives > limits.max_directives {
+            return Err(refuse(
+                "TOO_MANY_DIRECTIVES",
+                format!(
+                    "the query uses {} directives; at most {} are allowed",
+                    shape.directives, limits.max_directives
+                ),
+            ));
+        }
+        if shape.expanded_fields > limits.max_tokens {
+            return Err(refuse(
+                "QUERY_TOO_COMPLEX",
+                format!(
+                    "with its fragments written out the query selects more than {} fields",
+                    limits.max_tokens
+                ),
+            ));
+        }
+        if shape.introspection && !limits.introspection {
+            return Err(refuse(
+                "INTROSPECTION_DISABLED",
+                "introspection is disabled on this server".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Extension for RequestLimitsExtension {
+    /// Counts tokens before anything parses the query, then parses it once (async-graphql uses
+    /// that parse) and measures it. This must come before async-graphql's own checks after
+    /// parsing (recursion depth), which walk every fragment spread written out: exponential for
+    /// a "fragment bomb".
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let mut request = next.run(ctx, request).await?;
+        let max = self.0.max_tokens;
+        if count_tokens(&request.query, max) > max {
+            return Err(refuse(
+                "QUERY_TOO_LARGE",
+                format!("the query has more than {max} tokens; send lists as variables"),
+            ));
+        }
+        // A query that does not parse is reported by the parse step below, with its position.
+        if let Ok(document) = request.parsed_query() {
+            self.check(document)?;
+        }
+        Ok(request)
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -265,53 +335,6 @@ impl Extension for RequestLimitsExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let max = self.0.max_tokens;
-        if count_tokens(query, max) > max {
-            return Err(refuse(
-                "QUERY_TOO_LARGE",
-                format!("the query has more than {max} tokens; send lists as variables"),
-            ));
-        }
-        // Measured on a parse of our own first: async-graphql's own checks after parsing
-        // (recursion depth, directives per field) walk every fragment spread written out, which
-        // a "fragment bomb" makes exponential.
-        if let Ok(document) = async_graphql::parser::parse_query(query) {
-            let limits = &self.0;
-            let shape = shape(&document);
-            if shape.aliases > limits.max_aliases {
-                return Err(refuse(
-                    "TOO_MANY_ALIASES",
-                    format!(
-                        "the query uses {} aliases; at most {} are allowed",
-                        shape.aliases, limits.max_aliases
-                    ),
-                ));
-            }
-            if shape.directives > limits.max_directives {
-                return Err(refuse(
-                    "TOO_MANY_DIRECTIVES",
-                    format!(
-                        "the query uses {} directives; at most {} are allowed",
-                        shape.directives, limits.max_directives
-                    ),
-                ));
-            }
-            if shape.expanded_fields > limits.max_tokens {
-                return Err(refuse(
-                    "QUERY_TOO_COMPLEX",
-                    format!(
-                        "with its fragments written out the query selects more than {} fields",
-                        limits.max_tokens
-                    ),
-                ));
-            }
-            if shape.introspection && !limits.introspection {
-                return Err(refuse(
-                    "INTROSPECTION_DISABLED",
-                    "introspection is disabled on this server".to_owned(),
-                ));
-            }
-        }
         next.run(ctx, query, variables)
             .await
             .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))

@@ -10,9 +10,10 @@
 use std::sync::{Arc, Mutex};
 
 use async_graphql::{
-    Name, PathSegment, Response, ServerResult, Value, Variables,
+    Name, PathSegment, Request, Response, ServerResult, Value,
     async_trait::async_trait,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery},
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest},
+    parser::parse_query,
     parser::types::{
         DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
     },
@@ -28,26 +29,26 @@ impl ExtensionFactory for NullPropagation {
     }
 }
 
-/// Keeps the parsed document of the request for the walk after execution.
+/// Keeps the request's query text; it is parsed again only for a response with errors, which is
+/// rare, rather than copying every request's parsed document.
 #[derive(Default)]
 struct PerRequest {
-    document: Mutex<Option<ExecutableDocument>>,
+    query: Mutex<Option<String>>,
 }
 
 #[async_trait]
 impl Extension for PerRequest {
-    async fn parse_query(
+    async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        if let Ok(mut slot) = self.document.lock() {
-            *slot = Some(document.clone());
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let request = next.run(ctx, request).await?;
+        if let Ok(mut slot) = self.query.lock() {
+            *slot = Some(request.query.clone());
         }
-        Ok(document)
+        Ok(request)
     }
 
     async fn execute(
@@ -60,8 +61,8 @@ impl Extension for PerRequest {
         if response.errors.is_empty() {
             return response;
         }
-        let document = self.document.lock().ok().and_then(|mut d| d.take());
-        if let Some(document) = document {
+        let query = self.query.lock().ok().and_then(|mut q| q.take());
+        if let Some(document) = query.and_then(|q| parse_query(q).ok()) {
             let paths: Vec<Vec<PathSegment>> =
                 response.errors.iter().map(|e| e.path.clone()).collect();
             for path in paths.iter().filter(|p| !p.is_empty()) {
