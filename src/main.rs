@@ -208,7 +208,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("the database is not migrated (run `segments-api migrate up`)")?;
     if let Some(key) = auth::bootstrap_key(&db, workspace).await.map_err(explain)? {
-        // Shown once: only its hash is stored.
+        // Shown once, on stdout (only its hash is stored); the log says where to look.
+        tracing::info!(prefix = %key.record.prefix, "first start: made an API key for the default workspace, printed on stdout once");
         println!(
             "First start: API key for the default workspace (shown only now):\n{}",
             key.secret

@@ -2,48 +2,27 @@
 //! PostgreSQL, run by `.ci/run` with `--ignored` because it stops the database server) the
 //! database going away and coming back while the server runs.
 
+mod common;
+
 use std::{
-    io::{BufRead, BufReader, Read, Write},
+    io::{Read, Write},
     net::TcpStream,
-    process::{Child, Command, Stdio},
-    sync::mpsc,
+    process::Command,
     thread,
     time::{Duration, Instant},
 };
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use common::{
+    fresh_database_url as fresh_database,
+    process::{BIN, ServerProcess},
+};
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_segments-api");
-
-/// A fresh database URL on the configured backend, and the directory that holds it (SQLite).
-async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
-    match std::env::var("TEST_DATABASE_URL") {
-        Ok(admin_url) => {
-            let name = format!("segtest_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(&admin_url).await.unwrap();
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .unwrap();
-            let base = admin_url.rsplit_once('/').unwrap().0;
-            (format!("{base}/{name}"), None)
-        }
-        Err(_) => {
-            let dir = tempfile::tempdir().unwrap();
-            let url = format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("faults.db").display()
-            );
-            (url, Some(dir))
-        }
-    }
-}
-
+/// The running binary and the key requests carry.
 struct Server {
-    child: Child,
-    addr: String,
+    process: ServerProcess,
     key: String,
 }
 
@@ -60,53 +39,22 @@ fn make_key(url: &str) -> String {
 
 impl Server {
     fn start(database_url: &str, key: &str) -> Self {
-        let mut child = Command::new(BIN)
-            .env_remove("RUST_LOG")
-            .env("DATABASE_URL", database_url)
-            .env("BIND_ADDR", "127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, rx) = mpsc::channel();
-        let out = child.stdout.take().unwrap();
-        let key_tx = tx.clone();
-        thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = key_tx.send(line);
-            }
-        });
-        let err = child.stderr.take().unwrap();
-        thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let addr = loop {
-            let line = rx
-                .recv_timeout(Duration::from_secs(60))
-                .expect("server starts");
-            if let Some(rest) = line.split("http://").nth(1) {
-                break rest.split('/').next().unwrap().to_owned();
-            }
-        };
         Self {
-            child,
-            addr,
+            process: ServerProcess::start(&[("DATABASE_URL", database_url)]),
             key: key.to_owned(),
         }
     }
 
     /// Sends a request and returns (status, body).
     fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        let mut stream = TcpStream::connect(&self.process.addr).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .unwrap();
         write!(
             stream,
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.addr,
+            self.process.addr,
             self.key,
             body.len()
         )
@@ -128,13 +76,6 @@ impl Server {
             "/graphql",
             &json!({ "query": query, "variables": variables }).to_string(),
         )
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -175,7 +116,7 @@ async fn a_server_killed_during_a_bulk_assignment_leaves_all_or_none_of_it() {
             "variables": { "ids": ids, "name": name },
         })
         .to_string();
-        let mut stream = TcpStream::connect(&server.addr).unwrap();
+        let mut stream = TcpStream::connect(&server.process.addr).unwrap();
         write!(
             stream,
             "POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -186,8 +127,8 @@ async fn a_server_killed_during_a_bulk_assignment_leaves_all_or_none_of_it() {
         stream.flush().unwrap();
         // SIGKILL: the process gets no chance to clean up.
         thread::sleep(Duration::from_millis(delay_ms));
-        server.child.kill().unwrap();
-        server.child.wait().unwrap();
+        server.process.child.kill().unwrap();
+        server.process.child.wait().unwrap();
 
         let segments = count(
             &url,
@@ -278,7 +219,7 @@ async fn postgres_going_away_fails_requests_fast_and_the_server_recovers_without
     );
     assert_eq!(server.request("GET", "/ready", "").0, 503);
     assert!(
-        server.child.try_wait().unwrap().is_none(),
+        server.process.child.try_wait().unwrap().is_none(),
         "the process stays up"
     );
 

@@ -1,23 +1,19 @@
 //! The `segments-api` binary as operators run it: subcommands, configuration errors, JSON logs,
 //! and a clean stop on SIGTERM. Every test uses its own SQLite file.
 
+mod common;
+
 use std::{
-    io::{BufRead, BufReader, Read, Write},
+    io::{Read, Write},
     net::TcpStream,
-    process::{Child, Command, Output, Stdio},
-    sync::mpsc,
+    process::{Command, Output},
     thread,
     time::Duration,
 };
 
+use common::process::{BIN, ServerProcess, sqlite_url};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_segments-api");
-
-fn sqlite_url(dir: &tempfile::TempDir) -> String {
-    format!("sqlite://{}?mode=rwc", dir.path().join("ops.db").display())
-}
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(BIN);
@@ -176,100 +172,7 @@ fn seed_fills_the_default_workspace() {
     );
 }
 
-/// A running server process, with its stderr lines collected on a thread.
-struct Running {
-    child: Child,
-    addr: String,
-    /// The API key the server printed, when this was the database's first start.
-    key: Option<String>,
-    lines: mpsc::Receiver<String>,
-    _dir: tempfile::TempDir,
-}
-
-impl Running {
-    fn start(env: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut command = Command::new(BIN);
-        command
-            .env_remove("RUST_LOG")
-            .env("DATABASE_URL", sqlite_url(&dir))
-            .env("BIND_ADDR", "127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let mut child = command.spawn().expect("start segments-api");
-        // A first start prints the new database's key once, on stdout (kept drained after).
-        let (key_tx, key_rx) = mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.starts_with("sk_") {
-                    let _ = key_tx.send(line);
-                }
-            }
-        });
-
-        let (tx, lines) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        // The server logs its address once it listens.
-        let addr = loop {
-            let line = lines
-                .recv_timeout(Duration::from_secs(30))
-                .expect("server announces its address");
-            if let Some(rest) = line.split("http://").nth(1) {
-                break rest.split('/').next().unwrap().to_owned();
-            }
-        };
-        // The key is printed before the server listens.
-        let key = key_rx.recv_timeout(Duration::from_secs(2)).ok();
-        Self {
-            child,
-            addr,
-            key,
-            lines,
-            _dir: dir,
-        }
-    }
-
-    fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// Blocks until the server logs a line containing `needle`.
-    fn wait_for_line(&self, needle: &str) {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|_| panic!("no log line with {needle:?}"));
-            if line.contains(needle) {
-                return;
-            }
-        }
-    }
-
-    /// Waits for the process to exit and returns its status and remaining stderr lines.
-    fn wait(mut self) -> (std::process::ExitStatus, Vec<String>) {
-        let status = self.child.wait().unwrap();
-        let rest = self.lines.try_iter().collect();
-        (status, rest)
-    }
-}
-
-fn post(server: &Running, body: &str, extra_headers: &str) -> String {
+fn post(server: &ServerProcess, body: &str, extra_headers: &str) -> String {
     let addr = &server.addr;
     let key = server.key.as_deref().expect("a first start prints a key");
     let extra_headers = format!("Authorization: Bearer {key}\r\n{extra_headers}");
@@ -287,7 +190,7 @@ fn post(server: &Running, body: &str, extra_headers: &str) -> String {
 
 #[test]
 fn json_logs_parse_and_carry_the_request_id() {
-    let server = Running::start(&[("LOG_FORMAT", "json")]);
+    let server = ServerProcess::start(&[("LOG_FORMAT", "json")]);
     let response = post(
         &server,
         r#"{"query":"query RosterPage { influencers { totalCount } }","operationName":"RosterPage"}"#,
@@ -324,7 +227,7 @@ fn json_logs_parse_and_carry_the_request_id() {
 
 #[test]
 fn slow_operations_log_their_query_but_not_their_variables() {
-    let server = Running::start(&[("LOG_FORMAT", "json"), ("SLOW_OPERATION_MS", "0")]);
+    let server = ServerProcess::start(&[("LOG_FORMAT", "json"), ("SLOW_OPERATION_MS", "0")]);
     let response = post(
         &server,
         r#"{"query":"mutation Add($input: CreateInfluencerInput!) { createInfluencer(input: $input) { userErrors { code } } }","variables":{"input":{"handle":"private-handle","platform":"X","email":"secret@example.com"}}}"#,
@@ -354,7 +257,7 @@ fn slow_operations_log_their_query_but_not_their_variables() {
 
 #[test]
 fn sigterm_lets_a_request_in_flight_finish_then_exits_zero() {
-    let server = Running::start(&[]);
+    let server = ServerProcess::start(&[]);
     let body = r#"{"query":"{ segments { totalCount } }"}"#;
     // Send the headers now and the body only after SIGTERM: the request is in flight while the
     // server is told to stop.
@@ -386,7 +289,7 @@ fn sigterm_lets_a_request_in_flight_finish_then_exits_zero() {
 
 #[test]
 fn a_request_that_outlives_the_grace_period_does_not_hold_the_stop() {
-    let server = Running::start(&[("SHUTDOWN_GRACE_SECONDS", "1")]);
+    let server = ServerProcess::start(&[("SHUTDOWN_GRACE_SECONDS", "1")]);
     // A request whose body never comes.
     let mut stream = TcpStream::connect(&server.addr).unwrap();
     write!(
@@ -408,12 +311,12 @@ fn a_request_that_outlives_the_grace_period_does_not_hold_the_stop() {
 fn the_first_start_prints_a_key_once_and_later_starts_print_none() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(&dir);
-    let first = Running::start(&[("DATABASE_URL", &url)]);
+    let first = ServerProcess::start(&[("DATABASE_URL", &url)]);
     let key = first.key.clone().expect("a key at the first start");
     assert!(key.starts_with("sk_") && key.len() == 46, "{key}");
     first.terminate();
     assert!(first.wait().0.success());
-    let second = Running::start(&[("DATABASE_URL", &url)]);
+    let second = ServerProcess::start(&[("DATABASE_URL", &url)]);
     assert_eq!(second.key, None);
     second.terminate();
     assert!(second.wait().0.success());

@@ -3,6 +3,8 @@
 //! counter of the SQL statements it runs.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::sync::{
     Arc,
     atomic::{AtomicUsize, Ordering},
@@ -34,7 +36,8 @@ pub fn backend() -> &'static str {
     }
 }
 
-async fn fresh_database_url() -> (String, Option<tempfile::TempDir>) {
+/// A fresh, empty database on the configured backend; the directory holds the SQLite file.
+pub async fn fresh_database_url() -> (String, Option<tempfile::TempDir>) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) => {
             let name = format!("segtest_{}", uuid::Uuid::new_v4().simple());

@@ -1,0 +1,131 @@
+//! The `segments-api` binary as a child process, for tests that run it as operators do.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::mpsc,
+    thread,
+    time::Duration,
+};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_segments-api");
+
+/// A URL for a SQLite file in `dir`.
+pub fn sqlite_url(dir: &tempfile::TempDir) -> String {
+    format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("server.db").display()
+    )
+}
+
+/// A running server process, with its stderr lines collected on a thread.
+pub struct ServerProcess {
+    pub child: Child,
+    pub addr: String,
+    /// The API key the server printed, when this was the database's first start.
+    pub key: Option<String>,
+    lines: mpsc::Receiver<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    /// Starts the server on a loopback port with its own SQLite file (unless `env` names a
+    /// `DATABASE_URL`) and waits until it listens.
+    pub fn start(env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = Command::new(BIN);
+        command
+            .env_remove("RUST_LOG")
+            .env("DATABASE_URL", sqlite_url(&dir))
+            .env("BIND_ADDR", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("start segments-api");
+        // A first start prints the new database's key once, on stdout (kept drained after).
+        let (key_tx, key_rx) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.starts_with("sk_") {
+                    let _ = key_tx.send(line);
+                }
+            }
+        });
+
+        let (tx, lines) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // The server logs that it made a key (printing it on stdout) before it logs the address
+        // it listens on.
+        let mut made_key = false;
+        let addr = loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(30))
+                .expect("server announces its address");
+            made_key |= line.contains("first start: made an API key");
+            if let Some(rest) = line.split("http://").nth(1) {
+                break rest.split('/').next().unwrap().to_owned();
+            }
+        };
+        let key = made_key.then(|| {
+            key_rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the printed key")
+        });
+        Self {
+            child,
+            addr,
+            key,
+            lines,
+            _dir: dir,
+        }
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Blocks until the server logs a line containing `needle`.
+    pub fn wait_for_line(&self, needle: &str) {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no log line with {needle:?}"));
+            if line.contains(needle) {
+                return;
+            }
+        }
+    }
+
+    /// Waits for the process to exit and returns its status and remaining stderr lines.
+    pub fn wait(mut self) -> (ExitStatus, Vec<String>) {
+        let status = self.child.wait().unwrap();
+        let rest = self.lines.try_iter().collect();
+        (status, rest)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
