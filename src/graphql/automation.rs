@@ -8,7 +8,7 @@ use super::{
     campaign::{Campaign, load_campaign},
     context::scope,
     enums::{AutomationAction, EngagementKind},
-    errors::{UserError, internal, outcome, user_errors},
+    errors::{Refused, UserError, internal, outcome, user_errors},
     ids::{self, Kind},
     influencer::{Influencer, load_influencer},
     scalars::DateTime,
@@ -119,7 +119,7 @@ pub struct AddAutomationInput {
 }
 
 /// Result of `addAutomation`.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct AddAutomationPayload {
     /// The new automation, enabled.
     pub automation: Option<Automation>,
@@ -140,7 +140,7 @@ pub struct RecordEngagementInput {
 }
 
 /// Result of `recordEngagement`.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct RecordEngagementPayload {
     /// The stored event (the first one, for a repeated `externalId`).
     pub event: Option<EngagementEvent>,
@@ -165,7 +165,7 @@ pub struct UpdateAutomationInput {
 }
 
 /// Result of `updateAutomation`.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct UpdateAutomationPayload {
     /// The automation as it is now.
     pub automation: Option<Automation>,
@@ -180,7 +180,7 @@ pub struct DeleteAutomationInput {
 }
 
 /// Result of `deleteAutomation`.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct DeleteAutomationPayload {
     /// The id of the deleted automation.
     pub deleted_automation_id: Option<ID>,
@@ -201,17 +201,17 @@ impl AutomationMutation {
         input: AddAutomationInput,
     ) -> Result<AddAutomationPayload> {
         let (db, ws) = scope(ctx)?;
-        let failed = |user_errors| AddAutomationPayload {
-            automation: None,
-            user_errors,
-        };
         let campaign = ids::decode(&input.campaign_id, Kind::Campaign, &["input", "campaignId"]);
         let target = input
             .assign_to_segment
             .target(&["input", "assignToSegment"]);
         let (campaign_id, target) = match (campaign, target) {
             (Ok(c), Ok(t)) => (c, t),
-            (c, t) => return Ok(failed(user_errors(c.err().into_iter().chain(t.err())))),
+            (c, t) => {
+                return Ok(AddAutomationPayload::refused(user_errors(
+                    c.err().into_iter().chain(t.err()),
+                )));
+            }
         };
         let trigger = input.trigger.into();
         let added = retrying(|| automations::add(db, ws, campaign_id, trigger, &target)).await;
@@ -220,7 +220,7 @@ impl AutomationMutation {
                 automation: Some(Automation(model)),
                 user_errors: Vec::new(),
             },
-            Err(errors) => failed(errors),
+            Err(errors) => AddAutomationPayload::refused(errors),
         })
     }
 
@@ -233,12 +233,6 @@ impl AutomationMutation {
         input: RecordEngagementInput,
     ) -> Result<RecordEngagementPayload> {
         let (db, ws) = scope(ctx)?;
-        let failed = |user_errors| RecordEngagementPayload {
-            event: None,
-            assigned_segments: None,
-            duplicate: false,
-            user_errors,
-        };
         let campaign = ids::decode(&input.campaign_id, Kind::Campaign, &["input", "campaignId"]);
         let influencer = ids::decode(
             &input.influencer_id,
@@ -247,7 +241,11 @@ impl AutomationMutation {
         );
         let (campaign_id, influencer_id) = match (campaign, influencer) {
             (Ok(c), Ok(i)) => (c, i),
-            (c, i) => return Ok(failed(user_errors(c.err().into_iter().chain(i.err())))),
+            (c, i) => {
+                return Ok(RecordEngagementPayload::refused(user_errors(
+                    c.err().into_iter().chain(i.err()),
+                )));
+            }
         };
         let new = NewEngagement {
             campaign_id,
@@ -270,7 +268,7 @@ impl AutomationMutation {
                         user_errors: Vec::new(),
                     }
                 }
-                Err(errors) => failed(errors),
+                Err(errors) => RecordEngagementPayload::refused(errors),
             },
         )
     }
@@ -282,10 +280,6 @@ impl AutomationMutation {
         input: UpdateAutomationInput,
     ) -> Result<UpdateAutomationPayload> {
         let (db, ws) = scope(ctx)?;
-        let failed = |user_errors| UpdateAutomationPayload {
-            automation: None,
-            user_errors,
-        };
         let id = ids::decode(&input.id, Kind::Automation, &["input", "id"]);
         let target = input
             .assign_to_segment
@@ -294,7 +288,7 @@ impl AutomationMutation {
         let (id, segment) = match (id, target) {
             (Ok(id), Ok(target)) => (id, target),
             (id, target) => {
-                return Ok(failed(user_errors(
+                return Ok(UpdateAutomationPayload::refused(user_errors(
                     id.err().into_iter().chain(target.err()),
                 )));
             }
@@ -310,7 +304,7 @@ impl AutomationMutation {
                     automation: Some(Automation(model)),
                     user_errors: Vec::new(),
                 },
-                Err(errors) => failed(errors),
+                Err(errors) => UpdateAutomationPayload::refused(errors),
             },
         )
     }
@@ -322,13 +316,9 @@ impl AutomationMutation {
         input: DeleteAutomationInput,
     ) -> Result<DeleteAutomationPayload> {
         let (db, ws) = scope(ctx)?;
-        let failed = |user_errors| DeleteAutomationPayload {
-            deleted_automation_id: None,
-            user_errors,
-        };
         let id = match ids::decode(&input.id, Kind::Automation, &["input", "id"]) {
             Ok(id) => id,
-            Err(e) => return Ok(failed(user_errors([e]))),
+            Err(e) => return Ok(DeleteAutomationPayload::refused(user_errors([e]))),
         };
         Ok(
             match outcome(retrying(|| automations::delete(db, ws, id)).await)? {
@@ -336,7 +326,7 @@ impl AutomationMutation {
                     deleted_automation_id: Some(ids::encode(Kind::Automation, id)),
                     user_errors: Vec::new(),
                 },
-                Err(errors) => failed(errors),
+                Err(errors) => DeleteAutomationPayload::refused(errors),
             },
         )
     }

@@ -8,7 +8,7 @@ use super::{
     connection::{Conn, Total, connection, page},
     context::scope,
     enums::CampaignStatus,
-    errors::{UserError, internal, outcome, user_errors},
+    errors::{Refused, UserError, internal, outcome, user_errors},
     ids::{self, Kind},
     influencer::Influencer,
     loaders::{AudienceOf, AutomationsOf, CampaignById, InfluencerPage, SegmentById, loader},
@@ -155,7 +155,7 @@ pub struct CreateCampaignInput {
 }
 
 /// Result of `createCampaign`.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct CreateCampaignPayload {
     /// The new campaign, in DRAFT.
     pub campaign: Option<Campaign>,
@@ -176,7 +176,7 @@ pub struct UpdateCampaignInput {
 }
 
 /// Result of `updateCampaign`.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct UpdateCampaignPayload {
     /// The campaign as it is now.
     pub campaign: Option<Campaign>,
@@ -191,7 +191,7 @@ pub struct DeleteCampaignInput {
 }
 
 /// Result of `deleteCampaign`.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct DeleteCampaignPayload {
     /// The id of the deleted campaign.
     pub deleted_campaign_id: Option<ID>,
@@ -212,10 +212,6 @@ impl CampaignMutation {
     ) -> Result<CreateCampaignPayload> {
         let (db, ws) = scope(ctx)?;
         let max = crate::graphql::limits::of(ctx).max_bulk_ids;
-        let failed = |user_errors| CreateCampaignPayload {
-            campaign: None,
-            user_errors,
-        };
         let audience = input.audience_segment_ids.unwrap_or_default();
         let segment_ids = match ids::decode_bulk(
             &audience,
@@ -224,7 +220,7 @@ impl CampaignMutation {
             max,
         ) {
             Ok(ids) => ids,
-            Err(errors) => return Ok(failed(user_errors(errors))),
+            Err(errors) => return Ok(CreateCampaignPayload::refused(user_errors(errors))),
         };
         Ok(
             match outcome(retrying(|| campaigns::create(db, ws, &input.name, &segment_ids)).await)?
@@ -233,7 +229,7 @@ impl CampaignMutation {
                     campaign: Some(Campaign(model)),
                     user_errors: Vec::new(),
                 },
-                Err(errors) => failed(errors),
+                Err(errors) => CreateCampaignPayload::refused(errors),
             },
         )
     }
@@ -246,10 +242,6 @@ impl CampaignMutation {
     ) -> Result<UpdateCampaignPayload> {
         let (db, ws) = scope(ctx)?;
         let max = crate::graphql::limits::of(ctx).max_bulk_ids;
-        let failed = |user_errors| UpdateCampaignPayload {
-            campaign: None,
-            user_errors,
-        };
         let id = ids::decode(&input.id, Kind::Campaign, &["input", "id"]);
         let audience = input
             .audience_segment_ids
@@ -264,7 +256,7 @@ impl CampaignMutation {
                     .err()
                     .into_iter()
                     .chain(audience.err().into_iter().flatten());
-                return Ok(failed(user_errors(errors)));
+                return Ok(UpdateCampaignPayload::refused(user_errors(errors)));
             }
         };
         let changes = CampaignChanges {
@@ -278,7 +270,7 @@ impl CampaignMutation {
                     campaign: Some(Campaign(model)),
                     user_errors: Vec::new(),
                 },
-                Err(errors) => failed(errors),
+                Err(errors) => UpdateCampaignPayload::refused(errors),
             },
         )
     }
@@ -291,13 +283,9 @@ impl CampaignMutation {
         input: DeleteCampaignInput,
     ) -> Result<DeleteCampaignPayload> {
         let (db, ws) = scope(ctx)?;
-        let failed = |user_errors| DeleteCampaignPayload {
-            deleted_campaign_id: None,
-            user_errors,
-        };
         let id = match ids::decode(&input.id, Kind::Campaign, &["input", "id"]) {
             Ok(id) => id,
-            Err(e) => return Ok(failed(user_errors([e]))),
+            Err(e) => return Ok(DeleteCampaignPayload::refused(user_errors([e]))),
         };
         Ok(
             match outcome(retrying(|| campaigns::delete(db, ws, id)).await)? {
@@ -305,7 +293,7 @@ impl CampaignMutation {
                     deleted_campaign_id: Some(ids::encode(Kind::Campaign, id)),
                     user_errors: Vec::new(),
                 },
-                Err(errors) => failed(errors),
+                Err(errors) => DeleteCampaignPayload::refused(errors),
             },
         )
     }

@@ -8,7 +8,7 @@ use super::{
     connection::{Conn, Total, connection, page},
     context::scope,
     enums::{MembershipSource, Platform},
-    errors::{UserError, internal, outcome, user_errors},
+    errors::{Refused, UserError, internal, outcome, user_errors},
     ids::{self, Kind},
     loaders::{AutomationById, InfluencerById, MembershipsOf, SegmentById, loader},
     patch::patch,
@@ -259,7 +259,7 @@ pub struct CreateInfluencerInput {
 }
 
 /// Result of `createInfluencer`.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct CreateInfluencerPayload {
     /// The new influencer, listed under Unassigned until assigned to a segment.
     pub influencer: Option<Influencer>,
@@ -281,7 +281,7 @@ pub struct UpdateInfluencerInput {
 }
 
 /// Result of `updateInfluencer`.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct UpdateInfluencerPayload {
     /// The influencer as it is now.
     pub influencer: Option<Influencer>,
@@ -296,7 +296,7 @@ pub struct DeleteInfluencerInput {
 }
 
 /// Result of `deleteInfluencer`.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct DeleteInfluencerPayload {
     /// The id of the removed influencer.
     pub deleted_influencer_id: Option<ID>,
@@ -330,10 +330,7 @@ impl InfluencerMutation {
                     influencer: Some(Influencer(model)),
                     user_errors: Vec::new(),
                 },
-                Err(user_errors) => CreateInfluencerPayload {
-                    influencer: None,
-                    user_errors,
-                },
+                Err(user_errors) => CreateInfluencerPayload::refused(user_errors),
             },
         )
     }
@@ -345,13 +342,9 @@ impl InfluencerMutation {
         input: UpdateInfluencerInput,
     ) -> Result<UpdateInfluencerPayload> {
         let (db, ws) = scope(ctx)?;
-        let failed = |user_errors| UpdateInfluencerPayload {
-            influencer: None,
-            user_errors,
-        };
         let id = match ids::decode(&input.id, Kind::Influencer, &["input", "id"]) {
             Ok(id) => id,
-            Err(e) => return Ok(failed(user_errors([e]))),
+            Err(e) => return Ok(UpdateInfluencerPayload::refused(user_errors([e]))),
         };
         let changes = InfluencerChanges {
             handle: input.handle,
@@ -367,7 +360,7 @@ impl InfluencerMutation {
                     influencer: Some(Influencer(model)),
                     user_errors: Vec::new(),
                 },
-                Err(errors) => failed(errors),
+                Err(errors) => UpdateInfluencerPayload::refused(errors),
             },
         )
     }
@@ -379,13 +372,9 @@ impl InfluencerMutation {
         input: DeleteInfluencerInput,
     ) -> Result<DeleteInfluencerPayload> {
         let (db, ws) = scope(ctx)?;
-        let failed = |user_errors| DeleteInfluencerPayload {
-            deleted_influencer_id: None,
-            user_errors,
-        };
         let id = match ids::decode(&input.id, Kind::Influencer, &["input", "id"]) {
             Ok(id) => id,
-            Err(e) => return Ok(failed(user_errors([e]))),
+            Err(e) => return Ok(DeleteInfluencerPayload::refused(user_errors([e]))),
         };
         Ok(
             match outcome(retrying(|| influencers::delete(db, ws, id)).await)? {
@@ -393,7 +382,7 @@ impl InfluencerMutation {
                     deleted_influencer_id: Some(ids::encode(Kind::Influencer, id)),
                     user_errors: Vec::new(),
                 },
-                Err(errors) => failed(errors),
+                Err(errors) => DeleteInfluencerPayload::refused(errors),
             },
         )
     }

@@ -8,7 +8,7 @@ use entity::segment;
 use super::{
     connection::{Conn, Total, connection, page},
     context::scope,
-    errors::{UserError, internal, outcome, user_errors},
+    errors::{Refused, UserError, internal, outcome, user_errors},
     ids::{self, Kind},
     influencer::{Influencer, load_influencers},
     loaders::{InfluencerPage, MemberCount, SegmentById, loader},
@@ -200,7 +200,7 @@ pub struct RemoveFromSegmentInput {
 }
 
 /// Result of `createSegment`.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct CreateSegmentPayload {
     /// The new segment.
     pub segment: Option<Segment>,
@@ -209,7 +209,7 @@ pub struct CreateSegmentPayload {
 }
 
 /// Result of `updateSegment`.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct UpdateSegmentPayload {
     /// The segment as it is now.
     pub segment: Option<Segment>,
@@ -218,7 +218,7 @@ pub struct UpdateSegmentPayload {
 }
 
 /// Result of `deleteSegment`.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct DeleteSegmentPayload {
     /// The id of the deleted segment.
     pub deleted_segment_id: Option<ID>,
@@ -227,7 +227,7 @@ pub struct DeleteSegmentPayload {
 }
 
 /// Result of `assignToSegment`.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct AssignToSegmentPayload {
     /// The segment assigned to (created, when the input said so).
     pub segment: Option<Segment>,
@@ -238,7 +238,7 @@ pub struct AssignToSegmentPayload {
 }
 
 /// Result of `removeFromSegment`.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct RemoveFromSegmentPayload {
     /// The segment.
     pub segment: Option<Segment>,
@@ -273,10 +273,7 @@ impl SegmentMutation {
                     segment: Some(Segment(model)),
                     user_errors: Vec::new(),
                 },
-                Err(user_errors) => CreateSegmentPayload {
-                    segment: None,
-                    user_errors,
-                },
+                Err(user_errors) => CreateSegmentPayload::refused(user_errors),
             },
         )
     }
@@ -288,13 +285,9 @@ impl SegmentMutation {
         input: UpdateSegmentInput,
     ) -> Result<UpdateSegmentPayload> {
         let (db, ws) = scope(ctx)?;
-        let failed = |user_errors| UpdateSegmentPayload {
-            segment: None,
-            user_errors,
-        };
         let id = match ids::decode(&input.id, Kind::Segment, &["input", "id"]) {
             Ok(id) => id,
-            Err(e) => return Ok(failed(user_errors([e]))),
+            Err(e) => return Ok(UpdateSegmentPayload::refused(user_errors([e]))),
         };
         let description = patch(input.description);
         Ok(
@@ -306,7 +299,7 @@ impl SegmentMutation {
                     segment: Some(Segment(model)),
                     user_errors: Vec::new(),
                 },
-                Err(errors) => failed(errors),
+                Err(errors) => UpdateSegmentPayload::refused(errors),
             },
         )
     }
@@ -319,13 +312,9 @@ impl SegmentMutation {
         input: DeleteSegmentInput,
     ) -> Result<DeleteSegmentPayload> {
         let (db, ws) = scope(ctx)?;
-        let failed = |user_errors| DeleteSegmentPayload {
-            deleted_segment_id: None,
-            user_errors,
-        };
         let id = match ids::decode(&input.id, Kind::Segment, &["input", "id"]) {
             Ok(id) => id,
-            Err(e) => return Ok(failed(user_errors([e]))),
+            Err(e) => return Ok(DeleteSegmentPayload::refused(user_errors([e]))),
         };
         Ok(
             match outcome(retrying(|| segments::delete(db, ws, id)).await)? {
@@ -333,7 +322,7 @@ impl SegmentMutation {
                     deleted_segment_id: Some(ids::encode(Kind::Segment, id)),
                     user_errors: Vec::new(),
                 },
-                Err(errors) => failed(errors),
+                Err(errors) => DeleteSegmentPayload::refused(errors),
             },
         )
     }
@@ -346,18 +335,13 @@ impl SegmentMutation {
         input: AssignToSegmentInput,
     ) -> Result<AssignToSegmentPayload> {
         let (db, ws) = scope(ctx)?;
-        let failed = |user_errors| AssignToSegmentPayload {
-            segment: None,
-            influencers: None,
-            user_errors,
-        };
         let ids = influencer_ids(ctx, &input.influencer_ids);
         let target = input.segment.target(&["input", "segment"]);
         let (ids, target) = match (ids, target) {
             (Ok(ids), Ok(target)) => (ids, target),
             (ids, target) => {
                 let errors = ids.err().into_iter().flatten().chain(target.err());
-                return Ok(failed(user_errors(errors)));
+                return Ok(AssignToSegmentPayload::refused(user_errors(errors)));
             }
         };
         Ok(
@@ -367,7 +351,7 @@ impl SegmentMutation {
                     segment: Some(Segment(change.segment)),
                     user_errors: Vec::new(),
                 },
-                Err(errors) => failed(errors),
+                Err(errors) => AssignToSegmentPayload::refused(errors),
             },
         )
     }
@@ -379,18 +363,13 @@ impl SegmentMutation {
         input: RemoveFromSegmentInput,
     ) -> Result<RemoveFromSegmentPayload> {
         let (db, ws) = scope(ctx)?;
-        let failed = |user_errors| RemoveFromSegmentPayload {
-            segment: None,
-            influencers: None,
-            user_errors,
-        };
         let ids = influencer_ids(ctx, &input.influencer_ids);
         let segment_id = ids::decode(&input.segment_id, Kind::Segment, &["input", "segmentId"]);
         let (ids, segment_id) = match (ids, segment_id) {
             (Ok(ids), Ok(segment_id)) => (ids, segment_id),
             (ids, segment_id) => {
                 let errors = ids.err().into_iter().flatten().chain(segment_id.err());
-                return Ok(failed(user_errors(errors)));
+                return Ok(RemoveFromSegmentPayload::refused(user_errors(errors)));
             }
         };
         Ok(
@@ -400,7 +379,7 @@ impl SegmentMutation {
                     segment: Some(Segment(change.segment)),
                     user_errors: Vec::new(),
                 },
-                Err(errors) => failed(errors),
+                Err(errors) => RemoveFromSegmentPayload::refused(errors),
             },
         )
     }
