@@ -29,7 +29,8 @@ pub struct NewKey {
     pub record: api_key::Model,
 }
 
-fn hash(secret: &str) -> String {
+/// The stored form of a key: SHA-256, hex.
+pub fn hash_of(secret: &str) -> String {
     format!("{:x}", Sha256::digest(secret.as_bytes()))
 }
 
@@ -58,7 +59,7 @@ pub async fn authenticate<C: ConnectionTrait>(
         return Ok(None);
     }
     Ok(api_key::Entity::find()
-        .filter(api_key::Column::KeyHash.eq(hash(secret)))
+        .filter(api_key::Column::KeyHash.eq(hash_of(secret)))
         .filter(api_key::Column::RevokedAt.is_null())
         .one(db)
         .await?
@@ -67,18 +68,13 @@ pub async fn authenticate<C: ConnectionTrait>(
 
 /// Whether a presented key equals an in-memory one, in time independent of where they differ.
 pub fn matches(secret: &str, expected_hash: &str) -> bool {
-    let presented = hash(secret);
+    let presented = hash_of(secret);
     presented.len() == expected_hash.len()
         && presented
             .bytes()
             .zip(expected_hash.bytes())
             .fold(0u8, |acc, (a, b)| acc | (a ^ b))
             == 0
-}
-
-/// The hash an in-memory key is compared against.
-pub fn hash_of(secret: &str) -> String {
-    hash(secret)
 }
 
 /// Creates a workspace. Names are unique.
@@ -143,7 +139,7 @@ pub async fn create_key(
         workspace_id: Set(ws.0),
         label: Set(label),
         prefix: Set(secret[..SHOWN].to_owned()),
-        key_hash: Set(hash(&secret)),
+        key_hash: Set(hash_of(&secret)),
         created_at: Set(now()),
         ..Default::default()
     }
@@ -158,7 +154,7 @@ pub async fn revoke_key(db: &DatabaseConnection, key: &str) -> ServiceResult<api
     let key = key.trim();
     let found = if well_formed(key) {
         api_key::Entity::find()
-            .filter(api_key::Column::KeyHash.eq(hash(key)))
+            .filter(api_key::Column::KeyHash.eq(hash_of(key)))
             .one(db)
             .await?
     } else {
