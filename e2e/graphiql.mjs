@@ -1,0 +1,267 @@
+#!/usr/bin/env node
+// GraphiQL in headless Chromium: loads the page the server serves at GET /graphql, runs a query
+// from the editor, then a subscription whose event is set off by a separate HTTP mutation.
+//
+//   node e2e/graphiql.mjs http://127.0.0.1:8000/graphql sk_...
+//
+// The page loads React and GraphiQL from unpkg.com; this machine may not reach it, so every
+// https://unpkg.com/ URL is answered from the matching package in e2e/node_modules (pinned in
+// package.json) and the favicon is stubbed. Any other request off this server fails the test.
+// The page must be served by a server bound to loopback, so it carries its own in-memory key;
+// KEY is used only by this script's own HTTP calls (data set-up and the mutation that makes the
+// subscription event). Uses Debian's /usr/bin/chromium (CHROMIUM to override); downloads nothing.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { chromium } from 'playwright-core';
+
+const [url, key] = process.argv.slice(2);
+if (!url || !key) {
+  console.error('usage: node graphiql.mjs URL KEY   (URL of /graphql on a loopback address, KEY an API key)');
+  process.exit(2);
+}
+const here = dirname(fileURLToPath(import.meta.url));
+const modules = join(here, 'node_modules');
+const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const run = randomBytes(4).toString('hex');
+const shots = mkdtempSync(join(tmpdir(), 'graphiql-e2e-'));
+const problems = [];
+
+function step(message) {
+  console.log(`graphiql: ${message}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// unpkg.com, answered from node_modules
+// ---------------------------------------------------------------------------------------------
+const CONTENT_TYPES = { '.js': 'application/javascript', '.css': 'text/css', '.map': 'application/json', '.json': 'application/json' };
+
+/** `https://unpkg.com/react@18/umd/react.development.js` -> a file of the installed react 18. */
+function unpkgFile(requestUrl) {
+  const { pathname } = new URL(requestUrl);
+  const match = /^\/((?:@[^/@]+\/)?[^/@]+)@([^/]+)\/(.+)$/.exec(decodeURIComponent(pathname));
+  if (!match) return { error: `unpkg URL without package@version/file: ${requestUrl}` };
+  const [, name, range, file] = match;
+  const packageDir = join(modules, name);
+  const manifestPath = join(packageDir, 'package.json');
+  if (!existsSync(manifestPath)) return { error: `${name} is not installed in e2e/node_modules (add it to package.json)` };
+  const { version } = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  if (!satisfies(version, range)) return { error: `${requestUrl} asks for ${name}@${range}, installed is ${version}: pin a matching version in package.json` };
+  const path = normalize(join(packageDir, file));
+  if (!path.startsWith(packageDir) || !existsSync(path)) return { error: `${name}@${version} has no file ${file}` };
+  return { path, name, version };
+}
+
+/** Enough of semver for the ranges the page uses: a major, major.minor, exact version, or ^x. */
+function satisfies(version, range) {
+  const clean = range.replace(/^[\^~=v]/, '');
+  if (clean === 'latest') return true;
+  const want = clean.split('.');
+  const have = version.split('.');
+  return want.every((part, i) => part === 'x' || part === '*' || part === have[i]);
+}
+
+async function serveOffline(context) {
+  await context.route('https://unpkg.com/**', async (route) => {
+    const found = unpkgFile(route.request().url());
+    if (found.error) {
+      problems.push(found.error);
+      return route.fulfill({ status: 404, contentType: 'text/plain', body: found.error });
+    }
+    const ext = found.path.slice(found.path.lastIndexOf('.'));
+    return route.fulfill({
+      status: 200,
+      contentType: CONTENT_TYPES[ext] ?? 'application/octet-stream',
+      headers: { 'access-control-allow-origin': '*' },
+      body: readFileSync(found.path),
+    });
+  });
+  // The favicon: an empty icon, so the page asks nothing of the network.
+  await context.route(/^https?:\/\/([^/]*\.)?graphql\.org\/favicon\.ico/, (route) =>
+    route.fulfill({ status: 200, contentType: 'image/x-icon', body: Buffer.alloc(0) }),
+  );
+  // Anything else that leaves the server under test is a test failure, not a network call.
+  const origin = new URL(url).origin;
+  await context.route(
+    (u) => !u.href.startsWith(origin) && !u.href.startsWith('https://unpkg.com/') && !/graphql\.org\/favicon\.ico/.test(u.href) && !u.protocol.startsWith('data'),
+    (route) => {
+      problems.push(`unexpected request off the server: ${route.request().url()}`);
+      return route.abort('blockedbyclient');
+    },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The script's own HTTP calls
+// ---------------------------------------------------------------------------------------------
+async function gql(query, variables) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json();
+  if (response.status !== 200 || body.errors) throw new Error(`HTTP ${response.status}: ${JSON.stringify(body)}`);
+  return body.data;
+}
+
+async function setUpData() {
+  const data = await gql(
+    `mutation ($handle: String!, $segment: String!) {
+      createInfluencer(input: { handle: $handle, platform: INSTAGRAM }) { influencer { id handle } userErrors { message } }
+      createSegment(input: { name: $segment }) { segment { id name } userErrors { message } }
+    }`,
+    { handle: `graphiql_${run}`, segment: `GraphiQL ${run}` },
+  );
+  if (data.createInfluencer.userErrors.length || data.createSegment.userErrors.length) {
+    throw new Error(`set-up refused: ${JSON.stringify(data)}`);
+  }
+  return { influencer: data.createInfluencer.influencer, segment: data.createSegment.segment };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The page
+// ---------------------------------------------------------------------------------------------
+async function setQuery(page, text) {
+  await page.evaluate((query) => {
+    const editor = document.querySelector('.graphiql-query-editor .CodeMirror');
+    if (!editor?.CodeMirror) throw new Error('no CodeMirror query editor on the page');
+    editor.CodeMirror.setValue(query);
+  }, text);
+}
+
+async function resultText(page) {
+  return page.evaluate(() => {
+    const pane = document.querySelector('.result-window .CodeMirror') ?? document.querySelector('.graphiql-response .CodeMirror');
+    if (pane?.CodeMirror) return pane.CodeMirror.getValue();
+    return document.querySelector('.result-window, .graphiql-response')?.textContent ?? '';
+  });
+}
+
+async function waitForResult(page, predicate, what, ms = 10000) {
+  const deadline = Date.now() + ms;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = await resultText(page);
+    if (predicate(text)) return text;
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`result pane never showed ${what}; it shows: ${text.slice(0, 500) || '(nothing)'}`);
+}
+
+async function main() {
+  const { influencer, segment } = await setUpData();
+  step(`set up ${influencer.handle} and segment "${segment.name}" over HTTP`);
+
+  const browser = await chromium.launch({
+    executablePath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const consoleErrors = [];
+  let page;
+  try {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    await serveOffline(context);
+    page = await context.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.message}`));
+    page.on('requestfailed', (request) => {
+      if (!request.url().startsWith('ws')) consoleErrors.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
+    });
+
+    step(`opening ${url}`);
+    const response = await page.goto(url, { waitUntil: 'load' });
+    if (response.status() !== 200) throw new Error(`GET ${url}: HTTP ${response.status()}`);
+    const html = await response.text();
+    if (!/Authorization/.test(html)) {
+      problems.push('the page carries no in-memory Authorization header (is the server bound to loopback?)');
+    }
+    await page.waitForSelector('.graphiql-container .graphiql-query-editor .CodeMirror', { timeout: 20000 });
+    await page.waitForLoadState('networkidle');
+    step(`GraphiQL rendered (${await page.title()})`);
+
+    // A query, typed into the editor and run with the run button.
+    const query = `{ segments(search: "${segment.name}") { totalCount nodes { name memberCount } } viewer { workspace { name } } }`;
+    await setQuery(page, query);
+    await page.click('.graphiql-execute-button');
+    const result = await waitForResult(page, (text) => text.includes('"data"'), 'a result');
+    const parsed = JSON.parse(result);
+    if (parsed.errors) throw new Error(`the query failed in GraphiQL: ${result}`);
+    if (parsed.data.segments.totalCount !== 1 || parsed.data.segments.nodes[0].name !== segment.name) {
+      throw new Error(`unexpected query result: ${result}`);
+    }
+    step(`query ran from the editor; result pane: segment "${parsed.data.segments.nodes[0].name}", workspace "${parsed.data.viewer.workspace.name}"`);
+    const queryShot = join(shots, 'graphiql-query.png');
+    await page.screenshot({ path: queryShot });
+
+    // A subscription from the page; the event is set off by a mutation over HTTP.
+    const subscription = 'subscription { segmentMembershipChanged { change influencer { handle } } }';
+    await setQuery(page, subscription);
+    await page.click('.graphiql-execute-button');
+    step('subscription started from the editor');
+    await page.waitForTimeout(1000);
+    const early = await resultText(page);
+    if (/"errors"/.test(early)) throw new Error(`the subscription failed in GraphiQL: ${early.slice(0, 500)}`);
+    let seen = null;
+    for (let attempt = 1; attempt <= 3 && !seen; attempt += 1) {
+      if (attempt > 1) {
+        await gql(`mutation ($i: ID!, $s: ID!) { removeFromSegment(input: { influencerIds: [$i], segmentId: $s }) { userErrors { message } } }`, {
+          i: influencer.id,
+          s: segment.id,
+        });
+      }
+      const assigned = await gql(
+        `mutation ($i: ID!, $s: ID!) { assignToSegment(input: { influencerIds: [$i], segment: { id: $s } }) { segment { memberCount } userErrors { message } } }`,
+        { i: influencer.id, s: segment.id },
+      );
+      if (assigned.assignToSegment.userErrors.length) throw new Error(`assignToSegment: ${JSON.stringify(assigned)}`);
+      step(`assigned ${influencer.handle} to "${segment.name}" over HTTP (attempt ${attempt})`);
+      try {
+        seen = await waitForResult(page, (text) => text.includes(influencer.handle), `the event for ${influencer.handle}`, 5000);
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
+    const event = JSON.parse(seen);
+    if (!event.data?.segmentMembershipChanged?.change) throw new Error(`unexpected event: ${seen}`);
+    step(`event in the result pane: ${event.data.segmentMembershipChanged.change} ${event.data.segmentMembershipChanged.influencer.handle}`);
+    const eventShot = join(shots, 'graphiql-subscription.png');
+    await page.screenshot({ path: eventShot });
+    step(`screenshots: ${queryShot} ${eventShot}`);
+  } catch (error) {
+    if (page) {
+      const failShot = join(shots, 'graphiql-failure.png');
+      await page.screenshot({ path: failShot }).catch(() => {});
+      step(`screenshot of the failure: ${failShot}`);
+    }
+    throw error;
+  } finally {
+    await browser.close();
+  }
+  for (const message of consoleErrors) problems.push(`console: ${message}`);
+}
+
+let failed = false;
+try {
+  await main();
+} catch (error) {
+  failed = true;
+  console.log(`graphiql: FAILED ${error.message}`);
+}
+for (const problem of problems) console.log(`graphiql: FAILED ${problem}`);
+failed ||= problems.length > 0;
+console.log(failed ? 'graphiql: FAILED' : 'graphiql: passed');
+process.exit(failed ? 1 : 0);
