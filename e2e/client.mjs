@@ -155,6 +155,14 @@ async function loadSchema() {
   return schema;
 }
 
+/** graphql-js 16 leaves this to execution: an operation whose root type the schema lacks. */
+function rootTypeErrors(schema, document) {
+  const roots = { query: schema.getQueryType(), mutation: schema.getMutationType(), subscription: schema.getSubscriptionType() };
+  return document.definitions
+    .filter((d) => d.kind === 'OperationDefinition' && !roots[d.operation])
+    .map((d) => ({ message: `the schema has no ${d.operation} type (${d.name?.value ?? 'anonymous'} ${d.operation})` }));
+}
+
 function validateAll(schema) {
   step(`validating ${Object.keys(OPS).length} operation documents against the served schema`);
   const invalid = [];
@@ -167,7 +175,7 @@ function validateAll(schema) {
       fail(`document ${name} does not parse: ${error.message}`);
       continue;
     }
-    const errors = validate(schema, document);
+    const errors = [...rootTypeErrors(schema, document), ...validate(schema, document)];
     if (errors.length > 0) {
       invalid.push(name);
       fail(`document ${name} is invalid against the served schema:\n${errors.map((e) => `  - ${e.message}`).join('\n')}`);
@@ -216,10 +224,12 @@ function openWs() {
     connectionParams: { Authorization: authorization },
     lazy: false,
     retryAttempts: 0,
+    onNonLazyError: () => {}, // reported through `on.error` / `on.closed` below
     on: {
       connected: () => connected.resolve(),
       closed: (event) => connected.reject(new Error(`websocket closed before ack: ${event?.code} ${event?.reason ?? ''}`)),
       error: (error) => connected.reject(error instanceof Error ? error : new Error(`websocket error: ${error?.message ?? error}`)),
+
     },
   });
   return { client, ready };
