@@ -28,6 +28,7 @@ async function describeResponse(response) {
   } catch {
     body = '(body already read)';
   }
+  body = body.replace(/\s+/g, ' ');
   if (body.length > 300) body = `${body.slice(0, 300)}...`;
   const type = response.headers.get('content-type') ?? '-';
   return `HTTP ${response.status} content-type: ${type} body: ${body}`;

@@ -392,9 +392,17 @@ async function workflow(withSubscriptions) {
   if (withSubscriptions) {
     step(`subscribing to segmentMembershipChanged over graphql-ws at ${wsUrl}`);
     ws = openWs();
-    await Promise.race([ws.ready, sleep(5000).then(() => Promise.reject(new Error('no connection_ack within 5 s')))]);
-    step('  connection acknowledged');
-    all = listen(ws.client, {}, 'all segments');
+    const timeout = sleep(5000, null, { ref: false }).then(() => Promise.reject(new Error('no connection_ack within 5 s')));
+    try {
+      await Promise.race([ws.ready, timeout]);
+      step('  connection acknowledged');
+      all = listen(ws.client, {}, 'all segments');
+    } catch (error) {
+      fail(`subscriptions: cannot connect to ${wsUrl}: ${error.message}; running the HTTP workflow without them`);
+      await ws.client.dispose();
+      ws = null;
+      withSubscriptions = false;
+    }
   }
   try {
     const before = await readUnassigned();
