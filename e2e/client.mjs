@@ -132,6 +132,8 @@ const OPS = {
     }
   }`,
   apq: `query PersistedViewer_${run} { viewer { workspace { id name } } }`,
+  getQuery: `query ViaGet($search: String) { segments(first: 5, search: $search) { totalCount nodes { name } } }`,
+  getMutation: `mutation ViaGet($name: String!) { createSegment(input: { name: $name }) { segment { id } userErrors { code } } }`,
 };
 
 const documents = {};
@@ -380,6 +382,130 @@ async function apq() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// WebSocket authentication: connection_init carries the key
+// ---------------------------------------------------------------------------------------------
+/** Connects with `connectionParams`; resolves 'ack' or the close code/reason, within 5 s. */
+function tryConnect(connectionParams) {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (outcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      Promise.resolve()
+        .then(() => client.dispose())
+        .catch(() => {});
+      resolve(outcome);
+    };
+    const client = createClient({
+      url: wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams,
+      lazy: false,
+      retryAttempts: 0,
+      onNonLazyError: () => {},
+      on: {
+        connected: () => settle('ack'),
+        closed: (event) => settle(`closed ${event?.code} ${event?.reason ?? ''}`.trim()),
+        error: (error) => settle(`error ${error?.message ?? error}`),
+      },
+    });
+    const timer = setTimeout(() => settle('timeout'), 5000);
+  });
+}
+
+async function wsAuth() {
+  step('WebSocket authentication');
+  assert.equal(await tryConnect({ authorization: authorization }), 'ack', 'connection_init { authorization: "Bearer <key>" } is accepted');
+  step('  lower-case authorization: acknowledged');
+  const none = await tryConnect({});
+  assert.notEqual(none, 'ack', 'a connection without a key must be refused');
+  assert.notEqual(none, 'timeout', 'a connection without a key must be closed, not left waiting');
+  step(`  no key: refused (${none})`);
+  if (!/^closed 4403\b/.test(none)) {
+    step('  note: graphql-transport-ws recommends closing a refused connection_init with 4403 Forbidden');
+  }
+  const wrong = await tryConnect({ Authorization: 'Bearer sk_not_a_key' });
+  assert.notEqual(wrong, 'ack', 'a connection with an unknown key must be refused');
+  step(`  unknown key: refused (${wrong})`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// GraphQL over HTTP: GET, content negotiation, media types (raw fetch, not a client library)
+// ---------------------------------------------------------------------------------------------
+async function httpContract() {
+  step('GraphQL over HTTP: GET, Accept negotiation, media types');
+  const call = async (method, { params, body, headers = {} } = {}) => {
+    const target = params ? `${url}?${new URLSearchParams(params)}` : url;
+    const response = await fetch(target, { method, headers: { authorization, ...headers }, body });
+    const text = await response.text();
+    let json = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // left null: asserted below where JSON is expected
+    }
+    return { status: response.status, type: response.headers.get('content-type') ?? '', json, text, headers: response.headers };
+  };
+  const show = (res) => `HTTP ${res.status} ${res.type} ${res.text.slice(0, 200)}`;
+  const segmentName = `Via GET ${run}`;
+
+  const get = await call('GET', {
+    params: { query: OPS.getQuery, variables: JSON.stringify({ search: run }), operationName: 'ViaGet' },
+    headers: { accept: 'application/graphql-response+json' },
+  });
+  assert.equal(get.status, 200, `GET query: ${show(get)}`);
+  assert.match(get.type, /application\/graphql-response\+json/, `GET query content-type: ${show(get)}`);
+  assert.equal(typeof get.json?.data?.segments?.totalCount, 'number', `GET query: ${show(get)}`);
+  step('  GET ?query= runs a query (200, application/graphql-response+json)');
+
+  const getJson = await call('GET', { params: { query: '{ __typename }' }, headers: { accept: 'application/json' } });
+  assert.equal(getJson.status, 200, `GET with Accept: application/json: ${show(getJson)}`);
+  assert.match(getJson.type, /application\/json/, `GET with Accept: application/json: ${show(getJson)}`);
+  assert.deepEqual(getJson.json, { data: { __typename: 'Query' } });
+  step('  GET with Accept: application/json answers application/json');
+
+  const mutation = await call('GET', {
+    params: { query: OPS.getMutation, variables: JSON.stringify({ name: segmentName }) },
+    headers: { accept: 'application/graphql-response+json, application/json' },
+  });
+  assert.equal(mutation.status, 405, `GET mutation: ${show(mutation)}`);
+  assert.match(mutation.headers.get('allow') ?? '', /POST/, `GET mutation: Allow header ${mutation.headers.get('allow')}`);
+  const after = await send('getQuery', { search: segmentName });
+  assert.equal(after.segments.totalCount, 0, 'a mutation sent with GET wrote nothing');
+  step('  GET mutation: 405 with Allow: POST, nothing written');
+
+  const unauthenticated = await fetch(`${url}?${new URLSearchParams({ query: '{ __typename }' })}`, { headers: { accept: 'application/json' } });
+  assert.equal(unauthenticated.status, 401, 'GET query without a key');
+  step('  GET query without a key: 401');
+
+  const broken = JSON.stringify({ query: '{ viewer {' });
+  const parse400 = await call('POST', { body: broken, headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' } });
+  assert.equal(parse400.status, 400, `parse error, Accept: application/graphql-response+json: ${show(parse400)}`);
+  assert.ok(parse400.json?.errors?.length, `parse error body: ${show(parse400)}`);
+  assert.equal('data' in (parse400.json ?? {}), false, `a request error carries no data entry: ${show(parse400)}`);
+  const parse200 = await call('POST', { body: broken, headers: { 'content-type': 'application/json', accept: 'application/json' } });
+  assert.equal(parse200.status, 200, `parse error, Accept: application/json: ${show(parse200)}`);
+  assert.ok(parse200.json?.errors?.length, `parse error body: ${show(parse200)}`);
+  const invalid = JSON.stringify({ query: '{ viewer { nope } }' });
+  const invalid400 = await call('POST', { body: invalid, headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' } });
+  assert.equal(invalid400.status, 400, `validation error, Accept: application/graphql-response+json: ${show(invalid400)}`);
+  const invalid200 = await call('POST', { body: invalid, headers: { 'content-type': 'application/json', accept: 'application/json' } });
+  assert.equal(invalid200.status, 200, `validation error, Accept: application/json: ${show(invalid200)}`);
+  step('  parse and validation errors: 400 for application/graphql-response+json, 200 for application/json');
+
+  const plain = await call('POST', { body: JSON.stringify({ query: '{ __typename }' }), headers: { 'content-type': 'text/plain' } });
+  assert.equal(plain.status, 415, `Content-Type: text/plain: ${show(plain)}`);
+  step('  Content-Type: text/plain: 415');
+
+  const html = await fetch(url, { headers: { accept: 'text/html' } });
+  assert.equal(html.status, 200, 'GET with Accept: text/html serves GraphiQL');
+  assert.match(html.headers.get('content-type') ?? '', /text\/html/);
+  assert.match(await html.text(), /graphiql/i);
+  step('  GET with Accept: text/html: the GraphiQL page');
+}
+
+// ---------------------------------------------------------------------------------------------
 // The workflow
 // ---------------------------------------------------------------------------------------------
 async function workflow(withSubscriptions) {
@@ -399,7 +525,7 @@ async function workflow(withSubscriptions) {
       all = listen(ws.client, {}, 'all segments');
     } catch (error) {
       fail(`subscriptions: cannot connect to ${wsUrl}: ${error.message}; running the HTTP workflow without them`);
-      await ws.client.dispose();
+      await Promise.resolve().then(() => ws.client.dispose()).catch(() => {});
       ws = null;
       withSubscriptions = false;
     }
@@ -614,7 +740,7 @@ async function workflow(withSubscriptions) {
   } finally {
     if (ws) {
       for (const stream of [all].filter(Boolean)) stream.unsubscribe?.();
-      await ws.client.dispose();
+      await Promise.resolve().then(() => ws.client.dispose()).catch(() => {});
     }
   }
 }
@@ -623,7 +749,7 @@ async function main() {
   const schema = await loadSchema();
   const invalid = validateAll(schema);
   const subscriptionsUsable = !invalid.includes('membershipChanged');
-  const httpUsable = invalid.every((name) => name === 'membershipChanged' || name === 'apq');
+  const httpUsable = invalid.every((name) => ['membershipChanged', 'apq', 'getQuery', 'getMutation'].includes(name));
   if (!httpUsable) {
     fail('operations invalid against the served schema; nothing sent');
     return;
@@ -634,6 +760,22 @@ async function main() {
     step('workflow passed');
   } catch (error) {
     fail('workflow', error);
+  }
+  if (subscriptionsUsable) {
+    try {
+      await wsAuth();
+      step('WebSocket authentication passed');
+    } catch (error) {
+      fail('WebSocket authentication', error);
+    }
+  }
+  if (documents.getQuery && documents.getMutation) {
+    try {
+      await httpContract();
+      step('GraphQL over HTTP passed');
+    } catch (error) {
+      fail('GraphQL over HTTP', error);
+    }
   }
   if (documents.apq) {
     try {
