@@ -103,7 +103,13 @@ function main(argv) {
   const newSdl = readFileSync(schemaPath, 'utf8');
   const allowList = existsSync(allowPath) ? parseAllowList(readFileSync(allowPath, 'utf8')) : [];
 
-  const result = checkSchemas(oldSdl, newSdl, allowList);
+  let result;
+  try {
+    result = checkSchemas(oldSdl, newSdl, allowList);
+  } catch (error) {
+    console.error(`breaking: cannot build a schema from ${schemaRel} (working tree or ${base.commit.slice(0, 10)}): ${error.message}`);
+    return 1;
+  }
   console.log(
     `breaking: ${schemaRel} against ${base.commit.slice(0, 10)} (${base.why}): ` +
       `${result.changes.length} breaking change(s), ${result.accepted.length} deliberate`,
