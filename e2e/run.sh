@@ -81,6 +81,9 @@ command -v npm >/dev/null || apt_install npm
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || apt_install chromium
 command -v psql >/dev/null || [ -z "${E2E_DATABASE_URL:-}" ] || apt_install postgresql-client
 echo "node $(node --version), npm $(npm --version), $("${CHROMIUM:-/usr/bin/chromium}" --version 2>/dev/null)"
+if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  fail_stage "Node.js 20 or later" "graphql-ws and playwright-core need it; this is $(node --version)"
+fi
 
 # npm ci when node_modules is missing or was installed from another package-lock.json.
 LOCK_HASH=$(sha256sum package-lock.json | cut -d' ' -f1)
