@@ -500,6 +500,17 @@ async function httpContract() {
   assert.equal(plain.status, 415, `Content-Type: text/plain: ${show(plain)}`);
   step('  Content-Type: text/plain: 415');
 
+  // GraphQL spec, "Serialized Map Ordering": a response should list fields in the order the
+  // selection set asked for them. Reported, not failed: clients read fields by name.
+  const order = ['segments', 'viewer', 'unassigned', 'campaigns'];
+  const ordered = await call('POST', {
+    body: JSON.stringify({ query: `{ ${order.map((f) => (f === 'viewer' ? 'viewer { workspace { id } }' : `${f}(first: 1) { totalCount }`)).join(' ')} }` }),
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+  });
+  const got = Object.keys(ordered.json?.data ?? {});
+  if (got.join() !== order.join()) step(`  note: root fields come back as ${got.join(', ')}, asked as ${order.join(', ')}`);
+  else step('  root fields come back in the order asked');
+
   const html = await fetch(url, { headers: { accept: 'text/html' } });
   assert.equal(html.status, 200, 'GET with Accept: text/html serves GraphiQL');
   assert.match(html.headers.get('content-type') ?? '', /text\/html/);
