@@ -146,6 +146,10 @@ pub struct ServeArgs {
     #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
     pub shutdown_grace_seconds: u64,
 
+    /// Bytes of query text kept for automatic persisted queries (least recently used go first).
+    #[arg(long, env = "PERSISTED_QUERIES_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub persisted_queries_bytes: usize,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -229,6 +233,8 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// How long a request may run.
     pub request_timeout: Duration,
+    /// Bytes of query text kept for automatic persisted queries.
+    pub persisted_queries_bytes: usize,
 }
 
 impl Default for HttpConfig {
@@ -240,6 +246,7 @@ impl Default for HttpConfig {
             limits: Limits::default(),
             max_body_bytes: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(10),
+            persisted_queries_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -264,6 +271,7 @@ impl From<&ServeArgs> for HttpConfig {
             },
             max_body_bytes: args.limits.max_body_bytes,
             request_timeout: Duration::from_secs(args.limits.request_timeout_seconds),
+            persisted_queries_bytes: args.persisted_queries_bytes,
         }
     }
 }

@@ -8,12 +8,19 @@ use std::{
     time::{Duration, Instant},
 };
 
-use async_graphql::ParseRequestError;
-use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql::{Data, ParseRequestError};
+use async_graphql_axum::{
+    GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket,
+    rejection::GraphQLRejection,
+};
+use futures_util::{SinkExt, StreamExt};
 use axum::{
     Extension, Json, Router,
-    extract::{ConnectInfo, MatchedPath, Request, State},
+    extract::{
+        ConnectInfo, MatchedPath, Request, State, WebSocketUpgrade,
+        ws::{CloseFrame, Message},
+    },
     handler::Handler,
     http::{HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
@@ -33,7 +40,14 @@ use tracing::Span;
 
 use crate::{
     config::HttpConfig,
-    graphql::{AppSchema, build_schema_with, scoped_request},
+    graphql::{
+        AppSchema,
+        apq::{ApqError, PersistedQueries},
+        build_schema_with,
+        limits::{ReadOnly, with_code},
+        loaders::AppLoader,
+        scoped_request,
+    },
     observability,
     service::{DEADLINE, Deadline, WorkspaceId, auth},
 };
@@ -46,6 +60,8 @@ pub struct AppState {
     request_timeout: Duration,
     /// The key GraphiQL pages served to loopback peers carry, when enabled.
     graphiql: Option<Arc<GraphiqlKey>>,
+    /// Query texts known by hash (automatic persisted queries).
+    persisted: Arc<PersistedQueries>,
 }
 
 /// A key that lives only in this process's memory, for the GraphiQL page of a server on a
@@ -77,6 +93,7 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
         db,
         request_timeout: config.request_timeout,
         graphiql: graphiql_key,
+        persisted: Arc::new(PersistedQueries::new(config.persisted_queries_bytes)),
     };
     let request_id = HeaderName::from_static("x-request-id");
     let authenticated_graphql = graphql.layer(middleware::from_fn_with_state(
@@ -85,7 +102,8 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
     ));
     Router::new()
         .route("/", get(|| async { Redirect::temporary("/graphql") }))
-        .route("/graphql", get(graphiql).post(authenticated_graphql))
+        .route("/graphql", get(graphql_get).post(authenticated_graphql))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
@@ -202,49 +220,54 @@ fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// Lets a request through only with a live API key, and tells the handler its workspace.
+/// The workspace of a live API key, or the response that refuses the request.
+async fn authenticate(state: &AppState, token: Option<&str>) -> Result<WorkspaceId, Response> {
+    let Some(token) = token else {
+        return Err(request_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "send an API key: Authorization: Bearer <key>",
+        ));
+    };
+    if let Some(key) = state
+        .graphiql
+        .as_ref()
+        .filter(|key| auth::matches(token, &key.hash))
+    {
+        return Ok(key.workspace);
+    }
+    match auth::authenticate(&state.db, token).await {
+        Ok(Some(workspace)) => Ok(workspace),
+        Ok(None) => Err(request_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "the API key is unknown or revoked",
+        )),
+        Err(error) => {
+            tracing::error!(error = %error, "API key lookup failed");
+            // Whatever the fault, no key can be checked: the service is unavailable.
+            Err(request_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "the service is unavailable; try again shortly",
+            ))
+        }
+    }
+}
+
+/// Lets a request through only with a live API key, and tells the handler its workspace. A
+/// middleware, so that a request without a key is refused before its body is read.
 async fn require_api_key(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(token) = bearer(request.headers()) else {
-        return request_error(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
-            "send an API key: Authorization: Bearer <key>",
-        );
-    };
-    let in_memory = state
-        .graphiql
-        .as_ref()
-        .filter(|key| auth::matches(token, &key.hash))
-        .map(|key| key.workspace);
-    let workspace = match in_memory {
-        Some(workspace) => Some(workspace),
-        None => match auth::authenticate(&state.db, token).await {
-            Ok(found) => found,
-            Err(error) => {
-                tracing::error!(error = %error, "API key lookup failed");
-                // Whatever the fault, no key can be checked: the service is unavailable.
-                return request_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "SERVICE_UNAVAILABLE",
-                    "the service is unavailable; try again shortly",
-                );
-            }
-        },
-    };
-    match workspace {
-        Some(workspace) => {
+    match authenticate(&state, bearer(request.headers())).await {
+        Ok(workspace) => {
             request.extensions_mut().insert(workspace);
             next.run(request).await
         }
-        None => request_error(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
-            "the API key is unknown or revoked",
-        ),
+        Err(refused) => refused,
     }
 }
 
@@ -257,6 +280,7 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// POST /graphql: a query or mutation as JSON.
 async fn graphql(
     State(state): State<AppState>,
     Extension(workspace): Extension<WorkspaceId>,
@@ -270,8 +294,11 @@ async fn graphql(
             "send the request as Content-Type: application/json",
         );
     }
+    let Some(media) = ResponseMedia::negotiate(&headers) else {
+        return not_acceptable();
+    };
     let request = match request {
-        Ok(request) => request,
+        Ok(request) => request.into_inner(),
         Err(GraphQLRejection(ParseRequestError::PayloadTooLarge)) => {
             return request_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -292,7 +319,90 @@ async fn graphql(
             );
         }
     };
-    let request = scoped_request(request.into_inner(), &state.db, workspace);
+    execute(&state, workspace, media, request).await
+}
+
+/// GET /graphql: with a `query` (or a persisted query's hash) in the URL, runs a query; mutations
+/// are refused with 405. Without one, it is a browser asking for GraphiQL.
+async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
+    let query_string = request.uri().query().unwrap_or_default().to_owned();
+    let asks_graphql = query_string.split('&').any(|pair| {
+        let name = pair.split('=').next().unwrap_or_default();
+        name == "query" || name == "extensions"
+    });
+    if !asks_graphql {
+        return graphiql(&state, &request).into_response();
+    }
+    let headers = request.headers();
+    let workspace = match authenticate(&state, bearer(headers)).await {
+        Ok(workspace) => workspace,
+        Err(refused) => return refused,
+    };
+    let Some(media) = ResponseMedia::negotiate(headers) else {
+        return not_acceptable();
+    };
+    let graphql_request = match parse_url_request(&query_string) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("the URL does not carry a GraphQL request ({error})"),
+            );
+        }
+    };
+    execute(&state, workspace, media, graphql_request.data(ReadOnly)).await
+}
+
+/// A GraphQL request from URL parameters: `query`, `operationName`, and `variables` and
+/// `extensions` as JSON. (async-graphql's own parser expects `operation_name`.)
+fn parse_url_request(query_string: &str) -> Result<async_graphql::Request, String> {
+    #[derive(serde::Deserialize)]
+    struct Params {
+        #[serde(default)]
+        query: String,
+        #[serde(rename = "operationName")]
+        operation_name: Option<String>,
+        variables: Option<String>,
+        extensions: Option<String>,
+    }
+    let params: Params = serde_urlencoded::from_str(query_string).map_err(|e| e.to_string())?;
+    let mut request = async_graphql::Request::new(params.query);
+    if let Some(name) = params.operation_name.filter(|name| !name.is_empty()) {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = params.variables.filter(|v| !v.is_empty()) {
+        let json = serde_json::from_str(&variables).map_err(|e| format!("variables: {e}"))?;
+        request = request.variables(async_graphql::Variables::from_json(json));
+    }
+    if let Some(extensions) = params.extensions.filter(|v| !v.is_empty()) {
+        request.extensions =
+            serde_json::from_str(&extensions).map_err(|e| format!("extensions: {e}"))?;
+    }
+    Ok(request)
+}
+
+/// Runs a request for a workspace within the request deadline, and answers it in `media`.
+async fn execute(
+    state: &AppState,
+    workspace: WorkspaceId,
+    media: ResponseMedia,
+    mut request: async_graphql::Request,
+) -> Response {
+    if let Err(error) = state.persisted.resolve(&mut request) {
+        let response = async_graphql::Response::from_errors(vec![
+            with_code(
+                async_graphql::ServerError::new(error.to_string(), None),
+                error.code(),
+            ),
+        ]);
+        let status = match error {
+            ApqError::Malformed | ApqError::HashMismatch => StatusCode::BAD_REQUEST,
+            ApqError::NotFound => media.request_error_status(),
+        };
+        return media.respond(response, status);
+    }
+    let request = scoped_request(request, &state.db, workspace);
     // Past the deadline the execution is dropped, which rolls back its open transaction. A
     // write that already committed is never reported as cancelled: see `service::Deadline`.
     let deadline = Arc::new(Deadline::default());
@@ -315,15 +425,192 @@ async fn graphql(
             execution.await
         }
     };
-    // A request that never ran (it did not parse, validate, or fit the limits) is a client error.
-    let refused = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty());
-    let mut http = GraphQLResponse::from(response).into_response();
-    if refused {
-        *http.status_mut() = StatusCode::BAD_REQUEST;
+    // A request that never ran (it did not parse, validate, or fit the limits) is a request
+    // error; a mutation sent by GET is refused as such.
+    let status = if !never_ran(&response) {
+        StatusCode::OK
+    } else if response.errors.iter().any(|e| has_code(e, "METHOD_NOT_ALLOWED")) {
+        StatusCode::METHOD_NOT_ALLOWED
+    } else {
+        media.request_error_status()
+    };
+    let mut http = media.respond(response, status);
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        http.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
     http
+}
+
+/// Whether a response is a request error: no data, and only errors about the request itself.
+fn never_ran(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+fn has_code(error: &async_graphql::ServerError, code: &str) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .and_then(|extensions| extensions.get("code"))
+        .is_some_and(|value| *value == async_graphql::Value::from(code))
+}
+
+/// The media type of a GraphQL response, from the request's `Accept` (GraphQL over HTTP).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ResponseMedia {
+    /// `application/graphql-response+json`: HTTP status codes tell request errors (400) apart.
+    GraphqlResponse,
+    /// `application/json`, the legacy type: every well-formed request gets 200.
+    Json,
+}
+
+impl ResponseMedia {
+    /// The best type the client accepts; `application/json` when it says nothing (or `*/*`), and
+    /// `None` when it accepts neither.
+    fn negotiate(headers: &axum::http::HeaderMap) -> Option<Self> {
+        let accept: Vec<&str> = headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .collect();
+        if accept.iter().all(|value| value.trim().is_empty()) {
+            return Some(Self::Json);
+        }
+        // (q, specific, media): the highest q wins; then a named type over a wildcard; then
+        // graphql-response+json over json.
+        let mut best: Option<(f32, bool, Self)> = None;
+        for range in accept.iter().flat_map(|value| value.split(',')) {
+            let mut parts = range.split(';');
+            let name = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let candidate = match name.as_str() {
+                "application/graphql-response+json" => (q, true, Self::GraphqlResponse),
+                "application/json" => (q, true, Self::Json),
+                "application/*" | "*/*" => (q, false, Self::Json),
+                _ => continue,
+            };
+            if candidate.0 <= 0.0 {
+                continue;
+            }
+            let rank = |(q, specific, media): (f32, bool, Self)| {
+                (q, specific, media == Self::GraphqlResponse)
+            };
+            if best.is_none_or(|b| rank(candidate) > rank(b)) {
+                best = Some(candidate);
+            }
+        }
+        best.map(|(_, _, media)| media)
+    }
+
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Self::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            Self::Json => "application/json; charset=utf-8",
+        })
+    }
+
+    /// The status of a request that could not run (parse, validation, limits, variables).
+    fn request_error_status(self) -> StatusCode {
+        match self {
+            Self::GraphqlResponse => StatusCode::BAD_REQUEST,
+            Self::Json => StatusCode::OK,
+        }
+    }
+
+    /// The response with this status. A request that never ran has no `data` entry at all (the
+    /// spec's "request error"), not `"data": null`.
+    fn respond(self, response: async_graphql::Response, status: StatusCode) -> Response {
+        let mut http = if never_ran(&response) {
+            let mut body = serde_json::to_value(&response).unwrap_or_default();
+            if let Some(fields) = body.as_object_mut() {
+                fields.remove("data");
+            }
+            Json(body).into_response()
+        } else {
+            GraphQLResponse::from(response).into_response()
+        };
+        *http.status_mut() = status;
+        http.headers_mut()
+            .insert(header::CONTENT_TYPE, self.content_type());
+        http
+    }
+}
+
+fn not_acceptable() -> Response {
+    request_error(
+        StatusCode::NOT_ACCEPTABLE,
+        "NOT_ACCEPTABLE",
+        "accept application/graphql-response+json or application/json",
+    )
+}
+
+/// GET /graphql/ws: subscriptions (and queries and mutations) over WebSocket, with the
+/// `graphql-transport-ws` protocol of graphql-ws clients (and the older `graphql-ws`). The key
+/// comes in the upgrade's Authorization header or, from browsers (which cannot set headers on a
+/// WebSocket), in the `connection_init` payload: `{"Authorization": "Bearer <key>"}`.
+async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    headers: axum::http::HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let header_token = bearer(&headers).map(str::to_owned);
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| async move {
+            let schema = state.schema.clone();
+            let connections = metrics::gauge!("graphql_ws_connections");
+            connections.increment(1.0);
+            let (sink, stream) = socket.split();
+            // async-graphql closes a refused connection_init with 1002 (protocol error); the
+            // protocol's code for a refused key is 4403 Forbidden, which clients do not retry.
+            let sink = sink.with(|message: Message| {
+                std::future::ready(Ok::<_, axum::Error>(match message {
+                    Message::Close(Some(frame)) if frame.reason == REFUSED_KEY => {
+                        Message::Close(Some(CloseFrame {
+                            code: 4403,
+                            reason: "Forbidden".into(),
+                        }))
+                    }
+                    other => other,
+                }))
+            });
+            GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let token = header_token.or_else(|| init_token(&payload));
+                    let workspace = authenticate(&state, token.as_deref())
+                        .await
+                        .map_err(|_| async_graphql::Error::new(REFUSED_KEY))?;
+                    let mut data = Data::default();
+                    data.insert(workspace);
+                    data.insert(AppLoader::data_loader(state.db.clone(), workspace));
+                    Ok(data)
+                })
+                .serve()
+                .await;
+            connections.decrement(1.0);
+        })
+}
+
+/// Why a WebSocket connection was refused at `connection_init`.
+const REFUSED_KEY: &str = "the API key is missing, unknown or revoked";
+
+/// The key in a `connection_init` payload: `Authorization` (or `authorization`) as
+/// `Bearer <key>`, or `apiKey`.
+fn init_token(payload: &serde_json::Value) -> Option<String> {
+    let field = |name: &str| payload.get(name).and_then(|v| v.as_str());
+    if let Some(value) = field("Authorization").or_else(|| field("authorization")) {
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned());
+    }
+    field("apiKey").map(|key| key.trim().to_owned())
 }
 
 /// Whether the Host a page was asked for names this machine. The GraphiQL key goes only to
@@ -343,8 +630,9 @@ fn host_is_loopback(headers: &axum::http::HeaderMap) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// GraphiQL. Served to a loopback peer of a server that has an in-memory key, the page sends it.
-async fn graphiql(State(state): State<AppState>, request: Request) -> impl IntoResponse {
+/// GraphiQL. Served to a loopback peer of a server that has an in-memory key, the page sends it,
+/// on HTTP and in the WebSocket's `connection_init`.
+fn graphiql(state: &AppState, request: &Request) -> Html<String> {
     let peer_is_loopback = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -357,9 +645,12 @@ async fn graphiql(State(state): State<AppState>, request: Request) -> impl IntoR
         .map(|key| format!("Bearer {}", key.secret));
     let mut page = GraphiQLSource::build()
         .endpoint("/graphql")
+        .subscription_endpoint("/graphql/ws")
         .title("segments-api");
     if let Some(value) = authorization.as_deref() {
-        page = page.header("Authorization", value);
+        page = page
+            .header("Authorization", value)
+            .ws_connection_param("Authorization", value);
     }
     Html(page.finish())
 }

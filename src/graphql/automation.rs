@@ -6,7 +6,7 @@ use entity::{automation, engagement_event};
 
 use super::{
     campaign::{Campaign, load_campaign},
-    context::scope,
+    context::{self, scope},
     enums::{AutomationAction, EngagementKind},
     errors::{Refused, UserError, internal, outcome, user_errors},
     ids::{self, Kind},
@@ -233,6 +233,7 @@ impl AutomationMutation {
         input: RecordEngagementInput,
     ) -> Result<RecordEngagementPayload> {
         let (db, ws) = scope(ctx)?;
+        let events = context::events(ctx)?;
         let campaign = ids::decode(&input.campaign_id, Kind::Campaign, &["input", "campaignId"]);
         let influencer = ids::decode(
             &input.influencer_id,
@@ -255,7 +256,7 @@ impl AutomationMutation {
             external_id: input.external_id,
         };
         Ok(
-            match outcome(retrying(|| engagement::record(db, ws, new.clone())).await)? {
+            match outcome(retrying(|| engagement::record(db, events, ws, new.clone())).await)? {
                 Ok(recorded) => {
                     let mut segments = Vec::with_capacity(recorded.assigned_segment_ids.len());
                     for id in recorded.assigned_segment_ids {

@@ -3,7 +3,7 @@
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 
-use crate::service::WorkspaceId;
+use crate::service::{WorkspaceId, events::Events};
 
 /// The database and the workspace the request acts for.
 pub fn scope<'a>(
@@ -13,4 +13,9 @@ pub fn scope<'a>(
         ctx.data::<DatabaseConnection>()?,
         *ctx.data::<WorkspaceId>()?,
     ))
+}
+
+/// Where writes publish membership changes, for subscriptions.
+pub fn events<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Events> {
+    ctx.data::<Events>()
 }

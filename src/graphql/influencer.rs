@@ -6,7 +6,7 @@ use entity::{influencer, segment_membership};
 use super::{
     automation::Automation,
     connection::{Conn, Total, connection, page},
-    context::scope,
+    context::{self, scope},
     enums::{MembershipSource, Platform},
     errors::{Refused, UserError, internal, outcome, user_errors},
     ids::{self, Kind},
@@ -372,12 +372,13 @@ impl InfluencerMutation {
         input: DeleteInfluencerInput,
     ) -> Result<DeleteInfluencerPayload> {
         let (db, ws) = scope(ctx)?;
+        let events = context::events(ctx)?;
         let id = match ids::decode(&input.id, Kind::Influencer, &["input", "id"]) {
             Ok(id) => id,
             Err(e) => return Ok(DeleteInfluencerPayload::refused(user_errors([e]))),
         };
         Ok(
-            match outcome(retrying(|| influencers::delete(db, ws, id)).await)? {
+            match outcome(retrying(|| influencers::delete(db, events, ws, id)).await)? {
                 Ok(id) => DeleteInfluencerPayload {
                     deleted_influencer_id: Some(ids::encode(Kind::Influencer, id)),
                     user_errors: Vec::new(),

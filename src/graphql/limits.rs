@@ -12,8 +12,15 @@ use async_graphql::{
         Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
         NextValidation,
     },
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    parser::types::{
+        DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+        SelectionSet,
+    },
 };
+
+/// Marks a request that may only read (it came by GET, which must not change anything): one
+/// whose selected operation is a mutation or subscription is refused with METHOD_NOT_ALLOWED.
+pub struct ReadOnly;
 
 /// The limits; each is configurable (see `config::ServeArgs`).
 #[derive(Clone, Debug)]
@@ -73,7 +80,7 @@ pub fn list_cost(child: usize) -> usize {
     1 + 10usize.saturating_mul(child)
 }
 
-fn with_code(mut error: ServerError, code: &str) -> ServerError {
+pub fn with_code(mut error: ServerError, code: &str) -> ServerError {
     error
         .extensions
         .get_or_insert_with(Default::default)
@@ -301,6 +308,51 @@ impl RequestLimitsExtension {
     }
 }
 
+/// The operation a request runs, when the document and name select one.
+fn selected_operation<'a>(
+    document: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'a OperationDefinition> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(operation), _) => Some(&operation.node),
+        (DocumentOperations::Multiple(operations), Some(name)) => {
+            operations.get(name).map(|operation| &operation.node)
+        }
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next().map(|operation| &operation.node)
+        }
+        _ => None,
+    }
+}
+
+/// A request error for each non-null variable without a default that the request leaves out or
+/// sets to null. async-graphql would only notice on reaching a field that uses it, and report a
+/// field error after running the rest; GraphQL over HTTP makes it a request error.
+fn missing_variables(operation: &OperationDefinition, variables: &Variables) -> Vec<ServerError> {
+    operation
+        .variable_definitions
+        .iter()
+        .filter(|definition| {
+            let definition = &definition.node;
+            !definition.var_type.node.nullable
+                && definition.default_value.is_none()
+                && variables
+                    .get(&definition.name.node)
+                    .is_none_or(|value| *value == async_graphql::Value::Null)
+        })
+        .map(|definition| {
+            let message = format!(
+                "variable \"${}\" of non-null type \"{}\" must not be null or missing",
+                definition.node.name.node, definition.node.var_type.node
+            );
+            with_code(
+                ServerError::new(message, Some(definition.pos)),
+                "BAD_USER_INPUT",
+            )
+        })
+        .collect()
+}
+
 #[async_trait]
 impl Extension for RequestLimitsExtension {
     /// Counts tokens before anything parses the query, then parses it once (async-graphql uses
@@ -321,9 +373,27 @@ impl Extension for RequestLimitsExtension {
                 format!("the query has more than {max} tokens; send lists as variables"),
             ));
         }
+        let read_only = request
+            .data
+            .contains_key(&std::any::TypeId::of::<ReadOnly>());
+        let operation_name = request.operation_name.clone();
         // A query that does not parse is reported by the parse step below, with its position.
+        let variables = request.variables.clone();
         if let Ok(document) = request.parsed_query() {
             self.check(document)?;
+            let operation = selected_operation(document, operation_name.as_deref());
+            if read_only && operation.is_some_and(|op| op.ty != OperationType::Query) {
+                return Err(refuse(
+                    "METHOD_NOT_ALLOWED",
+                    "only queries can be sent with GET; send mutations with POST".to_owned(),
+                ));
+            }
+            if let Some(error) = operation
+                .map(|op| missing_variables(op, &variables))
+                .and_then(|errors| errors.into_iter().next())
+            {
+                return Err(error);
+            }
         }
         Ok(request)
     }

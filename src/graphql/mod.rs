@@ -2,6 +2,7 @@
 //! and its part of `Mutation`, merged here. Resolvers are thin: they parse ids, call
 //! [`crate::service`], and shape payloads.
 
+pub mod apq;
 pub mod automation;
 pub mod campaign;
 pub mod connection;
@@ -17,12 +18,14 @@ pub mod null_propagation;
 pub mod patch;
 pub mod scalars;
 pub mod segment;
+pub mod subscription;
 pub mod workspace;
 
-use async_graphql::{EmptySubscription, MergedObject, Request, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Request, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
-use crate::service::WorkspaceId;
+use crate::service::{WorkspaceId, events::Events};
+pub use subscription::Subscription;
 
 /// The root query.
 #[derive(MergedObject, Default)]
@@ -44,11 +47,11 @@ pub struct Mutation(
     automation::AutomationMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema without data: enough to print the SDL.
-pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .extension(null_propagation::NullPropagation)
 }
 
@@ -62,6 +65,7 @@ pub fn build_schema(db: DatabaseConnection) -> AppSchema {
 }
 
 /// The schema serving `db`, with these limits, logging operations slower than `slow_operation`.
+/// It starts the database's event hub for subscriptions (see [`Events::start`]).
 pub fn build_schema_with(
     db: DatabaseConnection,
     slow_operation: std::time::Duration,
@@ -78,6 +82,7 @@ pub fn build_schema_with(
         // Directives are counted per query by `limits::RequestLimits`.
         .limit_recursive_depth(64)
         .data(limits.clone())
+        .data(Events::start(&db))
         .data(db);
     if !limits.introspection {
         builder = builder.disable_introspection();

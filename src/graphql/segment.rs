@@ -7,7 +7,7 @@ use entity::segment;
 
 use super::{
     connection::{Conn, Total, connection, page},
-    context::scope,
+    context::{self, scope},
     errors::{Refused, UserError, internal, outcome, user_errors},
     ids::{self, Kind},
     influencer::{Influencer, load_influencers},
@@ -312,12 +312,13 @@ impl SegmentMutation {
         input: DeleteSegmentInput,
     ) -> Result<DeleteSegmentPayload> {
         let (db, ws) = scope(ctx)?;
+        let events = context::events(ctx)?;
         let id = match ids::decode(&input.id, Kind::Segment, &["input", "id"]) {
             Ok(id) => id,
             Err(e) => return Ok(DeleteSegmentPayload::refused(user_errors([e]))),
         };
         Ok(
-            match outcome(retrying(|| segments::delete(db, ws, id)).await)? {
+            match outcome(retrying(|| segments::delete(db, events, ws, id)).await)? {
                 Ok(id) => DeleteSegmentPayload {
                     deleted_segment_id: Some(ids::encode(Kind::Segment, id)),
                     user_errors: Vec::new(),
@@ -335,6 +336,7 @@ impl SegmentMutation {
         input: AssignToSegmentInput,
     ) -> Result<AssignToSegmentPayload> {
         let (db, ws) = scope(ctx)?;
+        let events = context::events(ctx)?;
         let ids = influencer_ids(ctx, &input.influencer_ids);
         let target = input.segment.target(&["input", "segment"]);
         let (ids, target) = match (ids, target) {
@@ -345,7 +347,7 @@ impl SegmentMutation {
             }
         };
         Ok(
-            match outcome(retrying(|| memberships::assign(db, ws, &ids, &target)).await)? {
+            match outcome(retrying(|| memberships::assign(db, events, ws, &ids, &target)).await)? {
                 Ok(change) => AssignToSegmentPayload {
                     influencers: Some(load_influencers(ctx, &change.influencer_ids).await?),
                     segment: Some(Segment(change.segment)),
@@ -363,6 +365,7 @@ impl SegmentMutation {
         input: RemoveFromSegmentInput,
     ) -> Result<RemoveFromSegmentPayload> {
         let (db, ws) = scope(ctx)?;
+        let events = context::events(ctx)?;
         let ids = influencer_ids(ctx, &input.influencer_ids);
         let segment_id = ids::decode(&input.segment_id, Kind::Segment, &["input", "segmentId"]);
         let (ids, segment_id) = match (ids, segment_id) {
@@ -373,7 +376,7 @@ impl SegmentMutation {
             }
         };
         Ok(
-            match outcome(retrying(|| memberships::remove(db, ws, &ids, segment_id)).await)? {
+            match outcome(retrying(|| memberships::remove(db, events, ws, &ids, segment_id)).await)? {
                 Ok(change) => RemoveFromSegmentPayload {
                     influencers: Some(load_influencers(ctx, &change.influencer_ids).await?),
                     segment: Some(Segment(change.segment)),

@@ -13,6 +13,7 @@ use sea_orm::{
 
 use super::{
     InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId,
+    events::Events,
     memberships::insert_memberships,
     now,
     reads::by_id,
@@ -54,6 +55,7 @@ async fn by_external_id<C: ConnectionTrait>(
 /// event's kind. A repeat of an `external_id` changes nothing and returns the first event.
 pub async fn record(
     db: &DatabaseConnection,
+    events: &Events,
     ws: WorkspaceId,
     input: NewEngagement,
 ) -> ServiceResult<Recorded> {
@@ -143,12 +145,14 @@ pub async fn record(
         .all(&txn)
         .await?;
     let mut assigned = Vec::new();
+    let mut outbox = events.outbox();
     for automation in automations {
         let Some(segment_id) = automation.segment_id else {
             continue;
         };
         let added = insert_memberships(
             &txn,
+            &mut outbox,
             ws,
             segment_id,
             &[input.influencer_id],
@@ -161,6 +165,7 @@ pub async fn record(
         }
     }
     super::commit(txn).await?;
+    outbox.committed();
     Ok(Recorded {
         event,
         assigned_segment_ids: assigned,

@@ -9,6 +9,8 @@ use sea_orm::{
 use super::{
     InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId,
     errors::on_unique_violation,
+    events::Events,
+    memberships::delete_memberships,
     now,
     reads::by_id,
     segments::Patch,
@@ -183,16 +185,24 @@ pub async fn update(
 }
 
 /// Removes an influencer from the roster, with its memberships and engagement events.
-pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> ServiceResult<i64> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    events: &Events,
+    ws: WorkspaceId,
+    id: i64,
+) -> ServiceResult<i64> {
     let txn = super::begin_write(db).await?;
     by_id::<influencer::Entity, _>(&txn, ws, id)
         .await?
         .ok_or_else(not_found)?;
-    segment_membership::Entity::delete_many()
-        .filter(segment_membership::Column::WorkspaceId.eq(ws.0))
-        .filter(segment_membership::Column::InfluencerId.eq(id))
-        .exec(&txn)
-        .await?;
+    let mut outbox = events.outbox();
+    delete_memberships(
+        &txn,
+        &mut outbox,
+        ws,
+        sea_orm::Condition::all().add(segment_membership::Column::InfluencerId.eq(id)),
+    )
+    .await?;
     engagement_event::Entity::delete_many()
         .filter(engagement_event::Column::WorkspaceId.eq(ws.0))
         .filter(engagement_event::Column::InfluencerId.eq(id))
@@ -204,5 +214,6 @@ pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> Servic
         .exec(&txn)
         .await?;
     super::commit(txn).await?;
+    outbox.committed();
     Ok(id)
 }

@@ -8,7 +8,9 @@ use sea_orm::{
 };
 
 use super::{
-    ServiceError, ServiceResult, WorkspaceId, now,
+    ServiceError, ServiceResult, WorkspaceId,
+    events::{ChangeKind, Events, MembershipBatch, Outbox},
+    now,
     reads::{self, by_id},
     segments::{self, SegmentTarget},
     validate,
@@ -40,24 +42,27 @@ async fn ensure_influencers<C: ConnectionTrait>(
 }
 
 /// Adds influencers to a segment in one statement (`INSERT ... SELECT ... ON CONFLICT DO
-/// NOTHING`); memberships that exist already are left as they are. Returns how many were new.
+/// NOTHING RETURNING`); memberships that exist already are left as they are. The new ones go to
+/// the outbox; returns how many there were.
 pub(crate) async fn insert_memberships<C: ConnectionTrait>(
     conn: &C,
+    outbox: &mut Outbox<'_>,
     ws: WorkspaceId,
     segment_id: i64,
     influencer_ids: &[i64],
     source: MembershipSource,
     automation_id: Option<i64>,
-) -> ServiceResult<u64> {
+) -> ServiceResult<usize> {
     use segment_membership::Column as M;
     if influencer_ids.is_empty() {
         return Ok(0);
     }
+    let at = now();
     let rows = Query::select()
         .expr(Expr::val(segment_id))
         .column(influencer::Column::Id)
         .column(influencer::Column::WorkspaceId)
-        .expr(Expr::val(now()))
+        .expr(Expr::val(at))
         .expr(Expr::val(source.to_value()))
         .expr(Expr::val(automation_id))
         .from(influencer::Entity)
@@ -83,14 +88,82 @@ pub(crate) async fn insert_memberships<C: ConnectionTrait>(
                 .do_nothing()
                 .to_owned(),
         )
+        // Only the rows this statement inserted: the memberships that are new.
+        .returning_col(M::InfluencerId)
         .to_owned();
-    Ok(conn.execute(&insert).await?.rows_affected())
+    let added = conn
+        .query_all(&insert)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<i64>("", "influencer_id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let count = added.len();
+    outbox
+        .add(
+            conn,
+            MembershipBatch {
+                workspace_id: ws.0,
+                segment_id,
+                change: ChangeKind::Added,
+                by_automation: source == MembershipSource::Automation,
+                automation_id,
+                at,
+                influencer_ids: added,
+            },
+        )
+        .await?;
+    Ok(count)
+}
+
+/// Deletes the memberships `filter` selects (within the workspace) in one statement
+/// (`DELETE ... RETURNING`), and puts what it deleted in the outbox.
+pub(crate) async fn delete_memberships<C: ConnectionTrait>(
+    conn: &C,
+    outbox: &mut Outbox<'_>,
+    ws: WorkspaceId,
+    filter: sea_orm::Condition,
+) -> ServiceResult<()> {
+    use std::collections::BTreeMap;
+    let deleted = segment_membership::Entity::delete_many()
+        .filter(segment_membership::Column::WorkspaceId.eq(ws.0))
+        .filter(filter)
+        .exec_with_returning(conn)
+        .await?;
+    let at = now();
+    // One batch per segment and source, in a stable order.
+    let mut batches: BTreeMap<(i64, bool, Option<i64>), Vec<i64>> = BTreeMap::new();
+    for row in deleted {
+        let by_automation = row.source == MembershipSource::Automation;
+        batches
+            .entry((row.segment_id, by_automation, row.automation_id))
+            .or_default()
+            .push(row.influencer_id);
+    }
+    for ((segment_id, by_automation, automation_id), mut influencer_ids) in batches {
+        influencer_ids.sort_unstable();
+        outbox
+            .add(
+                conn,
+                MembershipBatch {
+                    workspace_id: ws.0,
+                    segment_id,
+                    change: ChangeKind::Removed,
+                    by_automation,
+                    automation_id,
+                    at,
+                    influencer_ids,
+                },
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// Assigns influencers to an existing segment or to one created in the same transaction.
 /// Assigning someone who is already a member changes nothing.
 pub async fn assign(
     db: &DatabaseConnection,
+    events: &Events,
     ws: WorkspaceId,
     influencer_ids: &[i64],
     target: &SegmentTarget,
@@ -111,8 +184,10 @@ pub async fn assign(
         (segment, influencers) => return Err(merge_errors(segment.err(), influencers.err())),
     };
     let unique = validate::dedup(influencer_ids);
+    let mut outbox = events.outbox();
     insert_memberships(
         &txn,
+        &mut outbox,
         ws,
         segment.id,
         &unique,
@@ -121,6 +196,7 @@ pub async fn assign(
     )
     .await?;
     super::commit(txn).await?;
+    outbox.committed();
     Ok(MembershipChange {
         segment,
         influencer_ids: unique,
@@ -130,6 +206,7 @@ pub async fn assign(
 /// Removes influencers from a segment; those who were not members are left as they are.
 pub async fn remove(
     db: &DatabaseConnection,
+    events: &Events,
     ws: WorkspaceId,
     influencer_ids: &[i64],
     segment_id: i64,
@@ -155,15 +232,20 @@ pub async fn remove(
         }
     };
     let unique = validate::dedup(influencer_ids);
+    let mut outbox = events.outbox();
     if !unique.is_empty() {
-        segment_membership::Entity::delete_many()
-            .filter(segment_membership::Column::WorkspaceId.eq(ws.0))
-            .filter(segment_membership::Column::SegmentId.eq(segment.id))
-            .filter(segment_membership::Column::InfluencerId.is_in(unique.iter().copied()))
-            .exec(&txn)
-            .await?;
+        delete_memberships(
+            &txn,
+            &mut outbox,
+            ws,
+            sea_orm::Condition::all()
+                .add(segment_membership::Column::SegmentId.eq(segment.id))
+                .add(segment_membership::Column::InfluencerId.is_in(unique.iter().copied())),
+        )
+        .await?;
     }
     super::commit(txn).await?;
+    outbox.committed();
     Ok(MembershipChange {
         segment,
         influencer_ids: unique,

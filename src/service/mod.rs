@@ -5,6 +5,7 @@ pub mod auth;
 pub mod automations;
 pub mod campaigns;
 pub mod engagement;
+pub mod events;
 pub mod errors;
 pub mod influencers;
 pub mod memberships;

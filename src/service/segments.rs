@@ -10,6 +10,8 @@ use sea_orm::{
 use super::{
     InputError, InputErrorCode, ServiceResult, WorkspaceId,
     errors::on_unique_violation,
+    events::Events,
+    memberships::delete_memberships,
     now,
     reads::by_id,
     validate::{self, DESCRIPTION_MAX, SEGMENT_NAME_MAX},
@@ -198,18 +200,26 @@ pub async fn update(
 /// Deletes a segment. Its members that belong to no other segment become Unassigned again;
 /// automations that assigned to it are disabled and lose their target; campaigns drop it from
 /// their audience.
-pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> ServiceResult<i64> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    events: &Events,
+    ws: WorkspaceId,
+    id: i64,
+) -> ServiceResult<i64> {
     let txn = super::begin_write(db).await?;
     by_id::<segment::Entity, _>(&txn, ws, id)
         .await?
         .ok_or_else(|| not_found(&["input", "id"]))?;
     // Explicit rather than left to ON DELETE actions, so the effect does not depend on SQLite's
-    // foreign_keys pragma.
-    segment_membership::Entity::delete_many()
-        .filter(segment_membership::Column::WorkspaceId.eq(ws.0))
-        .filter(segment_membership::Column::SegmentId.eq(id))
-        .exec(&txn)
-        .await?;
+    // foreign_keys pragma, and so subscribers hear of every membership that ends.
+    let mut outbox = events.outbox();
+    delete_memberships(
+        &txn,
+        &mut outbox,
+        ws,
+        sea_orm::Condition::all().add(segment_membership::Column::SegmentId.eq(id)),
+    )
+    .await?;
     campaign_audience::Entity::delete_many()
         .filter(campaign_audience::Column::WorkspaceId.eq(ws.0))
         .filter(campaign_audience::Column::SegmentId.eq(id))
@@ -231,5 +241,6 @@ pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> Servic
         .exec(&txn)
         .await?;
     super::commit(txn).await?;
+    outbox.committed();
     Ok(id)
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod process;
+pub mod ws;
 
 use std::sync::{
     Arc,
@@ -91,12 +92,19 @@ impl TestApp {
             .secret
     }
 
-    /// An HTTP client that sends `key` as its bearer token.
+    /// An HTTP client that sends `key` as its bearer token and accepts what current GraphQL
+    /// clients accept (so request errors come back as 400).
     pub fn client_with_key(key: &str) -> reqwest::Client {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(
             reqwest::header::AUTHORIZATION,
             format!("Bearer {key}").parse().unwrap(),
+        );
+        headers.insert(
+            reqwest::header::ACCEPT,
+            "application/graphql-response+json, application/json;q=0.9"
+                .parse()
+                .unwrap(),
         );
         reqwest::Client::builder()
             .default_headers(headers)

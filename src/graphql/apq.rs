@@ -1,0 +1,198 @@
+//! Automatic persisted queries (Apollo's APQ protocol): a client sends the SHA-256 of its query
+//! instead of the text; the first time, the server answers PERSISTED_QUERY_NOT_FOUND and the
+//! client sends text and hash together, which the server keeps for next time.
+//!
+//! Our own rather than async-graphql's extension, which replaces the query text by its parse: the
+//! limits count the text's tokens before anything parses it, null propagation reads the text,
+//! and a hash-only GET must be refused as a mutation like any other. Here the text is restored
+//! before any of that runs, so a persisted query is treated exactly like a sent one.
+
+use std::sync::{Arc, Mutex};
+
+use async_graphql::{Request, Value};
+use lru::LruCache;
+use sha2::{Digest, Sha256};
+
+/// Queries the server keeps, most recently used first, up to a total size.
+pub struct PersistedQueries {
+    inner: Mutex<Store>,
+}
+
+struct Store {
+    queries: LruCache<String, Arc<str>>,
+    bytes: usize,
+    max_bytes: usize,
+}
+
+/// Why a persisted query could not be used.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApqError {
+    /// The hash is not known (yet, or any more): send the query text with it.
+    #[error("PersistedQueryNotFound")]
+    NotFound,
+    /// The text does not hash to the hash sent with it.
+    #[error("provided sha does not match query")]
+    HashMismatch,
+    /// The `persistedQuery` extension is not `{ version: 1, sha256Hash: "<64 hex digits>" }`.
+    #[error("the persistedQuery extension must be {{ \"version\": 1, \"sha256Hash\": \"<64 lowercase hex digits>\" }}")]
+    Malformed,
+}
+
+impl ApqError {
+    /// The `extensions.code` clients look for (Apollo Client and urql retry with the text on
+    /// PERSISTED_QUERY_NOT_FOUND).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Self::HashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
+            Self::Malformed => "BAD_REQUEST",
+        }
+    }
+}
+
+impl PersistedQueries {
+    /// A store holding at most `max_bytes` of query text (at least one query of any size).
+    pub fn new(max_bytes: usize) -> Self {
+        Self {
+            inner: Mutex::new(Store {
+                queries: LruCache::unbounded(),
+                bytes: 0,
+                max_bytes,
+            }),
+        }
+    }
+
+    /// Resolves a request's `persistedQuery` extension, if it has one: fills in the text of a
+    /// known hash, or stores the text sent with its hash. Requests without it are left as they
+    /// are.
+    pub fn resolve(&self, request: &mut Request) -> Result<(), ApqError> {
+        let Some(extension) = request.extensions.remove("persistedQuery") else {
+            return Ok(());
+        };
+        let hash = parse_extension(&extension).ok_or(ApqError::Malformed)?;
+        let mut store = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if request.query.is_empty() {
+            let text = store.queries.get(&hash).ok_or(ApqError::NotFound)?;
+            request.query = text.to_string();
+            return Ok(());
+        }
+        if hex(&Sha256::digest(request.query.as_bytes())) != hash {
+            return Err(ApqError::HashMismatch);
+        }
+        if !store.queries.contains(&hash) {
+            store.insert(hash, Arc::from(request.query.as_str()));
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    fn insert(&mut self, hash: String, text: Arc<str>) {
+        self.bytes += text.len();
+        self.queries.put(hash, text);
+        while self.bytes > self.max_bytes && self.queries.len() > 1 {
+            if let Some((_, evicted)) = self.queries.pop_lru() {
+                self.bytes -= evicted.len();
+            }
+        }
+    }
+}
+
+/// The hash of a well-formed version-1 extension.
+fn parse_extension(value: &Value) -> Option<String> {
+    let Value::Object(fields) = value else {
+        return None;
+    };
+    let version_ok = matches!(fields.get("version"), Some(Value::Number(n)) if n.as_i64() == Some(1));
+    let hash = match fields.get("sha256Hash") {
+        Some(Value::String(hash)) => hash,
+        _ => return None,
+    };
+    let well_formed =
+        hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    (version_ok && well_formed).then(|| hash.clone())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::value;
+
+    use super::*;
+
+    fn request(query: &str, hash: &str) -> Request {
+        let mut request = Request::new(query);
+        request.extensions.insert(
+            "persistedQuery".into(),
+            value!({ "version": 1, "sha256Hash": hash }),
+        );
+        request
+    }
+
+    fn sha(text: &str) -> String {
+        hex(&Sha256::digest(text.as_bytes()))
+    }
+
+    #[test]
+    fn a_hash_is_unknown_until_sent_with_its_text() {
+        let store = PersistedQueries::new(1 << 20);
+        let query = "{ viewer { workspace { name } } }";
+        assert_eq!(
+            store.resolve(&mut request("", &sha(query))),
+            Err(ApqError::NotFound)
+        );
+        let mut registering = request(query, &sha(query));
+        store.resolve(&mut registering).unwrap();
+        assert_eq!(registering.query, query);
+        let mut by_hash = request("", &sha(query));
+        store.resolve(&mut by_hash).unwrap();
+        assert_eq!(by_hash.query, query);
+        assert!(by_hash.extensions.get("persistedQuery").is_none());
+    }
+
+    #[test]
+    fn a_wrong_hash_or_a_malformed_extension_is_refused() {
+        let store = PersistedQueries::new(1 << 20);
+        assert_eq!(
+            store.resolve(&mut request("{ a }", &sha("{ b }"))),
+            Err(ApqError::HashMismatch)
+        );
+        for bad in ["", "abc", &sha("{ a }").to_uppercase(), &format!("{}0", sha("x"))] {
+            assert_eq!(
+                store.resolve(&mut request("", bad)),
+                Err(ApqError::Malformed),
+                "{bad}"
+            );
+        }
+        let mut version_2 = Request::new("");
+        version_2.extensions.insert(
+            "persistedQuery".into(),
+            value!({ "version": 2, "sha256Hash": sha("{ a }") }),
+        );
+        assert_eq!(store.resolve(&mut version_2), Err(ApqError::Malformed));
+        let mut plain = Request::new("{ a }");
+        store.resolve(&mut plain).unwrap();
+        assert_eq!(plain.query, "{ a }");
+    }
+
+    #[test]
+    fn the_least_recently_used_queries_go_when_the_store_is_full() {
+        let store = PersistedQueries::new(30);
+        let (a, b, c) = ("{ aaaaaaaaaa }", "{ bbbbbbbbbb }", "{ cccccccccc }");
+        for query in [a, b] {
+            store.resolve(&mut request(query, &sha(query))).unwrap();
+        }
+        // Using `a` makes `b` the least recently used.
+        store.resolve(&mut request("", &sha(a))).unwrap();
+        store.resolve(&mut request(c, &sha(c))).unwrap();
+        assert_eq!(
+            store.resolve(&mut request("", &sha(b))),
+            Err(ApqError::NotFound)
+        );
+        store.resolve(&mut request("", &sha(a))).unwrap();
+        store.resolve(&mut request("", &sha(c))).unwrap();
+    }
+}

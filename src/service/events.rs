@@ -1,0 +1,301 @@
+//! Membership changes as events, for live updates. A write collects what it changed in an
+//! [`Outbox`]; subscribers see it only once the write has committed, and see it on every server
+//! instance that shares the database:
+//!
+//! - On PostgreSQL the outbox sends `NOTIFY` inside the write's transaction. PostgreSQL delivers
+//!   notifications only when that transaction commits (never for a rolled-back one), to every
+//!   session listening on the channel: each instance, this one included, has one listener task
+//!   that fans the notifications out to its subscribers. No broker beyond the database.
+//! - On SQLite (one process owns the file) the outbox hands its batches to the in-process
+//!   channel after the commit.
+//!
+//! Delivery is at most once: a subscriber that falls too far behind, or an instance whose
+//! listening connection dropped, gets [`Signal::Gap`] so it can tell its client to refetch.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+use entity::enums::MembershipSource;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, oneshot, watch};
+
+use super::WorkspaceId;
+
+/// The PostgreSQL channel membership changes travel on.
+const CHANNEL: &str = "segments_api_membership";
+
+/// Most influencer ids in one notification: a NOTIFY payload must stay under 8,000 bytes, and an
+/// id takes at most 20 with its comma.
+const IDS_PER_NOTIFICATION: usize = 300;
+
+/// How many batches a subscriber may fall behind before it is told it missed some.
+const CHANNEL_CAPACITY: usize = 4096;
+
+/// Whether a membership was made or ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangeKind {
+    Added,
+    Removed,
+}
+
+/// The membership changes one statement made: influencers that entered or left one segment, all
+/// with the same source. Field names are short because they travel in NOTIFY payloads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipBatch {
+    #[serde(rename = "w")]
+    pub workspace_id: i64,
+    #[serde(rename = "s")]
+    pub segment_id: i64,
+    #[serde(rename = "k")]
+    pub change: ChangeKind,
+    /// `true` when an automation made (or had made) the memberships.
+    #[serde(rename = "auto")]
+    pub by_automation: bool,
+    #[serde(rename = "a")]
+    pub automation_id: Option<i64>,
+    #[serde(rename = "t")]
+    pub at: DateTime<Utc>,
+    #[serde(rename = "i")]
+    pub influencer_ids: Vec<i64>,
+}
+
+impl MembershipBatch {
+    pub fn source(&self) -> MembershipSource {
+        if self.by_automation {
+            MembershipSource::Automation
+        } else {
+            MembershipSource::Manual
+        }
+    }
+
+    pub fn workspace(&self) -> WorkspaceId {
+        WorkspaceId(self.workspace_id)
+    }
+}
+
+/// What subscribers receive.
+#[derive(Clone, Debug)]
+pub enum Signal {
+    /// Changes that committed.
+    Changed(Arc<MembershipBatch>),
+    /// Changes may have been missed (the listening connection dropped and came back).
+    Gap,
+}
+
+/// The event hub of one server: where writes publish and subscriptions listen.
+#[derive(Clone)]
+pub struct Events {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    sender: broadcast::Sender<Signal>,
+    backend: DatabaseBackend,
+    /// Whether the PostgreSQL listener is listening (always true in process).
+    listening: watch::Receiver<bool>,
+    /// Dropped with the hub, which stops the listener task.
+    _stop: Option<oneshot::Sender<()>>,
+}
+
+impl Events {
+    /// The hub for a database. On PostgreSQL it starts the listener task, which holds one
+    /// connection of its own (outside the pool) for as long as the hub lives.
+    pub fn start(db: &DatabaseConnection) -> Self {
+        let (sender, _) = broadcast::channel(CHANNEL_CAPACITY);
+        let backend = db.get_database_backend();
+        if backend == DatabaseBackend::Postgres {
+            let (listening_tx, listening) = watch::channel(false);
+            let (stop, stopped) = oneshot::channel();
+            let pool = db.get_postgres_connection_pool().clone();
+            tokio::spawn(listen(pool, sender.clone(), listening_tx, stopped));
+            Self {
+                inner: Arc::new(Inner {
+                    sender,
+                    backend,
+                    listening,
+                    _stop: Some(stop),
+                }),
+            }
+        } else {
+            Self {
+                inner: Arc::new(Inner {
+                    sender,
+                    backend,
+                    listening: watch::channel(true).1,
+                    _stop: None,
+                }),
+            }
+        }
+    }
+
+    /// A new subscriber's receiver. Waits (up to a few seconds) until changes can be received,
+    /// so that a subscription never starts deaf; errors when the database does not answer.
+    pub async fn subscribe(&self) -> Result<broadcast::Receiver<Signal>, Unavailable> {
+        let receiver = self.inner.sender.subscribe();
+        let mut listening = self.inner.listening.clone();
+        match tokio::time::timeout(Duration::from_secs(5), listening.wait_for(|ready| *ready)).await
+        {
+            Ok(Ok(_)) => Ok(receiver),
+            _ => Err(Unavailable),
+        }
+    }
+
+    /// Subscribers connected to this instance right now.
+    pub fn subscriber_count(&self) -> usize {
+        self.inner.sender.receiver_count()
+    }
+
+    /// An empty outbox for one write.
+    pub fn outbox(&self) -> Outbox<'_> {
+        Outbox {
+            events: self,
+            pending: Vec::new(),
+        }
+    }
+}
+
+/// Live updates cannot be received right now (the database's listener is not connected).
+#[derive(Debug, thiserror::Error)]
+#[error("live updates are unavailable right now; try again shortly")]
+pub struct Unavailable;
+
+/// The events of one write, published when it commits. Build with [`Events::outbox`], add with
+/// [`Outbox::add`] inside the transaction, and call [`Outbox::committed`] after the commit.
+#[must_use = "call `committed` after the transaction commits"]
+pub struct Outbox<'a> {
+    events: &'a Events,
+    /// Batches waiting for the commit (SQLite only: PostgreSQL holds them in the transaction).
+    pending: Vec<MembershipBatch>,
+}
+
+impl Outbox<'_> {
+    /// Adds a batch. On PostgreSQL this sends its notifications through `conn`, which must be
+    /// the write's transaction: one statement for the whole batch, whatever its size.
+    pub async fn add<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        batch: MembershipBatch,
+    ) -> Result<(), DbErr> {
+        if batch.influencer_ids.is_empty() {
+            return Ok(());
+        }
+        if self.events.inner.backend != DatabaseBackend::Postgres {
+            self.pending.push(batch);
+            return Ok(());
+        }
+        let payloads: Vec<String> = batch
+            .influencer_ids
+            .chunks(IDS_PER_NOTIFICATION)
+            .map(|ids| {
+                let part = MembershipBatch {
+                    influencer_ids: ids.to_vec(),
+                    ..batch.clone()
+                };
+                serde_json::to_string(&part).expect("a batch always serializes")
+            })
+            .collect();
+        let payloads = serde_json::to_string(&payloads).expect("strings always serialize");
+        conn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, payload) FROM json_array_elements_text($2::json) AS payload",
+            [CHANNEL.into(), payloads.into()],
+        ))
+        .await?;
+        Ok(())
+    }
+
+    /// Publishes what waited for the commit. Call it only after the transaction committed.
+    pub fn committed(self) {
+        for batch in self.pending {
+            // No receivers is not an error: nobody is subscribed.
+            let _ = self.events.inner.sender.send(Signal::Changed(Arc::new(batch)));
+        }
+    }
+}
+
+/// The PostgreSQL listener task: receives this channel's notifications from every instance and
+/// hands them to this instance's subscribers, until the hub is dropped.
+async fn listen(
+    pool: sea_orm::sqlx::PgPool,
+    sender: broadcast::Sender<Signal>,
+    listening: watch::Sender<bool>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    use sea_orm::sqlx::postgres::PgListener;
+    let mut retry = Duration::from_millis(100);
+    // A closed pool means the server is shutting down.
+    while !pool.is_closed() {
+        let connect = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sea_orm::sqlx::Error>(listener)
+        };
+        let mut listener = tokio::select! {
+            _ = &mut stop => return,
+            connected = connect => match connected {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::warn!(error = %error, "live updates: cannot listen; retrying");
+                    listening.send_replace(false);
+                    tokio::select! {
+                        _ = &mut stop => return,
+                        () = tokio::time::sleep(retry) => {}
+                    }
+                    retry = (retry * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            },
+        };
+        if !listening.send_replace(true) {
+            tracing::info!("live updates: listening for membership changes");
+        }
+        retry = Duration::from_millis(100);
+        loop {
+            let next = tokio::select! {
+                _ = &mut stop => return,
+                next = listener.try_recv() => next,
+            };
+            match next {
+                Ok(Some(notification)) => {
+                    match serde_json::from_str::<MembershipBatch>(notification.payload()) {
+                        Ok(batch) => {
+                            let _ = sender.send(Signal::Changed(Arc::new(batch)));
+                        }
+                        Err(error) => {
+                            tracing::warn!(error = %error, "live updates: unreadable notification")
+                        }
+                    }
+                }
+                // The connection dropped; anything sent meanwhile is lost to this instance.
+                Ok(None) | Err(_) => {
+                    tracing::warn!("live updates: lost the database connection; reconnecting");
+                    listening.send_replace(false);
+                    let _ = sender.send(Signal::Gap);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_largest_notification_fits_postgresql_payload_limit() {
+        let batch = MembershipBatch {
+            workspace_id: i64::MAX,
+            segment_id: i64::MAX,
+            change: ChangeKind::Removed,
+            by_automation: true,
+            automation_id: Some(i64::MAX),
+            at: Utc::now(),
+            influencer_ids: vec![i64::MIN; IDS_PER_NOTIFICATION],
+        };
+        let payload = serde_json::to_string(&batch).unwrap();
+        assert!(payload.len() < 8000, "{} bytes", payload.len());
+        assert_eq!(serde_json::from_str::<MembershipBatch>(&payload).unwrap(), batch);
+    }
+}

@@ -1,0 +1,158 @@
+//! A `graphql-transport-ws` client over a real WebSocket, for subscription tests.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream, connect_async,
+    tungstenite::{Message, client::IntoClientRequest, http::HeaderValue},
+};
+
+pub struct WsClient {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// How a connection attempt ended, when it did not get `connection_ack`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Closed {
+    pub code: u16,
+    pub reason: String,
+}
+
+impl WsClient {
+    /// Opens `ws://addr/graphql/ws` with `graphql-transport-ws`, sends `connection_init` with
+    /// `payload` (and the upgrade request's headers), and waits for `connection_ack`.
+    pub async fn connect_with(
+        addr: &str,
+        headers: &[(&str, &str)],
+        payload: Value,
+    ) -> Result<Self, Closed> {
+        let mut request = format!("ws://{addr}/graphql/ws")
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+                    .unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        let (socket, response) = connect_async(request).await.expect("WebSocket upgrade");
+        assert_eq!(
+            response.headers()["sec-websocket-protocol"],
+            "graphql-transport-ws"
+        );
+        let mut client = Self { socket };
+        client
+            .send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        match client.next_raw(Duration::from_secs(10)).await {
+            Some(Message::Text(text)) => {
+                let message: Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(message["type"], "connection_ack", "{message}");
+                Ok(client)
+            }
+            Some(Message::Close(frame)) => Err(frame
+                .map(|f| Closed {
+                    code: f.code.into(),
+                    reason: f.reason.to_string(),
+                })
+                .unwrap_or(Closed {
+                    code: 1005,
+                    reason: String::new(),
+                })),
+            other => panic!("expected connection_ack, got {other:?}"),
+        }
+    }
+
+    /// Connects with the key in the `connection_init` payload, as browsers do.
+    pub async fn connect(addr: &str, key: &str) -> Self {
+        Self::connect_with(addr, &[], json!({ "Authorization": format!("Bearer {key}") }))
+            .await
+            .expect("connection accepted")
+    }
+
+    async fn send(&mut self, message: Value) {
+        self.socket
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .expect("send");
+    }
+
+    /// Starts an operation under `id`.
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({
+            "id": id,
+            "type": "subscribe",
+            "payload": { "query": query, "variables": variables },
+        }))
+        .await;
+    }
+
+    /// Stops an operation.
+    pub async fn complete(&mut self, id: &str) {
+        self.send(json!({ "id": id, "type": "complete" })).await;
+    }
+
+    async fn next_raw(&mut self, wait: Duration) -> Option<Message> {
+        loop {
+            match tokio::time::timeout(wait, self.socket.next()).await {
+                Err(_) => return None,
+                Ok(None) => return None,
+                Ok(Some(Err(error))) => panic!("WebSocket error: {error}"),
+                // Pings are the transport's, not the protocol's.
+                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+                Ok(Some(Ok(message))) => return Some(message),
+            }
+        }
+    }
+
+    /// The next protocol message (`next`, `error`, `complete`, `ping`...) within `wait`, answering
+    /// the protocol's pings; `None` when none came.
+    pub async fn next_message(&mut self, wait: Duration) -> Option<Value> {
+        loop {
+            match self.next_raw(wait).await? {
+                Message::Text(text) => {
+                    let message: Value = serde_json::from_str(&text).unwrap();
+                    if message["type"] == "ping" {
+                        self.send(json!({ "type": "pong" })).await;
+                        continue;
+                    }
+                    return Some(message);
+                }
+                Message::Close(frame) => {
+                    return Some(json!({ "type": "closed", "code": frame.map(|f| u16::from(f.code)) }));
+                }
+                other => panic!("unexpected WebSocket message {other:?}"),
+            }
+        }
+    }
+
+    /// The payloads of the next `n` `next` messages for operation `id` (panics on anything else).
+    pub async fn events(&mut self, id: &str, n: usize) -> Vec<Value> {
+        let mut events = Vec::with_capacity(n);
+        while events.len() < n {
+            let message = self
+                .next_message(Duration::from_secs(15))
+                .await
+                .unwrap_or_else(|| panic!("only {} of {n} events arrived", events.len()));
+            assert_eq!(message["type"], "next", "{message}");
+            assert_eq!(message["id"], id, "{message}");
+            events.push(message["payload"].clone());
+        }
+        events
+    }
+
+    /// Asserts that nothing arrives within `wait`.
+    pub async fn assert_quiet(&mut self, wait: Duration) {
+        if let Some(message) = self.next_message(wait).await {
+            panic!("expected no message, got {message}");
+        }
+    }
+}
