@@ -11,10 +11,8 @@ use std::{
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
 use async_graphql::{Data, ParseRequestError};
 use async_graphql_axum::{
-    GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket,
-    rejection::GraphQLRejection,
+    GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket, rejection::GraphQLRejection,
 };
-use futures_util::{SinkExt, StreamExt};
 use axum::{
     Extension, Json, Router,
     extract::{
@@ -27,6 +25,7 @@ use axum::{
     response::{Html, IntoResponse, Redirect, Response},
     routing::get,
 };
+use futures_util::{SinkExt, StreamExt};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 use tower_http::{
@@ -389,13 +388,20 @@ async fn execute(
     media: ResponseMedia,
     mut request: async_graphql::Request,
 ) -> Response {
+    // Not a GraphQL request at all (a misspelt `query`, say): a malformed request, whatever
+    // the media type.
+    if request.query.trim().is_empty() && !request.extensions.contains_key("persistedQuery") {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the request has no `query` (nor a persisted query's hash)",
+        );
+    }
     if let Err(error) = state.persisted.resolve(&mut request) {
-        let response = async_graphql::Response::from_errors(vec![
-            with_code(
-                async_graphql::ServerError::new(error.to_string(), None),
-                error.code(),
-            ),
-        ]);
+        let response = async_graphql::Response::from_errors(vec![with_code(
+            async_graphql::ServerError::new(error.to_string(), None),
+            error.code(),
+        )]);
         let status = match error {
             ApqError::Malformed | ApqError::HashMismatch => StatusCode::BAD_REQUEST,
             ApqError::NotFound => media.request_error_status(),
@@ -429,7 +435,11 @@ async fn execute(
     // error; a mutation sent by GET is refused as such.
     let status = if !never_ran(&response) {
         StatusCode::OK
-    } else if response.errors.iter().any(|e| has_code(e, "METHOD_NOT_ALLOWED")) {
+    } else if response
+        .errors
+        .iter()
+        .any(|e| has_code(e, "METHOD_NOT_ALLOWED"))
+    {
         StatusCode::METHOD_NOT_ALLOWED
     } else {
         media.request_error_status()

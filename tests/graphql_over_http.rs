@@ -103,7 +103,10 @@ async fn the_response_type_follows_accept_and_decides_the_status_of_request_erro
     for (accept, media) in cases {
         let (status, content_type, body) = server.post(accept, &good).await;
         assert_eq!(status, StatusCode::OK, "{accept:?}");
-        assert!(content_type.starts_with(media), "{accept:?}: {content_type}");
+        assert!(
+            content_type.starts_with(media),
+            "{accept:?}: {content_type}"
+        );
         assert!(content_type.contains("charset=utf-8"), "{content_type}");
         assert_eq!(body, json!({ "data": { "__typename": "Query" } }));
 
@@ -141,7 +144,10 @@ async fn a_missing_or_null_required_variable_is_a_request_error() {
         assert_eq!(answer.get("data"), None);
         let error = &answer["errors"][0];
         assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{answer}");
-        assert!(error["message"].as_str().unwrap().contains("$id"), "{answer}");
+        assert!(
+            error["message"].as_str().unwrap().contains("$id"),
+            "{answer}"
+        );
         let (status, _, _) = server.post(Some("application/json"), &body).await;
         assert_eq!(status, StatusCode::OK);
     }
@@ -149,7 +155,10 @@ async fn a_missing_or_null_required_variable_is_a_request_error() {
     let body = json!({ "query": "query($first: Int! = 5, $after: String) { segments(first: $first, after: $after) { totalCount } }" });
     let (status, _, answer) = server.post(Some(GRAPHQL_RESPONSE), &body).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    assert_eq!(answer, json!({ "data": { "segments": { "totalCount": 0 } } }));
+    assert_eq!(
+        answer,
+        json!({ "data": { "segments": { "totalCount": 0 } } })
+    );
 }
 
 #[tokio::test]
@@ -160,7 +169,10 @@ async fn get_runs_queries_and_refuses_mutations_with_405() {
         .get(
             GRAPHQL_RESPONSE,
             &[
-                ("query", "query Names($n: Int) { segments(first: $n) { nodes { name } } }"),
+                (
+                    "query",
+                    "query Names($n: Int) { segments(first: $n) { nodes { name } } }",
+                ),
                 ("variables", r#"{"n": 5}"#),
                 ("operationName", "Names"),
             ],
@@ -186,14 +198,20 @@ async fn get_runs_queries_and_refuses_mutations_with_405() {
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(response.headers()[header::ALLOW], "POST");
         let body: Value = response.json().await.unwrap();
-        assert_eq!(body["errors"][0]["extensions"]["code"], "METHOD_NOT_ALLOWED");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "METHOD_NOT_ALLOWED"
+        );
     }
     // Also when the mutation is one of several operations, picked by name.
     let (status, _, _) = server
         .get(
             GRAPHQL_RESPONSE,
             &[
-                ("query", &format!("query Q {{ __typename }} mutation M {}", &mutation[9..])),
+                (
+                    "query",
+                    &format!("query Q {{ __typename }} mutation M {}", &mutation[9..]),
+                ),
                 ("operationName", "M"),
             ],
         )
@@ -266,7 +284,10 @@ async fn persisted_queries_by_hash_after_one_registration() {
     assert_eq!((status, body), (StatusCode::OK, expected.clone()));
     // From now on the hash is enough, by POST and by GET (cacheable URLs).
     let (status, _, body) = server
-        .post(Some(GRAPHQL_RESPONSE), &json!({ "extensions": persisted(&hash) }))
+        .post(
+            Some(GRAPHQL_RESPONSE),
+            &json!({ "extensions": persisted(&hash) }),
+        )
         .await;
     assert_eq!((status, body), (StatusCode::OK, expected.clone()));
     let extensions = persisted(&hash).to_string();
@@ -300,7 +321,8 @@ async fn persisted_queries_by_hash_after_one_registration() {
 #[tokio::test]
 async fn a_persisted_mutation_runs_by_post_but_not_by_get() {
     let server = Server::start().await;
-    let mutation = r#"mutation { createSegment(input: { name: "Persisted" }) { segment { name } } }"#;
+    let mutation =
+        r#"mutation { createSegment(input: { name: "Persisted" }) { segment { name } } }"#;
     let hash = sha256(mutation);
     let (status, _, body) = server
         .post(
@@ -339,4 +361,66 @@ async fn a_persisted_query_is_held_to_the_same_limits_as_a_sent_one() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["errors"][0]["extensions"]["code"], "TOO_MANY_ALIASES");
+}
+
+#[tokio::test]
+async fn fields_come_back_in_the_order_asked_every_time() {
+    let server = Server::start().await;
+    let ids = server.app.create_influencers("order", 3).await;
+    let segment = server.app.create_segment("Ordered").await;
+    server.app.assign(&ids[..2], &segment).await;
+    // Root fields that finish in different orders when resolved concurrently.
+    let query = "{ unassigned(first: 5) { totalCount nodes { handle id } } viewer { workspace { name id } } segments(first: 5) { nodes { name memberCount id influencers(first: 5) { nodes { id handle } totalCount } } } b: __typename campaigns(first: 5) { totalCount } }";
+    let expected_order = [
+        "\"unassigned\"",
+        "\"viewer\"",
+        "\"segments\"",
+        "\"b\"",
+        "\"campaigns\"",
+    ];
+    for _ in 0..20 {
+        let text = server
+            .http
+            .post(format!("{}/graphql", server.base))
+            .bearer_auth(&server.key)
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let positions: Vec<usize> = expected_order
+            .iter()
+            .map(|key| text.find(key).unwrap_or_else(|| panic!("{key} in {text}")))
+            .collect();
+        assert!(positions.is_sorted(), "{text}");
+        // Nested objects too: name before memberCount before id, totalCount after nodes.
+        let segment_at = text.find("\"name\":\"Ordered\"").unwrap();
+        let rest = &text[segment_at..];
+        let (count, id) = (
+            rest.find("\"memberCount\"").unwrap(),
+            rest.find("\"id\"").unwrap(),
+        );
+        assert!(count < id, "{text}");
+        let nodes = rest.find("\"nodes\"").unwrap();
+        let total = rest.find("\"totalCount\"").unwrap();
+        assert!(nodes < total, "{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_request_without_a_query_is_malformed() {
+    let server = Server::start().await;
+    for accept in [None, Some("application/json"), Some(GRAPHQL_RESPONSE)] {
+        for body in [
+            json!({ "qeury": "{ __typename }" }),
+            json!({ "query": "" }),
+            json!({ "query": "   " }),
+        ] {
+            let (status, _, answer) = server.post(accept, &body).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{accept:?} {body}");
+            assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_REQUEST");
+        }
+    }
 }

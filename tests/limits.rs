@@ -634,7 +634,10 @@ async fn get_graphql_with_a_mutation_in_the_query_string_runs_nothing() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
     assert_eq!(allow.unwrap(), "POST");
-    assert_eq!(body["errors"][0]["extensions"]["code"], "METHOD_NOT_ALLOWED");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "METHOD_NOT_ALLOWED"
+    );
     assert_eq!(server.app.count_rows("segment").await, 0);
 }
 

@@ -21,7 +21,6 @@ struct Server {
     app: TestApp,
     addr: String,
     key: String,
-    client: reqwest::Client,
 }
 
 impl Server {
@@ -33,28 +32,12 @@ impl Server {
             .into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(axum::serve(listener, router).into_future());
         let key = app.api_key().await;
-        Self {
-            client: TestApp::client_with_key(&key),
-            app,
-            addr,
-            key,
-        }
+        Self { app, addr, key }
     }
 
     /// Runs an operation over HTTP; returns `data`, failing on any error.
     async fn graphql(&self, query: &str, variables: Value) -> Value {
-        let body: Value = self
-            .client
-            .post(format!("http://{}/graphql", self.addr))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert!(body.get("errors").is_none(), "{body:#}");
-        body["data"].clone()
+        common::graphql_at(&self.addr, &self.key, query, variables).await
     }
 
     async fn assign(&self, ids: &[String], segment: &str) -> Value {
@@ -94,7 +77,10 @@ fn changes(events: &[Value]) -> Vec<(String, String, String)> {
             let c = &e["data"]["segmentMembershipChanged"];
             (
                 c["change"].as_str().unwrap().to_owned(),
-                c["influencer"]["handle"].as_str().unwrap_or("<deleted>").to_owned(),
+                c["influencer"]["handle"]
+                    .as_str()
+                    .unwrap_or("<deleted>")
+                    .to_owned(),
                 c["source"].as_str().unwrap().to_owned(),
             )
         })
@@ -157,9 +143,15 @@ async fn deleting_a_segment_or_an_influencer_ends_its_memberships_for_subscriber
             json!({ "id": ids[0] }),
         )
         .await;
-    assert_eq!(deleted["deleteInfluencer"]["deletedInfluencerId"], json!(ids[0]));
+    assert_eq!(
+        deleted["deleteInfluencer"]["deletedInfluencerId"],
+        json!(ids[0])
+    );
     let event = ws.events("1", 1).await;
-    assert_eq!(changes(&event), vec![triple("REMOVED", "<deleted>", "MANUAL")]);
+    assert_eq!(
+        changes(&event),
+        vec![triple("REMOVED", "<deleted>", "MANUAL")]
+    );
     assert_eq!(
         event[0]["data"]["segmentMembershipChanged"]["influencerId"],
         json!(ids[0])
@@ -209,7 +201,9 @@ async fn an_automation_assignment_reaches_subscribers_with_its_automation() {
     let mut ws = server.subscriber(Some(&warm)).await;
 
     let other = server.app.create_segment("Elsewhere").await;
-    server.assign(std::slice::from_ref(&influencer), &other).await;
+    server
+        .assign(std::slice::from_ref(&influencer), &other)
+        .await;
     server
         .graphql(
             "mutation($c: ID!, $i: ID!) { recordEngagement(input: { campaignId: $c, influencerId: $i, kind: EMAIL_REPLIED }) { assignedSegments { id } } }",
@@ -218,7 +212,10 @@ async fn an_automation_assignment_reaches_subscribers_with_its_automation() {
         .await;
 
     let events = ws.events("1", 1).await;
-    assert_eq!(changes(&events), vec![triple("ADDED", "replier", "AUTOMATION")]);
+    assert_eq!(
+        changes(&events),
+        vec![triple("ADDED", "replier", "AUTOMATION")]
+    );
     let change = &events[0]["data"]["segmentMembershipChanged"];
     assert_eq!(change["segment"]["name"], "Warm leads");
     assert_eq!(
@@ -239,7 +236,8 @@ async fn a_write_that_is_refused_sends_nothing() {
     // One unknown id: the whole assignment is refused and nothing committed.
     let mut with_unknown = ids.clone();
     with_unknown.push(
-        segments_api::graphql::ids::encode(segments_api::graphql::ids::Kind::Influencer, 999_999).to_string(),
+        segments_api::graphql::ids::encode(segments_api::graphql::ids::Kind::Influencer, 999_999)
+            .to_string(),
     );
     let errors = server.assign(&with_unknown, &segment).await;
     assert_ne!(errors, json!([]));
@@ -272,7 +270,12 @@ async fn a_bulk_assignment_sends_one_event_per_new_membership() {
                     json!({ "input": input }),
                 )
                 .await;
-            ids.push(data["createInfluencer"]["influencer"]["id"].as_str().unwrap().to_owned());
+            ids.push(
+                data["createInfluencer"]["influencer"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
         }
     }
     let segment = server.app.create_segment("Everyone").await;
@@ -293,10 +296,14 @@ async fn another_workspaces_changes_never_reach_a_subscriber() {
     let b = segments_api::service::auth::create_workspace(&server.app.db, "Other agency")
         .await
         .unwrap();
-    let b_key = segments_api::service::auth::create_key(&server.app.db, segments_api::service::WorkspaceId(b.id), "test")
-        .await
-        .unwrap()
-        .secret;
+    let b_key = segments_api::service::auth::create_key(
+        &server.app.db,
+        segments_api::service::WorkspaceId(b.id),
+        "test",
+    )
+    .await
+    .unwrap()
+    .secret;
     let a_ids = server.app.create_influencers("a", 2).await;
     let a_segment = server.app.create_segment("A's folder").await;
     let mut b_all = WsClient::connect(&server.addr, &b_key).await;
@@ -316,30 +323,22 @@ async fn another_workspaces_changes_never_reach_a_subscriber() {
     b_targeted.assert_quiet(Duration::from_millis(100)).await;
 
     // B's own change does reach B: the silence above was not a dead connection.
-    let b_client = TestApp::client_with_key(&b_key);
-    let b_data: Value = b_client
-        .post(format!("http://{}/graphql", server.addr))
-        .json(&json!({ "query": r#"mutation { createInfluencer(input: { handle: "b0", platform: X }) { influencer { id } } }"# }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let b_influencer = b_data["data"]["createInfluencer"]["influencer"]["id"].clone();
-    let b_assigned: Value = b_client
-        .post(format!("http://{}/graphql", server.addr))
-        .json(&json!({
-            "query": r#"mutation($ids: [ID!]!) { assignToSegment(input: { influencerIds: $ids, segment: { create: { name: "B's folder" } } }) { userErrors { code } } }"#,
-            "variables": { "ids": [b_influencer] },
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(b_assigned["data"]["assignToSegment"]["userErrors"], json!([]));
+    let b_data = common::graphql_at(
+        &server.addr,
+        &b_key,
+        r#"mutation { createInfluencer(input: { handle: "b0", platform: X }) { influencer { id } } }"#,
+        json!({}),
+    )
+    .await;
+    let b_influencer = b_data["createInfluencer"]["influencer"]["id"].clone();
+    let b_assigned = common::graphql_at(
+        &server.addr,
+        &b_key,
+        r#"mutation($ids: [ID!]!) { assignToSegment(input: { influencerIds: $ids, segment: { create: { name: "B's folder" } } }) { userErrors { code } } }"#,
+        json!({ "ids": [b_influencer] }),
+    )
+    .await;
+    assert_eq!(b_assigned["assignToSegment"]["userErrors"], json!([]));
     let events = b_all.events("all", 1).await;
     assert_eq!(changes(&events), vec![triple("ADDED", "b0", "MANUAL")]);
     a.assert_quiet(Duration::from_millis(300)).await;
@@ -365,14 +364,18 @@ async fn a_connection_needs_a_live_key() {
         .await
         .expect("apiKey accepted");
     let bearer = format!("Bearer {}", server.key);
-    let mut by_header = WsClient::connect_with(&server.addr, &[("authorization", &bearer)], json!({}))
-        .await
-        .expect("header accepted");
+    let mut by_header =
+        WsClient::connect_with(&server.addr, &[("authorization", &bearer)], json!({}))
+            .await
+            .expect("header accepted");
     // Queries work over the socket too, in the key's workspace.
     by_header
         .subscribe("q", "{ viewer { workspace { name } } }", json!({}))
         .await;
-    let message = by_header.next_message(Duration::from_secs(5)).await.unwrap();
+    let message = by_header
+        .next_message(Duration::from_secs(5))
+        .await
+        .unwrap();
     assert_eq!(
         message["payload"]["data"]["viewer"]["workspace"]["name"],
         "Default"

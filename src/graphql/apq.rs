@@ -34,7 +34,9 @@ pub enum ApqError {
     #[error("provided sha does not match query")]
     HashMismatch,
     /// The `persistedQuery` extension is not `{ version: 1, sha256Hash: "<64 hex digits>" }`.
-    #[error("the persistedQuery extension must be {{ \"version\": 1, \"sha256Hash\": \"<64 lowercase hex digits>\" }}")]
+    #[error(
+        "the persistedQuery extension must be {{ \"version\": 1, \"sha256Hash\": \"<64 lowercase hex digits>\" }}"
+    )]
     Malformed,
 }
 
@@ -103,13 +105,16 @@ fn parse_extension(value: &Value) -> Option<String> {
     let Value::Object(fields) = value else {
         return None;
     };
-    let version_ok = matches!(fields.get("version"), Some(Value::Number(n)) if n.as_i64() == Some(1));
+    let version_ok =
+        matches!(fields.get("version"), Some(Value::Number(n)) if n.as_i64() == Some(1));
     let hash = match fields.get("sha256Hash") {
         Some(Value::String(hash)) => hash,
         _ => return None,
     };
-    let well_formed =
-        hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let well_formed = hash.len() == 64
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     (version_ok && well_formed).then(|| hash.clone())
 }
 
@@ -160,7 +165,12 @@ mod tests {
             store.resolve(&mut request("{ a }", &sha("{ b }"))),
             Err(ApqError::HashMismatch)
         );
-        for bad in ["", "abc", &sha("{ a }").to_uppercase(), &format!("{}0", sha("x"))] {
+        for bad in [
+            "",
+            "abc",
+            &sha("{ a }").to_uppercase(),
+            &format!("{}0", sha("x")),
+        ] {
             assert_eq!(
                 store.resolve(&mut request("", bad)),
                 Err(ApqError::Malformed),

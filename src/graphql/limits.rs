@@ -309,7 +309,7 @@ impl RequestLimitsExtension {
 }
 
 /// The operation a request runs, when the document and name select one.
-fn selected_operation<'a>(
+pub(crate) fn selected_operation<'a>(
     document: &'a ExecutableDocument,
     name: Option<&str>,
 ) -> Option<&'a OperationDefinition> {

@@ -9,6 +9,7 @@ pub mod connection;
 pub mod context;
 pub mod enums;
 pub mod errors;
+pub mod field_order;
 pub mod ids;
 pub mod influencer;
 pub mod limits;

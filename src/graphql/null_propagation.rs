@@ -1,3 +1,6 @@
+//! The response as the spec shapes it: null propagation, and fields in the order asked for
+//! (`field_order`).
+//!
 //! Null propagation for failed non-null fields, as the GraphQL spec requires ("Handling Execution
 //! Errors"): when a field of a non-null type fails, the nearest nullable ancestor becomes null (or
 //! `data` itself when there is none).
@@ -14,11 +17,11 @@ use async_graphql::{
     async_trait::async_trait,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest},
     parser::parse_query,
-    parser::types::{
-        DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
-    },
+    parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
     registry::Registry,
 };
+
+use super::{field_order, limits::selected_operation};
 
 /// Registers null propagation on a schema.
 pub struct NullPropagation;
@@ -29,8 +32,7 @@ impl ExtensionFactory for NullPropagation {
     }
 }
 
-/// Keeps the request's query text; it is parsed again only for a response with errors, which is
-/// rare, rather than copying every request's parsed document.
+/// Keeps the request's query text, to read the operation again once it has run.
 #[derive(Default)]
 struct PerRequest {
     query: Mutex<Option<String>>,
@@ -58,22 +60,24 @@ impl Extension for PerRequest {
         next: NextExecute<'_>,
     ) -> Response {
         let mut response = next.run(ctx, operation_name).await;
-        if response.errors.is_empty() {
-            return response;
-        }
         let query = self.query.lock().ok().and_then(|mut q| q.take());
-        if let Some(document) = query.and_then(|q| parse_query(q).ok()) {
-            let paths: Vec<Vec<PathSegment>> =
-                response.errors.iter().map(|e| e.path.clone()).collect();
-            for path in paths.iter().filter(|p| !p.is_empty()) {
-                propagate(
-                    &ctx.schema_env.registry,
-                    &document,
-                    operation_name,
-                    path,
-                    &mut response.data,
-                );
-            }
+        // Parsed again here (microseconds) rather than kept from the first parse: keeping it
+        // would copy every request's document.
+        let Some(document) = query.and_then(|q| parse_query(q).ok()) else {
+            return response;
+        };
+        let paths: Vec<Vec<PathSegment>> = response.errors.iter().map(|e| e.path.clone()).collect();
+        for path in paths.iter().filter(|p| !p.is_empty()) {
+            propagate(
+                &ctx.schema_env.registry,
+                &document,
+                operation_name,
+                path,
+                &mut response.data,
+            );
+        }
+        if let Some(operation) = selected_operation(&document, operation_name) {
+            field_order::restore(&document, operation, &mut response.data);
         }
         response
     }
@@ -163,12 +167,7 @@ fn nullability(
     operation_name: Option<&str>,
     path: &[PathSegment],
 ) -> Option<Vec<bool>> {
-    let operation = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => &op.node,
-        (DocumentOperations::Multiple(ops), Some(name)) => &ops.get(&Name::new(name))?.node,
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => &ops.values().next()?.node,
-        _ => return None,
-    };
+    let operation = selected_operation(document, operation_name)?;
     let root = match operation.ty {
         OperationType::Query => registry.query_type.clone(),
         OperationType::Mutation => registry.mutation_type.clone()?,

@@ -376,7 +376,8 @@ impl SegmentMutation {
             }
         };
         Ok(
-            match outcome(retrying(|| memberships::remove(db, events, ws, &ids, segment_id)).await)? {
+            match outcome(retrying(|| memberships::remove(db, events, ws, &ids, segment_id)).await)?
+            {
                 Ok(change) => RemoveFromSegmentPayload {
                     influencers: Some(load_influencers(ctx, &change.influencer_ids).await?),
                     segment: Some(Segment(change.segment)),

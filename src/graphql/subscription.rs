@@ -45,9 +45,12 @@ impl Subscription {
         let (db, ws) = scope(ctx)?;
         let segment = match segment_id {
             None => None,
-            Some(id) => Some(ids::parse(&id).filter(|(kind, _)| *kind == Kind::Segment).ok_or_else(
-                || bad_input("segmentId is not a segment id"),
-            )?.1),
+            Some(id) => Some(
+                ids::parse(&id)
+                    .filter(|(kind, _)| *kind == Kind::Segment)
+                    .ok_or_else(|| bad_input("segmentId is not a segment id"))?
+                    .1,
+            ),
         };
         // Related objects are read once per batch of changes, and only when selected.
         let selected = ctx.look_ahead();
@@ -139,8 +142,7 @@ impl Feed {
                 }
                 Err(RecvError::Closed) => return None,
             };
-            if batch.workspace() != self.ws || self.segment.is_some_and(|s| s != batch.segment_id)
-            {
+            if batch.workspace() != self.ws || self.segment.is_some_and(|s| s != batch.segment_id) {
                 continue;
             }
             match self.expand(&batch).await {

@@ -209,7 +209,11 @@ impl Outbox<'_> {
     pub fn committed(self) {
         for batch in self.pending {
             // No receivers is not an error: nobody is subscribed.
-            let _ = self.events.inner.sender.send(Signal::Changed(Arc::new(batch)));
+            let _ = self
+                .events
+                .inner
+                .sender
+                .send(Signal::Changed(Arc::new(batch)));
         }
     }
 }
@@ -296,6 +300,9 @@ mod tests {
         };
         let payload = serde_json::to_string(&batch).unwrap();
         assert!(payload.len() < 8000, "{} bytes", payload.len());
-        assert_eq!(serde_json::from_str::<MembershipBatch>(&payload).unwrap(), batch);
+        assert_eq!(
+            serde_json::from_str::<MembershipBatch>(&payload).unwrap(),
+            batch
+        );
     }
 }

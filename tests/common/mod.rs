@@ -28,6 +28,23 @@ pub struct TestApp {
     _sqlite_dir: Option<tempfile::TempDir>,
 }
 
+/// Runs an operation on the server at `addr` over HTTP with `key`; returns `data`, failing on any
+/// error.
+pub async fn graphql_at(addr: &str, key: &str, query: &str, variables: Value) -> Value {
+    let body: Value = reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .bearer_auth(key)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("POST /graphql")
+        .json()
+        .await
+        .expect("a JSON body");
+    assert!(body.get("errors").is_none(), "{body:#}");
+    body["data"].clone()
+}
+
 /// Which backend the suite runs on.
 pub fn backend() -> &'static str {
     if std::env::var("TEST_DATABASE_URL").is_ok() {

@@ -73,9 +73,13 @@ impl WsClient {
 
     /// Connects with the key in the `connection_init` payload, as browsers do.
     pub async fn connect(addr: &str, key: &str) -> Self {
-        Self::connect_with(addr, &[], json!({ "Authorization": format!("Bearer {key}") }))
-            .await
-            .expect("connection accepted")
+        Self::connect_with(
+            addr,
+            &[],
+            json!({ "Authorization": format!("Bearer {key}") }),
+        )
+        .await
+        .expect("connection accepted")
     }
 
     async fn send(&mut self, message: Value) {
@@ -127,7 +131,9 @@ impl WsClient {
                     return Some(message);
                 }
                 Message::Close(frame) => {
-                    return Some(json!({ "type": "closed", "code": frame.map(|f| u16::from(f.code)) }));
+                    return Some(
+                        json!({ "type": "closed", "code": frame.map(|f| u16::from(f.code)) }),
+                    );
                 }
                 other => panic!("unexpected WebSocket message {other:?}"),
             }
