@@ -590,8 +590,11 @@ async fn graphql_ws(
                     other => other,
                 }))
             });
-            GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
+            let initialised = Arc::new(tokio::sync::Notify::new());
+            let init_seen = initialised.clone();
+            let serve = GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
                 .on_connection_init(move |payload| async move {
+                    init_seen.notify_one();
                     let token = header_token.or_else(|| init_token(&payload));
                     let workspace = authenticate(&state, token.as_deref())
                         .await
@@ -601,11 +604,29 @@ async fn graphql_ws(
                     data.insert(AppLoader::data_loader(state.db.clone(), workspace));
                     Ok(data)
                 })
-                .serve()
-                .await;
+                .serve();
+            // A socket that never says who it is would be held open for nothing: without a
+            // connection_init in time it is dropped (the protocol's own rule).
+            let init_deadline = async {
+                if tokio::time::timeout(CONNECTION_INIT_TIMEOUT, initialised.notified())
+                    .await
+                    .is_ok()
+                {
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                () = serve => {}
+                () = init_deadline => {
+                    tracing::info!("WebSocket closed: no connection_init in time");
+                }
+            }
             connections.decrement(1.0);
         })
 }
+
+/// How long a new WebSocket has to send `connection_init`.
+const CONNECTION_INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a WebSocket connection was refused at `connection_init`.
 const REFUSED_KEY: &str = "the API key is missing, unknown or revoked";

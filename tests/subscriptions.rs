@@ -8,6 +8,7 @@ use std::{future::IntoFuture, net::SocketAddr, time::Duration};
 use common::{TestApp, ws::WsClient};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const CHANGES: &str = "subscription($segmentId: ID) {
   segmentMembershipChanged(segmentId: $segmentId) {
@@ -398,6 +399,21 @@ async fn a_malformed_segment_id_is_an_error_and_unsubscribing_stops_events() {
     let message = ws.next_message(Duration::from_secs(5)).await.unwrap();
     assert_eq!(message, json!({ "id": "bad", "type": "complete" }));
 
+    // Subscriptions are held to the request limits like queries.
+    let aliases: String = (0..31)
+        .map(|i| format!("a{i}: segmentMembershipChanged {{ change }} "))
+        .collect();
+    ws.subscribe("wide", &format!("subscription {{ {aliases} }}"), json!({}))
+        .await;
+    let message = ws.next_message(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(message["type"], "next", "{message}");
+    assert_eq!(
+        message["payload"]["errors"][0]["extensions"]["code"],
+        "TOO_MANY_ALIASES"
+    );
+    let message = ws.next_message(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(message, json!({ "id": "wide", "type": "complete" }));
+
     let ids = server.app.create_influencers("stop", 2).await;
     let segment = server.app.create_segment("Stops").await;
     ws.subscribe("1", CHANGES, json!({})).await;
@@ -409,4 +425,35 @@ async fn a_malformed_segment_id_is_an_error_and_unsubscribing_stops_events() {
     assert_eq!(message, json!({ "id": "1", "type": "complete" }));
     server.assign(&ids[1..], &segment).await;
     ws.assert_quiet(Duration::from_millis(500)).await;
+}
+
+#[tokio::test]
+async fn a_socket_that_never_sends_connection_init_is_closed() {
+    let server = Server::start().await;
+    let mut request = format!("ws://{}/graphql/ws", server.addr)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let started = std::time::Instant::now();
+    // The server ends the connection after its 10 s init timeout.
+    let end = tokio::time::timeout(Duration::from_secs(20), async {
+        use futures_util::StreamExt;
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) => return,
+                Some(Ok(message)) if message.is_close() => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(end.is_ok(), "the socket was still open after 20 s");
+    assert!(
+        started.elapsed() >= Duration::from_secs(9),
+        "closed too early"
+    );
 }
