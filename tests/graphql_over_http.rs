@@ -237,6 +237,20 @@ async fn get_runs_queries_and_refuses_mutations_with_405() {
         .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("graphiql"));
+    // A browser following a link with a query in it gets the page too, not JSON.
+    let page = server
+        .http
+        .get(format!("{}/graphql", server.base))
+        .header(
+            header::ACCEPT,
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        )
+        .query(&[("query", "{ __typename }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("graphiql"));
 }
 
 fn sha256(text: &str) -> String {

@@ -1,0 +1,73 @@
+//! API keys on HTTP requests: `Authorization: Bearer <key>` names the workspace a request acts for.
+
+use axum::{
+    extract::{Request, State},
+    http::{StatusCode, header},
+    middleware::Next,
+    response::Response,
+};
+
+use crate::service::{WorkspaceId, auth};
+
+use super::{AppState, request_error};
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub(super) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The workspace of a live API key, or the response that refuses the request.
+pub(super) async fn authenticate(
+    state: &AppState,
+    token: Option<&str>,
+) -> Result<WorkspaceId, Response> {
+    let Some(token) = token else {
+        return Err(request_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "send an API key: Authorization: Bearer <key>",
+        ));
+    };
+    if let Some(key) = state
+        .graphiql
+        .as_ref()
+        .filter(|key| auth::matches(token, &key.hash))
+    {
+        return Ok(key.workspace);
+    }
+    match auth::authenticate(&state.db, token).await {
+        Ok(Some(workspace)) => Ok(workspace),
+        Ok(None) => Err(request_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "the API key is unknown or revoked",
+        )),
+        Err(error) => {
+            tracing::error!(error = %error, "API key lookup failed");
+            // Whatever the fault, no key can be checked: the service is unavailable.
+            Err(request_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "the service is unavailable; try again shortly",
+            ))
+        }
+    }
+}
+
+/// Lets a request through only with a live API key, and tells the handler its workspace. A
+/// middleware, so that a request without a key is refused before its body is read.
+pub(super) async fn require_api_key(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    match authenticate(&state, bearer(request.headers())).await {
+        Ok(workspace) => {
+            request.extensions_mut().insert(workspace);
+            next.run(request).await
+        }
+        Err(refused) => refused,
+    }
+}

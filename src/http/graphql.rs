@@ -1,0 +1,235 @@
+//! GraphQL over HTTP: POST for queries and mutations, GET for queries only, persisted queries, the request deadline, and the status codes the spec gives each outcome.
+
+use std::sync::Arc;
+
+use async_graphql::ParseRequestError;
+use async_graphql_axum::{GraphQLRequest, rejection::GraphQLRejection};
+use axum::{
+    Extension,
+    extract::{Request, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use crate::{
+    graphql::{
+        apq::ApqError,
+        limits::{ReadOnly, with_code},
+        scoped_request,
+    },
+    service::{DEADLINE, Deadline, WorkspaceId},
+};
+
+use super::{
+    AppState,
+    api_keys::{authenticate, bearer},
+    graphiql::graphiql,
+    media::{self, ResponseMedia},
+    request_error,
+};
+
+/// Whether a POST body is declared as JSON, the one request media type of GraphQL over HTTP.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// POST /graphql: a query or mutation as JSON.
+pub(super) async fn graphql(
+    State(state): State<AppState>,
+    Extension(workspace): Extension<WorkspaceId>,
+    headers: axum::http::HeaderMap,
+    request: Result<GraphQLRequest, GraphQLRejection>,
+) -> Response {
+    if !is_json(&headers) {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send the request as Content-Type: application/json",
+        );
+    }
+    let Some(media) = ResponseMedia::negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let request = match request {
+        Ok(request) => request.into_inner(),
+        Err(GraphQLRejection(ParseRequestError::PayloadTooLarge)) => {
+            return request_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "the request body is larger than the server accepts",
+            );
+        }
+        Err(GraphQLRejection(error)) => {
+            let detail = match error {
+                ParseRequestError::InvalidRequest(e) => e.to_string(),
+                ParseRequestError::UnsupportedBatch => "batched requests are not accepted".into(),
+                other => other.to_string(),
+            };
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("the body is not a GraphQL request ({detail})"),
+            );
+        }
+    };
+    execute(&state, workspace, media, request).await
+}
+
+/// GET /graphql: with a `query` (or a persisted query's hash) in the URL, runs a query; mutations
+/// are refused with 405. Without one, it is a browser asking for GraphiQL.
+pub(super) async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
+    let query_string = request.uri().query().unwrap_or_default().to_owned();
+    let asks_graphql = query_string.split('&').any(|pair| {
+        let name = pair.split('=').next().unwrap_or_default();
+        name == "query" || name == "extensions"
+    });
+    // A browser opening a link (GraphiQL's own share links carry `?query=`) wants the page.
+    if !asks_graphql || media::is_page_request(request.headers()) {
+        return graphiql(&state, &request).into_response();
+    }
+    let headers = request.headers();
+    let workspace = match authenticate(&state, bearer(headers)).await {
+        Ok(workspace) => workspace,
+        Err(refused) => return refused,
+    };
+    let Some(media) = ResponseMedia::negotiate(headers) else {
+        return not_acceptable();
+    };
+    let graphql_request = match parse_url_request(&query_string) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("the URL does not carry a GraphQL request ({error})"),
+            );
+        }
+    };
+    execute(&state, workspace, media, graphql_request.data(ReadOnly)).await
+}
+
+/// A GraphQL request from URL parameters: `query`, `operationName`, and `variables` and
+/// `extensions` as JSON. (async-graphql's own parser expects `operation_name`.)
+fn parse_url_request(query_string: &str) -> Result<async_graphql::Request, String> {
+    #[derive(serde::Deserialize)]
+    struct Params {
+        #[serde(default)]
+        query: String,
+        #[serde(rename = "operationName")]
+        operation_name: Option<String>,
+        variables: Option<String>,
+        extensions: Option<String>,
+    }
+    let params: Params = serde_urlencoded::from_str(query_string).map_err(|e| e.to_string())?;
+    let mut request = async_graphql::Request::new(params.query);
+    if let Some(name) = params.operation_name.filter(|name| !name.is_empty()) {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = params.variables.filter(|v| !v.is_empty()) {
+        let json = serde_json::from_str(&variables).map_err(|e| format!("variables: {e}"))?;
+        request = request.variables(async_graphql::Variables::from_json(json));
+    }
+    if let Some(extensions) = params.extensions.filter(|v| !v.is_empty()) {
+        request.extensions =
+            serde_json::from_str(&extensions).map_err(|e| format!("extensions: {e}"))?;
+    }
+    Ok(request)
+}
+
+/// Runs a request for a workspace within the request deadline, and answers it in `media`.
+async fn execute(
+    state: &AppState,
+    workspace: WorkspaceId,
+    media: ResponseMedia,
+    mut request: async_graphql::Request,
+) -> Response {
+    // Not a GraphQL request at all (a misspelt `query`, say): a malformed request, whatever
+    // the media type.
+    if request.query.trim().is_empty() && !request.extensions.contains_key("persistedQuery") {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the request has no `query` (nor a persisted query's hash)",
+        );
+    }
+    if let Err(error) = state.persisted.resolve(&mut request) {
+        let response = async_graphql::Response::from_errors(vec![with_code(
+            async_graphql::ServerError::new(error.to_string(), None),
+            error.code(),
+        )]);
+        let status = match error {
+            ApqError::Malformed | ApqError::HashMismatch => StatusCode::BAD_REQUEST,
+            ApqError::NotFound => media.request_error_status(),
+        };
+        return media.respond(response, status);
+    }
+    let request = scoped_request(request, &state.db, workspace);
+    // Past the deadline the execution is dropped, which rolls back its open transaction. A
+    // write that already committed is never reported as cancelled: see `service::Deadline`.
+    let deadline = Arc::new(Deadline::default());
+    let execution = DEADLINE.scope(deadline.clone(), state.schema.execute(request));
+    tokio::pin!(execution);
+    let response = tokio::select! {
+        response = &mut execution => response,
+        () = tokio::time::sleep(state.request_timeout) => {
+            if deadline.expire() {
+                tracing::warn!(
+                    timeout_ms = state.request_timeout.as_millis() as u64,
+                    "request timed out"
+                );
+                return request_error(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "REQUEST_TIMEOUT",
+                    "the request took longer than the server allows and was cancelled",
+                );
+            }
+            execution.await
+        }
+    };
+    // A request that never ran (it did not parse, validate, or fit the limits) is a request
+    // error; a mutation sent by GET is refused as such.
+    let status = if !never_ran(&response) {
+        StatusCode::OK
+    } else if response
+        .errors
+        .iter()
+        .any(|e| has_code(e, "METHOD_NOT_ALLOWED"))
+    {
+        StatusCode::METHOD_NOT_ALLOWED
+    } else {
+        media.request_error_status()
+    };
+    let mut http = media.respond(response, status);
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        http.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    http
+}
+
+/// Whether a response is a request error: no data, and only errors about the request itself.
+pub(super) fn never_ran(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+fn has_code(error: &async_graphql::ServerError, code: &str) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .and_then(|extensions| extensions.get("code"))
+        .is_some_and(|value| *value == async_graphql::Value::from(code))
+}
+
+fn not_acceptable() -> Response {
+    request_error(
+        StatusCode::NOT_ACCEPTABLE,
+        "NOT_ACCEPTABLE",
+        "accept application/graphql-response+json or application/json",
+    )
+}
