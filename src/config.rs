@@ -235,6 +235,8 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
     /// Bytes of query text kept for automatic persisted queries.
     pub persisted_queries_bytes: usize,
+    /// How often the key of an open WebSocket is checked again (a revoked key's sockets close).
+    pub ws_key_recheck: Duration,
 }
 
 impl Default for HttpConfig {
@@ -247,6 +249,7 @@ impl Default for HttpConfig {
             max_body_bytes: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(10),
             persisted_queries_bytes: 8 * 1024 * 1024,
+            ws_key_recheck: Duration::from_secs(60),
         }
     }
 }
@@ -272,6 +275,7 @@ impl From<&ServeArgs> for HttpConfig {
             max_body_bytes: args.limits.max_body_bytes,
             request_timeout: Duration::from_secs(args.limits.request_timeout_seconds),
             persisted_queries_bytes: args.persisted_queries_bytes,
+            ws_key_recheck: Duration::from_secs(60),
         }
     }
 }

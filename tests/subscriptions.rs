@@ -8,7 +8,7 @@ use std::{future::IntoFuture, net::SocketAddr, time::Duration};
 use common::{TestApp, ws::WsClient};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
 const CHANGES: &str = "subscription($segmentId: ID) {
   segmentMembershipChanged(segmentId: $segmentId) {
@@ -26,10 +26,14 @@ struct Server {
 
 impl Server {
     async fn start() -> Self {
+        Self::start_with(segments_api::config::HttpConfig::default()).await
+    }
+
+    async fn start_with(config: segments_api::config::HttpConfig) -> Self {
         let app = TestApp::spawn().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
-        let router = segments_api::http::router(app.db.clone())
+        let router = segments_api::http::router_with(app.db.clone(), &config)
             .into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(axum::serve(listener, router).into_future());
         let key = app.api_key().await;
@@ -439,21 +443,50 @@ async fn a_socket_that_never_sends_connection_init_is_closed() {
     );
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     let started = std::time::Instant::now();
-    // The server ends the connection after its 10 s init timeout.
+    // The server closes the connection after its 10 s init timeout, with the protocol's 4408.
     let end = tokio::time::timeout(Duration::from_secs(20), async {
         use futures_util::StreamExt;
         loop {
             match socket.next().await {
-                None | Some(Err(_)) => return,
-                Some(Ok(message)) if message.is_close() => return,
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
                 Some(Ok(_)) => continue,
+                other => panic!("the socket ended without a close frame: {other:?}"),
             }
         }
     })
     .await;
-    assert!(end.is_ok(), "the socket was still open after 20 s");
+    assert_eq!(end.expect("closed within 20 s"), Some(4408));
     assert!(
         started.elapsed() >= Duration::from_secs(9),
         "closed too early"
     );
+}
+
+#[tokio::test]
+async fn revoking_a_key_closes_its_open_sockets() {
+    let server = Server::start_with(segments_api::config::HttpConfig {
+        ws_key_recheck: Duration::from_millis(200),
+        ..Default::default()
+    })
+    .await;
+    let other_key = server.app.api_key().await;
+    let mut revoked = server.subscriber(None).await;
+    let mut kept = WsClient::connect(&server.addr, &other_key).await;
+    kept.subscribe("1", CHANGES, json!({})).await;
+    segments_api::service::auth::revoke_key(&server.app.db, &server.key)
+        .await
+        .unwrap();
+    // Within a few checks the revoked key's socket ends; the other key's stays and still hears.
+    let closed = revoked.next_message(Duration::from_secs(5)).await;
+    assert_eq!(closed, Some(json!({ "type": "closed", "code": 4403 })));
+    let ids = server.app.create_influencers("still", 1).await;
+    let segment = server.app.create_segment("Still here").await;
+    common::graphql_at(
+        &server.addr,
+        &other_key,
+        "mutation($ids: [ID!]!, $seg: ID!) { assignToSegment(input: { influencerIds: $ids, segment: { id: $seg } }) { userErrors { code } } }",
+        json!({ "ids": ids, "seg": segment }),
+    )
+    .await;
+    assert_eq!(kept.events("1", 1).await.len(), 1);
 }

@@ -47,6 +47,8 @@ pub struct AppState {
     pub schema: AppSchema,
     pub db: DatabaseConnection,
     request_timeout: Duration,
+    /// How often an open WebSocket's key is checked again.
+    ws_key_recheck: Duration,
     /// The key GraphiQL pages served to loopback peers carry, when enabled.
     graphiql: Option<Arc<graphiql::GraphiqlKey>>,
     /// Query texts known by hash (automatic persisted queries).
@@ -73,6 +75,7 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
         schema: build_schema_with(db.clone(), config.slow_operation, &config.limits),
         db,
         request_timeout: config.request_timeout,
+        ws_key_recheck: config.ws_key_recheck,
         graphiql: graphiql_key,
         persisted: Arc::new(PersistedQueries::new(config.persisted_queries_bytes)),
     };
