@@ -99,6 +99,24 @@ impl WsClient {
         .await;
     }
 
+    /// Runs a trivial query on this connection and waits for its answer. The server reads a
+    /// connection's messages in order, so subscriptions sent before it have been started by
+    /// then; tests also leave the server a moment to finish registering them.
+    pub async fn sync(&mut self) {
+        self.subscribe("sync", "{ __typename }", json!({})).await;
+        loop {
+            let message = self
+                .next_message(Duration::from_secs(10))
+                .await
+                .expect("an answer to the sync query");
+            assert_eq!(message["id"], "sync", "unexpected message {message}");
+            if message["type"] == "complete" {
+                break;
+            }
+        }
+        self.assert_quiet(Duration::from_millis(100)).await;
+    }
+
     /// Stops an operation.
     pub async fn complete(&mut self, id: &str) {
         self.send(json!({ "id": id, "type": "complete" })).await;
