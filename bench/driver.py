@@ -103,7 +103,7 @@ OURS_PROFILE = (
     "followerCount memberships { assignedAt source segment { id name } } } }"
 )
 PG_PROFILE = (
-    "query Profile($id: BigInt!) { influencer(id: $id) { id handle displayName email platform "
+    "query Profile($id: BigInt!) { influencerById(id: $id) { id handle displayName email platform "
     "niche followerCount segmentMembershipsByInfluencerId(orderBy: PRIMARY_KEY_ASC) { nodes { "
     "assignedAt source segmentBySegmentId { id name } } } } }"
 )
@@ -172,7 +172,7 @@ def norm_profile(server, data):
                 p["follower_count"],
                 [(ts(m["assigned_at"]), m["source"], m["segment"]["id"], m["segment"]["name"])
                  for m in p["memberships"]])
-    p = data["data"]["influencer"]
+    p = data["data"]["influencer" if server == "segments-api" else "influencerById"]
     if server == "segments-api":
         ms = [(ts(m["assignedAt"]), m["source"], pk(m["segment"]["id"]), m["segment"]["name"])
               for m in p["memberships"]]
@@ -237,13 +237,19 @@ def post(port, body, key=None):
         headers["authorization"] = f"Bearer {key}"
     req = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=body.encode(),
                                  headers=headers, method="POST")
-    with urllib.request.urlopen(req, timeout=120) as r:
-        return json.loads(r.read())
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        raise BenchFailure(f"port {port}: HTTP {e.code}: {e.read()[:600]!r}") from None
 
 
 def get(port, path):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=120) as r:
-        return json.loads(r.read())
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=120) as r:
+            return json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        raise BenchFailure(f"port {port}: HTTP {e.code}: {e.read()[:600]!r}") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,7 +362,8 @@ class SizeRun:
         self.unassigned_total = int(psql(self.db, (
             f"SELECT count(*) FROM influencer i WHERE i.workspace_id = {self.ws} AND NOT EXISTS "
             "(SELECT 1 FROM segment_membership m WHERE m.influencer_id = i.id)")))
-        self.deep_offset = int(self.unassigned_total * 0.9)
+        self.deep_offset = max(1, min(int(self.unassigned_total * 0.9),
+                                      self.unassigned_total - PAGE - 1))
         self.deep_after = int(psql(self.db, (
             f"SELECT id FROM influencer i WHERE i.workspace_id = {self.ws} AND NOT EXISTS "
             "(SELECT 1 FROM segment_membership m WHERE m.influencer_id = i.id) ORDER BY id "
@@ -433,12 +440,12 @@ class SizeRun:
             if "segments-api" in which:
                 servers["segments-api"] = Server("segments-api", [self.args.bin, "serve"], {
                     "DATABASE_URL": url, "BIND_ADDR": f"127.0.0.1:{PORTS['segments-api']}",
-                    "NO_MIGRATE": "1", "RUST_LOG": "warn", "DB_MAX_CONNECTIONS": "10"}, logdir)
+                    "NO_MIGRATE": "true", "RUST_LOG": "warn", "DB_MAX_CONNECTIONS": "10"}, logdir)
             if "postgraphile" in which:
                 servers["postgraphile"] = Server("postgraphile", [
                     "node", os.path.join(HERE, "postgraphile", "node_modules", ".bin", "postgraphile"),
                     "-c", url, "--schema", "public,postgraphile_bench", "--host", "127.0.0.1",
-                    "--port", str(PORTS["postgraphile"]), "--disable-query-log",
+                    "--port", str(PORTS["postgraphile"]), "--disable-query-log", "--disable-graphiql",
                     "--dynamic-json", "--no-setof-functions-contain-nulls", "--max-pool-size", "10",
                     "--disable-default-mutations"], {"NODE_ENV": "production"}, logdir)
             if "baseline" in which:
@@ -667,7 +674,7 @@ def report(args, runs, meta):
       "3. Logging is switched off again before the load runs.")
     w("- Pools: segments-api 10 connections (`DB_MAX_CONNECTIONS=10`), PostGraphile "
       "`--max-pool-size 10`, baseline 10.")
-    w("- PostGraphile runs with `NODE_ENV=production --disable-query-log --dynamic-json "
+    w("- PostGraphile runs with `NODE_ENV=production --disable-query-log --disable-graphiql --dynamic-json "
       "--no-setof-functions-contain-nulls --disable-default-mutations`, exposing "
       "`public` and `postgraphile_bench`, where [bench/postgraphile/setup.sql]"
       "(bench/postgraphile/setup.sql) defines `unassigned_influencers(ws)` (a `setof influencer` "
@@ -689,7 +696,7 @@ def report(args, runs, meta):
       f"cursor `cursor:<id>`) | the same with `after:` a cursor of that position (PostGraphile's "
       f"cursors on a function connection are `[\"natural\", offset]`: offset-based) | `after=<id>` |")
     w("| profile | `influencer(id:)` with `memberships { assignedAt source segment { id name } }` | "
-      "`influencer(id:)` with `segmentMembershipsByInfluencerId` | `GET /influencer/ID` |")
+      "`influencerById(id:)` with `segmentMembershipsByInfluencerId` | `GET /influencer/ID` |")
     w("| assign-1000 | `assignToSegment` with 1,000 ids (30 different bodies in turn) | "
       "`assignToSegment` function mutation, same ids | – |")
     w("| engagement | `recordEngagement` (EMAIL_REPLIED; the campaign has two automations for it) | "

@@ -7,8 +7,6 @@
 //! `BASELINE_WORKSPACE` (default 1). Routes: `GET /dashboard?segments=50&influencers=20`,
 //! `GET /unassigned?first=50&after=ID`, `GET /influencer/ID`.
 
-use std::collections::HashMap;
-
 use axum::{
     Json, Router,
     extract::{Path, Query, State},
