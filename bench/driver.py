@@ -467,6 +467,9 @@ class SizeRun:
     # -- phase 1: same answers, statements per request ----------------------------------------
 
     def check_and_count(self, logdir):
+        # Everything the checks write is newer than this, and is deleted again afterwards.
+        since = psql(self.db, "SELECT now()")
+        self.written_since = f"assigned_at >= '{since}'"
         psql("postgres", f"ALTER DATABASE {self.db} SET log_statement = 'all'")
         servers = self.start_servers(logdir)
         try:
@@ -521,7 +524,7 @@ class SizeRun:
                     if members != len(set(ids)):
                         raise BenchFailure(f"{server} assign-1000: {members} members, not {len(ids)}")
                     psql(self.db, (f"DELETE FROM segment_membership WHERE segment_id = {segment} "
-                                   "AND source = 'MANUAL' AND assigned_at > now() - interval '1 hour'"))
+                                   f"AND {self.written_since}"))
                 self.statements[("assign-1000", server)] = self.measure_statements(
                     lambda: self.expect_ok(server, self.ask(server, "assign-1000", 2)))
                 segment, ids = self.assign_big
@@ -535,7 +538,7 @@ class SizeRun:
                 self.statements[("assign-10000", server)] = self.measure_statements(
                     lambda: self.expect_ok(server, post(PORTS[server], big, key)), times=1)
                 psql(self.db, (f"DELETE FROM segment_membership WHERE segment_id = {segment} "
-                               "AND source = 'MANUAL' AND assigned_at > now() - interval '1 hour'"))
+                               f"AND {self.written_since}"))
                 # Engagement: the influencer ends up in both automation segments.
                 for index in range(2):
                     self.expect_ok(server, self.ask(server, "engagement", index))
@@ -546,7 +549,7 @@ class SizeRun:
                     if found != 2:
                         raise BenchFailure(f"{server} engagement: in {found} automation segments, not 2")
                     psql(self.db, (f"DELETE FROM segment_membership WHERE influencer_id = {who} "
-                                   "AND source = 'AUTOMATION'"))
+                                   f"AND {self.written_since}"))
                 self.statements[("engagement", server)] = self.measure_statements(
                     lambda: self.expect_ok(server, self.ask(server, "engagement", 2)))
                 log(f"{server}: writes checked")
@@ -555,7 +558,7 @@ class SizeRun:
                 s.stop()
             psql("postgres", f"ALTER DATABASE {self.db} RESET log_statement")
         # Undo the checks' writes, so the load runs start from the seeded state.
-        psql(self.db, "DELETE FROM segment_membership WHERE assigned_at > now() - interval '1 hour'")
+        psql(self.db, f"DELETE FROM segment_membership WHERE {self.written_since}")
         psql(self.db, f"DELETE FROM engagement_event WHERE campaign_id = {self.campaign}")
 
     def expect_ok(self, server, data):
