@@ -12,8 +12,10 @@ use entity::{
 use std::sync::Arc;
 
 use sea_orm::{
-    ActiveEnum, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, RuntimeErr,
+    ActiveEnum,
+    ActiveValue::Set,
+    ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, RuntimeErr,
     sqlx::{self, PgConnection, PgPool},
 };
 
@@ -416,9 +418,9 @@ async fn drop_foreign_keys(
             "ALTER TABLE {table} DROP CONSTRAINT \"{}\"",
             name.replace('"', "\"\"")
         )))
-            .execute(&mut *conn)
-            .await
-            .map_err(exec_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(exec_err)?;
     }
     Ok(keys)
 }
