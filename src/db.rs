@@ -19,12 +19,6 @@ pub async fn connect_with(url: &str, max_connections: u32) -> Result<DatabaseCon
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(3))
         .sqlx_logging_level(tracing::log::LevelFilter::Debug)
-        // Every statement is prepared once per connection and reused (sqlx's statement cache).
-        // PostgreSQL would still plan each execution anew for a statement's first five runs and
-        // keep doing so whenever custom plans look cheaper; for the batched page query of a
-        // dashboard (a UNION ALL of 50 keyset subqueries) planning costs several times the
-        // execution. The reads' generic plans are the index walks they are written for.
-        .map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_generic_plan")]))
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)

@@ -258,6 +258,14 @@ pub async fn count_influencers(
     if let Some(n) = count_cache::get(&key) {
         return Ok(n);
     }
+    // Nothing kept yet: requests arriving together count one at a time, and those after the
+    // first find its count kept (when it was slow), instead of all scanning at once and
+    // holding every pooled connection for seconds.
+    let gate = count_cache::gate(&key);
+    let _turn = gate.lock().await;
+    if let Some(n) = count_cache::fresh(&key) {
+        return Ok(n);
+    }
     let started = Instant::now();
     let (mut base, _) = influencer_base(ws, set);
     let counted = count(db, &mut base).await;
@@ -277,7 +285,7 @@ pub async fn count_influencers(
 pub mod count_cache {
     use std::{
         collections::HashMap,
-        sync::{Mutex, OnceLock},
+        sync::{Arc, Mutex, OnceLock},
         time::{Duration, Instant},
     };
 
@@ -334,6 +342,28 @@ pub mod count_cache {
         }
         entry.recounting = true;
         None
+    }
+
+    /// The kept count if it is fresh, without taking on a recount.
+    pub fn fresh(key: &Key) -> Option<i64> {
+        let kept = kept().lock().unwrap_or_else(|e| e.into_inner());
+        kept.get(key)
+            .filter(|entry| entry.at.elapsed() < FRESH_FOR)
+            .map(|entry| entry.value)
+    }
+
+    /// The lock that requests counting `key` take turns on.
+    pub fn gate(key: &Key) -> Arc<futures_util::lock::Mutex<()>> {
+        static GATES: OnceLock<Mutex<HashMap<Key, Arc<futures_util::lock::Mutex<()>>>>> =
+            OnceLock::new();
+        let mut gates = GATES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if gates.len() >= MAX_ENTRIES {
+            gates.clear();
+        }
+        gates.entry(key.clone()).or_default().clone()
     }
 
     /// Records counts made together in `took`: kept when slow, forgotten when fast. A failed
