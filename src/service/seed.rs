@@ -197,13 +197,13 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
         if mix(n ^ 5) % 5 == 4 {
             continue;
         }
-        let memberships = 1 + (mix(n ^ 13) % 4);
+        let memberships = 1 + (mix(n ^ 13) % 4) as usize;
         let mut picked = [0i64; 4];
-        for m in 0..memberships as usize {
-            picked[m] = segment_ids[skewed(n, 17 + m as u64, segment_ids.len())];
+        for (m, slot) in picked.iter_mut().enumerate().take(memberships) {
+            *slot = segment_ids[skewed(n, 17 + m as u64, segment_ids.len())];
         }
         // Skewed picks often repeat a segment; each membership is written once.
-        let picked = &mut picked[..memberships as usize];
+        let picked = &mut picked[..memberships];
         picked.sort_unstable();
         for (m, segment_id) in picked.iter().enumerate() {
             if m == 0 || picked[m - 1] != *segment_id {
