@@ -743,7 +743,38 @@ def report(args, runs, meta):
         w("")
     targets = targets_section(runs)
     w(targets)
+    w(NOTES)
     return "\n".join(out) + "\n"
+
+
+NOTES = """### Why, where a target is not met yet
+
+- **Latency floor of every read (profile most of all).** segments-api resolves relations with
+  async-graphql DataLoaders, which wait 1 ms (the library's default batching delay) before each
+  batch, and a query waits for its levels one after another: the profile page has three
+  (influencer, memberships, segments), so about 3 ms of every request is spent waiting, plus one
+  statement for the API key. At 8 connections that caps throughput at roughly 8 / latency,
+  below PostGraphile, which compiles a whole query into one SQL statement. Starting batches on
+  a scheduler yield instead of a timer was tried and left out: under CPU contention a batch
+  could start before its level had added all keys, which costs extra statements.
+- **Dashboard.** All three servers spend most of it in PostgreSQL (member pages of 50 segments,
+  the memberships of 1,000 influencers). segments-api keeps slow member counts (see below), so
+  it no longer recounts the biggest segments per request; what remains is the batched page
+  query (a UNION ALL of 50 keyset subqueries, planned per execution) and building about 2,500
+  GraphQL objects.
+- **Unassigned.** segments-api pages by keyset and keeps counts that take 20 ms or more for 10 s
+  (then one request recounts while the others keep the kept value), so a count is at most about
+  11 s old; smaller counts are exact on every request. PostGraphile and the baseline count
+  exactly on every request (an anti-join over the whole roster), and PostGraphile's cursor on a
+  function connection is an offset, so its deep page also walks every row before the cursor.
+  segments-api's p99 includes the first requests after start, which wait for the first count.
+- **Writes.** `assignToSegment` runs 7 statements whatever the number of ids (transaction,
+  checks of the segment and of all ids in one query, one INSERT ... SELECT, reading back the
+  payload); PostGraphile's mutation is one function call doing the same checks in PL/pgSQL.
+- **Statements for 100 segments.** 100 segments of 20 influencers are 2,000 influencers in one
+  level; when a level's keys arrive over more than the 1 ms batching window, a loader sends more
+  than one batch.
+"""
 
 
 def targets_section(runs):
