@@ -23,8 +23,10 @@ use crate::{
 };
 
 /// Most keys one batch sends to the database: the size of an `IN` list. A page holds at most
-/// 100 items, so one level of a query (100 parents x 100 children at most) needs at most a few.
-const MAX_BATCH: usize = 1000;
+/// 100 items, so one level of a query holds at most 100 parents x 100 children: one batch, so
+/// the statements of a query stay the same however many objects it returns. 10,000 bound
+/// parameters are within both SQLite's (32,766) and PostgreSQL's (65,535) limits.
+const MAX_BATCH: usize = 10_000;
 
 /// Most pages fetched by one `UNION ALL`: each page is up to two compound terms, and SQLite
 /// allows 500 terms per compound SELECT.

@@ -54,7 +54,7 @@ pub async fn add(
     }
     .insert(&txn)
     .await?;
-    super::commit(txn).await?;
+    super::commit(txn, ws).await?;
     Ok(created)
 }
 
@@ -111,7 +111,7 @@ pub async fn update(
         model.trigger = Set(trigger);
     }
     let updated = model.update(&txn).await?;
-    super::commit(txn).await?;
+    super::commit(txn, ws).await?;
     Ok(updated)
 }
 
@@ -135,6 +135,6 @@ pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> Servic
         .filter(automation::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    super::commit(txn).await?;
+    super::commit(txn, ws).await?;
     Ok(id)
 }

@@ -48,7 +48,7 @@ pub async fn create(
     .insert(&txn)
     .await?;
     insert_audience(&txn, ws, created.id, audience_segment_ids).await?;
-    super::commit(txn).await?;
+    super::commit(txn, ws).await?;
     Ok(created)
 }
 
@@ -144,7 +144,7 @@ pub async fn update(
             .await?;
         insert_audience(&txn, ws, id, ids).await?;
     }
-    super::commit(txn).await?;
+    super::commit(txn, ws).await?;
     Ok(updated)
 }
 
@@ -194,6 +194,6 @@ pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> Servic
         .filter(campaign::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    super::commit(txn).await?;
+    super::commit(txn, ws).await?;
     Ok(id)
 }

@@ -164,7 +164,7 @@ pub async fn record(
             assigned.push(segment_id);
         }
     }
-    super::commit(txn).await?;
+    super::commit(txn, ws).await?;
     outbox.committed();
     Ok(Recorded {
         event,

@@ -149,7 +149,7 @@ pub async fn create(
         .insert(&txn)
         .await
         .map_err(|e| on_unique_violation(e, || taken))?;
-    super::commit(txn).await?;
+    super::commit(txn, ws).await?;
     Ok(created)
 }
 
@@ -180,7 +180,7 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| on_unique_violation(e, || taken))?;
-    super::commit(txn).await?;
+    super::commit(txn, ws).await?;
     Ok(updated)
 }
 
@@ -213,7 +213,7 @@ pub async fn delete(
         .filter(influencer::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    super::commit(txn).await?;
+    super::commit(txn, ws).await?;
     outbox.committed();
     Ok(id)
 }

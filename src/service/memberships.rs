@@ -195,7 +195,7 @@ pub async fn assign(
         None,
     )
     .await?;
-    super::commit(txn).await?;
+    super::commit(txn, ws).await?;
     outbox.committed();
     Ok(MembershipChange {
         segment,
@@ -244,7 +244,7 @@ pub async fn remove(
         )
         .await?;
     }
-    super::commit(txn).await?;
+    super::commit(txn, ws).await?;
     outbox.committed();
     Ok(MembershipChange {
         segment,

@@ -127,14 +127,17 @@ tokio::task_local! {
     pub static DEADLINE: std::sync::Arc<Deadline>;
 }
 
-/// Commits a write's transaction, unless its request's deadline has passed (then it is rolled
-/// back and the request answered as timed out).
-pub(crate) async fn commit(txn: DatabaseTransaction) -> Result<(), DbErr> {
+/// Commits a write's transaction for workspace `ws`, unless its request's deadline has passed
+/// (then it is rolled back and the request answered as timed out). Counts kept for the workspace
+/// are forgotten once it commits.
+pub(crate) async fn commit(txn: DatabaseTransaction, ws: WorkspaceId) -> Result<(), DbErr> {
     let allowed = DEADLINE
         .try_with(|deadline| deadline.begin_commit())
         .unwrap_or(true);
     if allowed {
-        txn.commit().await
+        txn.commit().await?;
+        reads::count_cache::forget_workspace(ws.0);
+        Ok(())
     } else {
         txn.rollback().await?;
         Err(DbErr::Custom(

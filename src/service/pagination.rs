@@ -79,21 +79,21 @@ impl PagePart {
             if forward {
                 let after = self.page.after?;
                 select
-                    .and_where(self.key.clone().lte(after))
+                    .and_where(self.key.clone().lte(literal(after)))
                     .order_by_expr(self.key.clone(), Order::Desc);
             } else {
                 let before = self.page.before?;
                 select
-                    .and_where(self.key.clone().gte(before))
+                    .and_where(self.key.clone().gte(literal(before)))
                     .order_by_expr(self.key.clone(), Order::Asc);
             }
             select.limit(1);
         } else {
             if let Some(after) = self.page.after {
-                select.and_where(self.key.clone().gt(after));
+                select.and_where(self.key.clone().gt(literal(after)));
             }
             if let Some(before) = self.page.before {
-                select.and_where(self.key.clone().lt(before));
+                select.and_where(self.key.clone().lt(literal(before)));
             }
             let order = if forward { Order::Asc } else { Order::Desc };
             select.order_by_expr(self.key.clone(), order).limit(limit);
@@ -110,6 +110,15 @@ impl PagePart {
             );
         Some(select)
     }
+}
+
+/// A cursor bound written into the SQL text rather than bound as a parameter. PostgreSQL
+/// switches a prepared statement to a generic plan after five runs, and a generic plan does not
+/// know where the cursor is: for a deep page of Unassigned it merge-joins against the whole
+/// membership index (120 ms instead of 3 ms on a million influencers). With the bound in the
+/// text, every plan knows it. An `i64` printed as digits cannot inject anything.
+fn literal(bound: i64) -> Expr {
+    Expr::cust(bound.to_string())
 }
 
 /// Fetches every page of `parts` in one statement; results come back in the order of `parts`.

@@ -9,9 +9,14 @@ use entity::{
     enums::{AutomationAction, CampaignStatus, EngagementKind, MembershipSource, Platform},
     influencer, segment, segment_membership,
 };
+use std::sync::Arc;
+
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveEnum,
+    ActiveValue::Set,
+    ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, RuntimeErr,
+    sqlx::{self, PgConnection, PgPool},
 };
 
 use super::{ServiceResult, WorkspaceId, now, validate};
@@ -41,6 +46,9 @@ const PLATFORMS: [Platform; 5] = [
 /// columns, memberships 6).
 const INFLUENCER_CHUNK: usize = 3_000;
 const MEMBERSHIP_CHUNK: usize = 5_000;
+/// Influencer rows per statement on PostgreSQL, where columns travel as arrays (twice as many
+/// memberships per statement).
+const PG_CHUNK: usize = 100_000;
 
 /// What `seed` added.
 #[derive(Debug, Default)]
@@ -86,36 +94,46 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
     let created_at = now();
 
     let numbers: Vec<u64> = (first_number..first_number + u64::from(count)).collect();
-    for chunk in numbers.chunks(INFLUENCER_CHUNK) {
-        let rows = chunk.iter().map(|n| {
-            let handle = format!("creator{n}");
-            let niche = NICHES[(mix(*n) % NICHES.len() as u64) as usize];
-            influencer::ActiveModel {
-                workspace_id: Set(ws.0),
-                handle_key: Set(validate::name_key(&handle)),
-                handle: Set(handle),
-                platform: Set(PLATFORMS[(mix(n ^ 7) % PLATFORMS.len() as u64) as usize]),
-                display_name: Set(Some(format!("Creator {n}"))),
-                email: Set(
-                    (!mix(n ^ 11).is_multiple_of(4)).then(|| format!("creator{n}@example.com"))
-                ),
-                niche: Set(Some(niche.to_lowercase())),
-                // Log-uniform from 1,000 to about 10 million followers.
-                follower_count: Set(Some((1_000.0 * 10f64.powf(4.0 * unit(*n, 3))) as i32)),
-                created_at: Set(created_at),
-                ..Default::default()
-            }
-        });
-        influencer::Entity::insert_many(rows)
-            .on_conflict_do_nothing()
-            .exec_without_returning(db)
-            .await?;
-        seeded.influencers += chunk.len() as u64;
-        tracing::info!(
-            influencers = seeded.influencers,
-            of = count,
-            "seeding influencers"
-        );
+    let postgres = (db.get_database_backend() == DbBackend::Postgres)
+        .then(|| db.get_postgres_connection_pool());
+    if let Some(pool) = postgres {
+        for chunk in numbers.chunks(PG_CHUNK) {
+            insert_influencers_pg(pool, ws, chunk, created_at).await?;
+            seeded.influencers += chunk.len() as u64;
+            tracing::info!(
+                influencers = seeded.influencers,
+                of = count,
+                "seeding influencers"
+            );
+        }
+    } else {
+        for chunk in numbers.chunks(INFLUENCER_CHUNK) {
+            let rows = chunk.iter().map(|n| {
+                let row = InfluencerRow::new(*n);
+                influencer::ActiveModel {
+                    workspace_id: Set(ws.0),
+                    handle_key: Set(row.handle_key),
+                    handle: Set(row.handle),
+                    platform: Set(row.platform),
+                    display_name: Set(row.display_name),
+                    email: Set(row.email),
+                    niche: Set(row.niche),
+                    follower_count: Set(row.follower_count),
+                    created_at: Set(created_at),
+                    ..Default::default()
+                }
+            });
+            influencer::Entity::insert_many(rows)
+                .on_conflict_do_nothing()
+                .exec_without_returning(db)
+                .await?;
+            seeded.influencers += chunk.len() as u64;
+            tracing::info!(
+                influencers = seeded.influencers,
+                of = count,
+                "seeding influencers"
+            );
+        }
     }
     let ids: Vec<i64> = influencer::Entity::find()
         .select_only()
@@ -157,21 +175,62 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
     // Four in five influencers get one to four memberships; the rest stay Unassigned.
     let assigned_at = now();
     let mut pending = Vec::with_capacity(MEMBERSHIP_CHUNK);
+    let chunk_size = if postgres.is_some() {
+        PG_CHUNK * 2
+    } else {
+        MEMBERSHIP_CHUNK
+    };
+    let total_hint = ids.len() * 2;
+    // PostgreSQL checks each foreign key row by row, more than half the cost of a bulk insert;
+    // with the table's foreign keys dropped for the load and added back (one set-based check
+    // each) in the same transaction, nobody ever sees the table without them.
+    let mut tx = match postgres {
+        Some(pool) => Some(pool.begin().await.map_err(exec_err)?),
+        None => None,
+    };
+    let foreign_keys = match tx.as_mut() {
+        Some(tx) => drop_foreign_keys(tx, "segment_membership").await?,
+        None => Vec::new(),
+    };
     for (i, id) in ids.iter().enumerate() {
         let n = first_number + i as u64;
         if mix(n ^ 5) % 5 == 4 {
             continue;
         }
-        let memberships = 1 + (mix(n ^ 13) % 4);
-        for m in 0..memberships {
-            pending.push((segment_ids[skewed(n, 17 + m, segment_ids.len())], *id));
+        let memberships = 1 + (mix(n ^ 13) % 4) as usize;
+        let mut picked = [0i64; 4];
+        for (m, slot) in picked.iter_mut().enumerate().take(memberships) {
+            *slot = segment_ids[skewed(n, 17 + m as u64, segment_ids.len())];
         }
-        if pending.len() >= MEMBERSHIP_CHUNK {
-            seeded.memberships += insert_memberships(db, ws, &mut pending, assigned_at).await?;
-            tracing::info!(memberships = seeded.memberships, "seeding memberships");
+        // Skewed picks often repeat a segment; each membership is written once.
+        let picked = &mut picked[..memberships];
+        picked.sort_unstable();
+        for (m, segment_id) in picked.iter().enumerate() {
+            if m == 0 || picked[m - 1] != *segment_id {
+                pending.push((*segment_id, *id));
+            }
+        }
+        if pending.len() >= chunk_size {
+            seeded.memberships += match tx.as_mut() {
+                Some(tx) => insert_memberships_pg(tx, ws, &mut pending, assigned_at).await?,
+                None => insert_memberships(db, ws, &mut pending, assigned_at).await?,
+            };
+            tracing::info!(
+                memberships = seeded.memberships,
+                of_about = total_hint,
+                "seeding memberships"
+            );
         }
     }
-    seeded.memberships += insert_memberships(db, ws, &mut pending, assigned_at).await?;
+    seeded.memberships += match tx.as_mut() {
+        Some(tx) => insert_memberships_pg(tx, ws, &mut pending, assigned_at).await?,
+        None => insert_memberships(db, ws, &mut pending, assigned_at).await?,
+    };
+    if let Some(mut tx) = tx {
+        restore_foreign_keys(&mut tx, "segment_membership", &foreign_keys).await?;
+        tx.commit().await.map_err(exec_err)?;
+    }
+    tracing::info!(memberships = seeded.memberships, "seeded memberships");
 
     // Campaigns: one per 10,000 influencers, at least three, each aimed at one to three
     // segments, with an automation for replies and one for clicks, and some engagement.
@@ -257,6 +316,161 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
     }
     tracing::info!(?seeded, "seeded");
     Ok(seeded)
+}
+
+/// The generated columns of influencer number `n`.
+struct InfluencerRow {
+    handle: String,
+    handle_key: String,
+    platform: Platform,
+    display_name: Option<String>,
+    email: Option<String>,
+    niche: Option<String>,
+    follower_count: Option<i32>,
+}
+
+impl InfluencerRow {
+    fn new(n: u64) -> Self {
+        let handle = format!("creator{n}");
+        let niche = NICHES[(mix(n) % NICHES.len() as u64) as usize];
+        Self {
+            handle_key: validate::name_key(&handle),
+            platform: PLATFORMS[(mix(n ^ 7) % PLATFORMS.len() as u64) as usize],
+            display_name: Some(format!("Creator {n}")),
+            email: (!mix(n ^ 11).is_multiple_of(4)).then(|| format!("creator{n}@example.com")),
+            niche: Some(niche.to_lowercase()),
+            // Log-uniform from 1,000 to about 10 million followers.
+            follower_count: Some((1_000.0 * 10f64.powf(4.0 * unit(n, 3))) as i32),
+            handle,
+        }
+    }
+}
+
+/// A driver error as the `DbErr` the rest of the service layer handles.
+fn exec_err(e: sqlx::Error) -> DbErr {
+    DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e)))
+}
+
+/// PostgreSQL: one `INSERT ... SELECT FROM UNNEST` per chunk, each column bound as one array,
+/// so a chunk of 100,000 rows is one statement with nine parameters (no per-row parameters,
+/// no SQL text growing with the chunk).
+async fn insert_influencers_pg(
+    pool: &PgPool,
+    ws: WorkspaceId,
+    numbers: &[u64],
+    created_at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<()> {
+    let mut handles = Vec::with_capacity(numbers.len());
+    let mut keys = Vec::with_capacity(numbers.len());
+    let mut platforms = Vec::with_capacity(numbers.len());
+    let mut names = Vec::with_capacity(numbers.len());
+    let mut emails = Vec::with_capacity(numbers.len());
+    let mut niches = Vec::with_capacity(numbers.len());
+    let mut followers = Vec::with_capacity(numbers.len());
+    for n in numbers {
+        let row = InfluencerRow::new(*n);
+        handles.push(row.handle);
+        keys.push(row.handle_key);
+        platforms.push(row.platform.to_value());
+        names.push(row.display_name);
+        emails.push(row.email);
+        niches.push(row.niche);
+        followers.push(row.follower_count);
+    }
+    sqlx::query(
+        "INSERT INTO influencer (workspace_id, handle, handle_key, platform, display_name, \
+         email, niche, follower_count, created_at) \
+         SELECT $1, h, k, p, d, e, ni, f, $9 FROM UNNEST($2::text[], $3::text[], $4::text[], \
+         $5::text[], $6::text[], $7::text[], $8::int4[]) AS t(h, k, p, d, e, ni, f) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(ws.0)
+    .bind(handles)
+    .bind(keys)
+    .bind(platforms)
+    .bind(names)
+    .bind(emails)
+    .bind(niches)
+    .bind(followers)
+    .bind(created_at)
+    .execute(pool)
+    .await
+    .map_err(exec_err)?;
+    Ok(())
+}
+
+/// Drops the foreign keys of `table`, returning their names and definitions to restore.
+async fn drop_foreign_keys(
+    conn: &mut PgConnection,
+    table: &str,
+) -> ServiceResult<Vec<(String, String)>> {
+    let keys: Vec<(String, String)> = sqlx::query_as(
+        "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
+         WHERE conrelid = $1::regclass AND contype = 'f'",
+    )
+    .bind(table)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(exec_err)?;
+    for (name, _) in &keys {
+        // The table is one of ours and the name comes from the catalog, quoted.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER TABLE {table} DROP CONSTRAINT \"{}\"",
+            name.replace('"', "\"\"")
+        )))
+        .execute(&mut *conn)
+        .await
+        .map_err(exec_err)?;
+    }
+    Ok(keys)
+}
+
+/// Adds back what [`drop_foreign_keys`] dropped; PostgreSQL validates each key in one pass.
+async fn restore_foreign_keys(
+    conn: &mut PgConnection,
+    table: &str,
+    keys: &[(String, String)],
+) -> ServiceResult<()> {
+    for (name, definition) in keys {
+        // The definition is PostgreSQL's own rendering of the dropped key.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER TABLE {table} ADD CONSTRAINT \"{}\" {definition}",
+            name.replace('"', "\"\"")
+        )))
+        .execute(&mut *conn)
+        .await
+        .map_err(exec_err)?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL: inserts and empties a batch of memberships as two arrays in one statement.
+async fn insert_memberships_pg(
+    conn: &mut PgConnection,
+    ws: WorkspaceId,
+    pending: &mut Vec<(i64, i64)>,
+    assigned_at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<u64> {
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    // In primary-key order, so the index is filled left to right per segment.
+    pending.sort_unstable();
+    let (segments, influencers): (Vec<i64>, Vec<i64>) = pending.drain(..).unzip();
+    let done = sqlx::query(
+        "INSERT INTO segment_membership (segment_id, influencer_id, workspace_id, assigned_at, \
+         source) SELECT s, i, $3, $4, $5 FROM UNNEST($1::int8[], $2::int8[]) AS t(s, i) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(segments)
+    .bind(influencers)
+    .bind(ws.0)
+    .bind(assigned_at)
+    .bind(MembershipSource::Manual.to_value())
+    .execute(conn)
+    .await
+    .map_err(exec_err)?;
+    Ok(done.rows_affected())
 }
 
 /// Inserts and empties a batch of (segment, influencer) memberships; duplicates are skipped.

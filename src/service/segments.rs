@@ -139,7 +139,7 @@ pub async fn create(
 ) -> ServiceResult<segment::Model> {
     let txn = super::begin_write(db).await?;
     let created = insert(&txn, ws, &input, &["input"]).await?;
-    super::commit(txn).await?;
+    super::commit(txn, ws).await?;
     Ok(created)
 }
 
@@ -193,7 +193,7 @@ pub async fn update(
             name_taken(&["input", "name"], new_name.as_deref().unwrap_or_default())
         })
     })?;
-    super::commit(txn).await?;
+    super::commit(txn, ws).await?;
     Ok(updated)
 }
 
@@ -240,7 +240,7 @@ pub async fn delete(
         .filter(segment::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    super::commit(txn).await?;
+    super::commit(txn, ws).await?;
     outbox.committed();
     Ok(id)
 }
