@@ -864,6 +864,7 @@ def main():
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         logdir = os.environ.get("BENCH_LOG_DIR", tmp)
+        os.makedirs(logdir, exist_ok=True)
         try:
             for size in sizes:
                 run = SizeRun(args, size, tmp)

@@ -1,6 +1,6 @@
 //! Faults around the real binary: a server killed in the middle of a bulk write, and (on
 //! PostgreSQL, run by `.ci/run` with `--ignored` because it stops the database server) the
-//! database going away and coming back while the server runs.
+//! database going away and coming back while the server runs (requests, and live updates).
 
 mod common;
 
@@ -16,6 +16,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use common::{
     fresh_database_url as fresh_database,
     process::{BIN, ServerProcess},
+    ws::WsClient,
 };
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
@@ -195,8 +196,26 @@ async fn postgres_going_away_fails_requests_fast_and_the_server_recovers_without
     let query = "{ segments { totalCount } }";
     assert_eq!(server.graphql(query, json!({})).0, 200);
 
+    // A subscriber, to see what live updates do while the database is away.
+    let changes = "subscription { segmentMembershipChanged { change influencer { handle } } }";
+    let mut subscriber = WsClient::connect(&server.process.addr, &key).await;
+    subscriber.subscribe("live", changes, json!({})).await;
+    subscriber.sync().await;
+
     let _restart = RestartPostgres;
     pg_cluster("stop");
+    // Changes made meanwhile could be missed: the subscription says so and ends.
+    let message = subscriber
+        .next_message(Duration::from_secs(10))
+        .await
+        .expect("a message when the database went away");
+    assert_eq!(message["type"], "next", "{message}");
+    assert_eq!(
+        message["payload"]["errors"][0]["extensions"]["code"],
+        "LIVE_UPDATES_INTERRUPTED"
+    );
+    let message = subscriber.next_message(Duration::from_secs(5)).await;
+    assert_eq!(message, Some(json!({ "id": "live", "type": "complete" })));
     let started = Instant::now();
     let (status, body) = server.graphql(query, json!({}));
     let took = started.elapsed();
@@ -240,4 +259,26 @@ async fn postgres_going_away_fails_requests_fast_and_the_server_recovers_without
         back.elapsed()
     );
     assert_eq!(server.request("GET", "/ready", "").0, 200);
+
+    // A new subscription hears changes again.
+    subscriber.subscribe("again", changes, json!({})).await;
+    subscriber.sync().await;
+    let (status, body) = server.graphql(
+        r#"mutation { createInfluencer(input: { handle: "back", platform: X }) { influencer { id } } }"#,
+        json!({}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let id = serde_json::from_str::<Value>(&body).unwrap()["data"]["createInfluencer"]["influencer"]
+        ["id"]
+        .clone();
+    let (status, body) = server.graphql(
+        r#"mutation($ids: [ID!]!) { assignToSegment(input: { influencerIds: $ids, segment: { create: { name: "After" } } }) { userErrors { code } } }"#,
+        json!({ "ids": [id] }),
+    );
+    assert_eq!(status, 200, "{body}");
+    let events = subscriber.events("again", 1).await;
+    assert_eq!(
+        events[0]["data"]["segmentMembershipChanged"],
+        json!({ "change": "ADDED", "influencer": { "handle": "back" } })
+    );
 }
