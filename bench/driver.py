@@ -764,7 +764,8 @@ NOTES = """### Why, where a target is not met yet
   GraphQL objects.
 - **Unassigned.** segments-api pages by keyset and keeps counts that take 20 ms or more for 10 s
   (then one request recounts while the others keep the kept value), so a count is at most about
-  11 s old; smaller counts are exact on every request. PostGraphile and the baseline count
+  11 s old, and a write forgets its workspace's kept counts when it commits (on every instance,
+  through the membership notifications); smaller counts are exact on every request. PostGraphile and the baseline count
   exactly on every request (an anti-join over the whole roster), and PostGraphile's cursor on a
   function connection is an offset, so its deep page also walks every row before the cursor.
   segments-api's p99 includes the first requests after start, which wait for the first count.
