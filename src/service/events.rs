@@ -9,8 +9,9 @@
 //! - On SQLite (one process owns the file) the outbox hands its batches to the in-process
 //!   channel after the commit.
 //!
-//! Delivery is at most once: a subscriber that falls too far behind, or an instance whose
-//! listening connection dropped, gets [`Signal::Gap`] so it can tell its client to refetch.
+//! Delivery is at most once. A subscriber that falls more than `CHANNEL_CAPACITY` batches behind
+//! finds its receiver lagged, and when an instance's listening connection drops its subscribers get
+//! [`Signal::Gap`]; either way the subscription tells its client to refetch.
 
 use std::{sync::Arc, time::Duration};
 
@@ -139,11 +140,6 @@ impl Events {
             Ok(Ok(_)) => Ok(receiver),
             _ => Err(Unavailable),
         }
-    }
-
-    /// Subscribers connected to this instance right now.
-    pub fn subscriber_count(&self) -> usize {
-        self.inner.sender.receiver_count()
     }
 
     /// An empty outbox for one write.

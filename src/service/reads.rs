@@ -277,8 +277,8 @@ pub async fn count_influencers(
 ///
 /// Counting is a scan: Unassigned on a roster of 1,000,000 is an anti-join over the whole roster
 /// (about a second), and the member count of a segment holding a quarter of the roster counts
-/// hundreds of thousands of index entries. A count that took at least [`SLOW`] is kept and
-/// served for [`FRESH_FOR`]; one request then recounts while the others keep getting the kept
+/// hundreds of thousands of index entries. A count that took at least `SLOW` is kept and
+/// served for `FRESH_FOR`; one request then recounts while the others keep getting the kept
 /// value, so a count is at most `FRESH_FOR` plus one recount old. Fast counts (every count on
 /// small rosters) are never kept, so they are always exact. Only counts made outside a
 /// transaction are kept: the cache is keyed by the pool, the workspace and what is counted.
