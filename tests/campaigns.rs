@@ -3,9 +3,9 @@ mod common;
 // Campaigns, their audiences and recipients, automations, and recording engagement, through the
 // GraphQL schema.
 
-use common::TestApp;
+use common::{TestApp, delete_segment, memberships, unknown_id, without_messages};
 use pretty_assertions::assert_eq;
-use segments_api::graphql::ids::{Kind, encode};
+use segments_api::graphql::ids::Kind;
 use serde_json::{Value, json};
 
 // ---- operations ----
@@ -49,13 +49,6 @@ const RECORD_ENGAGEMENT: &str = "mutation($input: RecordEngagementInput!) {
     }
 }";
 
-const MEMBERSHIPS: &str = "query($id: ID!) {
-    influencer(id: $id) {
-        unassigned
-        memberships { segment { id } source automation { id } }
-    }
-}";
-
 const AUTOMATIONS_OF: &str = "query($id: ID!) {
     campaign(id: $id) {
         automations { id trigger action enabled segment { id name } campaign { id } }
@@ -63,30 +56,6 @@ const AUTOMATIONS_OF: &str = "query($id: ID!) {
 }";
 
 // ---- helpers ----
-
-/// An id of the right type that names nothing in a fresh database.
-fn unknown_id(kind: Kind) -> String {
-    encode(kind, 999_999).0
-}
-
-/// Every user error's message is words for a person; strip them so the rest compares exactly.
-fn without_messages(mut payload: Value) -> Value {
-    for error in payload["userErrors"]
-        .as_array_mut()
-        .expect("payload has userErrors")
-    {
-        let message = error
-            .as_object_mut()
-            .unwrap()
-            .remove("message")
-            .expect("userErrors select message");
-        assert!(
-            message.as_str().is_some_and(|m| !m.trim().is_empty()),
-            "user error without a message: {error}"
-        );
-    }
-    payload
-}
 
 async fn create_campaign(app: &TestApp, input: Value) -> Value {
     app.data(CREATE_CAMPAIGN, json!({ "input": input })).await["createCampaign"].clone()
@@ -127,10 +96,6 @@ async fn record_kind(app: &TestApp, campaign: &str, influencer: &str, kind: &str
     payload
 }
 
-async fn memberships(app: &TestApp, influencer: &str) -> Value {
-    app.data(MEMBERSHIPS, json!({ "id": influencer })).await["influencer"].clone()
-}
-
 async fn recipients(app: &TestApp, campaign: &str, paging: Value) -> Value {
     let mut variables = paging;
     variables["id"] = json!(campaign);
@@ -144,19 +109,6 @@ fn handles(connection: &Value) -> Vec<String> {
         .iter()
         .map(|n| n["handle"].as_str().unwrap().to_owned())
         .collect()
-}
-
-async fn delete_segment(app: &TestApp, segment: &str) {
-    let data = app
-        .data(
-            "mutation($id: ID!) { deleteSegment(input: { id: $id }) { deletedSegmentId userErrors { code } } }",
-            json!({ "id": segment }),
-        )
-        .await;
-    assert_eq!(
-        data["deleteSegment"],
-        json!({ "deletedSegmentId": segment, "userErrors": [] })
-    );
 }
 
 /// Rows of every table a campaign, automation or engagement writes to.

@@ -4,9 +4,9 @@ mod common;
 // an update changes and keeps, what it refuses (writing nothing), and what a delete takes with it
 // and leaves behind.
 
-use common::TestApp;
+use common::{TestApp, delete_segment, memberships, unknown_id, without_messages};
 use pretty_assertions::assert_eq;
-use segments_api::graphql::ids::{Kind, encode};
+use segments_api::graphql::ids::Kind;
 use serde_json::{Value, json};
 
 // ---- operations ----
@@ -82,13 +82,6 @@ const RECORD_ENGAGEMENT: &str = "mutation($input: RecordEngagementInput!) {
     }
 }";
 
-const MEMBERSHIPS: &str = "query($id: ID!) {
-    influencer(id: $id) {
-        unassigned
-        memberships { segment { id } source automation { id } }
-    }
-}";
-
 const NODE: &str = "query($id: ID!) { node(id: $id) { __typename id } }";
 
 /// Everything a client can read about the workspace: what a refused mutation must leave as it was.
@@ -117,30 +110,6 @@ const WORLD: &str = "{
 }";
 
 // ---- helpers ----
-
-/// An id of the right type that names nothing in a fresh database.
-fn unknown_id(kind: Kind) -> String {
-    encode(kind, 999_999).0
-}
-
-/// Every user error's message is words for a person; strip them so the rest compares exactly.
-fn without_messages(mut payload: Value) -> Value {
-    for error in payload["userErrors"]
-        .as_array_mut()
-        .expect("payload has userErrors")
-    {
-        let message = error
-            .as_object_mut()
-            .unwrap()
-            .remove("message")
-            .expect("userErrors select message");
-        assert!(
-            message.as_str().is_some_and(|m| !m.trim().is_empty()),
-            "user error without a message: {error}"
-        );
-    }
-    payload
-}
 
 async fn world(app: &TestApp) -> Value {
     app.data(WORLD, json!({})).await
@@ -312,25 +281,8 @@ async fn record(app: &TestApp, campaign: &str, influencer: &str, kind: &str) -> 
     payload
 }
 
-async fn memberships(app: &TestApp, influencer: &str) -> Value {
-    app.data(MEMBERSHIPS, json!({ "id": influencer })).await["influencer"].clone()
-}
-
 async fn node(app: &TestApp, id: &str) -> Value {
     app.data(NODE, json!({ "id": id })).await["node"].clone()
-}
-
-async fn delete_segment(app: &TestApp, segment: &str) {
-    let data = app
-        .data(
-            "mutation($id: ID!) { deleteSegment(input: { id: $id }) { deletedSegmentId userErrors { code } } }",
-            json!({ "id": segment }),
-        )
-        .await;
-    assert_eq!(
-        data["deleteSegment"],
-        json!({ "deletedSegmentId": segment, "userErrors": [] })
-    );
 }
 
 /// A segment's name, member count and members' handles.

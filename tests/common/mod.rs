@@ -15,7 +15,11 @@ use async_graphql::{Request, Variables};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use segments_api::{
     db,
-    graphql::{AppSchema, build_schema, scoped_request},
+    graphql::{
+        AppSchema, build_schema,
+        ids::{Kind, encode},
+        scoped_request,
+    },
     service::{WorkspaceId, reads::default_workspace},
 };
 use serde_json::{Value, json};
@@ -43,6 +47,55 @@ pub async fn graphql_at(addr: &str, key: &str, query: &str, variables: Value) ->
         .expect("a JSON body");
     assert!(body.get("errors").is_none(), "{body:#}");
     body["data"].clone()
+}
+
+/// An id of the right type that names nothing in a fresh database.
+pub fn unknown_id(kind: Kind) -> String {
+    encode(kind, 999_999).0
+}
+
+/// Every user error's message is words for a person; strip them so the rest compares exactly.
+pub fn without_messages(mut payload: Value) -> Value {
+    for error in payload["userErrors"]
+        .as_array_mut()
+        .expect("payload has userErrors")
+    {
+        let message = error
+            .as_object_mut()
+            .unwrap()
+            .remove("message")
+            .expect("userErrors select message");
+        assert!(
+            message.as_str().is_some_and(|m| !m.trim().is_empty()),
+            "user error without a message: {error}"
+        );
+    }
+    payload
+}
+
+/// An influencer's memberships (segment, source, automation) and whether it is Unassigned.
+pub async fn memberships(app: &TestApp, influencer: &str) -> Value {
+    const MEMBERSHIPS: &str = "query($id: ID!) {
+        influencer(id: $id) {
+            unassigned
+            memberships { segment { id } source automation { id } }
+        }
+    }";
+    app.data(MEMBERSHIPS, json!({ "id": influencer })).await["influencer"].clone()
+}
+
+/// Deletes a segment, which must succeed.
+pub async fn delete_segment(app: &TestApp, segment: &str) {
+    let data = app
+        .data(
+            "mutation($id: ID!) { deleteSegment(input: { id: $id }) { deletedSegmentId userErrors { code } } }",
+            json!({ "id": segment }),
+        )
+        .await;
+    assert_eq!(
+        data["deleteSegment"],
+        json!({ "deletedSegmentId": segment, "userErrors": [] })
+    );
 }
 
 /// Which backend the suite runs on.
