@@ -16,7 +16,6 @@ use async_graphql::{
     Name, PathSegment, Request, Response, ServerResult, Value,
     async_trait::async_trait,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest},
-    parser::parse_query,
     parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
     registry::Registry,
 };
@@ -32,10 +31,12 @@ impl ExtensionFactory for NullPropagation {
     }
 }
 
-/// Keeps the request's query text, to read the operation again once it has run.
+/// Keeps the request's parsed document, to read the operation again once it has run. A copy of
+/// the parse the limits already made (parsing the text a second time would lex and parse every
+/// request twice).
 #[derive(Default)]
 struct PerRequest {
-    query: Mutex<Option<String>>,
+    document: Mutex<Option<ExecutableDocument>>,
 }
 
 #[async_trait]
@@ -46,9 +47,11 @@ impl Extension for PerRequest {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        let request = next.run(ctx, request).await?;
-        if let Ok(mut slot) = self.query.lock() {
-            *slot = Some(request.query.clone());
+        let mut request = next.run(ctx, request).await?;
+        // A document that does not parse never executes; its error is reported later.
+        let document = request.parsed_query().ok().cloned();
+        if let Ok(mut slot) = self.document.lock() {
+            *slot = document;
         }
         Ok(request)
     }
@@ -60,10 +63,7 @@ impl Extension for PerRequest {
         next: NextExecute<'_>,
     ) -> Response {
         let mut response = next.run(ctx, operation_name).await;
-        let query = self.query.lock().ok().and_then(|mut q| q.take());
-        // Parsed again here (microseconds) rather than kept from the first parse: keeping it
-        // would copy every request's document.
-        let Some(document) = query.and_then(|q| parse_query(q).ok()) else {
+        let Some(document) = self.document.lock().ok().and_then(|mut d| d.take()) else {
             return response;
         };
         let paths: Vec<Vec<PathSegment>> = response.errors.iter().map(|e| e.path.clone()).collect();
