@@ -164,8 +164,7 @@ pub async fn record(
             assigned.push(segment_id);
         }
     }
-    super::commit(txn, ws).await?;
-    outbox.committed();
+    outbox.commit(txn, ws).await?;
     Ok(Recorded {
         event,
         assigned_segment_ids: assigned,

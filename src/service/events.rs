@@ -157,8 +157,8 @@ impl Events {
 pub struct Unavailable;
 
 /// The events of one write, published when it commits. Build with [`Events::outbox`], add with
-/// [`Outbox::add`] inside the transaction, and call [`Outbox::committed`] after the commit.
-#[must_use = "call `committed` after the transaction commits"]
+/// [`Outbox::add`] inside the transaction, and commit the transaction with [`Outbox::commit`].
+#[must_use = "commit the write's transaction with `Outbox::commit`"]
 pub struct Outbox<'a> {
     events: &'a Events,
     /// Batches waiting for the commit (SQLite only: PostgreSQL holds them in the transaction).
@@ -201,8 +201,19 @@ impl Outbox<'_> {
         Ok(())
     }
 
-    /// Publishes what waited for the commit. Call it only after the transaction committed.
-    pub fn committed(self) {
+    /// Commits the write's transaction (through `service::commit`, which minds the deadline and
+    /// the kept counts) and then publishes what waited for the commit.
+    pub async fn commit(
+        self,
+        txn: sea_orm::DatabaseTransaction,
+        ws: WorkspaceId,
+    ) -> Result<(), DbErr> {
+        super::commit(txn, ws).await?;
+        self.committed();
+        Ok(())
+    }
+
+    fn committed(self) {
         for batch in self.pending {
             // No receivers is not an error: nobody is subscribed.
             let _ = self

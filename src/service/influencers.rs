@@ -213,7 +213,6 @@ pub async fn delete(
         .filter(influencer::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    super::commit(txn, ws).await?;
-    outbox.committed();
+    outbox.commit(txn, ws).await?;
     Ok(id)
 }

@@ -195,8 +195,7 @@ pub async fn assign(
         None,
     )
     .await?;
-    super::commit(txn, ws).await?;
-    outbox.committed();
+    outbox.commit(txn, ws).await?;
     Ok(MembershipChange {
         segment,
         influencer_ids: unique,
@@ -244,8 +243,7 @@ pub async fn remove(
         )
         .await?;
     }
-    super::commit(txn, ws).await?;
-    outbox.committed();
+    outbox.commit(txn, ws).await?;
     Ok(MembershipChange {
         segment,
         influencer_ids: unique,

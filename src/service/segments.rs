@@ -240,7 +240,6 @@ pub async fn delete(
         .filter(segment::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    super::commit(txn, ws).await?;
-    outbox.committed();
+    outbox.commit(txn, ws).await?;
     Ok(id)
 }
