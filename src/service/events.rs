@@ -171,7 +171,7 @@ impl Outbox<'_> {
     pub async fn add<C: ConnectionTrait>(
         &mut self,
         conn: &C,
-        batch: MembershipBatch,
+        mut batch: MembershipBatch,
     ) -> Result<(), DbErr> {
         if batch.influencer_ids.is_empty() {
             return Ok(());
@@ -180,15 +180,13 @@ impl Outbox<'_> {
             self.pending.push(batch);
             return Ok(());
         }
-        let payloads: Vec<String> = batch
-            .influencer_ids
+        // One payload per chunk of ids, each the batch with only that chunk.
+        let ids = std::mem::take(&mut batch.influencer_ids);
+        let payloads: Vec<String> = ids
             .chunks(IDS_PER_NOTIFICATION)
-            .map(|ids| {
-                let part = MembershipBatch {
-                    influencer_ids: ids.to_vec(),
-                    ..batch.clone()
-                };
-                serde_json::to_string(&part).expect("a batch always serializes")
+            .map(|chunk| {
+                batch.influencer_ids = chunk.to_vec();
+                serde_json::to_string(&batch).expect("a batch always serializes")
             })
             .collect();
         let payloads = serde_json::to_string(&payloads).expect("strings always serialize");
