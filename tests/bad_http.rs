@@ -4,7 +4,7 @@ mod common;
 // queries, hostile fragments, wrong operation names, variables and ids. Each gets a 4xx or a
 // GraphQL error, never a 5xx, and the server answers a good request afterwards.
 
-use std::{future::IntoFuture, time::Duration};
+use std::time::Duration;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use common::TestApp;
@@ -29,11 +29,7 @@ struct Server {
 impl Server {
     async fn start() -> Self {
         let app = TestApp::spawn().await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a local port");
-        let addr = listener.local_addr().unwrap().to_string();
-        tokio::spawn(axum::serve(listener, router(app.db.clone())).into_future());
+        let addr = app.serve(&Default::default()).await;
         let key = app.api_key().await;
         let client = TestApp::client_with_key(&key);
         Self {

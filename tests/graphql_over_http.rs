@@ -4,8 +4,6 @@
 //! (`e2e/audit.mjs`); these tests pin the behaviour in the Rust suite.
 mod common;
 
-use std::{future::IntoFuture, net::SocketAddr};
-
 use common::TestApp;
 use pretty_assertions::assert_eq;
 use reqwest::{StatusCode, header};
@@ -24,11 +22,7 @@ const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 impl Server {
     async fn start() -> Self {
         let app = TestApp::spawn().await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = segments_api::http::router(app.db.clone())
-            .into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(axum::serve(listener, router).into_future());
+        let base = format!("http://{}", app.serve(&Default::default()).await);
         let key = app.api_key().await;
         Self {
             app,

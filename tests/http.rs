@@ -2,8 +2,6 @@
 //! an HTTP client.
 mod common;
 
-use std::future::IntoFuture;
-
 use common::TestApp;
 use pretty_assertions::assert_eq;
 use reqwest::{StatusCode, header};
@@ -19,13 +17,7 @@ struct Server {
 impl Server {
     async fn start() -> Self {
         let app = TestApp::spawn().await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a local port");
-        let addr = listener.local_addr().expect("local address");
-        tokio::spawn(
-            axum::serve(listener, segments_api::http::router(app.db.clone())).into_future(),
-        );
+        let addr = app.serve(&Default::default()).await;
         let client = TestApp::client_with_key(&app.api_key().await);
         Self {
             app,

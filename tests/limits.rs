@@ -5,7 +5,7 @@ mod common;
 // size limit get 413, requests over the deadline get 408 and write nothing, introspection and
 // suggestions can be switched off, and neither GET nor batches run operations.
 
-use std::{future::IntoFuture, net::SocketAddr, time::Duration};
+use std::time::Duration;
 
 use common::TestApp;
 use pretty_assertions::assert_eq;
@@ -16,7 +16,6 @@ use segments_api::{
         ids::{Kind, encode},
         limits::Limits,
     },
-    http::router_with,
 };
 use serde_json::{Value, json};
 
@@ -29,13 +28,7 @@ struct Server {
 impl Server {
     async fn start_with(config: HttpConfig) -> Self {
         let app = TestApp::spawn().await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a local port");
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = router_with(app.db.clone(), &config)
-            .into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(axum::serve(listener, router).into_future());
+        let base = format!("http://{}", app.serve(&config).await);
         let client = TestApp::client_with_key(&app.api_key().await);
         Self { app, base, client }
     }

@@ -3,11 +3,9 @@
 
 mod common;
 
-use std::future::IntoFuture;
-
 use common::TestApp;
 use pretty_assertions::assert_eq;
-use segments_api::{config::HttpConfig, http::router_with};
+use segments_api::config::HttpConfig;
 use serde_json::{Value, json};
 
 struct Server {
@@ -19,10 +17,7 @@ struct Server {
 impl Server {
     async fn start_with(config: HttpConfig) -> Self {
         let app = TestApp::spawn().await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = router_with(app.db.clone(), &config);
-        tokio::spawn(axum::serve(listener, router).into_future());
+        let base = format!("http://{}", app.serve(&config).await);
         let client = TestApp::client_with_key(&app.api_key().await);
         Self { app, base, client }
     }

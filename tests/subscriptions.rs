@@ -3,7 +3,7 @@
 //! in process. Every change below is made over HTTP, as clients make them.
 mod common;
 
-use std::{future::IntoFuture, net::SocketAddr, time::Duration};
+use std::time::Duration;
 
 use common::{TestApp, ws::WsClient};
 use pretty_assertions::assert_eq;
@@ -31,11 +31,7 @@ impl Server {
 
     async fn start_with(config: segments_api::config::HttpConfig) -> Self {
         let app = TestApp::spawn().await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let router = segments_api::http::router_with(app.db.clone(), &config)
-            .into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(axum::serve(listener, router).into_future());
+        let addr = app.serve(&config).await;
         let key = app.api_key().await;
         Self { app, addr, key }
     }

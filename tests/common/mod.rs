@@ -162,6 +162,21 @@ impl TestApp {
             .secret
     }
 
+    /// Serves the application's router for this database on an ephemeral loopback port, as the
+    /// binary does (with the peer address); returns `host:port`.
+    pub async fn serve(&self, config: &segments_api::config::HttpConfig) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a local port");
+        let addr = listener.local_addr().expect("local address").to_string();
+        let router = segments_api::http::router_with(self.db.clone(), config)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(std::future::IntoFuture::into_future(axum::serve(
+            listener, router,
+        )));
+        addr
+    }
+
     /// An HTTP client that sends `key` as its bearer token and accepts what current GraphQL
     /// clients accept (so request errors come back as 400).
     pub fn client_with_key(key: &str) -> reqwest::Client {
