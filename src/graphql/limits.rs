@@ -325,14 +325,14 @@ pub(crate) fn selected_operation<'a>(
     }
 }
 
-/// A request error for each non-null variable without a default that the request leaves out or
-/// sets to null. async-graphql would only notice on reaching a field that uses it, and report a
+/// A request error for the first non-null variable without a default that the request leaves out
+/// or sets to null. async-graphql would only notice on reaching a field that uses it, and report a
 /// field error after running the rest; GraphQL over HTTP makes it a request error.
-fn missing_variables(operation: &OperationDefinition, variables: &Variables) -> Vec<ServerError> {
+fn missing_variable(operation: &OperationDefinition, variables: &Variables) -> Option<ServerError> {
     operation
         .variable_definitions
         .iter()
-        .filter(|definition| {
+        .find(|definition| {
             let definition = &definition.node;
             !definition.var_type.node.nullable
                 && definition.default_value.is_none()
@@ -350,7 +350,6 @@ fn missing_variables(operation: &OperationDefinition, variables: &Variables) -> 
                 "BAD_USER_INPUT",
             )
         })
-        .collect()
 }
 
 #[async_trait]
@@ -377,8 +376,10 @@ impl Extension for RequestLimitsExtension {
             .data
             .contains_key(&std::any::TypeId::of::<ReadOnly>());
         let operation_name = request.operation_name.clone();
+        // Set aside while the parse is borrowed (not copied: they may hold 10,000 ids), and put
+        // back below; a refused request is dropped with them.
+        let variables = std::mem::take(&mut request.variables);
         // A query that does not parse is reported by the parse step below, with its position.
-        let variables = request.variables.clone();
         if let Ok(document) = request.parsed_query() {
             self.check(document)?;
             let operation = selected_operation(document, operation_name.as_deref());
@@ -388,13 +389,11 @@ impl Extension for RequestLimitsExtension {
                     "only queries can be sent with GET; send mutations with POST".to_owned(),
                 ));
             }
-            if let Some(error) = operation
-                .map(|op| missing_variables(op, &variables))
-                .and_then(|errors| errors.into_iter().next())
-            {
+            if let Some(error) = operation.and_then(|op| missing_variable(op, &variables)) {
                 return Err(error);
             }
         }
+        request.variables = variables;
         Ok(request)
     }
 
