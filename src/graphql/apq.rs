@@ -78,7 +78,7 @@ impl PersistedQueries {
             request.query = text.to_string();
             return Ok(());
         }
-        if hex(&Sha256::digest(request.query.as_bytes())) != hash {
+        if sha256_hex(&request.query) != hash {
             return Err(ApqError::HashMismatch);
         }
         if !store.queries.contains(&hash) {
@@ -118,8 +118,9 @@ fn parse_extension(value: &Value) -> Option<String> {
     (version_ok && well_formed).then(|| hash.clone())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The hash APQ names a query by: SHA-256 of its text, lowercase hex.
+fn sha256_hex(text: &str) -> String {
+    format!("{:x}", Sha256::digest(text.as_bytes()))
 }
 
 #[cfg(test)]
@@ -137,22 +138,18 @@ mod tests {
         request
     }
 
-    fn sha(text: &str) -> String {
-        hex(&Sha256::digest(text.as_bytes()))
-    }
-
     #[test]
     fn a_hash_is_unknown_until_sent_with_its_text() {
         let store = PersistedQueries::new(1 << 20);
         let query = "{ viewer { workspace { name } } }";
         assert_eq!(
-            store.resolve(&mut request("", &sha(query))),
+            store.resolve(&mut request("", &sha256_hex(query))),
             Err(ApqError::NotFound)
         );
-        let mut registering = request(query, &sha(query));
+        let mut registering = request(query, &sha256_hex(query));
         store.resolve(&mut registering).unwrap();
         assert_eq!(registering.query, query);
-        let mut by_hash = request("", &sha(query));
+        let mut by_hash = request("", &sha256_hex(query));
         store.resolve(&mut by_hash).unwrap();
         assert_eq!(by_hash.query, query);
         assert!(by_hash.extensions.get("persistedQuery").is_none());
@@ -162,14 +159,14 @@ mod tests {
     fn a_wrong_hash_or_a_malformed_extension_is_refused() {
         let store = PersistedQueries::new(1 << 20);
         assert_eq!(
-            store.resolve(&mut request("{ a }", &sha("{ b }"))),
+            store.resolve(&mut request("{ a }", &sha256_hex("{ b }"))),
             Err(ApqError::HashMismatch)
         );
         for bad in [
             "",
             "abc",
-            &sha("{ a }").to_uppercase(),
-            &format!("{}0", sha("x")),
+            &sha256_hex("{ a }").to_uppercase(),
+            &format!("{}0", sha256_hex("x")),
         ] {
             assert_eq!(
                 store.resolve(&mut request("", bad)),
@@ -180,7 +177,7 @@ mod tests {
         let mut version_2 = Request::new("");
         version_2.extensions.insert(
             "persistedQuery".into(),
-            value!({ "version": 2, "sha256Hash": sha("{ a }") }),
+            value!({ "version": 2, "sha256Hash": sha256_hex("{ a }") }),
         );
         assert_eq!(store.resolve(&mut version_2), Err(ApqError::Malformed));
         let mut plain = Request::new("{ a }");
@@ -193,16 +190,18 @@ mod tests {
         let store = PersistedQueries::new(30);
         let (a, b, c) = ("{ aaaaaaaaaa }", "{ bbbbbbbbbb }", "{ cccccccccc }");
         for query in [a, b] {
-            store.resolve(&mut request(query, &sha(query))).unwrap();
+            store
+                .resolve(&mut request(query, &sha256_hex(query)))
+                .unwrap();
         }
         // Using `a` makes `b` the least recently used.
-        store.resolve(&mut request("", &sha(a))).unwrap();
-        store.resolve(&mut request(c, &sha(c))).unwrap();
+        store.resolve(&mut request("", &sha256_hex(a))).unwrap();
+        store.resolve(&mut request(c, &sha256_hex(c))).unwrap();
         assert_eq!(
-            store.resolve(&mut request("", &sha(b))),
+            store.resolve(&mut request("", &sha256_hex(b))),
             Err(ApqError::NotFound)
         );
-        store.resolve(&mut request("", &sha(a))).unwrap();
-        store.resolve(&mut request("", &sha(c))).unwrap();
+        store.resolve(&mut request("", &sha256_hex(a))).unwrap();
+        store.resolve(&mut request("", &sha256_hex(c))).unwrap();
     }
 }
