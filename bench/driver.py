@@ -32,6 +32,8 @@ PG_LOG = os.environ.get("BENCH_PG_LOG", "/var/log/postgresql/postgresql-15-main.
 PORTS = {"segments-api": 5200, "postgraphile": 5300, "baseline": 5100}
 CONCURRENCY = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 PAGE = 50
+WORKLOADS = ["dashboard", "unassigned-first", "unassigned-deep", "profile", "assign-1000",
+             "engagement"]
 
 
 class BenchFailure(Exception):
@@ -318,6 +320,11 @@ class SizeRun:
 
     def seed(self):
         url = f"{PG}/{self.db}"
+        if self.args.reuse and self.seeded_before():
+            self.seed_seconds = 0.0
+            self.seed_summary = f"reused {self.db} as the last run left it"
+            log(self.seed_summary)
+            return
         sh(["dropdb", "--if-exists", "--force", "-h", "127.0.0.1", "-U", "postgres", self.db])
         sh(["createdb", "-h", "127.0.0.1", "-U", "postgres", self.db])
         log(f"seeding {self.db} with {self.size} influencers")
@@ -332,6 +339,15 @@ class SizeRun:
         log(f"seeded in {self.seed_seconds:.1f} s: {self.seed_summary}")
         # Fresh statistics and visibility map for every server alike.
         psql(self.db, "VACUUM ANALYZE")
+
+    def seeded_before(self):
+        exists = psql("postgres", f"SELECT count(*) FROM pg_database WHERE datname = '{self.db}'")
+        if exists != "1":
+            return False
+        try:
+            return int(psql(self.db, "SELECT count(*) FROM influencer")) == self.size
+        except Exception:
+            return False
 
     def prepare(self):
         self.ws = int(psql(self.db, "SELECT id FROM workspace ORDER BY id LIMIT 1"))
@@ -584,7 +600,7 @@ class SizeRun:
         try:
             reads = ["dashboard", "unassigned-first", "unassigned-deep", "profile"]
             writes = ["assign-1000", "engagement"]
-            for workload in reads + writes:
+            for workload in [w for w in reads + writes if w in self.args.workloads]:
                 order = list(self.workloads[workload])
                 # Warm every server on this workload.
                 for server in order:
@@ -857,7 +873,15 @@ def main():
     parser.add_argument("--baseline-bin", required=True)
     parser.add_argument("--report", required=True)
     parser.add_argument("--command", default="bash bench/run.sh")
+    # For working on one workload: keep a database seeded by an earlier run (its data then
+    # includes that run's writes) and load only some workloads. Reports of such runs are partial.
+    parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS))
     args = parser.parse_args()
+    args.workloads = args.workloads.split(",")
+    unknown = set(args.workloads) - set(WORKLOADS)
+    if unknown:
+        parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
     args.bin = os.path.abspath(args.bin)
     args.baseline_bin = os.path.abspath(args.baseline_bin)
     sizes = [int(s) for s in args.sizes.split(",")]

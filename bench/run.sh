@@ -12,6 +12,9 @@
 # PostgreSQL server log, default /var/log/postgresql/postgresql-15-main.log), BENCH_SIZES,
 # BENCH_DURATION (seconds per run, default 10), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS
 # (default 8). Databases used: bench_smoke, bench_100k, bench_1m (dropped and re-made).
+# For working on one workload: BENCH_WORKLOADS=profile,dashboard loads only those,
+# BENCH_REUSE=1 keeps a database an earlier run seeded (with that run's writes in it), and
+# BENCH_REPORT=/tmp/partial.md writes the (partial) report elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,7 +57,8 @@ if [ "$smoke" = 1 ]; then
 else
   python3 bench/driver.py --sizes "${BENCH_SIZES:-100000,1000000}" \
     --duration "${BENCH_DURATION:-10}" --rounds "${BENCH_ROUNDS:-3}" \
+    ${BENCH_REUSE:+--reuse} ${BENCH_WORKLOADS:+--workloads "$BENCH_WORKLOADS"} \
+    --report "${BENCH_REPORT:-BENCHMARKS.md}" \
     --bin "target/$profile/segments-api" --baseline-bin "target/$profile/segments-baseline" \
-    --report BENCHMARKS.md \
     --command "$(env | grep -E '^BENCH_' | sort | tr '\n' ' ')bash bench/run.sh"
 fi

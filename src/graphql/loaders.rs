@@ -1,18 +1,17 @@
 //! DataLoaders: every relation a query can fan out over is fetched in one statement per batch,
 //! so a query's statement count depends on its shape, not on how many objects it returns.
 //!
-//! One [`AppLoader`] is made per request (it carries the request's workspace). It does not cache:
-//! after a mutation in the same request, reads see the new state.
+//! One [`AppLoader`] is made per request (it carries the request's workspace), inside a
+//! [`Batcher`] that gathers each level's keys (see `batching`). It does not cache: after a
+//! mutation in the same request, reads see the new state.
 
 use std::collections::HashMap;
 
-use async_graphql::{
-    Context,
-    dataloader::{DataLoader, Loader},
-};
+use async_graphql::{Context, dataloader::Loader};
 use entity::{automation, campaign, engagement_event, influencer, segment, segment_membership};
 use sea_orm::{DatabaseConnection, DbErr};
 
+use super::batching::Batcher;
 use crate::{
     observability::observe_batch,
     service::{
@@ -39,14 +38,14 @@ pub struct AppLoader {
 }
 
 impl AppLoader {
-    pub fn data_loader(db: DatabaseConnection, ws: WorkspaceId) -> DataLoader<Self> {
-        DataLoader::new(Self { db, ws }, tokio::spawn).max_batch_size(MAX_BATCH)
+    pub fn batcher(db: DatabaseConnection, ws: WorkspaceId) -> Batcher<Self> {
+        Batcher::new(Self { db, ws }, MAX_BATCH)
     }
 }
 
 /// The request's loader, from the GraphQL context.
-pub fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DataLoader<AppLoader>> {
-    ctx.data::<DataLoader<AppLoader>>()
+pub fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Batcher<AppLoader>> {
+    ctx.data::<Batcher<AppLoader>>()
 }
 
 macro_rules! by_id_loaders {

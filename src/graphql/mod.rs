@@ -4,6 +4,7 @@
 
 pub mod apq;
 pub mod automation;
+pub mod batching;
 pub mod campaign;
 pub mod connection;
 pub mod context;
@@ -99,9 +100,9 @@ pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
 
-/// Attaches what a request needs to run: the workspace it acts for and its own DataLoader.
+/// Attaches what a request needs to run: the workspace it acts for and its own batching loader.
 pub fn scoped_request(request: Request, db: &DatabaseConnection, ws: WorkspaceId) -> Request {
     request
         .data(ws)
-        .data(loaders::AppLoader::data_loader(db.clone(), ws))
+        .data(loaders::AppLoader::batcher(db.clone(), ws))
 }

@@ -67,7 +67,7 @@ pub(super) async fn graphql_ws(
                     accepted_tx.send_replace(token);
                     let mut data = Data::default();
                     data.insert(workspace);
-                    data.insert(AppLoader::data_loader(state.db.clone(), workspace));
+                    data.insert(AppLoader::batcher(state.db.clone(), workspace));
                     Ok(data)
                 })
                 .serve();

@@ -1,0 +1,310 @@
+//! Batches the loads of one request's resolvers into one database statement per kind of key,
+//! without waiting on a timer.
+//!
+//! async-graphql resolves sibling fields, and the items of a list, by polling their futures one
+//! after another inside the request's task. A load registers its keys on its first poll. The
+//! first load of a batch (its leader) then yields with [`tokio::task::yield_now`], which wakes it
+//! only after the request's task has finished its current poll: by then every sibling that could
+//! run has registered its keys too. The leader runs the batch itself, inside the request's task,
+//! and hands the result to the others.
+//!
+//! async-graphql's own `DataLoader` waits a fixed delay (1 ms by default) and then runs the batch
+//! on a spawned task. Every level of a query pays that delay (a profile page has three levels),
+//! and a shorter delay lets the batch start on another worker thread while siblings are still
+//! registering, so one level's keys arrive in several batches. Here a level costs no waiting and
+//! no extra task, and its keys form one batch however busy the machine is.
+//!
+//! Values are not cached: after a mutation in the same request, reads see the new state.
+
+use std::{
+    any::{Any, TypeId},
+    collections::{HashMap, HashSet},
+    hash::Hash,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+};
+
+use async_graphql::dataloader::Loader;
+use futures_channel::oneshot;
+use futures_util::future::{FutureExt, Shared};
+
+/// What a batch's load gave: every value found, shared by all who asked.
+type Outcome<K, V, E> = Result<Arc<HashMap<K, V>>, E>;
+
+/// Keys gathered for one load, and where its outcome will appear.
+struct Batch<K, V, E> {
+    keys: Mutex<HashSet<K>>,
+    done: Shared<oneshot::Receiver<Outcome<K, V, E>>>,
+}
+
+/// Loads keys in batches for one request. Several kinds of key (one per [`Loader`] impl of `L`)
+/// batch independently.
+pub struct Batcher<L> {
+    loader: L,
+    max_batch: usize,
+    /// The batch each kind of key is gathering, as `Arc<Batch<K, ..>>` by `TypeId::of::<K>()`.
+    open: Mutex<HashMap<TypeId, Box<dyn Any + Send>>>,
+}
+
+/// How a load takes part in a batch.
+enum Role<K, V, E> {
+    /// It opened the batch: it runs the load and sends the outcome.
+    Leader(Arc<Batch<K, V, E>>, oneshot::Sender<Outcome<K, V, E>>),
+    /// It joined a batch someone else runs.
+    Follower(Shared<oneshot::Receiver<Outcome<K, V, E>>>),
+}
+
+impl<L> Batcher<L> {
+    fn open_batches(&self) -> MutexGuard<'_, HashMap<TypeId, Box<dyn Any + Send>>> {
+        lock(&self.open)
+    }
+}
+
+impl<L: Send + Sync + 'static> Batcher<L> {
+    /// A batcher that sends at most `max_batch` keys per load (one call's keys are never split).
+    pub fn new(loader: L, max_batch: usize) -> Self {
+        Self {
+            loader,
+            max_batch,
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The value of one key, `None` when the loader found nothing for it.
+    pub async fn load_one<K>(&self, key: K) -> Result<Option<L::Value>, L::Error>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        L: Loader<K>,
+        L::Error: Sync,
+    {
+        let mut found = self.load_many(std::iter::once(key.clone())).await?;
+        Ok(found.remove(&key))
+    }
+
+    /// The values of the keys the loader found.
+    pub async fn load_many<K, I>(&self, keys: I) -> Result<HashMap<K, L::Value>, L::Error>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        I: IntoIterator<Item = K>,
+        L: Loader<K>,
+        L::Error: Sync,
+    {
+        let wanted: HashSet<K> = keys.into_iter().collect();
+        if wanted.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let found = loop {
+            match self.join(&wanted) {
+                Role::Leader(batch, sender) => break self.lead(batch, sender).await?,
+                Role::Follower(done) => match done.await {
+                    Ok(outcome) => break outcome?,
+                    // The leader was dropped before it finished (its part of the query was
+                    // cancelled); this load still wants its keys, so it joins a new batch.
+                    Err(oneshot::Canceled) => continue,
+                },
+            }
+        };
+        Ok(wanted
+            .into_iter()
+            .filter_map(|key| found.get(&key).cloned().map(|value| (key, value)))
+            .collect())
+    }
+
+    /// Adds `keys` to the open batch of their kind, or opens one.
+    fn join<K>(&self, keys: &HashSet<K>) -> Role<K, L::Value, L::Error>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        L: Loader<K>,
+        L::Error: Sync,
+    {
+        let mut open = self.open_batches();
+        if let Some(batch) = open
+            .get(&TypeId::of::<K>())
+            .and_then(|batch| batch.downcast_ref::<Arc<Batch<K, L::Value, L::Error>>>())
+        {
+            let mut gathered = lock(&batch.keys);
+            if gathered.len() + keys.len() <= self.max_batch {
+                gathered.extend(keys.iter().cloned());
+                return Role::Follower(batch.done.clone());
+            }
+        }
+        // No open batch, or it is full: this load opens the next one (a full batch stays with
+        // its leader, which runs it as it is).
+        let (sender, receiver) = oneshot::channel();
+        let batch = Arc::new(Batch {
+            keys: Mutex::new(keys.clone()),
+            done: receiver.shared(),
+        });
+        open.insert(TypeId::of::<K>(), Box::new(batch.clone()));
+        Role::Leader(batch, sender)
+    }
+
+    /// Runs a batch this load opened, once every sibling has had its chance to join.
+    async fn lead<K>(
+        &self,
+        batch: Arc<Batch<K, L::Value, L::Error>>,
+        sender: oneshot::Sender<Outcome<K, L::Value, L::Error>>,
+    ) -> Outcome<K, L::Value, L::Error>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        L: Loader<K>,
+        L::Error: Sync,
+    {
+        let closer = CloseOnDrop {
+            batcher: self,
+            batch: &batch,
+        };
+        tokio::task::yield_now().await;
+        let keys: Vec<K> = {
+            closer.close();
+            lock(&batch.keys).drain().collect()
+        };
+        let outcome = self.loader.load(&keys).await.map(Arc::new);
+        // Followers that are gone (their part of the query was dropped) do not matter.
+        let _ = sender.send(outcome.clone());
+        outcome
+    }
+}
+
+/// Locks a mutex of this module. None is held across a call that can panic, but a poisoned one
+/// would still hold a sound map.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Takes a leader's batch out of the open ones when the leader starts its load, or when it is
+/// dropped before that: then the batch's sender is dropped too and its followers join a new
+/// batch, and the next load of that kind must not join the dead one.
+struct CloseOnDrop<'a, L, K: 'static, V: 'static, E: 'static> {
+    batcher: &'a Batcher<L>,
+    batch: &'a Arc<Batch<K, V, E>>,
+}
+
+impl<L, K: 'static, V: 'static, E: 'static> CloseOnDrop<'_, L, K, V, E> {
+    fn close(&self) {
+        let mut open = self.batcher.open_batches();
+        let ours = open
+            .get(&TypeId::of::<K>())
+            .and_then(|batch| batch.downcast_ref::<Arc<Batch<K, V, E>>>())
+            .is_some_and(|open| Arc::ptr_eq(open, self.batch));
+        if ours {
+            open.remove(&TypeId::of::<K>());
+        }
+    }
+}
+
+impl<L, K: 'static, V: 'static, E: 'static> Drop for CloseOnDrop<'_, L, K, V, E> {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use futures_util::future::join_all;
+
+    use super::*;
+
+    /// Doubles numbers and records every batch it was asked for.
+    #[derive(Default)]
+    struct Doubler {
+        batches: Mutex<Vec<Vec<u32>>>,
+        calls: AtomicUsize,
+    }
+
+    impl Loader<u32> for Doubler {
+        type Value = u64;
+        type Error = String;
+
+        async fn load(&self, keys: &[u32]) -> Result<HashMap<u32, u64>, String> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let mut sorted = keys.to_vec();
+            sorted.sort_unstable();
+            self.batches.lock().unwrap().push(sorted);
+            tokio::task::yield_now().await;
+            if keys.contains(&13) {
+                return Err("13 is unlucky".into());
+            }
+            Ok(keys
+                .iter()
+                .filter(|k| **k != 0)
+                .map(|k| (*k, u64::from(*k) * 2))
+                .collect())
+        }
+    }
+
+    fn batches(batcher: &Batcher<Doubler>) -> Vec<Vec<u32>> {
+        batcher.loader.batches.lock().unwrap().clone()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn siblings_polled_together_share_one_load() {
+        let batcher = Batcher::new(Doubler::default(), 100);
+        let values = join_all((1..=50).map(|k| batcher.load_one(k % 12 + 1))).await;
+        assert!(values.iter().all(Result::is_ok));
+        assert_eq!(values[0], Ok(Some(4)));
+        assert_eq!(batches(&batcher), vec![(1..=12).collect::<Vec<_>>()]);
+    }
+
+    #[tokio::test]
+    async fn nested_levels_load_once_per_level() {
+        let batcher = Batcher::new(Doubler::default(), 100);
+        // Ten parents, each loading itself, then (after that) a child of its own.
+        join_all((1..=10).map(|k| {
+            let batcher = &batcher;
+            async move {
+                let parent = batcher.load_one(k).await.unwrap().unwrap();
+                batcher.load_one(parent as u32 + 100).await.unwrap()
+            }
+        }))
+        .await;
+        assert_eq!(
+            batches(&batcher),
+            vec![
+                (1..=10).collect::<Vec<_>>(),
+                (1..=10).map(|k| k * 2 + 100).collect()
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_keys_are_absent_and_errors_reach_every_caller() {
+        let batcher = Batcher::new(Doubler::default(), 100);
+        assert_eq!(batcher.load_one(0).await, Ok(None));
+        let (unlucky, sibling) = tokio::join!(batcher.load_one(13), batcher.load_one(14));
+        assert_eq!(unlucky, Err("13 is unlucky".to_string()));
+        assert_eq!(sibling, Err("13 is unlucky".to_string()));
+        assert_eq!(
+            batcher.load_many(Vec::<u32>::new()).await,
+            Ok(HashMap::new())
+        );
+        assert_eq!(batcher.loader.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_full_batch_runs_as_it_is_and_the_rest_form_the_next() {
+        let batcher = Batcher::new(Doubler::default(), 4);
+        let found = join_all((1..=10).map(|k| batcher.load_one(k))).await;
+        assert!(found.iter().all(|v| matches!(v, Ok(Some(_)))));
+        assert_eq!(
+            batches(&batcher),
+            vec![vec![1, 2, 3, 4], vec![5, 6, 7, 8], vec![9, 10]]
+        );
+    }
+
+    #[tokio::test]
+    async fn followers_of_a_dropped_leader_load_in_a_new_batch() {
+        let batcher = Batcher::new(Doubler::default(), 100);
+        let mut leader = Box::pin(batcher.load_one(1));
+        let mut follower = Box::pin(batcher.load_one(2));
+        // Both register; neither has loaded.
+        assert!(futures_util::poll!(leader.as_mut()).is_pending());
+        assert!(futures_util::poll!(follower.as_mut()).is_pending());
+        drop(leader);
+        assert_eq!(follower.await, Ok(Some(4)));
+        assert_eq!(batches(&batcher), vec![vec![2]]);
+        // The dropped batch is not left open: a later load is not stuck behind it.
+        assert_eq!(batcher.load_one(3).await, Ok(Some(6)));
+    }
+}
