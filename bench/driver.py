@@ -450,7 +450,9 @@ class SizeRun:
     # -- servers -----------------------------------------------------------------------------
 
     def start_servers(self, logdir, which=("segments-api", "postgraphile", "baseline")):
-        url = f"{PG}/{self.db}"
+        # Plain TCP on the loopback for all three: node-postgres does not use TLS unless told
+        # to, while sqlx's default (`sslmode=prefer`) would negotiate it with this server.
+        url = f"{PG}/{self.db}?sslmode=disable"
         servers = {}
         try:
             if "segments-api" in which:

@@ -150,6 +150,12 @@ pub struct ServeArgs {
     #[arg(long, env = "PERSISTED_QUERIES_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub persisted_queries_bytes: usize,
 
+    /// Seconds a live API key is trusted without looking it up again (0: look up every
+    /// request's key). On PostgreSQL a revoked key stops working at once on every instance; on
+    /// SQLite within this time.
+    #[arg(long, env = "API_KEY_CACHE_SECONDS", default_value_t = 5)]
+    pub api_key_cache_seconds: u64,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -237,6 +243,9 @@ pub struct HttpConfig {
     pub persisted_queries_bytes: usize,
     /// How often the key of an open WebSocket is checked again (a revoked key's sockets close).
     pub ws_key_recheck: Duration,
+    /// How long a live API key is trusted without looking it up again (see
+    /// `service::auth::KeyCache`); zero looks every request's key up.
+    pub api_key_cache: Duration,
 }
 
 impl Default for HttpConfig {
@@ -250,6 +259,7 @@ impl Default for HttpConfig {
             request_timeout: Duration::from_secs(10),
             persisted_queries_bytes: 8 * 1024 * 1024,
             ws_key_recheck: Duration::from_secs(60),
+            api_key_cache: Duration::from_secs(5),
         }
     }
 }
@@ -276,6 +286,7 @@ impl From<&ServeArgs> for HttpConfig {
             request_timeout: Duration::from_secs(args.limits.request_timeout_seconds),
             persisted_queries_bytes: args.persisted_queries_bytes,
             ws_key_recheck: Duration::from_secs(60),
+            api_key_cache: Duration::from_secs(args.api_key_cache_seconds),
         }
     }
 }

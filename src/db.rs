@@ -18,6 +18,11 @@ pub async fn connect_with(url: &str, max_connections: u32) -> Result<DatabaseCon
         .max_connections(max_connections)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(3))
+        // sqlx pings a connection when it goes back to the pool; pinging it again on every
+        // checkout (sqlx's default) doubled the round trips of each statement. Only a connection
+        // that sat idle, and so may have been closed by the server or a proxy meanwhile, is
+        // pinged before use.
+        .test_before_acquire_if_idle_for(Duration::from_secs(1))
         .sqlx_logging_level(tracing::log::LevelFilter::Debug)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)

@@ -446,6 +446,7 @@ async fn a_socket_that_never_sends_connection_init_is_closed() {
 async fn revoking_a_key_closes_its_open_sockets() {
     let server = Server::start_with(segments_api::config::HttpConfig {
         ws_key_recheck: Duration::from_millis(200),
+        api_key_cache: Duration::from_millis(200),
         ..Default::default()
     })
     .await;

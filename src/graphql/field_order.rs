@@ -7,41 +7,70 @@
 //! walks the response beside the operation's selection sets (through fragments) and puts every
 //! object's keys back in selection order.
 
+use std::cell::OnceCell;
+
 use async_graphql::{
     Name, Value,
-    indexmap::IndexMap,
     parser::types::{ExecutableDocument, OperationDefinition, Selection, SelectionSet},
 };
 
 /// Reorders `data` (the result of `operation`) to the operation's selection order.
 pub fn restore(document: &ExecutableDocument, operation: &OperationDefinition, data: &mut Value) {
-    reorder(document, &[&operation.selection_set.node], data);
+    Plan::new(document, &[&operation.selection_set.node]).apply(data);
 }
 
-fn reorder(document: &ExecutableDocument, sets: &[&SelectionSet], value: &mut Value) {
-    match value {
-        Value::List(items) => {
-            for item in items {
-                reorder(document, sets, item);
-            }
+/// The key order of the objects one set of selections produces, and (made when first needed)
+/// the plans of their sub-selections. A list's items share one plan, so the selections are
+/// walked once per field of the query, not once per object of the response.
+struct Plan<'d> {
+    document: &'d ExecutableDocument,
+    keys: Vec<(&'d str, Vec<&'d SelectionSet>)>,
+    children: Vec<OnceCell<Plan<'d>>>,
+}
+
+impl<'d> Plan<'d> {
+    fn new(document: &'d ExecutableDocument, sets: &[&'d SelectionSet]) -> Self {
+        let mut keys = Vec::new();
+        collect(document, sets, &mut keys, 0);
+        let children = keys.iter().map(|_| OnceCell::new()).collect();
+        Self {
+            document,
+            keys,
+            children,
         }
-        Value::Object(map) => {
-            let mut keys: Vec<(&str, Vec<&SelectionSet>)> = Vec::new();
-            collect(document, sets, &mut keys, 0);
-            let mut ordered = IndexMap::with_capacity(map.len());
-            for (key, child_sets) in &keys {
-                if let Some((name, mut child)) = map.shift_remove_entry(*key) {
-                    if !child_sets.is_empty() {
-                        reorder(document, child_sets, &mut child);
+    }
+
+    fn position(&self, key: &str) -> usize {
+        // Keys the selections do not name (there should be none) go last, in their order.
+        self.keys
+            .iter()
+            .position(|(k, _)| *k == key)
+            .unwrap_or(usize::MAX)
+    }
+
+    fn apply(&self, value: &mut Value) {
+        match value {
+            Value::List(items) => items.iter_mut().for_each(|item| self.apply(item)),
+            Value::Object(map) => {
+                let in_order = map
+                    .keys()
+                    .map(|key| key.as_str())
+                    .eq(self.keys.iter().map(|(key, _)| *key));
+                if !in_order {
+                    // A stable sort: O(n log n), where removing keys one by one is O(n^2).
+                    map.sort_by(|a, _, b, _| self.position(a).cmp(&self.position(b)));
+                }
+                for (key, child) in map.iter_mut() {
+                    let index = self.position(key);
+                    if let Some((_, sets)) = self.keys.get(index).filter(|(_, s)| !s.is_empty()) {
+                        self.children[index]
+                            .get_or_init(|| Plan::new(self.document, sets))
+                            .apply(child);
                     }
-                    ordered.insert(name, child);
                 }
             }
-            // Nothing should be left; if anything is, keep it rather than lose it.
-            ordered.extend(std::mem::take(map));
-            *map = ordered;
+            _ => {}
         }
-        _ => {}
     }
 }
 

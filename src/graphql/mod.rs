@@ -59,17 +59,20 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 
 /// The schema serving `db` with the default limits, logging operations slower than a second.
 pub fn build_schema(db: DatabaseConnection) -> AppSchema {
+    let events = Events::start(&db);
     build_schema_with(
         db,
+        events,
         std::time::Duration::from_secs(1),
         &limits::Limits::default(),
     )
 }
 
 /// The schema serving `db`, with these limits, logging operations slower than `slow_operation`.
-/// It starts the database's event hub for subscriptions (see [`Events::start`]).
+/// Subscriptions listen to `events`, the database's event hub (see [`Events::start`]).
 pub fn build_schema_with(
     db: DatabaseConnection,
+    events: Events,
     slow_operation: std::time::Duration,
     limits: &limits::Limits,
 ) -> AppSchema {
@@ -84,7 +87,7 @@ pub fn build_schema_with(
         // Directives are counted per query by `limits::RequestLimits`.
         .limit_recursive_depth(64)
         .data(limits.clone())
-        .data(Events::start(&db))
+        .data(events)
         .data(db);
     if !limits.introspection {
         builder = builder.disable_introspection();

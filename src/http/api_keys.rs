@@ -37,7 +37,7 @@ pub(super) async fn authenticate(
     {
         return Ok(key.workspace);
     }
-    match auth::authenticate(&state.db, token).await {
+    match state.keys.authenticate(&state.db, token).await {
         Ok(Some(workspace)) => Ok(workspace),
         Ok(None) => Err(request_error(
             StatusCode::UNAUTHORIZED,

@@ -38,7 +38,10 @@ use crate::{
     config::HttpConfig,
     graphql::{AppSchema, apq::PersistedQueries, build_schema_with},
     observability,
-    service::auth,
+    service::{
+        auth::{self, KeyCache},
+        events::Events,
+    },
 };
 
 /// What every handler shares.
@@ -53,6 +56,8 @@ pub struct AppState {
     graphiql: Option<Arc<graphiql::GraphiqlKey>>,
     /// Query texts known by hash (automatic persisted queries).
     persisted: Arc<PersistedQueries>,
+    /// Live API keys seen lately.
+    keys: Arc<KeyCache>,
 }
 
 /// The application's router with the default configuration.
@@ -71,8 +76,10 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
             workspace,
         })
     });
+    let events = Events::start(&db);
     let state = AppState {
-        schema: build_schema_with(db.clone(), config.slow_operation, &config.limits),
+        keys: Arc::new(KeyCache::new(&events, config.api_key_cache)),
+        schema: build_schema_with(db.clone(), events, config.slow_operation, &config.limits),
         db,
         request_timeout: config.request_timeout,
         ws_key_recheck: config.ws_key_recheck,

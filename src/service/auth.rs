@@ -2,17 +2,25 @@
 //! stored. A fast hash is enough here (unlike passwords, a random 256-bit key cannot be guessed
 //! from its hash), and a deterministic one lets a request find its key by an index lookup.
 
+use std::{
+    num::NonZeroUsize,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use entity::{api_key, workspace};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
 use super::{
     InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId,
-    errors::on_unique_violation, now, validate,
+    errors::on_unique_violation,
+    events::{self, Events},
+    now, validate,
 };
 
 /// Every key starts with this, so leaked keys are easy to recognise (and to scan for).
@@ -58,12 +66,91 @@ pub async fn authenticate<C: ConnectionTrait>(
     if !well_formed(secret) {
         return Ok(None);
     }
+    live_key(db, &hash_of(secret)).await
+}
+
+async fn live_key<C: ConnectionTrait>(db: &C, hash: &str) -> Result<Option<WorkspaceId>, DbErr> {
     Ok(api_key::Entity::find()
-        .filter(api_key::Column::KeyHash.eq(hash_of(secret)))
+        .filter(api_key::Column::KeyHash.eq(hash))
         .filter(api_key::Column::RevokedAt.is_null())
         .one(db)
         .await?
         .map(|key| WorkspaceId(key.workspace_id)))
+}
+
+/// Live keys seen lately, so that a request does not look its key up again: every request
+/// carries a key, and looking it up was a statement per request.
+///
+/// Only live keys are kept (an unknown key is looked up every time). A kept key is trusted for
+/// `ttl` at most, and on PostgreSQL not after any instance revokes any key (the revocation is
+/// announced through `NOTIFY`, see [`Events::key_revocations`]): so a revoked key stops working
+/// at once there, and within `ttl` on SQLite, whose other processes cannot tell the server.
+pub struct KeyCache {
+    ttl: Duration,
+    revocations: tokio::sync::watch::Receiver<u64>,
+    kept: Mutex<lru::LruCache<String, Kept>>,
+}
+
+struct Kept {
+    workspace: WorkspaceId,
+    at: Instant,
+    /// The revocation count when the key was looked up.
+    revocations: u64,
+}
+
+/// Keys kept at most: beyond this the least recently used go.
+const KEPT_KEYS: NonZeroUsize = NonZeroUsize::new(10_000).unwrap();
+
+impl KeyCache {
+    /// A cache trusting kept keys for `ttl` (zero: keep none, look every key up).
+    pub fn new(events: &Events, ttl: Duration) -> Self {
+        Self {
+            ttl,
+            revocations: events.key_revocations(),
+            kept: Mutex::new(lru::LruCache::new(KEPT_KEYS)),
+        }
+    }
+
+    /// As [`authenticate`], from memory when the key was found live lately.
+    pub async fn authenticate<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        secret: &str,
+    ) -> Result<Option<WorkspaceId>, DbErr> {
+        if !well_formed(secret) {
+            return Ok(None);
+        }
+        let hash = hash_of(secret);
+        // Read before the lookup: a revocation announced during it makes the entry stale.
+        let revocations = *self.revocations.borrow();
+        if !self.ttl.is_zero() {
+            let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+            match kept.get(&hash) {
+                Some(entry)
+                    if entry.revocations == revocations && entry.at.elapsed() < self.ttl =>
+                {
+                    return Ok(Some(entry.workspace));
+                }
+                Some(_) => {
+                    kept.pop(&hash);
+                }
+                None => {}
+            }
+        }
+        let found = live_key(db, &hash).await?;
+        if let (Some(workspace), false) = (found, self.ttl.is_zero()) {
+            let entry = Kept {
+                workspace,
+                at: Instant::now(),
+                revocations,
+            };
+            self.kept
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .put(hash, entry);
+        }
+        Ok(found)
+    }
 }
 
 /// Whether a presented key equals an in-memory one, in time independent of where they differ.
@@ -175,7 +262,11 @@ pub async fn revoke_key(db: &DatabaseConnection, key: &str) -> ServiceResult<api
     }
     let mut model: api_key::ActiveModel = found.into();
     model.revoked_at = Set(Some(now()));
-    Ok(model.update(db).await?)
+    let txn = db.begin().await?;
+    let revoked = model.update(&txn).await?;
+    events::notify_key_revoked(&txn).await?;
+    txn.commit().await?;
+    Ok(revoked)
 }
 
 /// The keys of a workspace, oldest first.

@@ -9,6 +9,9 @@
 //! - On SQLite (one process owns the file) the outbox hands its batches to the in-process
 //!   channel after the commit.
 //!
+//! The same listener hears about revoked API keys (see [`Events::key_revocations`]), so that
+//! every instance stops accepting a revoked key at once although it keeps live keys in memory.
+//!
 //! Delivery is at most once. A subscriber that falls more than `CHANNEL_CAPACITY` batches behind
 //! finds its receiver lagged, and when an instance's listening connection drops its subscribers get
 //! [`Signal::Gap`]; either way the subscription tells its client to refetch.
@@ -25,6 +28,9 @@ use super::WorkspaceId;
 
 /// The PostgreSQL channel membership changes travel on.
 const CHANNEL: &str = "segments_api_membership";
+
+/// The PostgreSQL channel API key revocations travel on (the payload is empty).
+const KEYS_CHANNEL: &str = "segments_api_keys";
 
 /// Most influencer ids in one notification: a NOTIFY payload must stay under 8,000 bytes, and an
 /// id takes at most 20 with its comma.
@@ -95,6 +101,9 @@ struct Inner {
     backend: DatabaseBackend,
     /// Whether the PostgreSQL listener is listening (always true in process).
     listening: watch::Receiver<bool>,
+    /// Counts the key revocations heard of, and the times the listener (re)connected, when
+    /// revocations may have been missed.
+    key_revocations: watch::Receiver<u64>,
     /// Dropped with the hub, which stops the listener task.
     _stop: Option<oneshot::Sender<()>>,
 }
@@ -107,14 +116,21 @@ impl Events {
         let backend = db.get_database_backend();
         if backend == DatabaseBackend::Postgres {
             let (listening_tx, listening) = watch::channel(false);
+            let (revoked_tx, key_revocations) = watch::channel(0);
             let (stop, stopped) = oneshot::channel();
             let pool = db.get_postgres_connection_pool().clone();
-            tokio::spawn(listen(pool, sender.clone(), listening_tx, stopped));
+            let listener = Listener {
+                sender: sender.clone(),
+                listening: listening_tx,
+                key_revocations: revoked_tx,
+            };
+            tokio::spawn(listen(pool, listener, stopped));
             Self {
                 inner: Arc::new(Inner {
                     sender,
                     backend,
                     listening,
+                    key_revocations,
                     _stop: Some(stop),
                 }),
             }
@@ -124,6 +140,9 @@ impl Events {
                     sender,
                     backend,
                     listening: watch::channel(true).1,
+                    // One process owns a SQLite file; other processes (`api-key revoke`) cannot
+                    // reach it, so kept keys expire instead.
+                    key_revocations: watch::channel(0).1,
                     _stop: None,
                 }),
             }
@@ -140,6 +159,12 @@ impl Events {
             Ok(Ok(_)) => Ok(receiver),
             _ => Err(Unavailable),
         }
+    }
+
+    /// Changes whenever an API key may have been revoked by any instance (PostgreSQL); keys kept
+    /// in memory before a change must be looked up again.
+    pub fn key_revocations(&self) -> watch::Receiver<u64> {
+        self.inner.key_revocations.clone()
     }
 
     /// An empty outbox for one write.
@@ -223,12 +248,37 @@ impl Outbox<'_> {
     }
 }
 
-/// The PostgreSQL listener task: receives this channel's notifications from every instance and
-/// hands them to this instance's subscribers, until the hub is dropped.
-async fn listen(
-    pool: sea_orm::sqlx::PgPool,
+/// Tells every instance (PostgreSQL) that an API key was revoked, when `conn`'s transaction
+/// commits. Nothing to do on SQLite.
+pub async fn notify_key_revoked<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
+    if conn.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    conn.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "SELECT pg_notify($1, '')",
+        [KEYS_CHANNEL.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Where the listener task hands what it hears.
+struct Listener {
     sender: broadcast::Sender<Signal>,
     listening: watch::Sender<bool>,
+    key_revocations: watch::Sender<u64>,
+}
+
+/// The PostgreSQL listener task: receives the channels' notifications from every instance and
+/// hands them to this instance's subscribers and key cache, until the hub is dropped.
+async fn listen(
+    pool: sea_orm::sqlx::PgPool,
+    Listener {
+        sender,
+        listening,
+        key_revocations,
+    }: Listener,
     mut stop: oneshot::Receiver<()>,
 ) {
     use sea_orm::sqlx::postgres::PgListener;
@@ -237,7 +287,7 @@ async fn listen(
     while !pool.is_closed() {
         let connect = async {
             let mut listener = PgListener::connect_with(&pool).await?;
-            listener.listen(CHANNEL).await?;
+            listener.listen_all([CHANNEL, KEYS_CHANNEL]).await?;
             Ok::<_, sea_orm::sqlx::Error>(listener)
         };
         let mut listener = tokio::select! {
@@ -256,6 +306,8 @@ async fn listen(
                 }
             },
         };
+        // Revocations sent while not listening were missed: forget every kept key.
+        key_revocations.send_modify(|count| *count += 1);
         if !listening.send_replace(true) {
             tracing::info!("live updates: listening for membership changes");
         }
@@ -266,6 +318,9 @@ async fn listen(
                 next = listener.try_recv() => next,
             };
             match next {
+                Ok(Some(notification)) if notification.channel() == KEYS_CHANNEL => {
+                    key_revocations.send_modify(|count| *count += 1);
+                }
                 Ok(Some(notification)) => {
                     match serde_json::from_str::<MembershipBatch>(notification.payload()) {
                         Ok(batch) => {

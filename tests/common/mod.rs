@@ -140,7 +140,11 @@ impl TestApp {
         let mut db = db::connect(&url).await.expect("connect");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
-        db.set_metric_callback(move |_| {
+        db.set_metric_callback(move |info| {
+            // For finding which statement a count test did not expect (shown when it fails).
+            if std::env::var_os("TEST_PRINT_STATEMENTS").is_some() {
+                eprintln!("statement: {}", info.statement.sql);
+            }
             counter.fetch_add(1, Ordering::SeqCst);
         });
         db::migrate(&db).await.expect("migrate");

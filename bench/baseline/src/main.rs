@@ -13,9 +13,11 @@ use axum::{
     http::StatusCode,
     routing::get,
 };
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgPool, Row, postgres::PgPoolOptions};
+use sqlx::{Connection, PgPool, Row, postgres::PgPoolOptions};
 
 #[derive(Clone)]
 struct App {
@@ -243,6 +245,17 @@ async fn main() {
         .unwrap_or(1);
     let pool = PgPoolOptions::new()
         .max_connections(10)
+        // As segments-api: sqlx pings every connection when it is released; pinging it again
+        // on every checkout is left for connections that sat idle.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= Duration::from_secs(1) {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect(&url)
         .await
         .expect("cannot connect to the database");
