@@ -146,11 +146,24 @@ where
             }
         }
     }
-    let mut results: Vec<PageResult<M>> = parts.iter().map(|_| PageResult::default()).collect();
     let Some(statement) = union else {
-        return Ok(results);
+        return Ok(parts.iter().map(|_| PageResult::default()).collect());
     };
-    for row in db.query_all(&statement).await? {
+    let rows = db.query_all(&statement).await?;
+    assemble(rows, parts.iter().map(|part| &part.page))
+}
+
+/// Sorts tagged rows into their pages. Each row carries `page_tag` (the index of its page in
+/// `pages`) and `page_probe` (1 for a probe row, which only says that something lies on the
+/// other side of the cursor), besides the model's columns; a page's rows hold one more than it
+/// asked for when there is more in its direction.
+pub fn assemble<'p, M: FromQueryResult + Keyed>(
+    rows: Vec<sea_orm::QueryResult>,
+    pages: impl IntoIterator<Item = &'p Page>,
+) -> Result<Vec<PageResult<M>>, DbErr> {
+    let takes: Vec<Take> = pages.into_iter().map(|page| page.take).collect();
+    let mut results: Vec<PageResult<M>> = takes.iter().map(|_| PageResult::default()).collect();
+    for row in rows {
         let tag: i64 = row.try_get("", TAG)?;
         let probe: i64 = row.try_get("", PROBE)?;
         let result = usize::try_from(tag)
@@ -159,7 +172,7 @@ where
             .ok_or_else(|| DbErr::Custom(format!("page tag {tag} out of range")))?;
         if probe == 1 {
             // Something lies before the page (forward) or after it (backward).
-            match parts[tag as usize].page.take {
+            match takes[tag as usize] {
                 Take::First(_) => result.has_previous = true,
                 Take::Last(_) => result.has_next = true,
             }
@@ -167,9 +180,9 @@ where
             result.items.push(M::from_query_result(&row, "")?);
         }
     }
-    for (part, result) in parts.iter().zip(results.iter_mut()) {
+    for (take, result) in takes.iter().zip(results.iter_mut()) {
         result.items.sort_by_key(Keyed::key);
-        match part.page.take {
+        match *take {
             Take::First(n) => {
                 if result.items.len() as u64 > n {
                     result.items.truncate(n as usize);

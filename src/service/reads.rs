@@ -11,8 +11,8 @@ use entity::{
     segment_membership,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
     sea_query::{
         Alias, Expr, ExprTrait, Func, JoinType, LikeExpr, Query, SelectStatement, SimpleExpr,
     },
@@ -20,7 +20,7 @@ use sea_orm::{
 
 use super::{
     InputError, InputErrorCode, WorkspaceId,
-    pagination::{Keyed, Page, PagePart, PageResult, fetch_pages},
+    pagination::{Keyed, Page, PagePart, PageResult, Take, assemble, fetch_pages},
     validate,
 };
 
@@ -232,6 +232,28 @@ pub async fn influencer_pages<C: ConnectionTrait>(
     ws: WorkspaceId,
     requests: &[(InfluencerSet, Page)],
 ) -> Result<Vec<PageResult<influencer::Model>>, DbErr> {
+    if let Some((segments, first)) = first_member_pages(db, requests) {
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                FIRST_MEMBER_PAGES,
+                [
+                    format!(
+                        "{{{}}}",
+                        segments
+                            .iter()
+                            .map(i64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    )
+                    .into(),
+                    ws.0.into(),
+                    (first + 1).into(),
+                ],
+            ))
+            .await?;
+        return assemble(rows, requests.iter().map(|(_, page)| page));
+    }
     let parts: Vec<PagePart> = requests
         .iter()
         .map(|(set, page)| {
@@ -244,6 +266,51 @@ pub async fn influencer_pages<C: ConnectionTrait>(
         })
         .collect();
     fetch_pages(db, &parts).await
+}
+
+/// The first pages of many segments' members on PostgreSQL: one index walk per segment in a
+/// `LATERAL` join, whose plan is small and kept. The `UNION ALL` of one subquery per segment
+/// that serves every other batch cost PostgreSQL about 15 ms of planning on each run for the 50
+/// segments of a dashboard. `$1` is the segment ids as an array literal (`{1,2,3}`), `$2` the
+/// workspace, `$3` the page size plus one (that row tells whether there is more).
+const FIRST_MEMBER_PAGES: &str = "\
+    SELECT CAST(s.tag - 1 AS BIGINT) AS page_tag, CAST(0 AS BIGINT) AS page_probe, page.* \
+    FROM unnest(CAST(CAST($1 AS TEXT) AS BIGINT[])) WITH ORDINALITY AS s(segment_id, tag) \
+    CROSS JOIN LATERAL (\
+        SELECT influencer.* FROM segment_membership \
+        JOIN influencer ON influencer.id = segment_membership.influencer_id \
+        WHERE segment_membership.segment_id = s.segment_id AND influencer.workspace_id = $2 \
+        ORDER BY segment_membership.influencer_id LIMIT $3\
+    ) AS page";
+
+/// The segment ids and page size when `requests` are all first pages (no cursor) of segments'
+/// members, of one size, on PostgreSQL: the batch `FIRST_MEMBER_PAGES` serves.
+fn first_member_pages<C: ConnectionTrait>(
+    db: &C,
+    requests: &[(InfluencerSet, Page)],
+) -> Option<(Vec<i64>, u64)> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return None;
+    }
+    let (_, first) = requests.first()?;
+    let Take::First(n) = first.take else {
+        return None;
+    };
+    requests
+        .iter()
+        .map(|(set, page)| match (set, page) {
+            (
+                InfluencerSet::InSegment(id),
+                Page {
+                    after: None,
+                    before: None,
+                    take,
+                },
+            ) if *take == Take::First(n) => Some(*id),
+            _ => None,
+        })
+        .collect::<Option<Vec<i64>>>()
+        .map(|segments| (segments, n))
 }
 
 /// How many influencers a set holds. Exact, except that a count which took longer than
