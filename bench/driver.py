@@ -694,7 +694,11 @@ def report(args, runs, meta):
       "(`statement:` and `execute`, so BEGIN/COMMIT and set-up statements count too) divided by "
       "3. Logging is switched off again before the load runs.")
     w("- Pools: segments-api 10 connections (`DB_MAX_CONNECTIONS=10`), PostGraphile "
-      "`--max-pool-size 10`, baseline 10.")
+      "`--max-pool-size 10`, baseline 10. Every server connects over plain TCP on the loopback "
+      "(`sslmode=disable`): node-postgres uses no TLS unless told to, while sqlx's default "
+      "(`prefer`) would negotiate it with this PostgreSQL. Both sqlx pools (segments-api and the "
+      "baseline) ping a connection before use only when it sat idle for a second (sqlx pings "
+      "every connection when it returns to the pool anyway).")
     w("- PostGraphile runs with `NODE_ENV=production --disable-query-log --disable-graphiql --dynamic-json "
       "--no-setof-functions-contain-nulls --disable-default-mutations`, exposing "
       "`public` and `postgraphile_bench`, where [bench/postgraphile/setup.sql]"
@@ -765,34 +769,40 @@ def report(args, runs, meta):
     return "\n".join(out) + "\n"
 
 
-NOTES = """### Why, where a target is not met yet
+NOTES = """### How segments-api answers, and why where a target is not met yet
 
-- **Latency floor of every read (profile most of all).** segments-api resolves relations with
-  async-graphql DataLoaders, which wait 1 ms (the library's default batching delay) before each
-  batch, and a query waits for its levels one after another: the profile page has three
-  (influencer, memberships, segments), so about 3 ms of every request is spent waiting, plus one
-  statement for the API key. At 8 connections that caps throughput at roughly 8 / latency,
-  below PostGraphile, which compiles a whole query into one SQL statement. Starting batches on
-  a scheduler yield instead of a timer was tried and left out: under CPU contention a batch
-  could start before its level had added all keys, which costs extra statements.
-- **Dashboard.** All three servers spend most of it in PostgreSQL (member pages of 50 segments,
-  the memberships of 1,000 influencers). segments-api keeps slow member counts (see below), so
-  it no longer recounts the biggest segments per request; what remains is the batched page
-  query (a UNION ALL of 50 keyset subqueries, planned per execution) and building about 2,500
-  GraphQL objects.
+- **Batching without waiting.** Relations load through per-request batch loaders: one
+  statement per relation level, whatever the number of objects. A batch starts as soon as the
+  request's task has polled every resolver of its level (the first load yields to the scheduler
+  until no more keys arrive), instead of after a fixed delay: async-graphql's own DataLoader
+  waits 1 ms per level, which was most of the profile page's latency.
+- **API keys** are kept in memory for 5 s (on PostgreSQL every instance drops them at once when
+  a key is revoked, through NOTIFY), so a request no longer spends a statement on its key.
+- **Profile.** Three statements (influencer, its memberships, their segments) against
+  PostGraphile's one query compiled from the whole GraphQL query and the baseline's one
+  hand-written query; with load generator, servers and PostgreSQL on two cores, round trips and
+  GraphQL execution are what separates them. Merging levels (memberships with their segments)
+  is the next step.
+- **Dashboard.** The member pages of the 50 segments are one `LATERAL` join on PostgreSQL (an
+  index walk per segment; its plan is small and kept), where a `UNION ALL` of 50 subqueries
+  cost about 15 ms of planning per request. What remains on segments-api's side is executing
+  about 2,500 GraphQL fields per request in async-graphql (every field a boxed future, every
+  object a map), which costs more CPU than PostgreSQL's part.
 - **Unassigned.** segments-api pages by keyset and keeps counts that take 20 ms or more for 10 s
   (then one request recounts while the others keep the kept value), so a count is at most about
   11 s old, and a write forgets its workspace's kept counts when it commits (on every instance,
-  through the membership notifications); smaller counts are exact on every request. PostGraphile and the baseline count
-  exactly on every request (an anti-join over the whole roster), and PostGraphile's cursor on a
-  function connection is an offset, so its deep page also walks every row before the cursor.
-  segments-api's p99 includes the first requests after start, which wait for the first count.
+  through the membership notifications); smaller counts are exact on every request.
+  PostGraphile and the baseline count exactly on every request (an anti-join over the whole
+  roster), and PostGraphile's cursor on a function connection is an offset, so its deep page
+  also walks every row before the cursor. segments-api's p99 includes the first requests after
+  start, which wait for the first count.
 - **Writes.** `assignToSegment` runs 7 statements whatever the number of ids (transaction,
-  checks of the segment and of all ids in one query, one INSERT ... SELECT, reading back the
-  payload); PostGraphile's mutation is one function call doing the same checks in PL/pgSQL.
-- **Statements for 100 segments.** 100 segments of 20 influencers are 2,000 influencers in one
-  level; when a level's keys arrive over more than the 1 ms batching window, a loader sends more
-  than one batch.
+  checks of the segment and of all ids in one query, one INSERT ... SELECT, the live-update
+  notification, reading back the payload); PostGraphile's mutation is one function call doing
+  the same checks in PL/pgSQL.
+- **Statements for 1 / 10 / 100 segments.** The count per level does not grow with the result;
+  a difference of one between sizes is the member-count statement, skipped when every member
+  count of the request is kept (slow counts of huge segments, see Unassigned).
 """
 
 
