@@ -617,6 +617,21 @@ class SizeRun:
             for s in servers.values():
                 s.stop()
 
+    def settle(self):
+        """Cancels the statements a finished run left running in PostgreSQL and waits until none
+        is active. A server whose requests take seconds (a full count on a million rows) keeps
+        its last requests' statements running after the load tool has gone; left alone they
+        would take CPU from the next server's run."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            active = int(psql("postgres", (
+                "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE datname = "
+                f"'{self.db}' AND state = 'active' AND pid <> pg_backend_pid()")))
+            if active == 0:
+                return
+            time.sleep(0.2)
+        raise BenchFailure(f"statements still running on {self.db} a minute after a run")
+
     def wrk(self, server, workload, duration, record=True):
         path = self.files[(workload, server)]
         if server == "baseline":
@@ -624,6 +639,7 @@ class SizeRun:
         else:
             result = run_wrk(PORTS[server], path, duration,
                              key=self.key if server == "segments-api" else "")
+        self.settle()
         if result["failed"]:
             raise BenchFailure(f"{server} {workload}: {result['failed']} of {result['requests']} "
                                "requests failed")
@@ -685,7 +701,8 @@ def report(args, runs, meta):
       f"{args.rounds} measured runs; the servers take turns (A,B,C then B,C,A ...), and each cell "
       f"shows the run with the median throughput. A request counts as failed on a status other "
       f"than 200, a GraphQL `errors` entry or a non-empty `userErrors`; any failure stops the "
-      f"benchmark.")
+      f"benchmark. After every run, statements the server still has running in PostgreSQL "
+      f"(requests that outlived the load tool) are cancelled before the next run starts.")
     w("- Every server is checked to return the same data for every read (ids, names, counts, "
       "timestamps, order) before it is measured; the writes are checked in the database.")
     w("- Statements per request: `ALTER DATABASE <db> SET log_statement = 'all'` (for this "

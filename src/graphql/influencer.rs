@@ -1,7 +1,7 @@
 //! Influencers: the roster, each influencer's segments and memberships, and `createInfluencer`.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use entity::{influencer, segment_membership};
+use entity::{influencer, segment, segment_membership};
 
 use super::{
     automation::Automation,
@@ -10,7 +10,7 @@ use super::{
     enums::{MembershipSource, Platform},
     errors::{Refused, UserError, internal, outcome, user_errors},
     ids::{self, Kind},
-    loaders::{AutomationById, InfluencerById, MembershipsOf, SegmentById, loader},
+    loaders::{AutomationById, InfluencerById, MembershipsOf, loader},
     patch::patch,
     scalars::DateTime,
     segment::Segment,
@@ -70,15 +70,10 @@ impl Influencer {
     /// The segments this influencer belongs to. Empty means Unassigned.
     #[graphql(complexity = "crate::graphql::limits::list_cost(child_complexity)")]
     async fn segments(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
-        let memberships = memberships_of(ctx, self.0.id).await?;
-        let mut segments = loader(ctx)?
-            .load_many(memberships.iter().map(|m| SegmentById(m.segment_id)))
-            .await
-            .map_err(internal)?;
-        Ok(memberships
-            .iter()
-            .filter_map(|m| segments.remove(&SegmentById(m.segment_id)))
-            .map(Segment)
+        Ok(memberships_of(ctx, self.0.id)
+            .await?
+            .into_iter()
+            .map(|(_, segment)| Segment(segment))
             .collect())
     }
 
@@ -88,7 +83,7 @@ impl Influencer {
         Ok(memberships_of(ctx, self.0.id)
             .await?
             .into_iter()
-            .map(SegmentMembership)
+            .map(|(membership, segment)| SegmentMembership(membership, segment))
             .collect())
     }
 
@@ -98,7 +93,10 @@ impl Influencer {
     }
 }
 
-async fn memberships_of(ctx: &Context<'_>, id: i64) -> Result<Vec<segment_membership::Model>> {
+async fn memberships_of(
+    ctx: &Context<'_>,
+    id: i64,
+) -> Result<Vec<(segment_membership::Model, segment::Model)>> {
     Ok(loader(ctx)?
         .load_one(MembershipsOf(id))
         .await
@@ -106,19 +104,15 @@ async fn memberships_of(ctx: &Context<'_>, id: i64) -> Result<Vec<segment_member
         .unwrap_or_default())
 }
 
-pub struct SegmentMembership(pub segment_membership::Model);
+/// A membership with its segment (they load together).
+pub struct SegmentMembership(pub segment_membership::Model, pub segment::Model);
 
 /// An influencer's place in a segment.
 #[Object]
 impl SegmentMembership {
     /// The segment.
-    async fn segment(&self, ctx: &Context<'_>) -> Result<Segment> {
-        loader(ctx)?
-            .load_one(SegmentById(self.0.segment_id))
-            .await
-            .map_err(internal)?
-            .map(Segment)
-            .ok_or_else(|| internal("membership of a segment that no longer exists"))
+    async fn segment(&self) -> Segment {
+        Segment(self.1.clone())
     }
 
     /// The influencer.

@@ -79,12 +79,12 @@ by_id_loaders! {
     EventById => engagement_event,
 }
 
-/// The memberships of an influencer (empty when Unassigned).
+/// The memberships of an influencer, each with its segment (empty when Unassigned).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct MembershipsOf(pub i64);
 
 impl Loader<MembershipsOf> for AppLoader {
-    type Value = Vec<segment_membership::Model>;
+    type Value = Vec<(segment_membership::Model, segment::Model)>;
     type Error = DbErr;
 
     async fn load(
