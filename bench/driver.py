@@ -795,16 +795,17 @@ NOTES = """### How segments-api answers, and why where a target is not met yet
   waits 1 ms per level, which was most of the profile page's latency.
 - **API keys** are kept in memory for 5 s (on PostgreSQL every instance drops them at once when
   a key is revoked, through NOTIFY), so a request no longer spends a statement on its key.
-- **Profile.** Three statements (influencer, its memberships, their segments) against
-  PostGraphile's one query compiled from the whole GraphQL query and the baseline's one
-  hand-written query; with load generator, servers and PostgreSQL on two cores, round trips and
-  GraphQL execution are what separates them. Merging levels (memberships with their segments)
-  is the next step.
+- **Profile.** Two statements: the influencer, then its memberships joined with their
+  segments (one statement for the memberships of every influencer of a level). PostGraphile
+  compiles the whole GraphQL query into one SQL statement and the baseline runs one
+  hand-written query; with load generator, servers and PostgreSQL on two cores, the remaining
+  round trip and async-graphql's execution (every field a boxed future, every object a map)
+  are what separates them.
 - **Dashboard.** The member pages of the 50 segments are one `LATERAL` join on PostgreSQL (an
   index walk per segment; its plan is small and kept), where a `UNION ALL` of 50 subqueries
   cost about 15 ms of planning per request. What remains on segments-api's side is executing
-  about 2,500 GraphQL fields per request in async-graphql (every field a boxed future, every
-  object a map), which costs more CPU than PostgreSQL's part.
+  about 8,000 GraphQL fields (3,500 objects) per request in async-graphql, which costs more CPU
+  than PostgreSQL's part.
 - **Unassigned.** segments-api pages by keyset and keeps counts that take 20 ms or more for 10 s
   (then one request recounts while the others keep the kept value), so a count is at most about
   11 s old, and a write forgets its workspace's kept counts when it commits (on every instance,
