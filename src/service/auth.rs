@@ -98,6 +98,13 @@ struct Kept {
     revocations: u64,
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Nothing panics while holding it; a poisoned cache is still a sound cache.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Keys kept at most: beyond this the least recently used go.
 const KEPT_KEYS: NonZeroUsize = NonZeroUsize::new(10_000).unwrap();
 
@@ -121,16 +128,20 @@ impl KeyCache {
             return Ok(None);
         }
         let hash = hash_of(secret);
+        if self.ttl.is_zero() {
+            return live_key(db, &hash).await;
+        }
         // Read before the lookup: a revocation announced during it makes the entry stale.
         let revocations = *self.revocations.borrow();
-        if !self.ttl.is_zero() {
-            let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        {
+            let mut kept = lock(&self.kept);
             match kept.get(&hash) {
                 Some(entry)
                     if entry.revocations == revocations && entry.at.elapsed() < self.ttl =>
                 {
                     return Ok(Some(entry.workspace));
                 }
+                // Stale: gone now, so that a key found revoked below leaves nothing behind.
                 Some(_) => {
                     kept.pop(&hash);
                 }
@@ -138,16 +149,13 @@ impl KeyCache {
             }
         }
         let found = live_key(db, &hash).await?;
-        if let (Some(workspace), false) = (found, self.ttl.is_zero()) {
+        if let Some(workspace) = found {
             let entry = Kept {
                 workspace,
                 at: Instant::now(),
                 revocations,
             };
-            self.kept
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .put(hash, entry);
+            lock(&self.kept).put(hash, entry);
         }
         Ok(found)
     }
