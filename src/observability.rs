@@ -1,17 +1,9 @@
-//! Logs and Prometheus metrics: logging set-up, the metrics registry, and the GraphQL extension
-//! that logs and counts operations.
+//! Logs and Prometheus metrics: logging set-up, the metrics registry, and the log that records
+//! and counts GraphQL operations.
 
-use std::{
-    sync::{Arc, Mutex, OnceLock},
-    time::{Duration, Instant},
-};
+use std::{sync::OnceLock, time::Duration};
 
-use async_graphql::{
-    Response, ServerResult, Value, Variables,
-    async_trait::async_trait,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery},
-    parser::types::ExecutableDocument,
-};
+use async_graphql::{Response, Value};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 use tracing_subscriber::EnvFilter;
@@ -149,49 +141,15 @@ pub fn observe_batch(loader: &'static str, keys: usize) {
 /// Logs each GraphQL operation with its name and duration, counts operations and error codes,
 /// and logs operations slower than `slow` at warn with their query text (never their
 /// variables, which may hold personal data).
+#[derive(Clone, Copy, Debug)]
 pub struct OperationLog {
     pub slow: Duration,
 }
 
-impl ExtensionFactory for OperationLog {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OperationLogRequest {
-            slow: self.slow,
-            query: Mutex::new(None),
-        })
-    }
-}
-
-struct OperationLogRequest {
-    slow: Duration,
-    query: Mutex<Option<String>>,
-}
-
-#[async_trait]
-impl Extension for OperationLogRequest {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        if let Ok(mut slot) = self.query.lock() {
-            *slot = Some(query.to_owned());
-        }
-        next.run(ctx, query, variables).await
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let started = Instant::now();
-        let response = next.run(ctx, operation_name).await;
-        let elapsed = started.elapsed();
-        let name = operation_name.unwrap_or("anonymous").to_owned();
+impl OperationLog {
+    /// Records one operation that took `elapsed` and answered `response`.
+    pub fn record(&self, name: Option<&str>, query: &str, elapsed: Duration, response: &Response) {
+        let name = name.unwrap_or("anonymous").to_owned();
         let outcome = if response.errors.is_empty() {
             "ok"
         } else {
@@ -215,16 +173,9 @@ impl Extension for OperationLogRequest {
         }
         let millis = elapsed.as_secs_f64() * 1000.0;
         if elapsed >= self.slow {
-            let query = self
-                .query
-                .lock()
-                .ok()
-                .and_then(|q| q.clone())
-                .unwrap_or_default();
             tracing::warn!(operation = %name, duration_ms = millis, outcome, query = %query, "slow GraphQL operation");
         } else {
             tracing::info!(operation = %name, duration_ms = millis, outcome, "GraphQL operation");
         }
-        response
     }
 }

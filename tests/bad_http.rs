@@ -419,6 +419,11 @@ async fn an_unknown_operation_name_is_refused() {
             json!(message),
             "{body}: {response}"
         );
+        assert_eq!(
+            response["errors"][0]["extensions"]["code"],
+            json!("OPERATION_RESOLUTION_FAILURE"),
+            "{body}: {response}"
+        );
     }
     assert_eq!(server.app.count_rows("segment").await, 0);
     server.assert_still_serves().await;

@@ -3,15 +3,8 @@
 //! Depth, complexity and directives use async-graphql's own checks; tokens and aliases are
 //! counted here. Every refusal is a GraphQL error with an `extensions.code`.
 
-use std::sync::Arc;
-
 use async_graphql::{
-    Request, ServerError, ServerResult, ValidationResult, Variables,
-    async_trait::async_trait,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-        NextValidation,
-    },
+    Request, Response, ServerError, ServerResult, Variables,
     parser::types::{
         DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
         SelectionSet,
@@ -254,22 +247,51 @@ fn shape(document: &ExecutableDocument) -> Shape {
     result
 }
 
-/// The extension that checks tokens, aliases, directives, the expanded size of fragments and
-/// introspection, and gives async-graphql's own limit errors their codes.
-pub struct RequestLimits(pub Limits);
-
-impl ExtensionFactory for RequestLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestLimitsExtension(self.0.clone()))
+impl Limits {
+    /// Counts a request's tokens before anything parses it, then parses it once (async-graphql
+    /// uses that parse) and checks its shape, the method it came by, and its variables. This
+    /// comes before async-graphql's own checks after parsing (recursion depth), which walk
+    /// every fragment spread written out: exponential for a "fragment bomb".
+    pub fn admit(&self, request: &mut Request) -> ServerResult<()> {
+        let max = self.max_tokens;
+        if count_tokens(&request.query, max) > max {
+            return Err(refuse(
+                "QUERY_TOO_LARGE",
+                format!("the query has more than {max} tokens; send lists as variables"),
+            ));
+        }
+        let read_only = request
+            .data
+            .contains_key(&std::any::TypeId::of::<ReadOnly>());
+        let operation_name = request.operation_name.take();
+        // Set aside while the parse is borrowed (not copied: they may hold 10,000 ids), and put
+        // back below.
+        let variables = std::mem::take(&mut request.variables);
+        let checked = request
+            .parsed_query()
+            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))
+            .and_then(|document| {
+                self.check(document)?;
+                let operation = selected_operation(document, operation_name.as_deref());
+                if read_only && operation.is_some_and(|op| op.ty != OperationType::Query) {
+                    return Err(refuse(
+                        "METHOD_NOT_ALLOWED",
+                        "only queries can be sent with GET; send mutations with POST".to_owned(),
+                    ));
+                }
+                match operation.and_then(|op| missing_variable(op, &variables)) {
+                    Some(error) => Err(error),
+                    None => Ok(()),
+                }
+            });
+        request.operation_name = operation_name;
+        request.variables = variables;
+        checked
     }
-}
 
-struct RequestLimitsExtension(Limits);
-
-impl RequestLimitsExtension {
     /// Refuses a parsed query that breaks a limit measured on its shape.
     fn check(&self, document: &ExecutableDocument) -> ServerResult<()> {
-        let limits = &self.0;
+        let limits = self;
         let shape = shape(document);
         if shape.aliases > limits.max_aliases {
             return Err(refuse(
@@ -352,83 +374,40 @@ fn missing_variable(operation: &OperationDefinition, variables: &Variables) -> O
         })
 }
 
-#[async_trait]
-impl Extension for RequestLimitsExtension {
-    /// Counts tokens before anything parses the query, then parses it once (async-graphql uses
-    /// that parse) and measures it. This must come before async-graphql's own checks after
-    /// parsing (recursion depth), which walk every fragment spread written out: exponential for
-    /// a "fragment bomb".
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let mut request = next.run(ctx, request).await?;
-        let max = self.0.max_tokens;
-        if count_tokens(&request.query, max) > max {
-            return Err(refuse(
-                "QUERY_TOO_LARGE",
-                format!("the query has more than {max} tokens; send lists as variables"),
-            ));
-        }
-        let read_only = request
-            .data
-            .contains_key(&std::any::TypeId::of::<ReadOnly>());
-        let operation_name = request.operation_name.clone();
-        // Set aside while the parse is borrowed (not copied: they may hold 10,000 ids), and put
-        // back below; a refused request is dropped with them.
-        let variables = std::mem::take(&mut request.variables);
-        // A query that does not parse is reported by the parse step below, with its position.
-        if let Ok(document) = request.parsed_query() {
-            self.check(document)?;
-            let operation = selected_operation(document, operation_name.as_deref());
-            if read_only && operation.is_some_and(|op| op.ty != OperationType::Query) {
-                return Err(refuse(
-                    "METHOD_NOT_ALLOWED",
-                    "only queries can be sent with GET; send mutations with POST".to_owned(),
-                ));
-            }
-            if let Some(error) = operation.and_then(|op| missing_variable(op, &variables)) {
-                return Err(error);
-            }
-        }
-        request.variables = variables;
-        Ok(request)
+/// Gives the errors of a request that async-graphql refused before running it (it did not
+/// validate, break a depth or complexity limit, or name no operation it holds) their
+/// `extensions.code`. Errors of a request that ran have a path, or come with data.
+pub fn code_request_errors(response: &mut Response) {
+    if response.data != async_graphql::Value::Null {
+        return;
     }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables)
-            .await
-            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let code = if e.message.contains("too complex") {
-                        "QUERY_TOO_COMPLEX"
-                    } else if e.message.contains("nested too deep") {
-                        "QUERY_TOO_DEEP"
-                    } else {
-                        "GRAPHQL_VALIDATION_FAILED"
-                    };
-                    with_code(e, code)
-                })
-                .collect()
-        })
+    for error in response.errors.iter_mut() {
+        let coded = error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if coded || !error.path.is_empty() {
+            continue;
+        }
+        let message = &error.message;
+        let code = if message.contains("too complex") {
+            "QUERY_TOO_COMPLEX"
+        } else if message.contains("nested too deep") {
+            "QUERY_TOO_DEEP"
+        } else if message.starts_with("The recursion depth of the query") {
+            // Checked by async-graphql as part of parsing.
+            "GRAPHQL_PARSE_FAILED"
+        } else if message.starts_with("Unknown operation named")
+            || message.starts_with("Operation name required")
+        {
+            "OPERATION_RESOLUTION_FAILURE"
+        } else {
+            "GRAPHQL_VALIDATION_FAILED"
+        };
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code);
     }
 }
 

@@ -2,6 +2,7 @@
 //! and its part of `Mutation`, merged here. Resolvers are thin: they parse ids, call
 //! [`crate::service`], and shape payloads.
 
+pub mod api;
 pub mod apq;
 pub mod automation;
 pub mod batching;
@@ -27,6 +28,7 @@ use async_graphql::{MergedObject, Request, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::service::{WorkspaceId, events::Events};
+pub use api::Api;
 pub use subscription::Subscription;
 
 /// The root query.
@@ -54,11 +56,10 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 /// The schema without data: enough to print the SDL.
 pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query::default(), Mutation::default(), Subscription)
-        .extension(null_propagation::NullPropagation)
 }
 
-/// The schema serving `db` with the default limits, logging operations slower than a second.
-pub fn build_schema(db: DatabaseConnection) -> AppSchema {
+/// The API serving `db` with the default limits, logging operations slower than a second.
+pub fn build_schema(db: DatabaseConnection) -> Api {
     let events = Events::start(&db);
     build_schema_with(
         db,
@@ -68,23 +69,20 @@ pub fn build_schema(db: DatabaseConnection) -> AppSchema {
     )
 }
 
-/// The schema serving `db`, with these limits, logging operations slower than `slow_operation`.
+/// The API serving `db`, with these limits, logging operations slower than `slow_operation`.
 /// Subscriptions listen to `events`, the database's event hub (see [`Events::start`]).
 pub fn build_schema_with(
     db: DatabaseConnection,
     events: Events,
     slow_operation: std::time::Duration,
     limits: &limits::Limits,
-) -> AppSchema {
+) -> Api {
+    // No async-graphql extensions: what runs around an operation is in `Api` (see there why).
     let mut builder = schema_builder()
-        .extension(limits::RequestLimits(limits.clone()))
-        .extension(crate::observability::OperationLog {
-            slow: slow_operation,
-        })
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         // Bounds the parser's and validator's own recursion (deeply nested or cyclic fragments).
-        // Directives are counted per query by `limits::RequestLimits`.
+        // Directives are counted per query by `Limits::admit`.
         .limit_recursive_depth(64)
         .data(limits.clone())
         .data(events)
@@ -95,7 +93,7 @@ pub fn build_schema_with(
     if !limits.suggestions {
         builder = builder.disable_suggestions();
     }
-    builder.finish()
+    Api::new(builder.finish(), limits.clone(), slow_operation)
 }
 
 /// The SDL clients see; `schema.graphql` at the repository root is this text.

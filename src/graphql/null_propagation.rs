@@ -7,79 +7,106 @@
 //!
 //! async-graphql 7 records the error but only leaves the failed field out of its parent object,
 //! so a response could lack a field the schema promises, or hold a null inside `[Influencer!]!`.
-//! Clients with normalized caches (Apollo, Relay, urql) rely on the promise. This extension walks
+//! Clients with normalized caches (Apollo, Relay, urql) rely on the promise. [`FieldTypes::shape`] walks
 //! each error's path through the operation and the schema and applies the rule to the response.
+//! [`crate::graphql::Api`] runs it on every response.
 
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
 
 use async_graphql::{
-    Name, PathSegment, Request, Response, ServerResult, Value,
-    async_trait::async_trait,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest},
-    parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
-    registry::Registry,
+    Name, PathSegment, Response, Value,
+    parser::types::{
+        ExecutableDocument, OperationType, Selection, SelectionSet, TypeKind, TypeSystemDefinition,
+    },
 };
 
 use super::{field_order, limits::selected_operation};
 
-/// Registers null propagation on a schema.
-pub struct NullPropagation;
-
-impl ExtensionFactory for NullPropagation {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PerRequest::default())
-    }
+/// The declared type of every field of the schema's objects and interfaces, and its root types:
+/// what null propagation needs to know of the schema. Read once from the schema's SDL, because
+/// async-graphql shows its registry only to extensions, and an extension would put every field
+/// of every request on async-graphql's slower resolving path.
+pub struct FieldTypes {
+    roots: [Option<String>; 3],
+    /// Type name -> field name -> declared type, as SDL writes it (`[Influencer!]!`).
+    fields: HashMap<String, HashMap<String, String>>,
 }
 
-/// Keeps the request's parsed document, to read the operation again once it has run. A copy of
-/// the parse the limits already made (parsing the text a second time would lex and parse every
-/// request twice).
-#[derive(Default)]
-struct PerRequest {
-    document: Mutex<Option<ExecutableDocument>>,
-}
-
-#[async_trait]
-impl Extension for PerRequest {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let mut request = next.run(ctx, request).await?;
-        // A document that does not parse never executes; its error is reported later.
-        let document = request.parsed_query().ok().cloned();
-        if let Ok(mut slot) = self.document.lock() {
-            *slot = document;
+impl FieldTypes {
+    /// The field types of the schema this SDL describes.
+    pub fn from_sdl(sdl: &str) -> Result<Self, async_graphql::parser::Error> {
+        let document = async_graphql::parser::parse_schema(sdl)?;
+        let mut roots = [
+            Some("Query".to_owned()),
+            Some("Mutation".to_owned()),
+            Some("Subscription".to_owned()),
+        ];
+        let mut fields = HashMap::new();
+        for definition in document.definitions {
+            match definition {
+                TypeSystemDefinition::Schema(schema) => {
+                    let name =
+                        |n: Option<async_graphql::Positioned<Name>>| n.map(|n| n.node.to_string());
+                    roots = [
+                        name(schema.node.query),
+                        name(schema.node.mutation),
+                        name(schema.node.subscription),
+                    ];
+                }
+                TypeSystemDefinition::Type(ty) => {
+                    let declared = match ty.node.kind {
+                        TypeKind::Object(object) => object.fields,
+                        TypeKind::Interface(interface) => interface.fields,
+                        _ => continue,
+                    };
+                    let by_name = declared
+                        .into_iter()
+                        .map(|f| (f.node.name.node.to_string(), f.node.ty.node.to_string()))
+                        .collect();
+                    fields.insert(ty.node.name.node.to_string(), by_name);
+                }
+                TypeSystemDefinition::Directive(_) => {}
+            }
         }
-        Ok(request)
+        Ok(Self { roots, fields })
     }
 
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        let Some(document) = self.document.lock().ok().and_then(|mut d| d.take()) else {
-            return response;
+    fn root(&self, operation: OperationType) -> Option<&str> {
+        let index = match operation {
+            OperationType::Query => 0,
+            OperationType::Mutation => 1,
+            OperationType::Subscription => 2,
         };
-        let paths: Vec<Vec<PathSegment>> = response.errors.iter().map(|e| e.path.clone()).collect();
-        for path in paths.iter().filter(|p| !p.is_empty()) {
-            propagate(
-                &ctx.schema_env.registry,
-                &document,
-                operation_name,
-                path,
-                &mut response.data,
-            );
+        self.roots[index].as_deref()
+    }
+
+    fn field(&self, owner: &str, field: &str) -> Option<&str> {
+        self.fields.get(owner)?.get(field).map(String::as_str)
+    }
+
+    /// Shapes a response of the operation `operation_name` of `document` as the spec says: each
+    /// failed non-null field nulls its nearest nullable ancestor, and fields come in the order
+    /// the operation asked for them.
+    pub fn shape(
+        &self,
+        document: &ExecutableDocument,
+        operation_name: Option<&str>,
+        response: &mut Response,
+    ) {
+        for error in &response.errors {
+            if !error.path.is_empty() {
+                propagate(
+                    self,
+                    document,
+                    operation_name,
+                    &error.path,
+                    &mut response.data,
+                );
+            }
         }
-        if let Some(operation) = selected_operation(&document, operation_name) {
-            field_order::restore(&document, operation, &mut response.data);
+        if let Some(operation) = selected_operation(document, operation_name) {
+            field_order::restore(document, operation, &mut response.data);
         }
-        response
     }
 }
 
@@ -162,18 +189,13 @@ fn find_fields<'d>(
 /// For each segment of `path`, whether the value there may be null; `None` when the path does
 /// not fit the operation (then nothing is changed).
 fn nullability(
-    registry: &Registry,
+    types: &FieldTypes,
     document: &ExecutableDocument,
     operation_name: Option<&str>,
     path: &[PathSegment],
 ) -> Option<Vec<bool>> {
     let operation = selected_operation(document, operation_name)?;
-    let root = match operation.ty {
-        OperationType::Query => registry.query_type.clone(),
-        OperationType::Mutation => registry.mutation_type.clone()?,
-        OperationType::Subscription => registry.subscription_type.clone()?,
-    };
-    let mut current = TypeRef::Named(root, true);
+    let mut current = TypeRef::Named(types.root(operation.ty)?.to_owned(), true);
     let mut sets: Vec<&SelectionSet> = vec![&operation.selection_set.node];
     let mut nullable = Vec::with_capacity(path.len());
     for segment in path {
@@ -192,8 +214,7 @@ fn nullability(
                 find_fields(document, &sets, key, None, &mut found);
                 let (field, condition) = *found.first()?;
                 let owner = condition.unwrap_or(parent);
-                let definition = registry.types.get(owner)?.field_by_name(&field.name.node)?;
-                current = TypeRef::parse(&definition.ty)?;
+                current = TypeRef::parse(types.field(owner, &field.name.node)?)?;
                 sets = found.iter().map(|(f, _)| &f.selection_set.node).collect();
             }
         }
@@ -203,13 +224,13 @@ fn nullability(
 }
 
 fn propagate(
-    registry: &Registry,
+    types: &FieldTypes,
     document: &ExecutableDocument,
     operation_name: Option<&str>,
     path: &[PathSegment],
     data: &mut Value,
 ) {
-    let Some(nullable) = nullability(registry, document, operation_name, path) else {
+    let Some(nullable) = nullability(types, document, operation_name, path) else {
         return;
     };
     if nullable.last().copied().unwrap_or(true) {
@@ -257,7 +278,21 @@ fn set_null(data: &mut Value, path: &[PathSegment]) {
 
 #[cfg(test)]
 mod tests {
-    use super::TypeRef;
+    use super::{FieldTypes, OperationType, TypeRef};
+
+    #[test]
+    fn field_types_are_read_from_the_schema_sdl() {
+        let types = FieldTypes::from_sdl(&crate::graphql::sdl()).unwrap();
+        assert_eq!(types.root(OperationType::Query), Some("Query"));
+        assert_eq!(
+            types.root(OperationType::Subscription),
+            Some("Subscription")
+        );
+        assert_eq!(types.field("Query", "influencer"), Some("Influencer"));
+        assert_eq!(types.field("Influencer", "segments"), Some("[Segment!]!"));
+        assert_eq!(types.field("Node", "id"), Some("ID!"));
+        assert_eq!(types.field("Influencer", "nothing"), None);
+    }
 
     #[test]
     fn type_references_parse() {

@@ -36,7 +36,7 @@ use tracing::Span;
 
 use crate::{
     config::HttpConfig,
-    graphql::{AppSchema, apq::PersistedQueries, build_schema_with},
+    graphql::{Api, apq::PersistedQueries, build_schema_with},
     observability,
     service::{
         auth::{self, KeyCache},
@@ -47,7 +47,7 @@ use crate::{
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    pub schema: AppSchema,
+    pub schema: Api,
     pub db: DatabaseConnection,
     request_timeout: Duration,
     /// How often an open WebSocket's key is checked again.

@@ -16,7 +16,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use segments_api::{
     db,
     graphql::{
-        AppSchema, build_schema,
+        Api, build_schema,
         ids::{Kind, encode},
         scoped_request,
     },
@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 
 pub struct TestApp {
     pub db: DatabaseConnection,
-    pub schema: AppSchema,
+    pub schema: Api,
     pub workspace: WorkspaceId,
     statements: Arc<AtomicUsize>,
     _sqlite_dir: Option<tempfile::TempDir>,

@@ -1,0 +1,145 @@
+//! The schema with what surrounds each of its operations: limits checked before anything runs,
+//! codes for the errors of refused requests, responses shaped as the spec says (null
+//! propagation, field order), and the operation log.
+//!
+//! These are request-level steps, so they wrap the schema as an [`Executor`] rather than
+//! register as async-graphql extensions: with any extension registered, async-graphql resolves
+//! every field and list item through the extension chain, with a registry lookup and a type
+//! name built per field, even when no extension looks at fields. A dashboard resolves tens of
+//! thousands of fields.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use async_graphql::{
+    Data, Executor, Request, Response, ServerError,
+    parser::types::{DocumentOperations, ExecutableDocument, OperationType},
+};
+use futures_util::stream::{self, BoxStream, StreamExt};
+
+use super::{
+    AppSchema,
+    limits::{self, Limits, selected_operation},
+    null_propagation::FieldTypes,
+};
+use crate::observability::OperationLog;
+
+/// The GraphQL API as HTTP and WebSocket serve it: the schema and the steps around it.
+#[derive(Clone)]
+pub struct Api {
+    schema: AppSchema,
+    limits: Arc<Limits>,
+    types: Arc<FieldTypes>,
+    log: OperationLog,
+}
+
+impl Api {
+    /// Serves `schema` with these limits, logging operations slower than `slow_operation`.
+    pub fn new(schema: AppSchema, limits: Limits, slow_operation: Duration) -> Self {
+        let types = FieldTypes::from_sdl(&schema.sdl())
+            .expect("async-graphql writes SDL that its own parser reads");
+        Self {
+            schema,
+            limits: Arc::new(limits),
+            types: Arc::new(types),
+            log: OperationLog {
+                slow: slow_operation,
+            },
+        }
+    }
+
+    /// Runs a query or mutation.
+    pub async fn execute(&self, request: impl Into<Request>) -> Response {
+        let started = Instant::now();
+        let mut request = request.into();
+        let document = match self.admit(&mut request) {
+            Ok(document) => document,
+            Err(error) => {
+                let response = Response::from_errors(vec![error]);
+                let name = request.operation_name.as_deref();
+                self.log
+                    .record(name, &request.query, started.elapsed(), &response);
+                return response;
+            }
+        };
+        let name = operation_name(&document, request.operation_name.as_deref());
+        // async-graphql runs the parse `admit` made and does not read the text again; the log
+        // keeps it for slow operations.
+        let query = std::mem::take(&mut request.query);
+        let mut response = self.schema.execute(request).await;
+        finish(&self.types, &document, name.as_deref(), &mut response);
+        self.log
+            .record(name.as_deref(), &query, started.elapsed(), &response);
+        response
+    }
+
+    /// Checks the request against the limits and returns a copy of its parse (async-graphql
+    /// takes the request's own), to shape the response with.
+    fn admit(&self, request: &mut Request) -> Result<ExecutableDocument, ServerError> {
+        self.limits.admit(request)?;
+        request.parsed_query().cloned()
+    }
+}
+
+impl Executor for Api {
+    async fn execute(&self, request: Request) -> Response {
+        Api::execute(self, request).await
+    }
+
+    /// Runs a subscription, or a query or mutation sent over a WebSocket. Every event is shaped
+    /// like a response; a query or mutation is logged as over HTTP.
+    fn execute_stream(
+        &self,
+        mut request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        let started = Instant::now();
+        let document = match self.admit(&mut request) {
+            Ok(document) => document,
+            Err(error) => {
+                return stream::once(async move { Response::from_errors(vec![error]) }).boxed();
+            }
+        };
+        let name = operation_name(&document, request.operation_name.as_deref());
+        let logged = selected_operation(&document, name.as_deref())
+            .is_some_and(|operation| operation.ty != OperationType::Subscription);
+        let query = std::mem::take(&mut request.query);
+        let (types, log) = (self.types.clone(), self.log);
+        self.schema
+            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+            .map(move |mut response| {
+                finish(&types, &document, name.as_deref(), &mut response);
+                if logged {
+                    log.record(name.as_deref(), &query, started.elapsed(), &response);
+                }
+                response
+            })
+            .boxed()
+    }
+}
+
+/// The name of the operation a request runs: the one it asks for, or the name of the only
+/// operation of its document.
+fn operation_name(document: &ExecutableDocument, requested: Option<&str>) -> Option<String> {
+    match (requested, &document.operations) {
+        (Some(name), _) => Some(name.to_owned()),
+        (None, DocumentOperations::Multiple(operations)) if operations.len() == 1 => {
+            operations.keys().next().map(|name| name.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Codes for the errors of a request async-graphql refused, and the spec's shape for a
+/// response that ran.
+fn finish(
+    types: &FieldTypes,
+    document: &ExecutableDocument,
+    name: Option<&str>,
+    response: &mut Response,
+) {
+    limits::code_request_errors(response);
+    types.shape(document, name, response);
+}
