@@ -137,3 +137,56 @@ async fn bulk_assignment_runs_the_same_statements_for_10_and_1000_ids() {
         common::backend()
     );
 }
+
+#[tokio::test]
+async fn a_profile_page_is_one_statement_with_or_without_memberships() {
+    let app = TestApp::spawn().await;
+    let ids = app.create_influencers("p", 2).await;
+    let b = app.create_segment("B").await;
+    let a = app.create_segment("A").await;
+    app.assign(&ids[..1], &a).await;
+    app.assign(&ids[..1], &b).await;
+    let profile = "query($id: ID!) { influencer(id: $id) { handle unassigned
+        segments { name } memberships { source segment { id name } } } }";
+
+    let (statements, data) = statements_for(&app, profile, json!({ "id": ids[0] })).await;
+    let influencer = &data["influencer"];
+    assert_eq!(influencer["handle"], json!("p0"));
+    assert_eq!(influencer["unassigned"], json!(false));
+    // Segment order (B was made first), in both lists.
+    assert_eq!(
+        influencer["segments"],
+        json!([{ "name": "B" }, { "name": "A" }])
+    );
+    assert_eq!(
+        influencer["memberships"],
+        json!([
+            { "source": "MANUAL", "segment": { "id": b, "name": "B" } },
+            { "source": "MANUAL", "segment": { "id": a, "name": "A" } },
+        ])
+    );
+    assert_eq!(statements, 1, "the influencer and its memberships together");
+
+    let (statements, data) = statements_for(&app, profile, json!({ "id": ids[1] })).await;
+    assert_eq!(
+        data["influencer"],
+        json!({ "handle": "p1", "unassigned": true, "segments": [], "memberships": [] })
+    );
+    assert_eq!(statements, 1);
+
+    // An id of nothing: null, after one statement.
+    let gone = "SW5mbHVlbmNlcjo5OTk5OTk"; // Influencer:999999
+    let (statements, data) = statements_for(&app, profile, json!({ "id": gone })).await;
+    assert_eq!(data["influencer"], Value::Null);
+    assert_eq!(statements, 1);
+
+    // Without memberships in the selection, the influencer alone is read.
+    let (statements, data) = statements_for(
+        &app,
+        "query($id: ID!) { influencer(id: $id) { handle } }",
+        json!({ "id": ids[0] }),
+    )
+    .await;
+    assert_eq!(data["influencer"]["handle"], json!("p0"));
+    assert_eq!(statements, 1);
+}

@@ -22,6 +22,15 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_many = "super::segment_membership::Entity")]
+    Memberships,
+}
+
+impl Related<super::segment_membership::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Memberships.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

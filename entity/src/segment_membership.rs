@@ -20,6 +20,31 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::segment::Entity",
+        from = "Column::SegmentId",
+        to = "super::segment::Column::Id"
+    )]
+    Segment,
+    #[sea_orm(
+        belongs_to = "super::influencer::Entity",
+        from = "Column::InfluencerId",
+        to = "super::influencer::Column::Id"
+    )]
+    Influencer,
+}
+
+impl Related<super::segment::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Segment.def()
+    }
+}
+
+impl Related<super::influencer::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Influencer.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

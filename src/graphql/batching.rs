@@ -15,7 +15,9 @@
 //! registering, so one level's keys arrive in several batches. Here a level costs no waiting and
 //! no extra task, and its keys form one batch however busy the machine is.
 //!
-//! Values are not cached: after a mutation in the same request, reads see the new state.
+//! Values are not cached: after a mutation in the same request, reads see the new state. A
+//! query's resolver may prime the values a statement of its own already read
+//! ([`Batcher::prime`]); queries write nothing, so those stay true for the request.
 
 use std::{
     any::{Any, TypeId},
@@ -48,6 +50,8 @@ pub struct Batcher<L> {
     max_batch: usize,
     /// The batch each kind of key is gathering, as `Arc<Batch<K, ..>>` by `TypeId::of::<K>()`.
     open: Mutex<OpenBatches>,
+    /// Primed values, as `HashMap<K, V>` by `TypeId::of::<K>()`.
+    primed: Mutex<HashMap<TypeId, Box<dyn Any + Send>>>,
 }
 
 /// How a load takes part in a batch.
@@ -81,7 +85,48 @@ impl<L: Send + Sync + 'static> Batcher<L> {
             loader,
             max_batch,
             open: Mutex::new(HashMap::new()),
+            primed: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Gives `key` a value read by another statement: loads of it return this value, without a
+    /// batch. For queries only (a mutation must see its own writes).
+    pub fn prime<K>(&self, key: K, value: L::Value)
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        L: Loader<K>,
+    {
+        let mut primed = lock(&self.primed);
+        let values = primed
+            .entry(TypeId::of::<K>())
+            .or_insert_with(|| Box::new(HashMap::<K, L::Value>::new()));
+        if let Some(values) = values.downcast_mut::<HashMap<K, L::Value>>() {
+            values.insert(key, value);
+        }
+    }
+
+    /// Takes the keys that have primed values out of `wanted`, with their values.
+    fn take_primed<K>(&self, wanted: &mut HashSet<K>) -> HashMap<K, L::Value>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        L: Loader<K>,
+    {
+        let primed = lock(&self.primed);
+        let Some(values) = primed
+            .get(&TypeId::of::<K>())
+            .and_then(|values| values.downcast_ref::<HashMap<K, L::Value>>())
+        else {
+            return HashMap::new();
+        };
+        let mut found = HashMap::new();
+        wanted.retain(|key| match values.get(key) {
+            Some(value) => {
+                found.insert(key.clone(), value.clone());
+                false
+            }
+            None => true,
+        });
+        found
     }
 
     /// The value of one key, `None` when the loader found nothing for it.
@@ -103,9 +148,10 @@ impl<L: Send + Sync + 'static> Batcher<L> {
         L: Loader<K>,
         L::Error: Sync,
     {
-        let wanted: HashSet<K> = keys.into_iter().collect();
+        let mut wanted: HashSet<K> = keys.into_iter().collect();
+        let mut values = self.take_primed(&mut wanted);
         if wanted.is_empty() {
-            return Ok(HashMap::new());
+            return Ok(values);
         }
         let found = loop {
             match self.join(&wanted) {
@@ -118,10 +164,12 @@ impl<L: Send + Sync + 'static> Batcher<L> {
                 },
             }
         };
-        Ok(wanted
-            .into_iter()
-            .filter_map(|key| found.get(&key).cloned().map(|value| (key, value)))
-            .collect())
+        values.extend(
+            wanted
+                .into_iter()
+                .filter_map(|key| found.get(&key).cloned().map(|value| (key, value))),
+        );
+        Ok(values)
     }
 
     /// Adds `keys` to the open batch of their kind, or opens one.

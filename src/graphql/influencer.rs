@@ -154,6 +154,20 @@ pub async fn load_influencer(ctx: &Context<'_>, id: i64) -> Result<Option<Influe
         .map(Influencer))
 }
 
+/// An influencer read with its memberships in one statement (a profile page), which then
+/// serve its `memberships`, `segments` and `unassigned` without a batch of their own.
+async fn load_with_memberships(ctx: &Context<'_>, id: i64) -> Result<Option<Influencer>> {
+    let (db, ws) = scope(ctx)?;
+    let Some((influencer, memberships)) = reads::influencer_with_memberships(db, ws, id)
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(None);
+    };
+    loader(ctx)?.prime(MembershipsOf(id), memberships);
+    Ok(Some(Influencer(influencer)))
+}
+
 /// These influencers, in the order given (ids of nothing are skipped).
 pub async fn load_influencers(ctx: &Context<'_>, ids: &[i64]) -> Result<Vec<Influencer>> {
     let mut found = loader(ctx)?
@@ -193,9 +207,17 @@ pub struct InfluencerQuery;
 impl InfluencerQuery {
     /// One influencer by id; null when no influencer of this workspace has it.
     async fn influencer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Influencer>> {
-        match ids::lookup(&id, Kind::Influencer) {
-            Some(id) => load_influencer(ctx, id).await,
-            None => Ok(None),
+        let Some(id) = ids::lookup(&id, Kind::Influencer) else {
+            return Ok(None);
+        };
+        let ahead = ctx.look_ahead();
+        if ["memberships", "segments", "unassigned"]
+            .iter()
+            .any(|field| ahead.field(field).exists())
+        {
+            load_with_memberships(ctx, id).await
+        } else {
+            load_influencer(ctx, id).await
         }
     }
 

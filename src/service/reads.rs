@@ -12,7 +12,7 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Statement,
     sea_query::{
         Alias, Expr, ExprTrait, Func, JoinType, LikeExpr, Query, SelectStatement, SimpleExpr,
     },
@@ -555,10 +555,7 @@ pub async fn memberships_of_influencers<C: ConnectionTrait>(
     let rows = segment_membership::Entity::find()
         .join(
             JoinType::InnerJoin,
-            segment_membership::Entity::belongs_to(segment::Entity)
-                .from(M::SegmentId)
-                .to(segment::Column::Id)
-                .into(),
+            segment_membership::Relation::Segment.def(),
         )
         .select_also(segment::Entity)
         .filter(M::WorkspaceId.eq(ws.0))
@@ -579,6 +576,38 @@ pub async fn memberships_of_influencers<C: ConnectionTrait>(
     }
     Ok(by_influencer)
 }
+
+/// One influencer with its memberships in segment order, in one statement (a profile page
+/// asks for both).
+pub async fn influencer_with_memberships<C: ConnectionTrait>(
+    db: &C,
+    ws: WorkspaceId,
+    id: i64,
+) -> Result<Option<InfluencerWithMemberships>, DbErr> {
+    let rows = influencer::Entity::find_by_id(id)
+        .filter(influencer::Column::WorkspaceId.eq(ws.0))
+        .find_also_related(segment_membership::Entity)
+        .and_also_related(segment::Entity)
+        .order_by_asc(segment_membership::Column::SegmentId)
+        .all(db)
+        .await?;
+    let mut rows = rows.into_iter();
+    let Some((influencer, first, first_segment)) = rows.next() else {
+        return Ok(None);
+    };
+    // The left joins give one row with no membership for an influencer in no segment.
+    let memberships = std::iter::once((first, first_segment))
+        .chain(rows.map(|(_, membership, segment)| (membership, segment)))
+        .filter_map(|(membership, segment)| Some((membership?, segment?)))
+        .collect();
+    Ok(Some((influencer, memberships)))
+}
+
+/// An influencer with its memberships, each with its segment.
+pub type InfluencerWithMemberships = (
+    influencer::Model,
+    Vec<(segment_membership::Model, segment::Model)>,
+);
 
 #[derive(FromQueryResult)]
 struct KeyCount {
