@@ -1,5 +1,6 @@
-//! The schema with what surrounds each of its operations: limits checked before anything runs,
-//! codes for the errors of refused requests, responses shaped as the spec says (null
+//! The schema with what surrounds each of its operations: the query parsed once per distinct
+//! text ([`Documents`]), limits checked before anything runs, codes for the errors of refused
+//! requests, responses shaped as the spec says (null
 //! propagation, field order), and the operation log.
 //!
 //! These are request-level steps, so they wrap the schema as an [`Executor`] rather than
@@ -21,6 +22,7 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 
 use super::{
     AppSchema,
+    documents::Documents,
     limits::{self, Limits, selected_operation},
     null_propagation::FieldTypes,
 };
@@ -32,6 +34,7 @@ pub struct Api {
     schema: AppSchema,
     limits: Arc<Limits>,
     types: Arc<FieldTypes>,
+    documents: Arc<Documents>,
     log: OperationLog,
 }
 
@@ -44,6 +47,7 @@ impl Api {
             schema,
             limits: Arc::new(limits),
             types: Arc::new(types),
+            documents: Arc::default(),
             log: OperationLog {
                 slow: slow_operation,
             },
@@ -75,11 +79,20 @@ impl Api {
         response
     }
 
-    /// Checks the request against the limits and returns a copy of its parse (async-graphql
-    /// takes the request's own), to shape the response with.
-    fn admit(&self, request: &mut Request) -> Result<ExecutableDocument, ServerError> {
-        self.limits.admit(request)?;
-        request.parsed_query().cloned()
+    /// Parses the request's query (or takes the kept parse of its text) and checks it against
+    /// the limits. async-graphql gets a copy of the parse; the response is shaped with this one.
+    fn admit(&self, request: &mut Request) -> Result<Arc<ExecutableDocument>, ServerError> {
+        let document = match self.documents.get(&request.query) {
+            Some(document) => document,
+            None => {
+                let document = Arc::new(self.limits.parse(&request.query)?);
+                self.documents.keep(&request.query, document.clone());
+                document
+            }
+        };
+        self.limits.admit(&document, request)?;
+        request.set_parsed_query(ExecutableDocument::clone(&document));
+        Ok(document)
     }
 }
 

@@ -248,45 +248,40 @@ fn shape(document: &ExecutableDocument) -> Shape {
 }
 
 impl Limits {
-    /// Counts a request's tokens before anything parses it, then parses it once (async-graphql
-    /// uses that parse) and checks its shape, the method it came by, and its variables. This
-    /// comes before async-graphql's own checks after parsing (recursion depth), which walk
-    /// every fragment spread written out: exponential for a "fragment bomb".
-    pub fn admit(&self, request: &mut Request) -> ServerResult<()> {
+    /// Counts a query's tokens before anything parses it, then parses it and checks its
+    /// shape. This comes before async-graphql's own checks after parsing (recursion depth),
+    /// which walk every fragment spread written out: exponential for a "fragment bomb".
+    pub fn parse(&self, query: &str) -> ServerResult<ExecutableDocument> {
         let max = self.max_tokens;
-        if count_tokens(&request.query, max) > max {
+        if count_tokens(query, max) > max {
             return Err(refuse(
                 "QUERY_TOO_LARGE",
                 format!("the query has more than {max} tokens; send lists as variables"),
             ));
         }
+        let document = async_graphql::parser::parse_query(query)
+            .map_err(|e| with_code(e.into(), "GRAPHQL_PARSE_FAILED"))?;
+        self.check(&document)?;
+        Ok(document)
+    }
+
+    /// Checks what a request asks of its parsed query: the method it came by allows the
+    /// operation, and its variables hold every required one.
+    pub fn admit(&self, document: &ExecutableDocument, request: &Request) -> ServerResult<()> {
         let read_only = request
             .data
             .contains_key(&std::any::TypeId::of::<ReadOnly>());
-        let operation_name = request.operation_name.take();
-        // Set aside while the parse is borrowed (not copied: they may hold 10,000 ids), and put
-        // back below.
-        let variables = std::mem::take(&mut request.variables);
-        let checked = request
-            .parsed_query()
-            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))
-            .and_then(|document| {
-                self.check(document)?;
-                let operation = selected_operation(document, operation_name.as_deref());
-                if read_only && operation.is_some_and(|op| op.ty != OperationType::Query) {
-                    return Err(refuse(
-                        "METHOD_NOT_ALLOWED",
-                        "only queries can be sent with GET; send mutations with POST".to_owned(),
-                    ));
-                }
-                match operation.and_then(|op| missing_variable(op, &variables)) {
-                    Some(error) => Err(error),
-                    None => Ok(()),
-                }
-            });
-        request.operation_name = operation_name;
-        request.variables = variables;
-        checked
+        let operation = selected_operation(document, request.operation_name.as_deref());
+        if read_only && operation.is_some_and(|op| op.ty != OperationType::Query) {
+            return Err(refuse(
+                "METHOD_NOT_ALLOWED",
+                "only queries can be sent with GET; send mutations with POST".to_owned(),
+            ));
+        }
+        match operation.and_then(|op| missing_variable(op, &request.variables)) {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
     }
 
     /// Refuses a parsed query that breaks a limit measured on its shape.

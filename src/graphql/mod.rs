@@ -9,6 +9,7 @@ pub mod batching;
 pub mod campaign;
 pub mod connection;
 pub mod context;
+pub mod documents;
 pub mod enums;
 pub mod errors;
 pub mod field_order;
