@@ -11,6 +11,12 @@ use segments_api::{
     service::{ServiceError, WorkspaceId, auth, reads::default_workspace, seed},
 };
 
+/// mimalloc rather than the system allocator: a request allocates and frees thousands of small
+/// values (parsed queries, rows, response values), and glibc's malloc and free took about a
+/// quarter of the server's CPU time on small reads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
