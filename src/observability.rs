@@ -1,7 +1,7 @@
 //! Logs and Prometheus metrics: logging set-up, the metrics registry, and the log that records
 //! and counts GraphQL operations.
 
-use std::{sync::OnceLock, time::Duration};
+use std::{io::IsTerminal, sync::OnceLock, time::Duration};
 
 use async_graphql::{Response, Value};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -22,6 +22,8 @@ pub fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        // Colours for people at a terminal, not escape codes in log files.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -140,7 +142,9 @@ pub fn observe_batch(loader: &'static str, keys: usize) {
 
 /// Logs each GraphQL operation with its name and duration, counts operations and error codes,
 /// and logs operations slower than `slow` at warn with their query text (never their
-/// variables, which may hold personal data).
+/// variables, which may hold personal data). Over HTTP the operation's name goes into the
+/// request's span, whose one "request finished" line then names it; the operation's own line
+/// is at debug there (one info line per request, not two).
 #[derive(Clone, Copy, Debug)]
 pub struct OperationLog {
     pub slow: Duration,
@@ -172,8 +176,15 @@ impl OperationLog {
             metrics::counter!("graphql_errors_total", "code" => code).increment(1);
         }
         let millis = elapsed.as_secs_f64() * 1000.0;
+        let span = tracing::Span::current();
+        let in_request = span.has_field("operation");
+        if in_request {
+            span.record("operation", name.as_str());
+        }
         if elapsed >= self.slow {
             tracing::warn!(operation = %name, duration_ms = millis, outcome, query = %query, "slow GraphQL operation");
+        } else if in_request {
+            tracing::debug!(operation = %name, duration_ms = millis, outcome, "GraphQL operation");
         } else {
             tracing::info!(operation = %name, duration_ms = millis, outcome, "GraphQL operation");
         }

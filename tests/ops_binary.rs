@@ -190,7 +190,7 @@ fn post(server: &ServerProcess, body: &str, extra_headers: &str) -> String {
 
 #[test]
 fn json_logs_parse_and_carry_the_request_id() {
-    let server = ServerProcess::start(&[("LOG_FORMAT", "json")]);
+    let server = ServerProcess::start(&[("LOG_FORMAT", "json"), ("RUST_LOG", "info")]);
     let response = post(
         &server,
         r#"{"query":"query RosterPage { influencers { totalCount } }","operationName":"RosterPage"}"#,
@@ -216,13 +216,21 @@ fn json_logs_parse_and_carry_the_request_id() {
         .expect("a request log line with the request id");
     assert_eq!(finished["status"], 200);
     assert!(finished["latency_ms"].as_f64().is_some());
-    let operation = events
+    // The request's line names its operation (its own line is at debug, below the default).
+    let request_span = finished["spans"]
+        .as_array()
+        .unwrap()
         .iter()
-        .filter(in_request)
-        .find(|e| e["message"] == "GraphQL operation")
-        .expect("an operation log line");
-    assert_eq!(operation["operation"], "RosterPage");
-    assert!(operation["duration_ms"].as_f64().is_some());
+        .find(|s| s["name"] == "request")
+        .expect("the request span");
+    assert_eq!(request_span["operation"], "RosterPage", "{finished}");
+    assert!(
+        !events
+            .iter()
+            .filter(in_request)
+            .any(|e| e["message"] == "GraphQL operation"),
+        "one info line per request"
+    );
 }
 
 #[test]

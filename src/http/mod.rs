@@ -121,6 +121,8 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
                         request_id = %id,
                         method = %request.method(),
                         path = %request.uri().path(),
+                        // The GraphQL operation's name, once known (`OperationLog`).
+                        operation = tracing::field::Empty,
                     )
                 })
                 .on_request(())
