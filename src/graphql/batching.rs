@@ -313,6 +313,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn primed_keys_are_answered_without_a_load() {
+        let batcher = Batcher::new(Doubler::default(), 100);
+        batcher.prime(7, 1000);
+        assert_eq!(batcher.load_one(7).await, Ok(Some(1000)));
+        assert_eq!(batcher.load_one(7).await, Ok(Some(1000)));
+        assert!(batches(&batcher).is_empty());
+        // With other keys, only those are loaded.
+        let values = batcher.load_many([7, 8]).await.unwrap();
+        assert_eq!(values, HashMap::from([(7, 1000), (8, 16)]));
+        assert_eq!(batches(&batcher), vec![vec![8]]);
+    }
+
+    #[tokio::test]
     async fn nested_levels_load_once_per_level() {
         let batcher = Batcher::new(Doubler::default(), 100);
         // Ten parents, each loading itself, then (after that) a child of its own.
