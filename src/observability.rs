@@ -159,22 +159,9 @@ impl OperationLog {
         } else {
             "error"
         };
-        metrics::counter!("graphql_operations_total", "operation" => name.clone(), "outcome" => outcome)
-            .increment(1);
+        count(&name, outcome, response);
         metrics::histogram!("graphql_operation_duration_seconds", "operation" => name.clone())
             .record(elapsed.as_secs_f64());
-        for error in &response.errors {
-            let code = error
-                .extensions
-                .as_ref()
-                .and_then(|e| e.get("code"))
-                .and_then(|c| match c {
-                    Value::String(s) => Some(s.clone()),
-                    _ => None,
-                })
-                .unwrap_or_else(|| "GRAPHQL_ERROR".to_owned());
-            metrics::counter!("graphql_errors_total", "code" => code).increment(1);
-        }
         let millis = elapsed.as_secs_f64() * 1000.0;
         let span = tracing::Span::current();
         let in_request = span.has_field("operation");
@@ -188,5 +175,36 @@ impl OperationLog {
         } else {
             tracing::info!(operation = %name, duration_ms = millis, outcome, "GraphQL operation");
         }
+    }
+
+    /// Records one event of a subscription: counted like an operation (with its error codes),
+    /// logged at debug. A subscription has no duration of its own.
+    pub fn record_event(&self, name: Option<&str>, response: &Response) {
+        let name = name.unwrap_or("anonymous");
+        let outcome = if response.errors.is_empty() {
+            "ok"
+        } else {
+            "error"
+        };
+        count(name, outcome, response);
+        tracing::debug!(operation = %name, outcome, "GraphQL subscription event");
+    }
+}
+
+/// Counts an operation (or event) and the codes of its errors.
+fn count(name: &str, outcome: &'static str, response: &Response) {
+    metrics::counter!("graphql_operations_total", "operation" => name.to_owned(), "outcome" => outcome)
+        .increment(1);
+    for error in &response.errors {
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .and_then(|c| match c {
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| "GRAPHQL_ERROR".to_owned());
+        metrics::counter!("graphql_errors_total", "code" => code).increment(1);
     }
 }

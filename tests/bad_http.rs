@@ -430,6 +430,28 @@ async fn an_unknown_operation_name_is_refused() {
 }
 
 #[tokio::test]
+async fn a_subscription_sent_over_http_is_refused_with_where_to_send_it() {
+    let server = Server::start().await;
+    let (status, response) = server
+        .graphql(
+            "subscription { segmentMembershipChanged { change } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{response}");
+    assert_eq!(response["data"], Value::Null, "{response}");
+    assert_eq!(response["errors"][0]["extensions"]["code"], "BAD_REQUEST");
+    assert!(
+        response["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/graphql/ws"),
+        "{response}"
+    );
+    server.assert_still_serves().await;
+}
+
+#[tokio::test]
 async fn variables_of_the_wrong_type_are_refused() {
     let server = Server::start().await;
     let page = "query($first: Int) { segments(first: $first) { totalCount } }";

@@ -1,6 +1,9 @@
 //! An influencer in a workspace's roster.
 
-use sea_orm::entity::prelude::*;
+use sea_orm::{
+    entity::prelude::*,
+    sea_query::{ExprTrait, IntoCondition},
+};
 
 use crate::enums::Platform;
 
@@ -27,9 +30,17 @@ pub enum Relation {
     Memberships,
 }
 
+/// An influencer's memberships: those of its own workspace (a join never crosses workspaces,
+/// whatever the rows say).
 impl Related<super::segment_membership::Entity> for Entity {
     fn to() -> RelationDef {
-        Relation::Memberships.def()
+        Relation::Memberships
+            .def()
+            .on_condition(|influencer, membership| {
+                Expr::col((membership, super::segment_membership::Column::WorkspaceId))
+                    .equals((influencer, Column::WorkspaceId))
+                    .into_condition()
+            })
     }
 }
 

@@ -1,7 +1,10 @@
 //! An influencer's place in a segment. The primary key (segment, influencer) makes a second
 //! assignment a no-op.
 
-use sea_orm::entity::prelude::*;
+use sea_orm::{
+    entity::prelude::*,
+    sea_query::{ExprTrait, IntoCondition},
+};
 
 use crate::enums::MembershipSource;
 
@@ -35,9 +38,15 @@ pub enum Relation {
     Influencer,
 }
 
+/// A membership's segment, in the membership's workspace (a join never crosses workspaces,
+/// whatever the rows say).
 impl Related<super::segment::Entity> for Entity {
     fn to() -> RelationDef {
-        Relation::Segment.def()
+        Relation::Segment.def().on_condition(|membership, segment| {
+            Expr::col((segment, super::segment::Column::WorkspaceId))
+                .equals((membership, Column::WorkspaceId))
+                .into_condition()
+        })
     }
 }
 

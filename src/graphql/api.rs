@@ -10,6 +10,7 @@
 //! thousands of fields.
 
 use std::{
+    any::TypeId,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -20,13 +21,16 @@ use async_graphql::{
 };
 use futures_util::stream::{self, BoxStream, StreamExt};
 
+use sea_orm::DatabaseConnection;
+
 use super::{
     AppSchema,
     documents::Documents,
-    limits::{self, Limits, selected_operation},
+    limits::{self, Limits, selected_operation, with_code},
     null_propagation::FieldTypes,
+    scoped_request,
 };
-use crate::observability::OperationLog;
+use crate::{observability::OperationLog, service::WorkspaceId};
 
 /// The GraphQL API as HTTP and WebSocket serve it: the schema and the steps around it.
 #[derive(Clone)]
@@ -36,11 +40,19 @@ pub struct Api {
     types: Arc<FieldTypes>,
     documents: Arc<Documents>,
     log: OperationLog,
+    /// For the loader of each operation on a WebSocket.
+    db: DatabaseConnection,
 }
 
 impl Api {
-    /// Serves `schema` with these limits, logging operations slower than `slow_operation`.
-    pub fn new(schema: AppSchema, limits: Limits, slow_operation: Duration) -> Self {
+    /// Serves `schema` (on `db`) with these limits, logging operations slower than
+    /// `slow_operation`.
+    pub fn new(
+        schema: AppSchema,
+        db: DatabaseConnection,
+        limits: Limits,
+        slow_operation: Duration,
+    ) -> Self {
         let types = FieldTypes::from_sdl(&schema.sdl())
             .expect("async-graphql writes SDL that its own parser reads");
         Self {
@@ -51,6 +63,7 @@ impl Api {
             log: OperationLog {
                 slow: slow_operation,
             },
+            db,
         }
     }
 
@@ -58,13 +71,28 @@ impl Api {
     pub async fn execute(&self, request: impl Into<Request>) -> Response {
         let started = Instant::now();
         let mut request = request.into();
-        let document = match self.admit(&mut request) {
+        let admitted = self.admit(&mut request).and_then(|document| {
+            let operation = selected_operation(&document, request.operation_name.as_deref());
+            match operation.map(|operation| operation.ty) {
+                Some(OperationType::Subscription) => Err(with_code(
+                    ServerError::new(
+                        "subscriptions are served over WebSocket (graphql-transport-ws at \
+                         /graphql/ws)",
+                        None,
+                    ),
+                    "BAD_REQUEST",
+                )),
+                _ => Ok(document),
+            }
+        });
+        let document = match admitted {
             Ok(document) => document,
             Err(error) => {
                 let response = Response::from_errors(vec![error]);
-                let name = request.operation_name.as_deref();
+                // Named only by what the document holds: metrics labels are not for any text a
+                // client sends.
                 self.log
-                    .record(name, &request.query, started.elapsed(), &response);
+                    .record(None, &request.query, started.elapsed(), &response);
                 return response;
             }
         };
@@ -102,13 +130,25 @@ impl Executor for Api {
     }
 
     /// Runs a subscription, or a query or mutation sent over a WebSocket. Every event is shaped
-    /// like a response; a query or mutation is logged as over HTTP.
+    /// like a response; a query or mutation is logged as over HTTP, and every subscription event
+    /// is counted (with its error codes).
     fn execute_stream(
         &self,
-        mut request: Request,
+        request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
         let started = Instant::now();
+        // Each operation gets a loader of its own, as each HTTP request does: one kept for the
+        // whole connection would serve values primed by an earlier query to later operations.
+        let workspace = session_data
+            .as_ref()
+            .and_then(|data| data.get(&TypeId::of::<WorkspaceId>()))
+            .and_then(|workspace| workspace.downcast_ref::<WorkspaceId>())
+            .copied();
+        let mut request = match workspace {
+            Some(ws) => scoped_request(request, &self.db, ws),
+            None => request,
+        };
         let document = match self.admit(&mut request) {
             Ok(document) => document,
             Err(error) => {
@@ -116,15 +156,17 @@ impl Executor for Api {
             }
         };
         let name = operation_name(&document, request.operation_name.as_deref());
-        let logged = selected_operation(&document, name.as_deref())
-            .is_some_and(|operation| operation.ty != OperationType::Subscription);
+        let subscription = selected_operation(&document, name.as_deref())
+            .is_some_and(|operation| operation.ty == OperationType::Subscription);
         let query = std::mem::take(&mut request.query);
         let (types, log) = (self.types.clone(), self.log);
         self.schema
             .execute_stream_with_session_data(request, session_data.unwrap_or_default())
             .map(move |mut response| {
                 finish(&types, &document, name.as_deref(), &mut response);
-                if logged {
+                if subscription {
+                    log.record_event(name.as_deref(), &response);
+                } else {
                     log.record(name.as_deref(), &query, started.elapsed(), &response);
                 }
                 response
@@ -134,14 +176,18 @@ impl Executor for Api {
 }
 
 /// The name of the operation a request runs: the one it asks for, or the name of the only
-/// operation of its document.
+/// operation of its document; `None` for an anonymous operation, or a name the document lacks.
 fn operation_name(document: &ExecutableDocument, requested: Option<&str>) -> Option<String> {
-    match (requested, &document.operations) {
-        (Some(name), _) => Some(name.to_owned()),
-        (None, DocumentOperations::Multiple(operations)) if operations.len() == 1 => {
-            operations.keys().next().map(|name| name.to_string())
-        }
-        _ => None,
+    let DocumentOperations::Multiple(operations) = &document.operations else {
+        return None;
+    };
+    match requested {
+        Some(name) => operations
+            .keys()
+            .find(|known| known.as_str() == name)
+            .map(|name| name.to_string()),
+        None if operations.len() == 1 => operations.keys().next().map(|name| name.to_string()),
+        None => None,
     }
 }
 
@@ -155,4 +201,22 @@ fn finish(
 ) {
     limits::code_request_errors(response);
     types.shape(document, name, response);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::operation_name;
+
+    #[test]
+    fn an_operation_is_named_only_by_what_its_document_holds() {
+        let parse = |q: &str| async_graphql::parser::parse_query(q).unwrap();
+        let two = parse("query A { a } query B { b }");
+        assert_eq!(operation_name(&two, Some("B")).as_deref(), Some("B"));
+        assert_eq!(operation_name(&two, Some("C")), None);
+        assert_eq!(operation_name(&two, None), None);
+        let one = parse("query A { a }");
+        assert_eq!(operation_name(&one, None).as_deref(), Some("A"));
+        let anonymous = parse("{ a }");
+        assert_eq!(operation_name(&anonymous, Some("A")), None);
+    }
 }

@@ -2,29 +2,36 @@
 //! parsing one (async-graphql's parser is built on pest) took more of a small request's time
 //! than reading its row from the database.
 
-use std::{
-    num::NonZeroUsize,
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
-};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_graphql::parser::types::ExecutableDocument;
 
-/// Distinct query texts kept at most; beyond this the least recently used go.
-const KEPT: NonZeroUsize = NonZeroUsize::new(512).unwrap();
+/// Query text kept at most, in bytes, over all kept parses: the cache's memory is bounded by
+/// what its texts parse into, a few hundred bytes per token. Typical operations are 100 B to
+/// 2 KB, so hundreds of them fit; the least recently used go first.
+const BUDGET: usize = 256 * 1024;
 
-/// Longest query text kept, in bytes: a bound on the memory the cache holds (a parse takes
-/// several times its text) that every hand-written operation fits in.
+/// Longest query text kept, in bytes: every hand-written operation fits.
 const LONGEST: usize = 16 * 1024;
 
 /// Parsed queries that passed the limits, by their text.
 pub struct Documents {
-    kept: Mutex<lru::LruCache<String, Arc<ExecutableDocument>>>,
+    kept: Mutex<Kept>,
+}
+
+struct Kept {
+    parses: lru::LruCache<String, Arc<ExecutableDocument>>,
+    /// Bytes of text of the kept parses.
+    bytes: usize,
 }
 
 impl Default for Documents {
     fn default() -> Self {
         Self {
-            kept: Mutex::new(lru::LruCache::new(KEPT)),
+            kept: Mutex::new(Kept {
+                parses: lru::LruCache::unbounded(),
+                bytes: 0,
+            }),
         }
     }
 }
@@ -32,17 +39,28 @@ impl Default for Documents {
 impl Documents {
     /// The kept parse of `query`, if any.
     pub fn get(&self, query: &str) -> Option<Arc<ExecutableDocument>> {
-        self.lock().get(query).cloned()
+        self.lock().parses.get(query).cloned()
     }
 
-    /// Keeps the parse of `query` (unless the text is too long to be worth its memory).
+    /// Keeps the parse of `query` (unless the text is too long to be worth its memory), making
+    /// room by dropping the least recently used.
     pub fn keep(&self, query: &str, document: Arc<ExecutableDocument>) {
-        if query.len() <= LONGEST {
-            self.lock().put(query.to_owned(), document);
+        if query.len() > LONGEST {
+            return;
+        }
+        let mut kept = self.lock();
+        if kept.parses.put(query.to_owned(), document).is_none() {
+            kept.bytes += query.len();
+        }
+        while kept.bytes > BUDGET {
+            match kept.parses.pop_lru() {
+                Some((text, _)) => kept.bytes -= text.len(),
+                None => break,
+            }
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, lru::LruCache<String, Arc<ExecutableDocument>>> {
+    fn lock(&self) -> MutexGuard<'_, Kept> {
         // Nothing panics while holding it; a poisoned cache is still a sound cache.
         self.kept.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -71,11 +89,17 @@ mod tests {
         let long = format!("{{ a {} }}", "b ".repeat(LONGEST));
         documents.keep(&long, parse(&long));
         assert!(documents.get(&long).is_none());
-        for i in 0..=KEPT.get() {
-            let query = format!("{{ f{i} }}");
-            documents.keep(&query, parse(&query));
+        // Texts of about 8 KB: the budget holds 32 of them.
+        let text = |i: usize| format!("{{ f{i} {} }}", "g ".repeat(4000));
+        for i in 0..40 {
+            documents.keep(&text(i), parse(&text(i)));
         }
-        assert!(documents.get("{ f0 }").is_none());
-        assert!(documents.get(&format!("{{ f{} }}", KEPT.get())).is_some());
+        let kept = (0..40)
+            .filter(|i| documents.get(&text(*i)).is_some())
+            .count();
+        assert!((30..=32).contains(&kept), "{kept} kept");
+        assert!(documents.get(&text(0)).is_none(), "the oldest went first");
+        assert!(documents.get(&text(39)).is_some());
+        assert!(documents.lock().bytes <= BUDGET);
     }
 }

@@ -384,10 +384,11 @@ pub fn code_request_errors(response: &mut Response) {
         if coded || !error.path.is_empty() {
             continue;
         }
+        // async-graphql's own messages for these refusals.
         let message = &error.message;
-        let code = if message.contains("too complex") {
+        let code = if message == "Query is too complex." {
             "QUERY_TOO_COMPLEX"
-        } else if message.contains("nested too deep") {
+        } else if message == "Query is nested too deep." {
             "QUERY_TOO_DEEP"
         } else if message.starts_with("The recursion depth of the query") {
             // Checked by async-graphql as part of parsing.

@@ -87,14 +87,14 @@ pub fn build_schema_with(
         .limit_recursive_depth(64)
         .data(limits.clone())
         .data(events)
-        .data(db);
+        .data(db.clone());
     if !limits.introspection {
         builder = builder.disable_introspection();
     }
     if !limits.suggestions {
         builder = builder.disable_suggestions();
     }
-    Api::new(builder.finish(), limits.clone(), slow_operation)
+    Api::new(builder.finish(), db, limits.clone(), slow_operation)
 }
 
 /// The SDL clients see; `schema.graphql` at the repository root is this text.

@@ -16,8 +16,6 @@ use axum::{
 };
 use futures_util::{SinkExt, StreamExt};
 
-use crate::graphql::loaders::AppLoader;
-
 use super::{
     AppState,
     api_keys::{authenticate, bearer},
@@ -65,9 +63,9 @@ pub(super) async fn graphql_ws(
                         .await
                         .map_err(|_| async_graphql::Error::new(REFUSED_KEY))?;
                     accepted_tx.send_replace(token);
+                    // Each operation gets its own loader from `Api::execute_stream`.
                     let mut data = Data::default();
                     data.insert(workspace);
-                    data.insert(AppLoader::batcher(state.db.clone(), workspace));
                     Ok(data)
                 })
                 .serve();

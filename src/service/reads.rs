@@ -12,7 +12,7 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Statement,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Related, Statement,
     sea_query::{
         Alias, Expr, ExprTrait, Func, JoinType, LikeExpr, Query, SelectStatement, SimpleExpr,
     },
@@ -555,7 +555,7 @@ pub async fn memberships_of_influencers<C: ConnectionTrait>(
     let rows = segment_membership::Entity::find()
         .join(
             JoinType::InnerJoin,
-            segment_membership::Relation::Segment.def(),
+            <segment_membership::Entity as Related<segment::Entity>>::to(),
         )
         .select_also(segment::Entity)
         .filter(M::WorkspaceId.eq(ws.0))
