@@ -72,7 +72,7 @@ impl PersistedQueries {
             return Ok(());
         };
         let hash = parse_extension(&extension).ok_or(ApqError::Malformed)?;
-        let mut store = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut store = crate::sync::lock(&self.inner);
         if request.query.is_empty() {
             let text = store.queries.get(&hash).ok_or(ApqError::NotFound)?;
             request.query = text.to_string();

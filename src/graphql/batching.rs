@@ -23,10 +23,12 @@ use std::{
     any::{Any, TypeId},
     collections::{HashMap, HashSet},
     hash::Hash,
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    sync::{Arc, Mutex, MutexGuard},
 };
 
 use async_graphql::dataloader::Loader;
+
+use crate::sync::lock;
 use futures_channel::oneshot;
 use futures_util::future::{FutureExt, Shared};
 
@@ -231,12 +233,6 @@ impl<L: Send + Sync + 'static> Batcher<L> {
         let _ = sender.send(outcome.clone());
         outcome
     }
-}
-
-/// Locks a mutex of this module. None is held across a call that can panic, but a poisoned one
-/// would still hold a sound map.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Takes a leader's batch out of the open ones when the leader starts its load, or when it is

@@ -2,9 +2,11 @@
 //! parsing one (async-graphql's parser is built on pest) took more of a small request's time
 //! than reading its row from the database.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::ExecutableDocument;
+
+use crate::sync::lock;
 
 /// Query text kept at most, in bytes, over all kept parses: the cache's memory is bounded by
 /// what its texts parse into, a few hundred bytes per token. Typical operations are 100 B to
@@ -39,7 +41,7 @@ impl Default for Documents {
 impl Documents {
     /// The kept parse of `query`, if any.
     pub fn get(&self, query: &str) -> Option<Arc<ExecutableDocument>> {
-        self.lock().parses.get(query).cloned()
+        lock(&self.kept).parses.get(query).cloned()
     }
 
     /// Keeps the parse of `query` (unless the text is too long to be worth its memory), making
@@ -48,7 +50,7 @@ impl Documents {
         if query.len() > LONGEST {
             return;
         }
-        let mut kept = self.lock();
+        let mut kept = lock(&self.kept);
         if kept.parses.put(query.to_owned(), document).is_none() {
             kept.bytes += query.len();
         }
@@ -58,11 +60,6 @@ impl Documents {
                 None => break,
             }
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Kept> {
-        // Nothing panics while holding it; a poisoned cache is still a sound cache.
-        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -100,6 +97,6 @@ mod tests {
         assert!((30..=32).contains(&kept), "{kept} kept");
         assert!(documents.get(&text(0)).is_none(), "the oldest went first");
         assert!(documents.get(&text(39)).is_some());
-        assert!(documents.lock().bytes <= BUDGET);
+        assert!(lock(&documents.kept).bytes <= BUDGET);
     }
 }

@@ -22,6 +22,7 @@ use super::{
     events::{self, Events},
     now, validate,
 };
+use crate::sync::lock;
 
 /// Every key starts with this, so leaked keys are easy to recognise (and to scan for).
 pub const KEY_PREFIX: &str = "sk_";
@@ -96,13 +97,6 @@ struct Kept {
     at: Instant,
     /// The revocation count when the key was looked up.
     revocations: u64,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Nothing panics while holding it; a poisoned cache is still a sound cache.
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Keys kept at most: beyond this the least recently used go.

@@ -359,6 +359,7 @@ pub mod count_cache {
     use sea_orm::{DatabaseConnection, DbBackend};
 
     use super::InfluencerSet;
+    use crate::sync::lock;
 
     /// Counts that took at least this long are kept.
     pub const SLOW: Duration = Duration::from_millis(20);
@@ -402,7 +403,7 @@ pub mod count_cache {
     /// The kept count, when it is fresh or another request is already recounting it. `None`
     /// means: count it (and the caller is now the one recounting).
     pub fn get(key: &Key) -> Option<i64> {
-        let mut kept = kept().lock().unwrap_or_else(|e| e.into_inner());
+        let mut kept = lock(kept());
         let entry = kept.get_mut(key)?;
         if entry.at.elapsed() < FRESH_FOR || entry.recounting {
             return Some(entry.value);
@@ -413,7 +414,7 @@ pub mod count_cache {
 
     /// The kept count if it is fresh, without taking on a recount.
     pub fn fresh(key: &Key) -> Option<i64> {
-        let kept = kept().lock().unwrap_or_else(|e| e.into_inner());
+        let kept = lock(kept());
         kept.get(key)
             .filter(|entry| entry.at.elapsed() < FRESH_FOR)
             .map(|entry| entry.value)
@@ -423,10 +424,7 @@ pub mod count_cache {
     pub fn gate(key: &Key) -> Arc<futures_util::lock::Mutex<()>> {
         static GATES: OnceLock<Mutex<HashMap<Key, Arc<futures_util::lock::Mutex<()>>>>> =
             OnceLock::new();
-        let mut gates = GATES
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut gates = lock(GATES.get_or_init(Default::default));
         if gates.len() >= MAX_ENTRIES {
             gates.clear();
         }
@@ -437,7 +435,7 @@ pub mod count_cache {
     /// on PostgreSQL, when another instance's membership change arrives), so a count is never
     /// older than the last write this instance knows of.
     pub fn forget_workspace(ws: i64) {
-        let mut kept = kept().lock().unwrap_or_else(|e| e.into_inner());
+        let mut kept = lock(kept());
         kept.retain(|key, _| match key {
             Key::Influencers(_, w, _) | Key::Members(_, w, _) => *w != ws,
         });
@@ -446,7 +444,7 @@ pub mod count_cache {
     /// Records counts made together in `took`: kept when slow, forgotten when fast. A failed
     /// count (`None`) lets the next request try again.
     pub fn put(counts: &[(Key, Option<i64>)], took: Duration) {
-        let mut kept = kept().lock().unwrap_or_else(|e| e.into_inner());
+        let mut kept = lock(kept());
         if kept.len() >= MAX_ENTRIES {
             kept.clear();
         }
