@@ -3,7 +3,9 @@
 
 use std::{io::IsTerminal, sync::OnceLock, time::Duration};
 
-use async_graphql::{Response, Value};
+use async_graphql::Response;
+
+use crate::graphql::limits::code_of;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 use tracing_subscriber::EnvFilter;
@@ -154,12 +156,7 @@ impl OperationLog {
     /// Records one operation that took `elapsed` and answered `response`.
     pub fn record(&self, name: Option<&str>, query: &str, elapsed: Duration, response: &Response) {
         let name = name.unwrap_or("anonymous").to_owned();
-        let outcome = if response.errors.is_empty() {
-            "ok"
-        } else {
-            "error"
-        };
-        count(&name, outcome, response);
+        let outcome = count(&name, response);
         metrics::histogram!("graphql_operation_duration_seconds", "operation" => name.clone())
             .record(elapsed.as_secs_f64());
         let millis = elapsed.as_secs_f64() * 1000.0;
@@ -181,30 +178,23 @@ impl OperationLog {
     /// logged at debug. A subscription has no duration of its own.
     pub fn record_event(&self, name: Option<&str>, response: &Response) {
         let name = name.unwrap_or("anonymous");
-        let outcome = if response.errors.is_empty() {
-            "ok"
-        } else {
-            "error"
-        };
-        count(name, outcome, response);
+        let outcome = count(name, response);
         tracing::debug!(operation = %name, outcome, "GraphQL subscription event");
     }
 }
 
-/// Counts an operation (or event) and the codes of its errors.
-fn count(name: &str, outcome: &'static str, response: &Response) {
+/// Counts an operation (or event) and the codes of its errors; returns its outcome.
+fn count(name: &str, response: &Response) -> &'static str {
+    let outcome = if response.errors.is_empty() {
+        "ok"
+    } else {
+        "error"
+    };
     metrics::counter!("graphql_operations_total", "operation" => name.to_owned(), "outcome" => outcome)
         .increment(1);
     for error in &response.errors {
-        let code = error
-            .extensions
-            .as_ref()
-            .and_then(|e| e.get("code"))
-            .and_then(|c| match c {
-                Value::String(s) => Some(s.clone()),
-                _ => None,
-            })
-            .unwrap_or_else(|| "GRAPHQL_ERROR".to_owned());
+        let code = code_of(error).unwrap_or("GRAPHQL_ERROR").to_owned();
         metrics::counter!("graphql_errors_total", "code" => code).increment(1);
     }
+    outcome
 }

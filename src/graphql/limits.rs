@@ -73,12 +73,26 @@ pub fn list_cost(child: usize) -> usize {
     1 + 10usize.saturating_mul(child)
 }
 
+/// The error with this `extensions.code`.
 pub fn with_code(mut error: ServerError, code: &str) -> ServerError {
+    set_code(&mut error, code);
+    error
+}
+
+/// Sets an error's `extensions.code`.
+pub fn set_code(error: &mut ServerError, code: &str) {
     error
         .extensions
         .get_or_insert_with(Default::default)
         .set("code", code);
-    error
+}
+
+/// An error's `extensions.code`, when it has one.
+pub fn code_of(error: &ServerError) -> Option<&str> {
+    match error.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(code) => Some(code),
+        _ => None,
+    }
 }
 
 fn refuse(code: &'static str, message: String) -> ServerError {
@@ -286,36 +300,35 @@ impl Limits {
 
     /// Refuses a parsed query that breaks a limit measured on its shape.
     fn check(&self, document: &ExecutableDocument) -> ServerResult<()> {
-        let limits = self;
         let shape = shape(document);
-        if shape.aliases > limits.max_aliases {
+        if shape.aliases > self.max_aliases {
             return Err(refuse(
                 "TOO_MANY_ALIASES",
                 format!(
                     "the query uses {} aliases; at most {} are allowed",
-                    shape.aliases, limits.max_aliases
+                    shape.aliases, self.max_aliases
                 ),
             ));
         }
-        if shape.directives > limits.max_directives {
+        if shape.directives > self.max_directives {
             return Err(refuse(
                 "TOO_MANY_DIRECTIVES",
                 format!(
                     "the query uses {} directives; at most {} are allowed",
-                    shape.directives, limits.max_directives
+                    shape.directives, self.max_directives
                 ),
             ));
         }
-        if shape.expanded_fields > limits.max_tokens {
+        if shape.expanded_fields > self.max_tokens {
             return Err(refuse(
                 "QUERY_TOO_COMPLEX",
                 format!(
                     "with its fragments written out the query selects more than {} fields",
-                    limits.max_tokens
+                    self.max_tokens
                 ),
             ));
         }
-        if shape.introspection && !limits.introspection {
+        if shape.introspection && !self.introspection {
             return Err(refuse(
                 "INTROSPECTION_DISABLED",
                 "introspection is disabled on this server".to_owned(),
@@ -377,11 +390,7 @@ pub fn code_request_errors(response: &mut Response) {
         return;
     }
     for error in response.errors.iter_mut() {
-        let coded = error
-            .extensions
-            .as_ref()
-            .is_some_and(|e| e.get("code").is_some());
-        if coded || !error.path.is_empty() {
+        if code_of(error).is_some() || !error.path.is_empty() {
             continue;
         }
         // async-graphql's own messages for these refusals.
@@ -400,10 +409,7 @@ pub fn code_request_errors(response: &mut Response) {
         } else {
             "GRAPHQL_VALIDATION_FAILED"
         };
-        error
-            .extensions
-            .get_or_insert_with(Default::default)
-            .set("code", code);
+        set_code(error, code);
     }
 }
 

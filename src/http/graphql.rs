@@ -14,7 +14,7 @@ use axum::{
 use crate::{
     graphql::{
         apq::ApqError,
-        limits::{ReadOnly, with_code},
+        limits::{ReadOnly, code_of, with_code},
         scoped_request,
     },
     service::{DEADLINE, Deadline, WorkspaceId},
@@ -219,11 +219,7 @@ pub(super) fn never_ran(response: &async_graphql::Response) -> bool {
 }
 
 fn has_code(error: &async_graphql::ServerError, code: &str) -> bool {
-    error
-        .extensions
-        .as_ref()
-        .and_then(|extensions| extensions.get("code"))
-        .is_some_and(|value| *value == async_graphql::Value::from(code))
+    code_of(error) == Some(code)
 }
 
 fn not_acceptable() -> Response {
