@@ -17,6 +17,7 @@ use super::{
 };
 use crate::service::{
     influencers::{self, InfluencerChanges, NewInfluencer},
+    profile,
     reads::{self, InfluencerSet},
     retrying,
 };
@@ -158,7 +159,7 @@ pub async fn load_influencer(ctx: &Context<'_>, id: i64) -> Result<Option<Influe
 /// serve its `memberships`, `segments` and `unassigned` without a batch of their own.
 async fn load_with_memberships(ctx: &Context<'_>, id: i64) -> Result<Option<Influencer>> {
     let (db, ws) = scope(ctx)?;
-    let Some((influencer, memberships)) = reads::influencer_with_memberships(db, ws, id)
+    let Some((influencer, memberships)) = profile::influencer_with_memberships(db, ws, id)
         .await
         .map_err(internal)?
     else {

@@ -10,6 +10,7 @@ pub mod events;
 pub mod influencers;
 pub mod memberships;
 pub mod pagination;
+pub mod profile;
 pub mod reads;
 pub mod seed;
 pub mod segments;

@@ -575,38 +575,6 @@ pub async fn memberships_of_influencers<C: ConnectionTrait>(
     Ok(by_influencer)
 }
 
-/// One influencer with its memberships in segment order, in one statement (a profile page
-/// asks for both).
-pub async fn influencer_with_memberships<C: ConnectionTrait>(
-    db: &C,
-    ws: WorkspaceId,
-    id: i64,
-) -> Result<Option<InfluencerWithMemberships>, DbErr> {
-    let rows = influencer::Entity::find_by_id(id)
-        .filter(influencer::Column::WorkspaceId.eq(ws.0))
-        .find_also_related(segment_membership::Entity)
-        .and_also_related(segment::Entity)
-        .order_by_asc(segment_membership::Column::SegmentId)
-        .all(db)
-        .await?;
-    let mut rows = rows.into_iter();
-    let Some((influencer, first, first_segment)) = rows.next() else {
-        return Ok(None);
-    };
-    // The left joins give one row with no membership for an influencer in no segment.
-    let memberships = std::iter::once((first, first_segment))
-        .chain(rows.map(|(_, membership, segment)| (membership, segment)))
-        .filter_map(|(membership, segment)| Some((membership?, segment?)))
-        .collect();
-    Ok(Some((influencer, memberships)))
-}
-
-/// An influencer with its memberships, each with its segment.
-pub type InfluencerWithMemberships = (
-    influencer::Model,
-    Vec<(segment_membership::Model, segment::Model)>,
-);
-
 #[derive(FromQueryResult)]
 struct KeyCount {
     key: i64,
