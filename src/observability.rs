@@ -49,6 +49,9 @@ const LATENCY_BUCKETS: &[f64] = &[
 ];
 const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0];
 
+/// How often queued histogram samples are drained into their buckets.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
 /// The process-wide metrics registry, installed on first use.
 fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
@@ -70,6 +73,20 @@ fn registry() -> &'static Registry {
             tracing::warn!("a metrics recorder was already installed");
         }
         describe();
+        // Histogram samples queue up until they are drained into their buckets: at every
+        // render, and here, so that a server nobody scrapes does not keep every sample.
+        let upkeep = handle.clone();
+        let spawned = std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(UPKEEP_INTERVAL);
+                    upkeep.run_upkeep();
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "could not start the metrics upkeep thread; histograms are drained only when scraped");
+        }
         let process = metrics_process::Collector::default();
         process.describe();
         Registry { handle, process }
