@@ -25,6 +25,7 @@ use axum::{
 };
 use sea_orm::DatabaseConnection;
 use serde_json::json;
+use tower::ServiceBuilder;
 use tower_http::{
     compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
@@ -44,9 +45,21 @@ use crate::{
     },
 };
 
-/// What every handler shares.
+/// What every handler shares: one allocation, so that the state each request's extractors take
+/// is a reference count, not a copy of every field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+pub struct Shared {
     pub schema: Api,
     pub db: DatabaseConnection,
     request_timeout: Duration,
@@ -77,7 +90,7 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
         })
     });
     let events = Events::start(&db);
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         keys: Arc::new(KeyCache::new(&events, config.api_key_cache)),
         schema: build_schema_with(db.clone(), events, config.slow_operation, &config.limits),
         db,
@@ -85,7 +98,7 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
         ws_key_recheck: config.ws_key_recheck,
         graphiql: graphiql_key,
         persisted: Arc::new(PersistedQueries::new(config.persisted_queries_bytes)),
-    };
+    }));
     let request_id = HeaderName::from_static("x-request-id");
     let authenticated_graphql = graphql::graphql.layer(middleware::from_fn_with_state(
         state.clone(),
@@ -102,41 +115,59 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .with_state(state)
-        // Enforced on the body stream itself (async-graphql reads bodies on its own, past
-        // axum's extractor limit): a larger body gets 413 without being read into memory.
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
-        .layer(CompressionLayer::new())
-        .layer(cors(config.cors_origins.as_deref()))
-        .layer(middleware::from_fn(record_metrics))
+        // One layer stack (outermost first) rather than one `Router::layer` per middleware:
+        // each of those boxes the routes again, and every request cloned each box.
         .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request| {
-                    let id = request
-                        .extensions()
-                        .get::<RequestId>()
-                        .and_then(|id| id.header_value().to_str().ok())
-                        .unwrap_or_default();
-                    tracing::info_span!(
-                        "request",
-                        request_id = %id,
-                        method = %request.method(),
-                        path = %request.uri().path(),
-                        // The GraphQL operation's name, once known (`OperationLog`).
-                        operation = tracing::field::Empty,
-                    )
-                })
-                .on_request(())
-                .on_response(|response: &Response, latency: Duration, _span: &Span| {
-                    tracing::info!(
-                        status = response.status().as_u16(),
-                        latency_ms = latency.as_secs_f64() * 1000.0,
-                        "request finished"
-                    );
-                })
-                .on_failure(()),
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(trace_layer())
+                .layer(middleware::from_fn(record_metrics))
+                .layer(cors(config.cors_origins.as_deref()))
+                .layer(CompressionLayer::new())
+                // Enforced on the body stream itself (async-graphql reads bodies on its own,
+                // past axum's extractor limit): a larger body gets 413 without being read into
+                // memory.
+                .layer(RequestBodyLimitLayer::new(config.max_body_bytes)),
         )
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// A span per request (with its id, method, path and, once known, GraphQL operation) and one
+/// info line when it is answered.
+fn trace_layer() -> TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    impl Fn(&Request) -> Span + Clone,
+    (),
+    impl Fn(&Response, Duration, &Span) + Clone,
+    tower_http::trace::DefaultOnBodyChunk,
+    tower_http::trace::DefaultOnEos,
+    (),
+> {
+    TraceLayer::new_for_http()
+        .make_span_with(|request: &Request| {
+            let id = request
+                .extensions()
+                .get::<RequestId>()
+                .and_then(|id| id.header_value().to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!(
+                "request",
+                request_id = %id,
+                method = %request.method(),
+                path = %request.uri().path(),
+                // The GraphQL operation's name, once known (`OperationLog`).
+                operation = tracing::field::Empty,
+            )
+        })
+        .on_request(())
+        .on_response(|response: &Response, latency: Duration, _span: &Span| {
+            tracing::info!(
+                status = response.status().as_u16(),
+                latency_ms = latency.as_secs_f64() * 1000.0,
+                "request finished"
+            );
+        })
+        .on_failure(())
 }
 
 /// CORS for SPA clients: POST with JSON and an Authorization header from allowed origins.
