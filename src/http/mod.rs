@@ -121,7 +121,35 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::new(request_id))
-                .layer(trace_layer())
+                // A span per request (its id, method, path and, once known, GraphQL
+                // operation) and one info line when it is answered.
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &Request| {
+                            let id = request
+                                .extensions()
+                                .get::<RequestId>()
+                                .and_then(|id| id.header_value().to_str().ok())
+                                .unwrap_or_default();
+                            tracing::info_span!(
+                                "request",
+                                request_id = %id,
+                                method = %request.method(),
+                                path = %request.uri().path(),
+                                // The GraphQL operation's name, once known (`OperationLog`).
+                                operation = tracing::field::Empty,
+                            )
+                        })
+                        .on_request(())
+                        .on_response(|response: &Response, latency: Duration, _span: &Span| {
+                            tracing::info!(
+                                status = response.status().as_u16(),
+                                latency_ms = latency.as_secs_f64() * 1000.0,
+                                "request finished"
+                            );
+                        })
+                        .on_failure(()),
+                )
                 .layer(middleware::from_fn(record_metrics))
                 .layer(cors(config.cors_origins.as_deref()))
                 .layer(CompressionLayer::new())
@@ -130,44 +158,6 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
                 // memory.
                 .layer(RequestBodyLimitLayer::new(config.max_body_bytes)),
         )
-}
-
-/// A span per request (with its id, method, path and, once known, GraphQL operation) and one
-/// info line when it is answered.
-fn trace_layer() -> TraceLayer<
-    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
-    impl Fn(&Request) -> Span + Clone,
-    (),
-    impl Fn(&Response, Duration, &Span) + Clone,
-    tower_http::trace::DefaultOnBodyChunk,
-    tower_http::trace::DefaultOnEos,
-    (),
-> {
-    TraceLayer::new_for_http()
-        .make_span_with(|request: &Request| {
-            let id = request
-                .extensions()
-                .get::<RequestId>()
-                .and_then(|id| id.header_value().to_str().ok())
-                .unwrap_or_default();
-            tracing::info_span!(
-                "request",
-                request_id = %id,
-                method = %request.method(),
-                path = %request.uri().path(),
-                // The GraphQL operation's name, once known (`OperationLog`).
-                operation = tracing::field::Empty,
-            )
-        })
-        .on_request(())
-        .on_response(|response: &Response, latency: Duration, _span: &Span| {
-            tracing::info!(
-                status = response.status().as_u16(),
-                latency_ms = latency.as_secs_f64() * 1000.0,
-                "request finished"
-            );
-        })
-        .on_failure(())
 }
 
 /// CORS for SPA clients: POST with JSON and an Authorization header from allowed origins.
