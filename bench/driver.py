@@ -802,16 +802,19 @@ NOTES = """### How segments-api answers, and why where a target is not met yet
 - **API keys** are kept in memory for 5 s (on PostgreSQL every instance drops them at once when
   a key is revoked, through NOTIFY), so a request no longer spends a statement on its key.
 - **Profile.** One statement: `influencer(id:)` sees that memberships are selected and reads
-  the influencer with its memberships and their segments in one join. What separates
-  segments-api from the baseline is per-request CPU on the server, with load generator,
-  servers and PostgreSQL sharing two cores: `perf` under this load puts about a quarter of it
-  in executing the operation in async-graphql (every field a boxed future, every object a
-  map), 8% in async-graphql's validation (run on every request, also for a query text seen
-  before), 8% in decoding the joined rows into three SeaORM models by column name and 3% in
-  building the SQL text; the rest is HTTP, logging, metrics and the database driver. Kept
-  parses of repeated query texts, mimalloc and one log line per request took the server's
-  CPU per profile request from about 0.47 ms to 0.27-0.32 ms (`/proc` CPU counters under the
-  same `wrk` load).
+  the influencer with its memberships and their segments in one join, a statement written out
+  once and decoded by column position (SeaORM's three-model select built the SQL text and
+  formatted a prefixed name per column on every request: about a fifth of the server's CPU
+  here). The HTTP middleware is one layer stack (one `Router::layer` per middleware boxed the
+  routes again, and every request cloned each box) and the shared state one `Arc`. What still
+  separates segments-api from the baseline is per-request CPU on the server, with load
+  generator, servers and PostgreSQL sharing two cores: `perf` under this load puts most of
+  segments-api's own share in executing and validating the operation in async-graphql (every
+  field a boxed future, every object a map; validation runs on every request, also for a
+  query text seen before), then the request's log line, metrics and the database driver (sqlx
+  checks every connection it takes back with a round trip, for the baseline too). Server CPU
+  per profile request went from 0.125 to 0.095 ms with these changes (`/proc` CPU counters of
+  the server and of PostgreSQL under `wrk -t1 -c8`, binaries alternated; the baseline: 0.042 ms).
 - **No async-graphql extensions.** Limits, error codes, response shaping and the operation log
   wrap the schema as an `Executor`: with any extension registered, async-graphql resolves every
   field and list item through the extension chain, with a registry lookup and a type name per
