@@ -10,7 +10,9 @@ use sea_orm::{
 };
 
 use super::{
-    InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId, now,
+    InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId,
+    id_list::column_any_of,
+    now,
     reads::{self, by_id},
     validate::{self, CAMPAIGN_NAME_MAX},
 };
@@ -170,7 +172,11 @@ pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> Servic
                 Expr::value(Option::<i64>::None),
             )
             .filter(segment_membership::Column::WorkspaceId.eq(ws.0))
-            .filter(segment_membership::Column::AutomationId.is_in(automation_ids))
+            .filter(column_any_of(
+                txn.get_database_backend(),
+                segment_membership::Column::AutomationId,
+                automation_ids,
+            ))
             .exec(&txn)
             .await?;
     }

@@ -10,6 +10,7 @@ use sea_orm::{
 use super::{
     ServiceError, ServiceResult, WorkspaceId,
     events::{ChangeKind, Events, MembershipBatch, Outbox},
+    id_list::{any_of, column_any_of},
     now,
     reads::{self, by_id},
     segments::{self, SegmentTarget},
@@ -67,7 +68,11 @@ pub(crate) async fn insert_memberships<C: ConnectionTrait>(
         .expr(Expr::val(automation_id))
         .from(influencer::Entity)
         .and_where(Expr::col(influencer::Column::WorkspaceId).eq(ws.0))
-        .and_where(Expr::col(influencer::Column::Id).is_in(influencer_ids.iter().copied()))
+        .and_where(any_of(
+            conn.get_database_backend(),
+            Expr::col(influencer::Column::Id),
+            influencer_ids.iter().copied(),
+        ))
         // One lock order for every writer, so two overlapping bulk assignments cannot deadlock.
         .order_by(influencer::Column::Id, sea_orm::Order::Asc)
         .to_owned();
@@ -239,7 +244,11 @@ pub async fn remove(
             ws,
             sea_orm::Condition::all()
                 .add(segment_membership::Column::SegmentId.eq(segment.id))
-                .add(segment_membership::Column::InfluencerId.is_in(unique.iter().copied())),
+                .add(column_any_of(
+                    txn.get_database_backend(),
+                    segment_membership::Column::InfluencerId,
+                    unique.iter().copied(),
+                )),
         )
         .await?;
     }

@@ -7,6 +7,7 @@ pub mod campaigns;
 pub mod engagement;
 pub mod errors;
 pub mod events;
+pub mod id_list;
 pub mod influencers;
 pub mod memberships;
 pub mod pagination;

@@ -20,6 +20,7 @@ use sea_orm::{
 
 use super::{
     InputError, InputErrorCode, WorkspaceId,
+    id_list::{any_of, column_any_of},
     pagination::{Keyed, Page, PagePart, PageResult, Take, assemble, fetch_pages},
     validate,
 };
@@ -67,7 +68,11 @@ where
     }
     E::find()
         .filter(E::workspace_column().eq(ws.0))
-        .filter(E::id_column().is_in(ids.iter().copied()))
+        .filter(column_any_of(
+            db.get_database_backend(),
+            E::id_column(),
+            ids.iter().copied(),
+        ))
         .all(db)
         .await
 }
@@ -106,7 +111,11 @@ where
         .select_only()
         .column(E::id_column())
         .filter(E::workspace_column().eq(ws.0))
-        .filter(E::id_column().is_in(unique))
+        .filter(column_any_of(
+            conn.get_database_backend(),
+            E::id_column(),
+            unique,
+        ))
         .into_tuple::<i64>()
         .all(conn)
         .await?
@@ -557,7 +566,11 @@ pub async fn memberships_of_influencers<C: ConnectionTrait>(
         )
         .select_also(segment::Entity)
         .filter(M::WorkspaceId.eq(ws.0))
-        .filter(M::InfluencerId.is_in(influencer_ids.iter().copied()))
+        .filter(column_any_of(
+            db.get_database_backend(),
+            M::InfluencerId,
+            influencer_ids.iter().copied(),
+        ))
         .order_by_asc(M::InfluencerId)
         .order_by_asc(M::SegmentId)
         .all(db)
@@ -645,7 +658,11 @@ async fn count_members(
         .expr_as(Func::count(Expr::cust("*")), Alias::new("n"))
         .from(segment_membership::Entity)
         .and_where(col(segment_membership::Entity, M::WorkspaceId).eq(ws.0))
-        .and_where(col(segment_membership::Entity, M::SegmentId).is_in(segment_ids.iter().copied()))
+        .and_where(any_of(
+            db.get_database_backend(),
+            col(segment_membership::Entity, M::SegmentId),
+            segment_ids.iter().copied(),
+        ))
         .group_by_col((segment_membership::Entity, M::SegmentId))
         .to_owned();
     key_counts(db, &statement).await
@@ -676,9 +693,11 @@ pub async fn recipient_counts<C: ConnectionTrait>(
                 .equals((campaign_audience::Entity, A::SegmentId)),
         )
         .and_where(col(campaign_audience::Entity, A::WorkspaceId).eq(ws.0))
-        .and_where(
-            col(campaign_audience::Entity, A::CampaignId).is_in(campaign_ids.iter().copied()),
-        )
+        .and_where(any_of(
+            db.get_database_backend(),
+            col(campaign_audience::Entity, A::CampaignId),
+            campaign_ids.iter().copied(),
+        ))
         .group_by_col((campaign_audience::Entity, A::CampaignId))
         .to_owned();
     key_counts(db, &statement).await
@@ -693,7 +712,11 @@ pub async fn audiences<C: ConnectionTrait>(
     use campaign_audience::Column as A;
     let rows = campaign_audience::Entity::find()
         .filter(A::WorkspaceId.eq(ws.0))
-        .filter(A::CampaignId.is_in(campaign_ids.iter().copied()))
+        .filter(column_any_of(
+            db.get_database_backend(),
+            A::CampaignId,
+            campaign_ids.iter().copied(),
+        ))
         .order_by_asc(A::CampaignId)
         .order_by_asc(A::SegmentId)
         .all(db)
@@ -717,7 +740,11 @@ pub async fn automations_of<C: ConnectionTrait>(
     use automation::Column as A;
     let rows = automation::Entity::find()
         .filter(A::WorkspaceId.eq(ws.0))
-        .filter(A::CampaignId.is_in(campaign_ids.iter().copied()))
+        .filter(column_any_of(
+            db.get_database_backend(),
+            A::CampaignId,
+            campaign_ids.iter().copied(),
+        ))
         .order_by_asc(A::Id)
         .all(db)
         .await?;

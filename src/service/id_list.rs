@@ -1,0 +1,68 @@
+//! `column IN (ids)` for statements that take a list of ids.
+//!
+//! On PostgreSQL the list is one array parameter (`column = ANY($n)`): the statement's text is
+//! then the same for 2 ids as for 10,000, so each connection prepares it once and PostgreSQL
+//! parses and plans it once, where `IN ($1, ..., $n)` is a new statement for every length (and
+//! 10,000 parameters to parse). SQLite has no array parameters and keeps the `IN` list, which
+//! it handles cheaply in-process.
+
+use sea_orm::{
+    ColumnTrait, DbBackend,
+    sea_query::{Expr, ExprTrait, SimpleExpr, extension::postgres::PgFunc},
+};
+
+/// `column IN (ids)` for `backend`, `column` being any column expression (qualified or not).
+pub fn any_of(backend: DbBackend, column: Expr, ids: impl IntoIterator<Item = i64>) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => {
+            let ids: Vec<i64> = ids.into_iter().collect();
+            column.eq(PgFunc::any(Expr::val(ids)))
+        }
+        _ => column.is_in(ids),
+    }
+}
+
+/// `column IN (ids)` for an entity's column, qualified by its table as SeaORM's own filters are.
+pub fn column_any_of(
+    backend: DbBackend,
+    column: impl ColumnTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> SimpleExpr {
+    any_of(backend, Expr::col(column.as_column_ref()), ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::{Alias, PostgresQueryBuilder, Query, SqliteQueryBuilder};
+
+    use super::*;
+
+    fn sql(backend: DbBackend, ids: Vec<i64>) -> (String, usize) {
+        let statement = Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new("t"))
+            .and_where(any_of(backend, Expr::col(Alias::new("id")), ids))
+            .to_owned();
+        let (sql, values) = match backend {
+            DbBackend::Postgres => statement.build(PostgresQueryBuilder),
+            _ => statement.build(SqliteQueryBuilder),
+        };
+        (sql, values.0.len())
+    }
+
+    #[test]
+    fn postgres_gets_one_array_parameter_whatever_the_length() {
+        let (two, n_two) = sql(DbBackend::Postgres, vec![1, 2]);
+        let (many, n_many) = sql(DbBackend::Postgres, (1..=10_000).collect());
+        assert_eq!(two, r#"SELECT "id" FROM "t" WHERE "id" = ANY($1)"#);
+        assert_eq!(two, many);
+        assert_eq!((n_two, n_many), (1, 1));
+    }
+
+    #[test]
+    fn sqlite_keeps_the_in_list() {
+        let (two, n) = sql(DbBackend::Sqlite, vec![1, 2]);
+        assert_eq!(two, r#"SELECT "id" FROM "t" WHERE "id" IN (?, ?)"#);
+        assert_eq!(n, 2);
+    }
+}
