@@ -14,14 +14,15 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Related, Statement,
     sea_query::{
-        Alias, Expr, ExprTrait, Func, JoinType, LikeExpr, Query, SelectStatement, SimpleExpr,
+        Alias, Expr, ExprTrait, Func, IntoIden, JoinType, LikeExpr, Query, SelectStatement,
+        SimpleExpr,
     },
 };
 
 use super::{
     InputError, InputErrorCode, WorkspaceId,
     id_list::{any_of, column_any_of},
-    pagination::{Keyed, Page, PagePart, PageResult, Take, assemble, fetch_pages},
+    pagination::{Keyed, Page, PagePart, PageResult, Take, Without, assemble, fetch_pages},
     validate,
 };
 
@@ -164,14 +165,19 @@ fn contains(column: Expr, term: &str) -> SimpleExpr {
     Expr::expr(Func::lower(column)).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
-/// The base query of an influencer set (all influencer columns) and the key it pages by.
-fn influencer_base(ws: WorkspaceId, set: &InfluencerSet) -> (SelectStatement, Expr) {
+/// The base query of an influencer set (all influencer columns), the key it pages by, and the
+/// anti-join that completes it (Unassigned), which the caller applies: see [`Without`].
+fn influencer_base(
+    ws: WorkspaceId,
+    set: &InfluencerSet,
+) -> (SelectStatement, Expr, Option<Without>) {
     use influencer::Column as I;
     use segment_membership::Column as M;
     let mut base = influencer::Entity::find()
         .filter(I::WorkspaceId.eq(ws.0))
         .into_query();
     let mut key = col(influencer::Entity, I::Id);
+    let mut without = None;
     match set {
         InfluencerSet::Roster { search } => {
             if let Some(term) = search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -182,19 +188,10 @@ fn influencer_base(ws: WorkspaceId, set: &InfluencerSet) -> (SelectStatement, Ex
             }
         }
         InfluencerSet::Unassigned => {
-            base.and_where(
-                Expr::exists(
-                    Query::select()
-                        .expr(Expr::val(1))
-                        .from(segment_membership::Entity)
-                        .and_where(
-                            col(segment_membership::Entity, M::InfluencerId)
-                                .equals((influencer::Entity, I::Id)),
-                        )
-                        .to_owned(),
-                )
-                .not(),
-            );
+            without = Some(Without {
+                table: segment_membership::Entity.into_iden(),
+                column: M::InfluencerId.into_iden(),
+            });
         }
         InfluencerSet::InSegment(segment_id) => {
             base.join(
@@ -232,7 +229,7 @@ fn influencer_base(ws: WorkspaceId, set: &InfluencerSet) -> (SelectStatement, Ex
             ));
         }
     }
-    (base, key)
+    (base, key, without)
 }
 
 /// Pages of several influencer sets in one statement, in the order asked.
@@ -266,10 +263,11 @@ pub async fn influencer_pages<C: ConnectionTrait>(
     let parts: Vec<PagePart> = requests
         .iter()
         .map(|(set, page)| {
-            let (base, key) = influencer_base(ws, set);
+            let (base, key, without) = influencer_base(ws, set);
             PagePart {
                 base,
                 key,
+                without,
                 page: page.clone(),
             }
         })
@@ -343,7 +341,10 @@ pub async fn count_influencers(
         return Ok(n);
     }
     let started = Instant::now();
-    let (mut base, _) = influencer_base(ws, set);
+    let (mut base, page_key, without) = influencer_base(ws, set);
+    if let Some(without) = without {
+        base.and_where(without.filter(&page_key, &[]));
+    }
     let counted = count(db, &mut base).await;
     count_cache::put(&[(key, counted.as_ref().ok().copied())], started.elapsed());
     counted
@@ -513,6 +514,7 @@ pub async fn segment_page<C: ConnectionTrait>(
     let part = PagePart {
         base: segment_base(ws, search),
         key: col(segment::Entity, segment::Column::Id),
+        without: None,
         page,
     };
     Ok(fetch_pages(db, &[part]).await?.pop().unwrap_or_default())
@@ -541,6 +543,7 @@ pub async fn campaign_page<C: ConnectionTrait>(
     let part = PagePart {
         base: campaign_base(ws),
         key: col(campaign::Entity, campaign::Column::Id),
+        without: None,
         page,
     };
     Ok(fetch_pages(db, &[part]).await?.pop().unwrap_or_default())
