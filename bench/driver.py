@@ -856,13 +856,14 @@ NOTES = """### How segments-api answers, and why where a target is not met yet
   about 8,000 GraphQL fields (3,500 objects) per request in async-graphql, which costs more CPU
   than PostgreSQL's part.
 - **Unassigned.** segments-api pages by keyset and keeps counts that take 20 ms or more for 10 s
-  (then one request recounts while the others keep the kept value), so a count is at most about
-  11 s old, and a write forgets its workspace's kept counts when it commits (on every instance,
-  through the membership notifications); smaller counts are exact on every request.
+  (then recounts them in the background while requests keep getting the kept value), so a count
+  is at most about 11 s old, and a write forgets its workspace's kept counts when it commits (on
+  every instance, through the membership notifications); smaller counts are exact on every
+  request.
   PostGraphile and the baseline count exactly on every request (an anti-join over the whole
   roster), and PostGraphile's cursor on a function connection is an offset, so its deep page
   also walks every row before the cursor. segments-api's p99 includes the first requests after
-  start, which wait for the first count. A page after a cursor bounds the membership side of
+  start, which wait for the first count (later recounts no longer hold a request). A page after a cursor bounds the membership side of
   its anti-join by the cursor too (PostgreSQL does not carry `id > cursor` across the join), so
   a deep page merge-joins two index ranges starting at the cursor, like the first page, instead
   of probing the membership index once per influencer: PostgreSQL CPU per deep-page request on

@@ -325,7 +325,7 @@ async fn listen(
                     match serde_json::from_str::<MembershipBatch>(notification.payload()) {
                         Ok(batch) => {
                             // Another instance's write changes this instance's counts too.
-                            super::reads::count_cache::forget_workspace(batch.workspace_id);
+                            super::count_cache::forget_workspace(batch.workspace_id);
                             let _ = sender.send(Signal::Changed(Arc::new(batch)));
                         }
                         Err(error) => {

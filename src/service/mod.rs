@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod automations;
 pub mod campaigns;
+pub mod count_cache;
 pub mod engagement;
 pub mod errors;
 pub mod events;
@@ -138,7 +139,7 @@ pub(crate) async fn commit(txn: DatabaseTransaction, ws: WorkspaceId) -> Result<
         .unwrap_or(true);
     if allowed {
         txn.commit().await?;
-        reads::count_cache::forget_workspace(ws.0);
+        count_cache::forget_workspace(ws.0);
         Ok(())
     } else {
         txn.rollback().await?;

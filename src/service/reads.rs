@@ -20,7 +20,7 @@ use sea_orm::{
 };
 
 use super::{
-    InputError, InputErrorCode, WorkspaceId,
+    InputError, InputErrorCode, WorkspaceId, count_cache,
     id_list::{any_of, column_any_of},
     pagination::{Keyed, Page, PagePart, PageResult, Take, Without, assemble, fetch_pages},
     validate,
@@ -322,15 +322,29 @@ fn first_member_pages<C: ConnectionTrait>(
 
 /// How many influencers a set holds. Exact, except that a count which took longer than
 /// [`count_cache::SLOW`] to compute (Unassigned on a roster of a million) is reused for up to
-/// [`count_cache::FRESH_FOR`]; see [`count_cache`].
+/// [`count_cache::FRESH_FOR`] and then recounted in the background; see [`count_cache`].
 pub async fn count_influencers(
     db: &DatabaseConnection,
     ws: WorkspaceId,
     set: &InfluencerSet,
 ) -> Result<i64, DbErr> {
     let key = count_cache::Key::Influencers(count_cache::pool_id(db), ws.0, set.clone());
-    if let Some(n) = count_cache::get(&key) {
-        return Ok(n);
+    match count_cache::lookup(&key) {
+        count_cache::Lookup::Kept(n) => return Ok(n),
+        count_cache::Lookup::Stale(n) => {
+            let since = count_cache::epoch(ws.0);
+            let (db, set) = (db.clone(), set.clone());
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let counted = count_set(&db, ws, &set).await;
+                if let Err(error) = &counted {
+                    tracing::warn!(%error, "recounting a kept count failed; the next request retries");
+                }
+                count_cache::put(&[(key, counted.ok())], started.elapsed(), since);
+            });
+            return Ok(n);
+        }
+        count_cache::Lookup::Missing => {}
     }
     // Nothing kept yet: requests arriving together count one at a time, and those after the
     // first find its count kept (when it was slow), instead of all scanning at once and
@@ -340,148 +354,28 @@ pub async fn count_influencers(
     if let Some(n) = count_cache::fresh(&key) {
         return Ok(n);
     }
+    let since = count_cache::epoch(ws.0);
     let started = Instant::now();
+    let counted = count_set(db, ws, set).await;
+    count_cache::put(
+        &[(key, counted.as_ref().ok().copied())],
+        started.elapsed(),
+        since,
+    );
+    counted
+}
+
+/// Counts a set, uncached.
+async fn count_set(
+    db: &DatabaseConnection,
+    ws: WorkspaceId,
+    set: &InfluencerSet,
+) -> Result<i64, DbErr> {
     let (mut base, page_key, without) = influencer_base(ws, set);
     if let Some(without) = without {
         base.and_where(without.filter(&page_key, &[]));
     }
-    let counted = count(db, &mut base).await;
-    count_cache::put(&[(key, counted.as_ref().ok().copied())], started.elapsed());
-    counted
-}
-
-/// Counts that are too slow to compute on every request, kept for a few seconds.
-///
-/// Counting is a scan: Unassigned on a roster of 1,000,000 is an anti-join over the whole roster
-/// (about a second), and the member count of a segment holding a quarter of the roster counts
-/// hundreds of thousands of index entries. A count that took at least `SLOW` is kept and
-/// served for `FRESH_FOR`; one request then recounts while the others keep getting the kept
-/// value, so a count is at most `FRESH_FOR` plus one recount old. Fast counts (every count on
-/// small rosters) are never kept, so they are always exact. Only counts made outside a
-/// transaction are kept: the cache is keyed by the pool, the workspace and what is counted.
-pub mod count_cache {
-    use std::{
-        collections::HashMap,
-        sync::{Arc, Mutex, OnceLock},
-        time::{Duration, Instant},
-    };
-
-    use sea_orm::{DatabaseConnection, DbBackend};
-
-    use super::InfluencerSet;
-    use crate::sync::lock;
-
-    /// Counts that took at least this long are kept.
-    pub const SLOW: Duration = Duration::from_millis(20);
-    /// How long a kept count is served before one request recounts it.
-    pub const FRESH_FOR: Duration = Duration::from_secs(10);
-    /// Beyond this many kept counts (many distinct searches), the cache starts over.
-    const MAX_ENTRIES: usize = 10_000;
-
-    /// What was counted: the pool (two databases in one process never share counts), the
-    /// workspace, and the set.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    pub enum Key {
-        Influencers(usize, i64, InfluencerSet),
-        Members(usize, i64, i64),
-    }
-
-    struct Kept {
-        value: i64,
-        at: Instant,
-        recounting: bool,
-    }
-
-    fn kept() -> &'static Mutex<HashMap<Key, Kept>> {
-        static KEPT: OnceLock<Mutex<HashMap<Key, Kept>>> = OnceLock::new();
-        KEPT.get_or_init(Default::default)
-    }
-
-    /// Tells pools apart: the address of the pool's shared options, stable while the pool lives.
-    pub fn pool_id(db: &DatabaseConnection) -> usize {
-        match db.get_database_backend() {
-            DbBackend::Postgres => {
-                std::ptr::from_ref(db.get_postgres_connection_pool().options()) as usize
-            }
-            DbBackend::Sqlite => {
-                std::ptr::from_ref(db.get_sqlite_connection_pool().options()) as usize
-            }
-            _ => 0,
-        }
-    }
-
-    /// The kept count, when it is fresh or another request is already recounting it. `None`
-    /// means: count it (and the caller is now the one recounting).
-    pub fn get(key: &Key) -> Option<i64> {
-        let mut kept = lock(kept());
-        let entry = kept.get_mut(key)?;
-        if entry.at.elapsed() < FRESH_FOR || entry.recounting {
-            return Some(entry.value);
-        }
-        entry.recounting = true;
-        None
-    }
-
-    /// The kept count if it is fresh, without taking on a recount.
-    pub fn fresh(key: &Key) -> Option<i64> {
-        let kept = lock(kept());
-        kept.get(key)
-            .filter(|entry| entry.at.elapsed() < FRESH_FOR)
-            .map(|entry| entry.value)
-    }
-
-    /// The lock that requests counting `key` take turns on.
-    pub fn gate(key: &Key) -> Arc<futures_util::lock::Mutex<()>> {
-        static GATES: OnceLock<Mutex<HashMap<Key, Arc<futures_util::lock::Mutex<()>>>>> =
-            OnceLock::new();
-        let mut gates = lock(GATES.get_or_init(Default::default));
-        if gates.len() >= MAX_ENTRIES {
-            gates.clear();
-        }
-        gates.entry(key.clone()).or_default().clone()
-    }
-
-    /// Forgets every kept count of a workspace: called after each of its writes commits (and,
-    /// on PostgreSQL, when another instance's membership change arrives), so a count is never
-    /// older than the last write this instance knows of.
-    pub fn forget_workspace(ws: i64) {
-        let mut kept = lock(kept());
-        kept.retain(|key, _| match key {
-            Key::Influencers(_, w, _) | Key::Members(_, w, _) => *w != ws,
-        });
-    }
-
-    /// Records counts made together in `took`: kept when slow, forgotten when fast. A failed
-    /// count (`None`) lets the next request try again.
-    pub fn put(counts: &[(Key, Option<i64>)], took: Duration) {
-        let mut kept = lock(kept());
-        if kept.len() >= MAX_ENTRIES {
-            kept.clear();
-        }
-        let at = Instant::now();
-        for (key, value) in counts {
-            match value {
-                Some(value) if took >= SLOW => {
-                    kept.insert(
-                        key.clone(),
-                        Kept {
-                            value: *value,
-                            at,
-                            recounting: false,
-                        },
-                    );
-                }
-                Some(_) => {
-                    kept.remove(key);
-                }
-                None => {
-                    if let Some(entry) = kept.get_mut(key) {
-                        entry.recounting = false;
-                    }
-                }
-            }
-        }
-    }
+    count(db, &mut base).await
 }
 
 async fn count<C: ConnectionTrait>(db: &C, base: &mut SelectStatement) -> Result<i64, DbErr> {
@@ -616,24 +510,60 @@ pub async fn member_counts(
     segment_ids: &[i64],
 ) -> Result<HashMap<i64, i64>, DbErr> {
     let pool = count_cache::pool_id(db);
-    let key = |id: i64| count_cache::Key::Members(pool, ws.0, id);
+    let key = move |id: i64| count_cache::Key::Members(pool, ws.0, id);
+    let since = count_cache::epoch(ws.0);
     let mut counts = HashMap::with_capacity(segment_ids.len());
-    let mut missing = Vec::new();
+    let (mut missing, mut stale) = (Vec::new(), Vec::new());
     for id in segment_ids {
-        match count_cache::get(&key(*id)) {
-            Some(n) => {
+        match count_cache::lookup(&key(*id)) {
+            count_cache::Lookup::Kept(n) => {
                 counts.insert(*id, n);
             }
-            None => missing.push(*id),
+            count_cache::Lookup::Stale(n) => {
+                counts.insert(*id, n);
+                stale.push(*id);
+            }
+            count_cache::Lookup::Missing => missing.push(*id),
         }
+    }
+    if !stale.is_empty() {
+        // Served kept, recounted in the background: no request waits for a kept count.
+        let db = db.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let counted = count_members(&db, ws, &stale).await;
+            if let Err(error) = &counted {
+                tracing::warn!(%error, "recounting kept member counts failed; the next request retries");
+            }
+            count_cache::put(
+                &member_outcome(&stale, &counted, key),
+                started.elapsed(),
+                since,
+            );
+        });
     }
     if missing.is_empty() {
         return Ok(counts);
     }
     let started = Instant::now();
     let counted = count_members(db, ws, &missing).await;
-    let outcome: Vec<_> = missing
-        .iter()
+    count_cache::put(
+        &member_outcome(&missing, &counted, key),
+        started.elapsed(),
+        since,
+    );
+    counts.extend(counted?);
+    Ok(counts)
+}
+
+/// What a count of these segments' members found for each, keyed for the count cache (`None`
+/// for all when the count failed).
+fn member_outcome(
+    ids: &[i64],
+    counted: &Result<HashMap<i64, i64>, DbErr>,
+    key: impl Fn(i64) -> count_cache::Key,
+) -> Vec<(count_cache::Key, Option<i64>)> {
+    ids.iter()
         .map(|id| {
             let n = counted
                 .as_ref()
@@ -641,10 +571,7 @@ pub async fn member_counts(
                 .map(|found| found.get(id).copied().unwrap_or(0));
             (key(*id), n)
         })
-        .collect();
-    count_cache::put(&outcome, started.elapsed());
-    counts.extend(counted?);
-    Ok(counts)
+        .collect()
 }
 
 async fn count_members(
@@ -767,40 +694,4 @@ pub async fn default_workspace<C: ConnectionTrait>(db: &C) -> Result<WorkspaceId
         .await?
         .map(|w| WorkspaceId(w.id))
         .ok_or_else(|| DbErr::RecordNotFound("no workspace: migrations have not run".into()))
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::{InfluencerSet, count_cache};
-
-    #[test]
-    fn a_write_forgets_its_workspaces_kept_counts_only() {
-        use count_cache::Key;
-        // Workspace ids no other test uses: the cache is shared by the process.
-        let (ws, other) = (-7_001, -7_002);
-        let unassigned = |w| Key::Influencers(1, w, InfluencerSet::Unassigned);
-        let members = |w| Key::Members(1, w, 42);
-        let slow = count_cache::SLOW + Duration::from_millis(1);
-        count_cache::put(
-            &[
-                (unassigned(ws), Some(10)),
-                (members(ws), Some(3)),
-                (unassigned(other), Some(20)),
-            ],
-            slow,
-        );
-        assert_eq!(count_cache::fresh(&unassigned(ws)), Some(10));
-        assert_eq!(count_cache::fresh(&members(ws)), Some(3));
-
-        count_cache::forget_workspace(ws);
-        assert_eq!(count_cache::fresh(&unassigned(ws)), None);
-        assert_eq!(count_cache::fresh(&members(ws)), None);
-        assert_eq!(count_cache::fresh(&unassigned(other)), Some(20));
-
-        // A fast count is never kept.
-        count_cache::put(&[(members(ws), Some(4))], Duration::ZERO);
-        assert_eq!(count_cache::fresh(&members(ws)), None);
-    }
 }
