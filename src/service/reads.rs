@@ -526,8 +526,13 @@ pub async fn member_counts(
             count_cache::Lookup::Missing => missing.push(*id),
         }
     }
+    if !missing.is_empty() {
+        // A statement runs anyway: it recounts the stale ones too.
+        missing.append(&mut stale);
+    }
     if !stale.is_empty() {
-        // Served kept, recounted in the background: no request waits for a kept count.
+        // Only stale counts: served kept, recounted in the background, so no request waits
+        // for a kept count to be made again.
         let db = db.clone();
         tokio::spawn(async move {
             let started = Instant::now();
