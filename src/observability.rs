@@ -172,15 +172,15 @@ pub struct OperationLog {
 impl OperationLog {
     /// Records one operation that took `elapsed` and answered `response`.
     pub fn record(&self, name: Option<&str>, query: &str, elapsed: Duration, response: &Response) {
-        let name = name.unwrap_or("anonymous").to_owned();
-        let outcome = count(&name, response);
-        metrics::histogram!("graphql_operation_duration_seconds", "operation" => name.clone())
+        let name = name.unwrap_or("anonymous");
+        let outcome = count(name, response);
+        metrics::histogram!("graphql_operation_duration_seconds", "operation" => name.to_owned())
             .record(elapsed.as_secs_f64());
         let millis = elapsed.as_secs_f64() * 1000.0;
         let span = tracing::Span::current();
         let in_request = span.has_field("operation");
         if in_request {
-            span.record("operation", name.as_str());
+            span.record("operation", name);
         }
         if elapsed >= self.slow {
             tracing::warn!(operation = %name, duration_ms = millis, outcome, query = %query, "slow GraphQL operation");

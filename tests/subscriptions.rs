@@ -492,19 +492,6 @@ async fn subscriptions_are_held_to_the_request_limits() {
     assert_eq!(message, json!({ "id": "wide", "type": "complete" }));
 }
 
-/// Runs a query or mutation over the socket and returns its `data` (with the `complete` after).
-async fn ws_data(ws: &mut WsClient, id: &str, query: &str, variables: Value) -> Value {
-    ws.subscribe(id, query, variables).await;
-    let answer = ws.events(id, 1).await.remove(0);
-    let done = ws.next_message(Duration::from_secs(10)).await;
-    assert_eq!(
-        done.as_ref().map(|m| m["type"].clone()),
-        Some(json!("complete"))
-    );
-    assert!(answer.get("errors").is_none(), "{answer}");
-    answer["data"].clone()
-}
-
 #[tokio::test]
 async fn operations_on_one_socket_each_read_the_memberships_as_they_are() {
     let server = Server::start().await;
@@ -512,17 +499,17 @@ async fn operations_on_one_socket_each_read_the_memberships_as_they_are() {
     let segment = server.app.create_segment("Later").await;
     let mut ws = WsClient::connect(&server.addr, &server.key).await;
     // A profile read with its memberships in one statement...
-    let profile = ws_data(
-        &mut ws,
-        "q1",
-        "query($id: ID!) { influencer(id: $id) { segments { name } } }",
-        json!({ "id": ids[0] }),
-    )
-    .await;
+    let profile = ws
+        .data(
+            "q1",
+            "query($id: ID!) { influencer(id: $id) { segments { name } } }",
+            json!({ "id": ids[0] }),
+        )
+        .await;
     assert_eq!(profile["influencer"]["segments"], json!([]));
     // ... then a write on the same socket, and reads through the loader: all see the write.
-    let assigned = ws_data(
-        &mut ws,
+    let assigned = ws
+        .data(
         "m1",
         "mutation($ids: [ID!]!, $seg: ID!) { assignToSegment(input: { influencerIds: $ids, segment: { id: $seg } }) { influencers { segments { name } } userErrors { code } } }",
         json!({ "ids": ids, "seg": segment }),
@@ -532,13 +519,13 @@ async fn operations_on_one_socket_each_read_the_memberships_as_they_are() {
         assigned["assignToSegment"]["influencers"],
         json!([{ "segments": [{ "name": "Later" }] }])
     );
-    let roster = ws_data(
-        &mut ws,
-        "q2",
-        "{ influencers(first: 5) { nodes { unassigned segments { name } } } }",
-        json!({}),
-    )
-    .await;
+    let roster = ws
+        .data(
+            "q2",
+            "{ influencers(first: 5) { nodes { unassigned segments { name } } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(
         roster["influencers"]["nodes"],
         json!([{ "unassigned": false, "segments": [{ "name": "Later" }] }])

@@ -22,7 +22,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sea_orm::{DatabaseConnection, DbBackend};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 
 use super::reads::InfluencerSet;
 use crate::sync::lock;
@@ -95,6 +95,7 @@ pub enum Lookup {
     Missing,
 }
 
+/// What the cache holds for `key`; a stale count is handed to one caller to recount.
 pub fn lookup(key: &Key) -> Lookup {
     let mut state = lock(state());
     let Some(entry) = state.kept.get_mut(key) else {
@@ -118,8 +119,36 @@ pub fn fresh(key: &Key) -> Option<i64> {
 }
 
 /// The workspace's epoch now: read it before a count starts, and give it to [`put`].
-pub fn epoch(ws: i64) -> u64 {
+fn epoch(ws: i64) -> u64 {
     lock(state()).epochs.get(&ws).copied().unwrap_or(0)
+}
+
+/// Makes counts of workspace `ws` with `count` and records what it found (see [`put`]):
+/// `outcome` keys each count, `None` for each when the count failed.
+pub async fn make<T>(
+    ws: i64,
+    count: impl Future<Output = Result<T, DbErr>>,
+    outcome: impl FnOnce(Option<&T>) -> Vec<(Key, Option<i64>)>,
+) -> Result<T, DbErr> {
+    let since = epoch(ws);
+    let started = Instant::now();
+    let counted = count.await;
+    put(&outcome(counted.as_ref().ok()), started.elapsed(), since);
+    counted
+}
+
+/// [`make`] on a task of its own, for stale counts that are served meanwhile: no request waits
+/// for a kept count to be made again.
+pub fn remake_in_background<T: Send + 'static>(
+    ws: i64,
+    count: impl Future<Output = Result<T, DbErr>> + Send + 'static,
+    outcome: impl FnOnce(Option<&T>) -> Vec<(Key, Option<i64>)> + Send + 'static,
+) {
+    tokio::spawn(async move {
+        if let Err(error) = make(ws, count, outcome).await {
+            tracing::warn!(%error, "recounting kept counts failed; the next request retries");
+        }
+    });
 }
 
 /// The lock that requests counting `key` take turns on.
@@ -149,7 +178,7 @@ pub fn forget_workspace(ws: i64) {
 /// Records counts made together in `took`, started at their workspaces' epoch `since`: kept
 /// when slow, forgotten when fast. A failed count (`None`), or one that a write may have
 /// overtaken (its workspace's epoch moved), is not kept and lets the next request try again.
-pub fn put(counts: &[(Key, Option<i64>)], took: Duration, since: u64) {
+fn put(counts: &[(Key, Option<i64>)], took: Duration, since: u64) {
     let mut state = lock(state());
     if state.kept.len() >= MAX_ENTRIES {
         state.kept.clear();

@@ -54,9 +54,8 @@ pub async fn influencer_with_memberships<C: ConnectionTrait>(
     for row in &rows {
         // The left joins give one row with no membership (or no segment) for an influencer in no
         // segment.
-        let segment: Option<i64> = row.try_get_by_index(14)?;
-        if segment.is_some() {
-            memberships.push((decode_membership(row, &influencer)?, decode_segment(row)?));
+        if let Some(segment) = decode_segment(row)? {
+            memberships.push((decode_membership(row, &influencer)?, segment));
         }
     }
     Ok(Some((influencer, memberships)))
@@ -91,13 +90,17 @@ fn decode_membership(
     })
 }
 
-fn decode_segment(row: &QueryResult) -> Result<segment::Model, DbErr> {
-    Ok(segment::Model {
-        id: row.try_get_by_index(14)?,
+/// The row's segment; `None` when the row has no membership, or one without its segment.
+fn decode_segment(row: &QueryResult) -> Result<Option<segment::Model>, DbErr> {
+    let Some(id) = row.try_get_by_index(14)? else {
+        return Ok(None);
+    };
+    Ok(Some(segment::Model {
+        id,
         workspace_id: row.try_get_by_index(1)?,
         name: row.try_get_by_index(15)?,
         name_key: row.try_get_by_index(16)?,
         description: row.try_get_by_index(17)?,
         created_at: row.try_get_by_index(18)?,
-    })
+    }))
 }

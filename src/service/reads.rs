@@ -1,10 +1,7 @@
 //! Reads: lookups by id, the sets that connections page over, and the batched relation queries the
 //! GraphQL DataLoaders call. Every query is filtered by the workspace.
 
-use std::{
-    collections::{HashMap, HashSet},
-    time::Instant,
-};
+use std::collections::{HashMap, HashSet};
 
 use entity::{
     automation, campaign, campaign_audience, engagement_event, influencer, segment,
@@ -243,19 +240,7 @@ pub async fn influencer_pages<C: ConnectionTrait>(
             .query_all_raw(Statement::from_sql_and_values(
                 DatabaseBackend::Postgres,
                 FIRST_MEMBER_PAGES,
-                [
-                    format!(
-                        "{{{}}}",
-                        segments
-                            .iter()
-                            .map(i64::to_string)
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    )
-                    .into(),
-                    ws.0.into(),
-                    (first + 1).into(),
-                ],
+                [segments.into(), ws.0.into(), (first + 1).into()],
             ))
             .await?;
         return assemble(rows, requests.iter().map(|(_, page)| page));
@@ -278,11 +263,11 @@ pub async fn influencer_pages<C: ConnectionTrait>(
 /// The first pages of many segments' members on PostgreSQL: one index walk per segment in a
 /// `LATERAL` join, whose plan is small and kept. The `UNION ALL` of one subquery per segment
 /// that serves every other batch cost PostgreSQL about 15 ms of planning on each run for the 50
-/// segments of a dashboard. `$1` is the segment ids as an array literal (`{1,2,3}`), `$2` the
-/// workspace, `$3` the page size plus one (that row tells whether there is more).
+/// segments of a dashboard. `$1` is the segment ids (one array parameter), `$2` the workspace,
+/// `$3` the page size plus one (that row tells whether there is more).
 const FIRST_MEMBER_PAGES: &str = "\
     SELECT CAST(s.tag - 1 AS BIGINT) AS page_tag, CAST(0 AS BIGINT) AS page_probe, page.* \
-    FROM unnest(CAST(CAST($1 AS TEXT) AS BIGINT[])) WITH ORDINALITY AS s(segment_id, tag) \
+    FROM unnest(CAST($1 AS BIGINT[])) WITH ORDINALITY AS s(segment_id, tag) \
     CROSS JOIN LATERAL (\
         SELECT influencer.* FROM segment_membership \
         JOIN influencer ON influencer.id = segment_membership.influencer_id \
@@ -332,16 +317,12 @@ pub async fn count_influencers(
     match count_cache::lookup(&key) {
         count_cache::Lookup::Kept(n) => return Ok(n),
         count_cache::Lookup::Stale(n) => {
-            let since = count_cache::epoch(ws.0);
             let (db, set) = (db.clone(), set.clone());
-            tokio::spawn(async move {
-                let started = Instant::now();
-                let counted = count_set(&db, ws, &set).await;
-                if let Err(error) = &counted {
-                    tracing::warn!(%error, "recounting a kept count failed; the next request retries");
-                }
-                count_cache::put(&[(key, counted.ok())], started.elapsed(), since);
-            });
+            count_cache::remake_in_background(
+                ws.0,
+                async move { count_set(&db, ws, &set).await },
+                move |n| vec![(key, n.copied())],
+            );
             return Ok(n);
         }
         count_cache::Lookup::Missing => {}
@@ -354,15 +335,7 @@ pub async fn count_influencers(
     if let Some(n) = count_cache::fresh(&key) {
         return Ok(n);
     }
-    let since = count_cache::epoch(ws.0);
-    let started = Instant::now();
-    let counted = count_set(db, ws, set).await;
-    count_cache::put(
-        &[(key, counted.as_ref().ok().copied())],
-        started.elapsed(),
-        since,
-    );
-    counted
+    count_cache::make(ws.0, count_set(db, ws, set), |n| vec![(key, n.copied())]).await
 }
 
 /// Counts a set, uncached.
@@ -511,7 +484,6 @@ pub async fn member_counts(
 ) -> Result<HashMap<i64, i64>, DbErr> {
     let pool = count_cache::pool_id(db);
     let key = move |id: i64| count_cache::Key::Members(pool, ws.0, id);
-    let since = count_cache::epoch(ws.0);
     let mut counts = HashMap::with_capacity(segment_ids.len());
     let (mut missing, mut stale) = (Vec::new(), Vec::new());
     for id in segment_ids {
@@ -526,55 +498,43 @@ pub async fn member_counts(
             count_cache::Lookup::Missing => missing.push(*id),
         }
     }
-    if !missing.is_empty() {
-        // A statement runs anyway: it recounts the stale ones too.
-        missing.append(&mut stale);
-    }
-    if !stale.is_empty() {
-        // Only stale counts: served kept, recounted in the background, so no request waits
-        // for a kept count to be made again.
-        let db = db.clone();
-        tokio::spawn(async move {
-            let started = Instant::now();
-            let counted = count_members(&db, ws, &stale).await;
-            if let Err(error) = &counted {
-                tracing::warn!(%error, "recounting kept member counts failed; the next request retries");
-            }
-            count_cache::put(
-                &member_outcome(&stale, &counted, key),
-                started.elapsed(),
-                since,
-            );
-        });
-    }
     if missing.is_empty() {
+        if !stale.is_empty() {
+            // Only kept counts, some stale: served kept, the stale ones recounted in the
+            // background.
+            let db = db.clone();
+            let ids = stale.clone();
+            count_cache::remake_in_background(
+                ws.0,
+                async move { count_members(&db, ws, &ids).await },
+                move |found| member_outcome(&stale, found, key),
+            );
+        }
         return Ok(counts);
     }
-    let started = Instant::now();
-    let counted = count_members(db, ws, &missing).await;
-    count_cache::put(
-        &member_outcome(&missing, &counted, key),
-        started.elapsed(),
-        since,
-    );
-    counts.extend(counted?);
+    // A statement runs anyway: it recounts the stale ones too.
+    missing.append(&mut stale);
+    let counted = count_cache::make(ws.0, count_members(db, ws, &missing), |found| {
+        member_outcome(&missing, found, key)
+    })
+    .await?;
+    counts.extend(counted);
     Ok(counts)
 }
 
 /// What a count of these segments' members found for each, keyed for the count cache (`None`
-/// for all when the count failed).
+/// for each when the count failed; a segment the count did not return has no members).
 fn member_outcome(
     ids: &[i64],
-    counted: &Result<HashMap<i64, i64>, DbErr>,
+    found: Option<&HashMap<i64, i64>>,
     key: impl Fn(i64) -> count_cache::Key,
 ) -> Vec<(count_cache::Key, Option<i64>)> {
     ids.iter()
         .map(|id| {
-            let n = counted
-                .as_ref()
-                .ok()
-                .map(|found| found.get(id).copied().unwrap_or(0));
-            (key(*id), n)
+            (
+                key(*id),
+                found.map(|found| found.get(id).copied().unwrap_or(0)),
+            )
         })
         .collect()
 }

@@ -173,6 +173,20 @@ impl WsClient {
         events
     }
 
+    /// Runs a query or mutation as operation `id` and returns its `data`, after its `complete`
+    /// (panics on errors).
+    pub async fn data(&mut self, id: &str, query: &str, variables: Value) -> Value {
+        self.subscribe(id, query, variables).await;
+        let answer = self.events(id, 1).await.remove(0);
+        let done = self.next_message(Duration::from_secs(10)).await;
+        assert_eq!(
+            done.as_ref().map(|m| m["type"].clone()),
+            Some(json!("complete"))
+        );
+        assert!(answer.get("errors").is_none(), "{answer}");
+        answer["data"].clone()
+    }
+
     /// Asserts that nothing arrives within `wait`.
     pub async fn assert_quiet(&mut self, wait: Duration) {
         if let Some(message) = self.next_message(wait).await {
