@@ -29,6 +29,7 @@ use super::{
     limits::{self, Limits, selected_operation, with_code},
     null_propagation::FieldTypes,
     scoped_request,
+    variables::InputTypes,
 };
 use crate::{observability::OperationLog, service::WorkspaceId};
 
@@ -38,6 +39,7 @@ pub struct Api {
     schema: AppSchema,
     limits: Arc<Limits>,
     types: Arc<FieldTypes>,
+    inputs: Arc<InputTypes>,
     documents: Arc<Documents>,
     log: OperationLog,
     /// For the loader of each operation on a WebSocket.
@@ -53,12 +55,16 @@ impl Api {
         limits: Limits,
         slow_operation: Duration,
     ) -> Self {
-        let types = FieldTypes::from_sdl(&schema.sdl())
-            .expect("async-graphql writes SDL that its own parser reads");
+        let sdl = schema.sdl();
+        let types =
+            FieldTypes::from_sdl(&sdl).expect("async-graphql writes SDL that its own parser reads");
+        let inputs =
+            InputTypes::from_sdl(&sdl).expect("async-graphql writes SDL that its own parser reads");
         Self {
             schema,
             limits: Arc::new(limits),
             types: Arc::new(types),
+            inputs: Arc::new(inputs),
             documents: Arc::default(),
             log: OperationLog {
                 slow: slow_operation,
@@ -119,6 +125,9 @@ impl Api {
             }
         };
         self.limits.admit(&document, request)?;
+        if let Some(operation) = selected_operation(&document, request.operation_name.as_deref()) {
+            self.inputs.check(operation, &request.variables)?;
+        }
         request.set_parsed_query(ExecutableDocument::clone(&document));
         Ok(document)
     }
@@ -200,6 +209,7 @@ fn finish(
     response: &mut Response,
 ) {
     limits::code_request_errors(response);
+    limits::code_argument_errors(response);
     types.shape(document, name, response);
 }
 

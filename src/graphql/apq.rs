@@ -6,12 +6,21 @@
 //! limits count the text's tokens before anything parses it, null propagation reads the text,
 //! and a hash-only GET must be refused as a mutation like any other. Here the text is restored
 //! before any of that runs, so a persisted query is treated exactly like a sent one.
+//!
+//! A text sent with its hash is kept only once its request has run: one that does not parse,
+//! validate or fit the limits is never stored. The size cap counts each entry's whole
+//! footprint, not just its text, so that many short texts cannot outgrow it.
 
 use std::sync::{Arc, Mutex};
 
 use async_graphql::{Request, Value};
 use lru::LruCache;
 use sha2::{Digest, Sha256};
+
+/// What one kept query costs besides its text: the hash (64 bytes and its `String`), the
+/// shared text's pointer and counts, the LRU list links and the hash table's slot, with
+/// allocator rounding. Measured at about 210 bytes per entry (300,000 entries, glibc malloc).
+const ENTRY_OVERHEAD: usize = 256;
 
 /// Queries the server keeps, most recently used first, up to a total size.
 pub struct PersistedQueries {
@@ -65,36 +74,57 @@ impl PersistedQueries {
     }
 
     /// Resolves a request's `persistedQuery` extension, if it has one: fills in the text of a
-    /// known hash, or stores the text sent with its hash. Requests without it are left as they
-    /// are.
-    pub fn resolve(&self, request: &mut Request) -> Result<(), ApqError> {
+    /// known hash, or checks the text sent with its hash and returns the [`Registration`] to
+    /// [`keep`](Self::keep) once the request has run. Requests without it are left as they are.
+    pub fn resolve(&self, request: &mut Request) -> Result<Option<Registration>, ApqError> {
         let Some(extension) = request.extensions.remove("persistedQuery") else {
-            return Ok(());
+            return Ok(None);
         };
         let hash = parse_extension(&extension).ok_or(ApqError::Malformed)?;
-        let mut store = crate::sync::lock(&self.inner);
         if request.query.is_empty() {
+            let mut store = crate::sync::lock(&self.inner);
             let text = store.queries.get(&hash).ok_or(ApqError::NotFound)?;
             request.query = text.to_string();
-            return Ok(());
+            return Ok(None);
         }
         if sha256_hex(&request.query) != hash {
             return Err(ApqError::HashMismatch);
         }
-        if !store.queries.contains(&hash) {
-            store.insert(hash, Arc::from(request.query.as_str()));
-        }
-        Ok(())
+        Ok(Some(Registration {
+            hash,
+            text: Arc::from(request.query.as_str()),
+        }))
     }
+
+    /// Keeps a registered text: call it only for a request that parsed, validated and ran.
+    pub fn keep(&self, registration: Registration) {
+        let mut store = crate::sync::lock(&self.inner);
+        if !store.queries.contains(&registration.hash) {
+            store.insert(registration.hash, registration.text);
+        }
+    }
+
+    /// How many queries are kept, and the bytes they are counted as.
+    pub fn usage(&self) -> (usize, usize) {
+        let store = crate::sync::lock(&self.inner);
+        (store.queries.len(), store.bytes)
+    }
+}
+
+/// A query text sent with its hash, to keep once its request has shown that it runs.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Registration {
+    hash: String,
+    text: Arc<str>,
 }
 
 impl Store {
     fn insert(&mut self, hash: String, text: Arc<str>) {
-        self.bytes += text.len();
+        self.bytes += text.len() + ENTRY_OVERHEAD;
         self.queries.put(hash, text);
         while self.bytes > self.max_bytes && self.queries.len() > 1 {
             if let Some((_, evicted)) = self.queries.pop_lru() {
-                self.bytes -= evicted.len();
+                self.bytes -= evicted.len() + ENTRY_OVERHEAD;
             }
         }
     }
@@ -147,8 +177,17 @@ mod tests {
             Err(ApqError::NotFound)
         );
         let mut registering = request(query, &sha256_hex(query));
-        store.resolve(&mut registering).unwrap();
+        let registration = store
+            .resolve(&mut registering)
+            .unwrap()
+            .expect("a registration");
         assert_eq!(registering.query, query);
+        // Not kept until its request has run.
+        assert_eq!(
+            store.resolve(&mut request("", &sha256_hex(query))),
+            Err(ApqError::NotFound)
+        );
+        store.keep(registration);
         let mut by_hash = request("", &sha256_hex(query));
         store.resolve(&mut by_hash).unwrap();
         assert_eq!(by_hash.query, query);
@@ -187,21 +226,39 @@ mod tests {
 
     #[test]
     fn the_least_recently_used_queries_go_when_the_store_is_full() {
-        let store = PersistedQueries::new(30);
+        let store = PersistedQueries::new(2 * (14 + ENTRY_OVERHEAD) + 10);
         let (a, b, c) = ("{ aaaaaaaaaa }", "{ bbbbbbbbbb }", "{ cccccccccc }");
-        for query in [a, b] {
-            store
-                .resolve(&mut request(query, &sha256_hex(query)))
-                .unwrap();
-        }
+        let register = |query: &str| {
+            let registration = store.resolve(&mut request(query, &sha256_hex(query)));
+            store.keep(registration.unwrap().unwrap());
+        };
+        register(a);
+        register(b);
         // Using `a` makes `b` the least recently used.
         store.resolve(&mut request("", &sha256_hex(a))).unwrap();
-        store.resolve(&mut request(c, &sha256_hex(c))).unwrap();
+        register(c);
         assert_eq!(
             store.resolve(&mut request("", &sha256_hex(b))),
             Err(ApqError::NotFound)
         );
         store.resolve(&mut request("", &sha256_hex(a))).unwrap();
         store.resolve(&mut request("", &sha256_hex(c))).unwrap();
+    }
+
+    #[test]
+    fn many_short_texts_are_counted_with_their_whole_entry() {
+        let cap = 64 * 1024;
+        let store = PersistedQueries::new(cap);
+        for i in 0..10_000 {
+            let query = format!("query Q{i} {{ __typename }}");
+            let registration = store.resolve(&mut request(&query, &sha256_hex(&query)));
+            store.keep(registration.unwrap().unwrap());
+        }
+        let (kept, bytes) = store.usage();
+        assert!(bytes <= cap, "{bytes} bytes counted under a cap of {cap}");
+        // Each entry costs at least its overhead: a cap of 64 KiB holds at most 256 entries,
+        // not the 2,500 that counting only texts of about 26 bytes would allow.
+        assert!(kept <= cap / ENTRY_OVERHEAD, "{kept} entries kept");
+        assert!(kept >= cap / (ENTRY_OVERHEAD + 30), "{kept} entries kept");
     }
 }

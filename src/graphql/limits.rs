@@ -413,6 +413,22 @@ pub fn code_request_errors(response: &mut Response) {
     }
 }
 
+/// Gives `BAD_USER_INPUT` to the errors of arguments that failed to parse when a resolver read
+/// them: literals in the query text that async-graphql's validation lets through, such as an `Int`
+/// past 32 bits inside an input object (variables are checked before execution, see
+/// [`super::variables`]). async-graphql gives these errors no code and tells them only by their
+/// message; `tests/errors.rs` pins it, so an upgrade that changes it fails there.
+pub fn code_argument_errors(response: &mut Response) {
+    for error in response.errors.iter_mut() {
+        if code_of(error).is_none()
+            && !error.path.is_empty()
+            && error.message.starts_with("Failed to parse \"")
+        {
+            set_code(error, "BAD_USER_INPUT");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

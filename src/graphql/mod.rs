@@ -23,6 +23,7 @@ pub mod patch;
 pub mod scalars;
 pub mod segment;
 pub mod subscription;
+pub mod variables;
 pub mod workspace;
 
 use async_graphql::{MergedObject, Request, Schema, SchemaBuilder};

@@ -156,17 +156,20 @@ async fn execute(
             "the request has no `query` (nor a persisted query's hash)",
         );
     }
-    if let Err(error) = state.persisted.resolve(&mut request) {
-        let response = async_graphql::Response::from_errors(vec![with_code(
-            async_graphql::ServerError::new(error.to_string(), None),
-            error.code(),
-        )]);
-        let status = match error {
-            ApqError::Malformed | ApqError::HashMismatch => StatusCode::BAD_REQUEST,
-            ApqError::NotFound => media.request_error_status(),
-        };
-        return media.respond(response, status);
-    }
+    let registration = match state.persisted.resolve(&mut request) {
+        Ok(registration) => registration,
+        Err(error) => {
+            let response = async_graphql::Response::from_errors(vec![with_code(
+                async_graphql::ServerError::new(error.to_string(), None),
+                error.code(),
+            )]);
+            let status = match error {
+                ApqError::Malformed | ApqError::HashMismatch => StatusCode::BAD_REQUEST,
+                ApqError::NotFound => media.request_error_status(),
+            };
+            return media.respond(response, status);
+        }
+    };
     let request = scoped_request(request, &state.db, workspace);
     // Past the deadline the execution is dropped, which rolls back its open transaction. A
     // write that already committed is never reported as cancelled: see `service::Deadline`.
@@ -190,6 +193,13 @@ async fn execute(
             execution.await
         }
     };
+    // A persisted query's text is kept only once it has shown that it parses, validates and
+    // runs, so that texts that never will cannot fill the store.
+    if let Some(registration) = registration
+        && !never_ran(&response)
+    {
+        state.persisted.keep(registration);
+    }
     // A request that never ran (it did not parse, validate, or fit the limits) is a request
     // error; a mutation sent by GET is refused as such.
     let status = if !never_ran(&response) {
