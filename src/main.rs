@@ -9,7 +9,7 @@ use sea_orm::DatabaseConnection;
 use segments_api::{
     config::{ApiKeyAction, Cli, Command, DatabaseArgs, MigrateAction, ServeArgs, WorkspaceAction},
     db, graphql, http, observability,
-    service::{ServiceError, WorkspaceId, auth, reads::default_workspace, seed},
+    service::{ServiceError, WorkspaceId, auth, events, reads::default_workspace, seed},
 };
 
 /// mimalloc rather than the system allocator: a request allocates and frees thousands of small
@@ -154,7 +154,20 @@ async fn api_key(action: ApiKeyAction) -> anyhow::Result<()> {
         ApiKeyAction::Revoke { key, database } => {
             let db = connect_migrated(&database).await?;
             let revoked = auth::revoke_key(&db, &key).await.map_err(explain)?;
-            println!("revoked {}", revoked.prefix);
+            println!("revoked {}", revoked.key.prefix);
+            let events::Confirmations {
+                confirmed,
+                instances,
+            } = revoked.confirmations;
+            if confirmed < instances {
+                eprintln!(
+                    "warning: {} of {instances} running instances did not confirm within 5 s; \
+                     each refuses the key within its API_KEY_CACHE_SECONDS",
+                    instances - confirmed
+                );
+            } else if instances > 0 {
+                println!("refused by all {instances} running instances");
+            }
         }
     }
     Ok(())

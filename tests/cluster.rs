@@ -84,3 +84,76 @@ async fn a_change_made_through_one_instance_reaches_subscribers_of_both() {
     on_a.assert_quiet(Duration::from_millis(500)).await;
     on_b.assert_quiet(Duration::from_millis(100)).await;
 }
+
+/// Runs the binary with `args` on the database at `url`.
+fn cli(url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(common::process::BIN)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env("DATABASE_URL", url)
+        .output()
+        .expect("run segments-api")
+}
+
+/// The HTTP status of a small query sent to `addr` with `key`.
+async fn status_with(addr: &str, key: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .bearer_auth(key)
+        .json(&json!({ "query": "{ viewer { workspace { name } } }" }))
+        .send()
+        .await
+        .expect("POST /graphql")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run with TEST_DATABASE_URL and --ignored"]
+async fn a_key_revoked_on_the_command_line_is_refused_by_every_instance_on_the_next_request() {
+    assert!(
+        std::env::var("TEST_DATABASE_URL").is_ok(),
+        "set TEST_DATABASE_URL to a PostgreSQL server"
+    );
+    let (url, _) = fresh_database_url().await;
+    // Keys are kept for a minute, so only the revocation's own notice can make them stale.
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("API_KEY_CACHE_SECONDS", "60"),
+    ];
+    let a = ServerProcess::start(&env);
+    let b = ServerProcess::start(&env);
+    for round in 0..10 {
+        let made = cli(
+            &url,
+            &[
+                "api-key",
+                "create",
+                "--workspace",
+                "Default",
+                "--label",
+                "revoked",
+            ],
+        );
+        assert!(made.status.success(), "{made:?}");
+        let key = String::from_utf8_lossy(&made.stdout)
+            .lines()
+            .find(|line| line.starts_with("sk_"))
+            .expect("the new key on stdout")
+            .to_owned();
+        // Both instances now keep the key as live.
+        assert_eq!(status_with(&a.addr, &key).await, 200);
+        assert_eq!(status_with(&b.addr, &key).await, 200);
+
+        let revoked = cli(&url, &["api-key", "revoke", &key[..11]]);
+        assert!(revoked.status.success(), "{revoked:?}");
+        let said = String::from_utf8_lossy(&revoked.stdout);
+        assert!(
+            said.contains("refused by all 2 running instances"),
+            "round {round}: {said}"
+        );
+        // The very next request, on either instance.
+        assert_eq!(status_with(&b.addr, &key).await, 401, "round {round}, B");
+        assert_eq!(status_with(&a.addr, &key).await, 401, "round {round}, A");
+    }
+}

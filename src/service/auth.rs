@@ -237,9 +237,22 @@ pub async fn create_key(
     Ok(NewKey { secret, record })
 }
 
-/// Revokes the key whose shown prefix (or whole secret) is given. Requests with it fail from now
-/// on.
-pub async fn revoke_key(db: &DatabaseConnection, key: &str) -> ServiceResult<api_key::Model> {
+/// How long a revocation waits for the other instances to confirm that they stopped accepting
+/// the key.
+const REVOCATION_CONFIRM_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A revoked key, and how many running instances (PostgreSQL) confirmed that they refuse it.
+#[derive(Debug)]
+pub struct Revoked {
+    pub key: api_key::Model,
+    pub confirmations: events::Confirmations,
+}
+
+/// Revokes the key whose shown prefix (or whole secret) is given. On PostgreSQL it returns once
+/// every instance listening on the database has confirmed that it stopped accepting the key (or
+/// after 5 s; an instance that did not confirm refuses the key within its
+/// `API_KEY_CACHE_SECONDS`). On SQLite other processes cannot be told: see [`KeyCache`].
+pub async fn revoke_key(db: &DatabaseConnection, key: &str) -> ServiceResult<Revoked> {
     let key = key.trim();
     let found = if well_formed(key) {
         api_key::Entity::find()
@@ -260,15 +273,25 @@ pub async fn revoke_key(db: &DatabaseConnection, key: &str) -> ServiceResult<api
         )]));
     };
     if found.revoked_at.is_some() {
-        return Ok(found);
+        return Ok(Revoked {
+            key: found,
+            confirmations: events::Confirmations {
+                confirmed: 0,
+                instances: 0,
+            },
+        });
     }
+    let revocation = events::Revocation::prepare(db).await?;
     let mut model: api_key::ActiveModel = found.into();
     model.revoked_at = Set(Some(now()));
     let txn = db.begin().await?;
     let revoked = model.update(&txn).await?;
-    events::notify_key_revoked(&txn).await?;
+    revocation.notify(&txn).await?;
     txn.commit().await?;
-    Ok(revoked)
+    Ok(Revoked {
+        key: revoked,
+        confirmations: revocation.confirmed(REVOCATION_CONFIRM_TIMEOUT).await,
+    })
 }
 
 /// The keys of a workspace, oldest first.

@@ -11,6 +11,8 @@
 //!
 //! The same listener hears about revoked API keys (see [`Events::key_revocations`]), so that
 //! every instance stops accepting a revoked key at once although it keeps live keys in memory.
+//! Each instance confirms what it heard, and the revoking command waits for every instance's
+//! confirmation ([`Revocation`]): when `api-key revoke` returns, no instance accepts the key.
 //!
 //! Delivery is at most once. A subscriber that falls more than `CHANNEL_CAPACITY` batches behind
 //! finds its receiver lagged, and when an instance's listening connection drops its subscribers get
@@ -29,8 +31,16 @@ use super::WorkspaceId;
 /// The PostgreSQL channel membership changes travel on.
 const CHANNEL: &str = "segments_api_membership";
 
-/// The PostgreSQL channel API key revocations travel on (the payload is empty).
+/// The PostgreSQL channel API key revocations travel on (the payload names the revocation).
 const KEYS_CHANNEL: &str = "segments_api_keys";
+
+/// The PostgreSQL channel on which each instance confirms a revocation it has applied (the
+/// payload is the revocation's name).
+const KEYS_CONFIRM_CHANNEL: &str = "segments_api_keys_confirmed";
+
+/// The `application_name` of each instance's listening connection, by which a revoking command
+/// counts the instances that must confirm.
+const LISTENER_APPLICATION_NAME: &str = "segments-api listener";
 
 /// Most influencer ids in one notification: a NOTIFY payload must stay under 8,000 bytes, and an
 /// id takes at most 20 with its comma.
@@ -248,19 +258,94 @@ impl Outbox<'_> {
     }
 }
 
-/// Tells every instance (PostgreSQL) that an API key was revoked, when `conn`'s transaction
-/// commits. Nothing to do on SQLite.
-pub async fn notify_key_revoked<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
-    if conn.get_database_backend() != DatabaseBackend::Postgres {
-        return Ok(());
+/// A key revocation announced to every instance (PostgreSQL), whose confirmations the revoking
+/// command waits for. Made before the revoking transaction, so that the instances counted are
+/// those listening when it commits.
+pub struct Revocation {
+    /// Listens for confirmations; `None` on SQLite, where no other process keeps keys.
+    confirmations: Option<sea_orm::sqlx::postgres::PgListener>,
+    /// Names this revocation in the notification and in the confirmations.
+    name: String,
+    /// Instances listening when the revocation was prepared.
+    instances: usize,
+}
+
+/// How many instances confirmed a revocation, of those that were listening.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Confirmations {
+    pub confirmed: usize,
+    pub instances: usize,
+}
+
+impl Revocation {
+    /// Starts listening for confirmations and counts the instances that will send one.
+    pub async fn prepare(db: &DatabaseConnection) -> Result<Self, DbErr> {
+        let name = crate::service::auth::generate_secret();
+        if db.get_database_backend() != DatabaseBackend::Postgres {
+            return Ok(Self {
+                confirmations: None,
+                name,
+                instances: 0,
+            });
+        }
+        use sea_orm::sqlx::{self, postgres::PgListener};
+        let pool = db.get_postgres_connection_pool();
+        let sql_err = |e: sqlx::Error| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into()));
+        let mut listener = PgListener::connect_with(pool).await.map_err(sql_err)?;
+        listener
+            .listen(KEYS_CONFIRM_CHANNEL)
+            .await
+            .map_err(sql_err)?;
+        let instances: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = $1",
+        )
+        .bind(LISTENER_APPLICATION_NAME)
+        .fetch_one(pool)
+        .await
+        .map_err(sql_err)?;
+        Ok(Self {
+            confirmations: Some(listener),
+            name,
+            instances: usize::try_from(instances).unwrap_or(0),
+        })
     }
-    conn.execute_raw(Statement::from_sql_and_values(
-        DatabaseBackend::Postgres,
-        "SELECT pg_notify($1, '')",
-        [KEYS_CHANNEL.into()],
-    ))
-    .await?;
-    Ok(())
+
+    /// Tells every instance that an API key was revoked, when `conn`'s transaction commits.
+    pub async fn notify<C: ConnectionTrait>(&self, conn: &C) -> Result<(), DbErr> {
+        if self.confirmations.is_none() {
+            return Ok(());
+        }
+        conn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [KEYS_CHANNEL.into(), self.name.clone().into()],
+        ))
+        .await?;
+        Ok(())
+    }
+
+    /// Waits, up to `timeout`, until every instance counted has confirmed the committed
+    /// revocation.
+    pub async fn confirmed(self, timeout: Duration) -> Confirmations {
+        let mut confirmed = 0;
+        if let Some(mut listener) = self.confirmations {
+            let wait = async {
+                while confirmed < self.instances {
+                    match listener.try_recv().await {
+                        Ok(Some(heard)) if heard.payload() == self.name => confirmed += 1,
+                        Ok(Some(_)) => {}
+                        Ok(None) | Err(_) => break,
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(timeout, wait).await;
+        }
+        Confirmations {
+            confirmed,
+            instances: self.instances,
+        }
+    }
 }
 
 /// Where the listener task hands what it hears.
@@ -287,6 +372,11 @@ async fn listen(
     while !pool.is_closed() {
         let connect = async {
             let mut listener = PgListener::connect_with(&pool).await?;
+            // Named, so that a revoking command can count the instances that must confirm.
+            sea_orm::sqlx::query("SELECT set_config('application_name', $1, false)")
+                .bind(LISTENER_APPLICATION_NAME)
+                .execute(&mut listener)
+                .await?;
             listener.listen_all([CHANNEL, KEYS_CHANNEL]).await?;
             Ok::<_, sea_orm::sqlx::Error>(listener)
         };
@@ -319,7 +409,16 @@ async fn listen(
             };
             match next {
                 Ok(Some(notification)) if notification.channel() == KEYS_CHANNEL => {
+                    // Kept keys are stale from here on; then the revoking command may return.
                     key_revocations.send_modify(|count| *count += 1);
+                    let confirm = sea_orm::sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(KEYS_CONFIRM_CHANNEL)
+                        .bind(notification.payload())
+                        .execute(&mut listener)
+                        .await;
+                    if let Err(error) = confirm {
+                        tracing::warn!(%error, "could not confirm a key revocation");
+                    }
                 }
                 Ok(Some(notification)) => {
                     match serde_json::from_str::<MembershipBatch>(notification.payload()) {
