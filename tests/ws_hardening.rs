@@ -189,7 +189,8 @@ async fn wait_for_open_sockets(addr: &str, n: f64, wait: Duration) -> f64 {
 /// 29 times), that reads nothing once subscribed; and the influencer and segment ids whose
 /// assignments and removals feed it.
 async fn heavy_subscriber(addr: &str, key: &str) -> (WsClient, Vec<String>, String) {
-    let graphql = |query: &'static str, variables: Value| common::graphql_at(addr, key, query, variables);
+    let graphql =
+        |query: &'static str, variables: Value| common::graphql_at(addr, key, query, variables);
     let segment = graphql(
         "mutation($d: String!) { createSegment(input: { name: \"Heavy\", description: $d }) { segment { id } } }",
         json!({ "d": "d".repeat(500) }),
@@ -233,8 +234,13 @@ async fn churn(addr: &str, key: &str, influencers: &[String], segment: &str, rou
             "mutation($ids: [ID!]!, $seg: ID!) { assignToSegment(input: { influencerIds: $ids, segment: { id: $seg } }) { userErrors { code } } }",
             "mutation($ids: [ID!]!, $seg: ID!) { removeFromSegment(input: { influencerIds: $ids, segmentId: $seg }) { userErrors { code } } }",
         ] {
-            common::graphql_at(addr, key, mutation, json!({ "ids": influencers, "seg": segment }))
-                .await;
+            common::graphql_at(
+                addr,
+                key,
+                mutation,
+                json!({ "ids": influencers, "seg": segment }),
+            )
+            .await;
         }
     }
 }

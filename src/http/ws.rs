@@ -219,7 +219,9 @@ fn checked(
                 lock(guard).client_message(text.as_bytes())
             }
             (Some(Ok(Message::Binary(bytes))), Some(guard)) => lock(guard).client_message(bytes),
-            (Some(Err(error)), _) if too_large(error) => Err(Violation::new(1009, "Message too big")),
+            (Some(Err(error)), _) if too_large(error) => {
+                Err(Violation::new(1009, "Message too big"))
+            }
             _ => Ok(()),
         };
         match verdict {
@@ -251,9 +253,10 @@ fn outbound(message: Message, guard: Option<&Mutex<ProtocolGuard>>) -> Message {
         }
         // Any other 1002 is a message async-graphql could not read (the guard passed it, but
         // its payload is not a GraphQL request): the protocol's 4400.
-        Message::Close(Some(frame)) if frame.code == 1002 && guard.is_some() => {
-            close_frame(4400, &close_reason(format!("Invalid message: {}", frame.reason)))
-        }
+        Message::Close(Some(frame)) if frame.code == 1002 && guard.is_some() => close_frame(
+            4400,
+            &close_reason(format!("Invalid message: {}", frame.reason)),
+        ),
         other => other,
     }
 }
@@ -261,7 +264,9 @@ fn outbound(message: Message, guard: Option<&Mutex<ProtocolGuard>>) -> Message {
 /// The guard's state, also after a panic elsewhere while it was held (it stays consistent:
 /// every change is one field).
 fn lock(guard: &Mutex<ProtocolGuard>) -> std::sync::MutexGuard<'_, ProtocolGuard> {
-    guard.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    guard
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Whether a read failed because the client's message or frame is larger than allowed.

@@ -155,7 +155,11 @@ mod tests {
     /// A guard past `connection_init` and `connection_ack`.
     fn acknowledged() -> ProtocolGuard {
         let mut guard = ProtocolGuard::default();
-        client(&mut guard, json!({ "type": "connection_init", "payload": {} })).unwrap();
+        client(
+            &mut guard,
+            json!({ "type": "connection_init", "payload": {} }),
+        )
+        .unwrap();
         guard.server_message(r#"{"type":"connection_ack"}"#);
         guard
     }
