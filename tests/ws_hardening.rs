@@ -30,10 +30,21 @@ const CHANGES: &str = "subscription { segmentMembershipChanged { change influenc
 
 #[tokio::test]
 async fn subscribe_before_connection_init_closes_with_4401() {
-    let (_app, addr, _key) = serve().await;
+    let (_app, addr, key) = serve().await;
     let mut ws = WsClient::open(&addr).await;
     ws.subscribe("1", "{ __typename }", json!({})).await;
     assert_eq!(ws.close_code(Duration::from_secs(5)).await, Some(4401));
+
+    // A subscribe sent right behind connection_init, without waiting for the ack, is read once
+    // the init is accepted (the server reads a connection's messages in order).
+    let mut ws = WsClient::open(&addr).await;
+    let init = json!({ "type": "connection_init", "payload": { "apiKey": key } });
+    ws.send_text(init.to_string()).await.expect("sent");
+    ws.subscribe("1", "{ __typename }", json!({})).await;
+    let ack = ws.next_message(Duration::from_secs(5)).await;
+    assert_eq!(ack, Some(json!({ "type": "connection_ack" })));
+    let answer = ws.events("1", 1).await.remove(0);
+    assert_eq!(answer, json!({ "data": { "__typename": "Query" } }));
 }
 
 #[tokio::test]
