@@ -45,6 +45,7 @@ pub(super) struct WsLimits {
 }
 
 impl WsLimits {
+    /// The limits `config` sets.
     pub(super) fn new(config: &HttpConfig) -> Self {
         Self {
             max_message_bytes: config.max_body_bytes,

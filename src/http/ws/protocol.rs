@@ -20,11 +20,14 @@ use serde::Deserialize;
 /// Why the connection is closed, as a WebSocket close code and reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Violation {
+    /// The close code.
     pub code: u16,
+    /// The close reason, at most 123 bytes.
     pub reason: String,
 }
 
 impl Violation {
+    /// A violation closing with `code`; `reason` is cut to fit a close frame.
     pub(super) fn new(code: u16, reason: impl Into<String>) -> Self {
         Self {
             code,
