@@ -156,6 +156,11 @@ pub struct ServeArgs {
     #[arg(long, env = "API_KEY_CACHE_SECONDS", default_value_t = 5)]
     pub api_key_cache_seconds: u64,
 
+    /// Seconds one WebSocket message may take to write; a client that reads nothing for that
+    /// long is disconnected (and its subscriptions end).
+    #[arg(long, env = "WS_WRITE_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub ws_write_timeout_seconds: u64,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -246,6 +251,8 @@ pub struct HttpConfig {
     /// How long a live API key is trusted without looking it up again (see
     /// `service::auth::KeyCache`); zero looks every request's key up.
     pub api_key_cache: Duration,
+    /// How long one WebSocket message may take to write before the client is disconnected.
+    pub ws_write_timeout: Duration,
 }
 
 impl Default for HttpConfig {
@@ -260,6 +267,7 @@ impl Default for HttpConfig {
             persisted_queries_bytes: 8 * 1024 * 1024,
             ws_key_recheck: Duration::from_secs(60),
             api_key_cache: Duration::from_secs(5),
+            ws_write_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -287,6 +295,7 @@ impl From<&ServeArgs> for HttpConfig {
             persisted_queries_bytes: args.persisted_queries_bytes,
             ws_key_recheck: Duration::from_secs(60),
             api_key_cache: Duration::from_secs(args.api_key_cache_seconds),
+            ws_write_timeout: Duration::from_secs(args.ws_write_timeout_seconds),
         }
     }
 }

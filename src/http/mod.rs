@@ -65,6 +65,8 @@ pub struct Shared {
     request_timeout: Duration,
     /// How often an open WebSocket's key is checked again.
     ws_key_recheck: Duration,
+    /// Message size and write timeout of WebSockets.
+    ws_limits: ws::WsLimits,
     /// The key GraphiQL pages served to loopback peers carry, when enabled.
     graphiql: Option<Arc<graphiql::GraphiqlKey>>,
     /// Query texts known by hash (automatic persisted queries).
@@ -96,6 +98,7 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
         db,
         request_timeout: config.request_timeout,
         ws_key_recheck: config.ws_key_recheck,
+        ws_limits: ws::WsLimits::new(config),
         graphiql: graphiql_key,
         persisted: Arc::new(PersistedQueries::new(config.persisted_queries_bytes)),
     }));

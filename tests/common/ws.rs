@@ -82,6 +82,72 @@ impl WsClient {
         .expect("connection accepted")
     }
 
+    /// Opens `ws://addr/graphql/ws` with `graphql-transport-ws` and sends nothing yet.
+    pub async fn open(addr: &str) -> Self {
+        let (socket, _) = connect_async(transport_ws_request(addr))
+            .await
+            .expect("WebSocket upgrade");
+        Self { socket }
+    }
+
+    /// Like [`WsClient::open`], on a TCP connection whose receive buffer is `receive_buffer`
+    /// bytes: a client that does not read then holds up the server's writes after little data.
+    pub async fn open_with_receive_buffer(addr: &str, receive_buffer: u32) -> Self {
+        let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+        tcp.set_recv_buffer_size(receive_buffer).unwrap();
+        let stream = tcp
+            .connect(addr.parse().expect("a socket address"))
+            .await
+            .expect("TCP connect");
+        let (socket, _) = tokio_tungstenite::client_async(
+            transport_ws_request(addr),
+            MaybeTlsStream::Plain(stream),
+        )
+        .await
+        .expect("WebSocket upgrade");
+        Self { socket }
+    }
+
+    /// Sends `connection_init` with the key in its payload and waits for `connection_ack`.
+    pub async fn init(&mut self, key: &str) {
+        self.send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {key}") } }))
+            .await;
+        let message = self
+            .next_message(Duration::from_secs(10))
+            .await
+            .expect("an answer to connection_init");
+        assert_eq!(message["type"], "connection_ack", "{message}");
+    }
+
+    /// Sends one text frame as it is (not necessarily JSON, nor a protocol message). A failure
+    /// is returned, not a panic: the server may close the connection while a large frame is
+    /// still being written.
+    pub async fn send_text(
+        &mut self,
+        text: String,
+    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+        self.socket.send(Message::Text(text.into())).await
+    }
+
+    /// Reads until the server closes the connection and returns the close frame's code, skipping
+    /// any other message (1005 when the frame had no code; `None` when the connection ended
+    /// without a close frame or nothing came within `wait`).
+    pub async fn close_code(&mut self, wait: Duration) -> Option<u16> {
+        let read = async {
+            while let Some(message) = self.socket.next().await {
+                match message {
+                    Ok(Message::Close(frame)) => {
+                        return Some(frame.map_or(1005, |f| u16::from(f.code)));
+                    }
+                    Ok(_) => continue,
+                    Err(_) => return None,
+                }
+            }
+            None
+        };
+        tokio::time::timeout(wait, read).await.ok().flatten()
+    }
+
     async fn send(&mut self, message: Value) {
         self.socket
             .send(Message::Text(message.to_string().into()))
@@ -193,4 +259,16 @@ impl WsClient {
             panic!("expected no message, got {message}");
         }
     }
+}
+
+/// The upgrade request for `ws://addr/graphql/ws` with `graphql-transport-ws`.
+fn transport_ws_request(addr: &str) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    let mut request = format!("ws://{addr}/graphql/ws")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    request
 }
