@@ -154,7 +154,7 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
                             tracing::info_span!(
                                 "request",
                                 request_id = %id,
-                                method = observability::method_label(request.method()),
+                                method = %observability::method_label(request.method()),
                                 path = %request.uri().path(),
                                 // The GraphQL operation's name, once known (`OperationLog`).
                                 operation = tracing::field::Empty,
