@@ -136,8 +136,9 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
         .layer(
             ServiceBuilder::new()
                 // An id the client chose is echoed and written into every log line of the
-                // request: one that is too long or holds spaces, quotes or control characters
-                // is replaced by a new one.
+                // request: one that is too long or holds spaces (which would start forged fields
+                // in a text log line), control characters or non-ASCII bytes is replaced by a new
+                // one.
                 .map_request(drop_unfit_request_id)
                 .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
