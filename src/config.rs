@@ -161,6 +161,16 @@ pub struct ServeArgs {
     #[arg(long, env = "WS_WRITE_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub ws_write_timeout_seconds: u64,
 
+    /// Bearer token `GET /metrics` requires (`Authorization: Bearer <token>`). Unset: /metrics
+    /// answers anyone who can reach it.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true, value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub metrics_token: Option<String>,
+
+    /// Most client connections served at once; further ones wait in the listen backlog until
+    /// one closes.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -196,6 +206,16 @@ pub struct LimitArgs {
     /// Seconds a request may run before it is cancelled (and its transaction rolled back).
     #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 10)]
     pub request_timeout_seconds: u64,
+
+    /// Seconds a client has to send a request's headers (an idle keep-alive connection is closed
+    /// after this long too).
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_seconds: u64,
+
+    /// Seconds a client has to send a whole request body, counted from the end of its headers
+    /// (a total, not a pause between bytes: a trickle of one byte a second cannot stretch it).
+    #[arg(long, env = "BODY_READ_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_read_timeout_seconds: u64,
 
     /// Largest `first`/`last` of a connection (larger is refused, not clamped).
     #[arg(long, env = "MAX_PAGE_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1000))]
@@ -253,6 +273,17 @@ pub struct HttpConfig {
     pub api_key_cache: Duration,
     /// How long one WebSocket message may take to write before the client is disconnected.
     pub ws_write_timeout: Duration,
+    /// The bearer token `GET /metrics` requires; `None` leaves it open.
+    pub metrics_token: Option<String>,
+    /// How long a client may take to send a request's headers ([`crate::http::serve`]).
+    pub header_read_timeout: Duration,
+    /// How long a client may take to send a whole request body.
+    pub body_read_timeout: Duration,
+    /// Most connections served at once ([`crate::http::serve`]).
+    pub max_connections: u32,
+    /// After a stop is asked for, how long in-flight requests get to finish
+    /// ([`crate::http::serve`]).
+    pub shutdown_grace: Duration,
 }
 
 impl Default for HttpConfig {
@@ -268,6 +299,11 @@ impl Default for HttpConfig {
             ws_key_recheck: Duration::from_secs(60),
             api_key_cache: Duration::from_secs(5),
             ws_write_timeout: Duration::from_secs(30),
+            metrics_token: None,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }
@@ -296,6 +332,11 @@ impl From<&ServeArgs> for HttpConfig {
             ws_key_recheck: Duration::from_secs(60),
             api_key_cache: Duration::from_secs(args.api_key_cache_seconds),
             ws_write_timeout: Duration::from_secs(args.ws_write_timeout_seconds),
+            metrics_token: args.metrics_token.clone(),
+            header_read_timeout: Duration::from_secs(args.limits.header_read_timeout_seconds),
+            body_read_timeout: Duration::from_secs(args.limits.body_read_timeout_seconds),
+            max_connections: args.max_connections,
+            shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
         }
     }
 }

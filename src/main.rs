@@ -1,9 +1,8 @@
 //! The `segments-api` binary: parse the command line, set up logging, run the subcommand.
 
-use std::{process::ExitCode, time::Duration};
+use std::process::ExitCode;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use clap::Parser;
 use sea_orm::DatabaseConnection;
 use segments_api::{
@@ -241,13 +240,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind_addr))?;
     let addr = listener.local_addr()?;
-    // Responses go out as soon as they are written: with Nagle's algorithm a response whose
-    // head and body leave in two writes waits for the client's delayed ACK (up to 40 ms).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY on a connection");
-        }
-    });
     tracing::info!("GraphiQL: http://{addr}/graphql");
 
     let mut config: segments_api::config::HttpConfig = (&args).into();
@@ -255,26 +247,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // browser needs none; on any other address every request needs a real key.
     if addr.ip().is_loopback() {
         config.graphiql_workspace = Some(workspace);
+    } else if config.metrics_token.is_none() {
+        tracing::warn!("/metrics is open to anyone who can reach this address; set METRICS_TOKEN");
     }
-    let app = http::router_with(db.clone(), &config)
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        stop.await;
-        let _ = stop_tx.send(());
-    });
-    let grace = Duration::from_secs(args.shutdown_grace_seconds);
-    // Serve until stopped; once a signal came, in-flight requests get `grace` to finish.
-    tokio::select! {
-        result = server.into_future() => result?,
-        () = async {
-            if stop_rx.await.is_ok() {
-                tokio::time::sleep(grace).await;
-            } else {
-                std::future::pending::<()>().await;
-            }
-        } => tracing::warn!(grace_seconds = grace.as_secs(), "grace period over; stopping with requests in flight"),
-    }
+    let app = http::router_with(db.clone(), &config);
+    // Serve until stopped; once a signal came, in-flight requests get the grace period to finish.
+    http::serve(listener, app, &config, stop).await?;
     db.close().await?;
     tracing::info!("stopped");
     Ok(())

@@ -1,9 +1,16 @@
 //! Logs and Prometheus metrics: logging set-up, the metrics registry, and the log that records
 //! and counts GraphQL operations.
 
-use std::{io::IsTerminal, sync::OnceLock, time::Duration};
+use std::{
+    collections::HashSet,
+    io::IsTerminal,
+    sync::{Arc, OnceLock, PoisonError, RwLock},
+    time::Duration,
+};
 
 use async_graphql::Response;
+use axum::http::Method;
+use metrics::SharedString;
 
 use crate::graphql::limits::code_of;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -127,6 +134,10 @@ fn describe() {
         "Keys per DataLoader batch, by loader."
     );
     describe_gauge!(
+        "http_connections",
+        "Open client connections (a WebSocket leaves the count once upgraded)."
+    );
+    describe_gauge!(
         "db_pool_connections",
         "Database pool connections, by state (in_use, idle)."
     );
@@ -172,9 +183,10 @@ pub struct OperationLog {
 impl OperationLog {
     /// Records one operation that took `elapsed` and answered `response`.
     pub fn record(&self, name: Option<&str>, query: &str, elapsed: Duration, response: &Response) {
-        let name = name.unwrap_or("anonymous");
-        let outcome = count(name, response);
-        metrics::histogram!("graphql_operation_duration_seconds", "operation" => name.to_owned())
+        let name = shortened(name.unwrap_or("anonymous"));
+        let label = operation_label(name);
+        let outcome = count(&label, response);
+        metrics::histogram!("graphql_operation_duration_seconds", "operation" => label)
             .record(elapsed.as_secs_f64());
         let millis = elapsed.as_secs_f64() * 1000.0;
         let span = tracing::Span::current();
@@ -194,24 +206,105 @@ impl OperationLog {
     /// Records one event of a subscription: counted like an operation (with its error codes),
     /// logged at debug. A subscription has no duration of its own.
     pub fn record_event(&self, name: Option<&str>, response: &Response) {
-        let name = name.unwrap_or("anonymous");
-        let outcome = count(name, response);
+        let name = shortened(name.unwrap_or("anonymous"));
+        let outcome = count(&operation_label(name), response);
         tracing::debug!(operation = %name, outcome, "GraphQL subscription event");
     }
 }
 
 /// Counts an operation (or event) and the codes of its errors; returns its outcome.
-fn count(name: &str, response: &Response) -> &'static str {
+fn count(label: &SharedString, response: &Response) -> &'static str {
     let outcome = if response.errors.is_empty() {
         "ok"
     } else {
         "error"
     };
-    metrics::counter!("graphql_operations_total", "operation" => name.to_owned(), "outcome" => outcome)
+    metrics::counter!("graphql_operations_total", "operation" => label.clone(), "outcome" => outcome)
         .increment(1);
     for error in &response.errors {
         let code = code_of(error).unwrap_or("GRAPHQL_ERROR").to_owned();
         metrics::counter!("graphql_errors_total", "code" => code).increment(1);
     }
     outcome
+}
+
+/// The longest operation name a label (or a log line) carries, in characters.
+pub const MAX_OPERATION_LABEL_CHARS: usize = 64;
+/// How many distinct operation names get series of their own; later names are counted as
+/// [`OTHER`]. Clients name their operations, so without a bound every new name would be a new
+/// series kept for the life of the process.
+pub const MAX_OPERATION_LABELS: usize = 1000;
+/// The label of what is not counted under a name of its own.
+pub const OTHER: &str = "other";
+
+/// `name` cut to [`MAX_OPERATION_LABEL_CHARS`] characters.
+fn shortened(name: &str) -> &str {
+    match name.char_indices().nth(MAX_OPERATION_LABEL_CHARS) {
+        Some((end, _)) => &name[..end],
+        None => name,
+    }
+}
+
+/// The `operation` label for a (shortened) name: the name itself when it is one of the first
+/// [`MAX_OPERATION_LABELS`] seen, else [`OTHER`]. Admitted names are shared, so a known name
+/// costs a read lock and a reference count, not an allocation.
+fn operation_label(name: &str) -> SharedString {
+    static ADMITTED: OnceLock<RwLock<HashSet<Arc<str>>>> = OnceLock::new();
+    let admitted = ADMITTED.get_or_init(|| RwLock::new(HashSet::new()));
+    {
+        // A poisoned lock still holds a valid set (inserting cannot panic half-way).
+        let names = admitted.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(kept) = names.get(name) {
+            return SharedString::from(Arc::clone(kept));
+        }
+        if names.len() >= MAX_OPERATION_LABELS {
+            return SharedString::const_str(OTHER);
+        }
+    }
+    let mut names = admitted.write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(kept) = names.get(name) {
+        return SharedString::from(Arc::clone(kept));
+    }
+    if names.len() >= MAX_OPERATION_LABELS {
+        return SharedString::const_str(OTHER);
+    }
+    let kept: Arc<str> = Arc::from(name);
+    names.insert(Arc::clone(&kept));
+    SharedString::from(kept)
+}
+
+/// The `method` label of an HTTP request: its method when it is one of the standard ones, else
+/// [`OTHER`] (a method is any token a client sends, and each would be a new series).
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => OTHER,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_cut_to_the_label_length_on_character_boundaries() {
+        let long = "é".repeat(100);
+        assert_eq!(shortened(&long).chars().count(), MAX_OPERATION_LABEL_CHARS);
+        assert_eq!(shortened("SegmentsTab"), "SegmentsTab");
+    }
+
+    #[test]
+    fn unusual_methods_are_counted_as_other() {
+        assert_eq!(method_label(&Method::POST), "POST");
+        let odd = Method::from_bytes(b"BREW").unwrap();
+        assert_eq!(method_label(&odd), OTHER);
+    }
 }

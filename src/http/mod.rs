@@ -1,28 +1,34 @@
 //! The HTTP surface: /graphql (POST and GET for GraphQL over HTTP, GET for GraphiQL, WebSocket
 //! at /graphql/ws for subscriptions), /health and /ready (liveness and readiness probes), and
 //! /metrics for Prometheus. Every request gets a request id (`x-request-id`, kept when the client
-//! sends one), a tracing span, and metrics.
+//! sends a fit one), a tracing span, and metrics. [`serve`] accepts the connections.
 
 mod api_keys;
 mod graphiql;
 mod graphql;
 mod media;
+mod server;
 mod ws;
 
 use std::{
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
 use axum::{
     Json, Router,
+    body::{Body, HttpBody},
     extract::{MatchedPath, Request, State},
     handler::Handler,
-    http::{HeaderName, HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
+use http_body_util::BodyExt;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 use tower::ServiceBuilder;
@@ -31,6 +37,7 @@ use tower_http::{
     cors::{AllowOrigin, CorsLayer},
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    timeout::{DeadlineBody, TimeoutError},
     trace::TraceLayer,
 };
 use tracing::Span;
@@ -44,6 +51,13 @@ use crate::{
         events::Events,
     },
 };
+
+pub use server::serve;
+
+/// The header that carries a request's id.
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The longest request id a client may choose; a longer one is replaced.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
 
 /// What every handler shares: one allocation, so that the state each request's extractors take
 /// is a reference count, not a copy of every field.
@@ -73,6 +87,8 @@ pub struct Shared {
     persisted: Arc<PersistedQueries>,
     /// Live API keys seen lately.
     keys: Arc<KeyCache>,
+    /// The hash of the bearer token /metrics requires, when one is set.
+    metrics_token_hash: Option<String>,
 }
 
 /// The application's router with the default configuration.
@@ -101,8 +117,8 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
         ws_limits: ws::WsLimits::new(config),
         graphiql: graphiql_key,
         persisted: Arc::new(PersistedQueries::new(config.persisted_queries_bytes)),
+        metrics_token_hash: config.metrics_token.as_deref().map(auth::hash_of),
     }));
-    let request_id = HeaderName::from_static("x-request-id");
     let authenticated_graphql = graphql::graphql.layer(middleware::from_fn_with_state(
         state.clone(),
         api_keys::require_api_key,
@@ -122,8 +138,13 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
         // each of those boxes the routes again, and every request cloned each box.
         .layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-                .layer(PropagateRequestIdLayer::new(request_id))
+                // An id the client chose is echoed and written into every log line of the
+                // request: one that is too long or holds spaces (which would start forged fields
+                // in a text log line), control characters or non-ASCII bytes is replaced by a new
+                // one.
+                .map_request(drop_unfit_request_id)
+                .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
                 // A span per request (its id, method, path and, once known, GraphQL
                 // operation) and one info line when it is answered.
                 .layer(
@@ -137,7 +158,7 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
                             tracing::info_span!(
                                 "request",
                                 request_id = %id,
-                                method = %request.method(),
+                                method = %observability::method_label(request.method()),
                                 path = %request.uri().path(),
                                 // The GraphQL operation's name, once known (`OperationLog`).
                                 operation = tracing::field::Empty,
@@ -156,6 +177,10 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
                 .layer(middleware::from_fn(record_metrics))
                 .layer(cors(config.cors_origins.as_deref()))
                 .layer(CompressionLayer::new())
+                .layer(middleware::from_fn_with_state(
+                    config.body_read_timeout,
+                    body_deadline,
+                ))
                 // Enforced on the body stream itself (async-graphql reads bodies on its own,
                 // past axum's extractor limit): a larger body gets 413 without being read into
                 // memory.
@@ -179,9 +204,9 @@ fn cors(origins: Option<&[String]>) -> CorsLayer {
             header::CONTENT_TYPE,
             header::AUTHORIZATION,
             header::ACCEPT,
-            HeaderName::from_static("x-request-id"),
+            X_REQUEST_ID,
         ])
-        .expose_headers([HeaderName::from_static("x-request-id")])
+        .expose_headers([X_REQUEST_ID])
         .max_age(Duration::from_secs(3600))
 }
 
@@ -203,9 +228,63 @@ fn is_loopback_origin(origin: &HeaderValue) -> bool {
     matches!(host, "localhost" | "127.0.0.1" | "::1")
 }
 
+/// Whether a client's request id may be kept: 1 to [`MAX_REQUEST_ID_LEN`] visible ASCII
+/// characters (0x21 to 0x7E: no spaces, control characters or non-ASCII bytes).
+fn is_fit_request_id(id: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID_LEN).contains(&id.len()) && id.iter().all(|b| (0x21..=0x7E).contains(b))
+}
+
+/// Removes an `x-request-id` that is not fit to keep, so that a new one is made.
+fn drop_unfit_request_id(mut request: Request) -> Request {
+    let unfit = request
+        .headers()
+        .get(&X_REQUEST_ID)
+        .is_some_and(|id| !is_fit_request_id(id.as_bytes()));
+    if unfit {
+        request.headers_mut().remove(&X_REQUEST_ID);
+    }
+    request
+}
+
+/// Gives a request's body `timeout` from the end of its headers to arrive whole. A total, not a
+/// pause between frames: a client sending a byte a second would never pause long enough. A body
+/// that is late gets 408 and its connection is closed.
+async fn body_deadline(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
+    // Most requests (every GET) have no body: no timer, no flag.
+    if request.body().is_end_stream() {
+        return next.run(request).await;
+    }
+    let expired = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&expired);
+    let request = request.map(|body| {
+        Body::new(DeadlineBody::new(timeout, body).map_err(move |error| {
+            if error.is::<TimeoutError>() {
+                seen.store(true, Ordering::Relaxed);
+            }
+            error
+        }))
+    });
+    let response = next.run(request).await;
+    if !expired.load(Ordering::Relaxed) {
+        return response;
+    }
+    // Whatever the handler made of the failed read (a bad request, to it), the client was late.
+    let mut late = request_error(
+        StatusCode::REQUEST_TIMEOUT,
+        "REQUEST_TIMEOUT",
+        &format!(
+            "the request body did not arrive within {} s",
+            timeout.as_secs()
+        ),
+    );
+    late.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    late
+}
+
 async fn record_metrics(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = observability::method_label(request.method());
     // The route pattern, not the raw path, so unknown paths do not make new series.
     let route = request
         .extensions()
@@ -214,7 +293,11 @@ async fn record_metrics(request: Request, next: Next) -> Response {
         .unwrap_or_else(|| "unmatched".to_owned());
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
+    let labels = [
+        ("method", metrics::SharedString::const_str(method)),
+        ("route", route.into()),
+        ("status", status.into()),
+    ];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
@@ -260,7 +343,20 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<serde_json::V
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// GET /metrics: the Prometheus text exposition; with a metrics token set, only for requests
+/// that carry it (the series name every workspace's operations).
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &state.metrics_token_hash {
+        // `matches` compares hashes in time independent of where they differ.
+        if !api_keys::bearer(&headers).is_some_and(|token| auth::matches(token, expected)) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "send the metrics token: Authorization: Bearer <token>\n",
+            )
+                .into_response();
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -268,6 +364,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         observability::render_metrics(&state.db),
     )
+        .into_response()
 }
 
 #[cfg(test)]
