@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::{
     automation, campaign, engagement_event,
     enums::{EngagementKind, MembershipSource},
-    influencer,
+    influencer, segment,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -14,9 +14,9 @@ use sea_orm::{
 use super::{
     InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId,
     events::Events,
+    locks,
     memberships::insert_memberships,
     now,
-    reads::by_id,
     validate::{self, EXTERNAL_ID_MAX},
 };
 
@@ -67,7 +67,10 @@ pub async fn record(
     )?;
     let txn = super::begin_write(db).await?;
     let mut errors = Vec::new();
-    if by_id::<campaign::Entity, _>(&txn, ws, input.campaign_id)
+    // The campaign and the influencer stay locked against deletion until this commits: a
+    // concurrent delete of either waits, then deletes the event and the memberships made here
+    // (announcing their end), or went first and this finds it gone.
+    if locks::referred::<campaign::Entity, _>(&txn, ws, input.campaign_id)
         .await?
         .is_none()
     {
@@ -77,7 +80,7 @@ pub async fn record(
             "no campaign has this id",
         ));
     }
-    if by_id::<influencer::Entity, _>(&txn, ws, input.influencer_id)
+    if locks::referred::<influencer::Entity, _>(&txn, ws, input.influencer_id)
         .await?
         .is_none()
     {
@@ -144,10 +147,21 @@ pub async fn record(
         .order_by_asc(automation::Column::Id)
         .all(&txn)
         .await?;
+    // Their target segments, then the automations themselves, locked against deletion (in the
+    // order deleteSegment takes them): one deleted meanwhile is skipped, as is one whose segment
+    // was, since deleting its segment disabled it.
+    let segment_ids: Vec<i64> = automations.iter().filter_map(|a| a.segment_id).collect();
+    let live_segments = locks::referred_ids::<segment::Entity, _>(&txn, ws, &segment_ids).await?;
+    let automation_ids: Vec<i64> = automations.iter().map(|a| a.id).collect();
+    let live_automations =
+        locks::referred_ids::<automation::Entity, _>(&txn, ws, &automation_ids).await?;
     let mut assigned = Vec::new();
     let mut outbox = events.outbox();
     for automation in automations {
-        let Some(segment_id) = automation.segment_id else {
+        let Some(segment_id) = automation
+            .segment_id
+            .filter(|s| live_segments.contains(s) && live_automations.contains(&automation.id))
+        else {
             continue;
         };
         let added = insert_memberships(
