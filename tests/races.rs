@@ -451,9 +451,7 @@ async fn automations_aimed_at_a_segment_being_deleted_end_up_disabled_or_not_mad
         }
         assert_eq!(
             server
-                .scalar(
-                    "SELECT COUNT(*) AS n FROM automation WHERE enabled AND segment_id IS NULL"
-                )
+                .scalar("SELECT COUNT(*) AS n FROM automation WHERE enabled AND segment_id IS NULL")
                 .await,
             0,
             "enabled automations without a segment after round {round}"
@@ -649,14 +647,18 @@ async fn migrating_disables_automations_left_enabled_without_a_segment() {
     Migrator::up(&db, Some(before as u32)).await.unwrap();
     let backend = db.get_database_backend();
     let run = |sql: &str| db.execute_raw(Statement::from_string(backend, sql.to_owned()));
-    run("INSERT INTO campaign (workspace_id, name, status, created_at) \
-         SELECT id, 'Launch', 'DRAFT', CURRENT_TIMESTAMP FROM workspace")
-        .await
-        .unwrap();
-    run("INSERT INTO segment (workspace_id, name, name_key, created_at) \
-         SELECT id, 'Target', 'target', CURRENT_TIMESTAMP FROM workspace")
-        .await
-        .unwrap();
+    run(
+        "INSERT INTO campaign (workspace_id, name, status, created_at) \
+         SELECT id, 'Launch', 'DRAFT', CURRENT_TIMESTAMP FROM workspace",
+    )
+    .await
+    .unwrap();
+    run(
+        "INSERT INTO segment (workspace_id, name, name_key, created_at) \
+         SELECT id, 'Target', 'target', CURRENT_TIMESTAMP FROM workspace",
+    )
+    .await
+    .unwrap();
     let campaign: i64 = db
         .query_one_raw(Statement::from_string(
             backend,

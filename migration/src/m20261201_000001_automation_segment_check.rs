@@ -35,7 +35,10 @@ impl MigrationTrait for Migration {
         .await?;
         match manager.get_database_backend() {
             DatabaseBackend::Sqlite => {
-                for (event, suffix) in [("INSERT", "insert"), ("UPDATE OF enabled, segment_id", "update")] {
+                for (event, suffix) in [
+                    ("INSERT", "insert"),
+                    ("UPDATE OF enabled, segment_id", "update"),
+                ] {
                     db.execute_unprepared(&format!(
                         "CREATE TRIGGER {RULE}_{suffix} BEFORE {event} ON automation \
                          WHEN NEW.enabled AND NEW.segment_id IS NULL \

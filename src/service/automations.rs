@@ -11,8 +11,7 @@ use sea_orm::{
 };
 
 use super::{
-    InputError, InputErrorCode, ServiceResult, WorkspaceId,
-    locks,
+    InputError, InputErrorCode, ServiceResult, WorkspaceId, locks,
     memberships::merge_errors,
     now,
     segments::{self, SegmentTarget},

@@ -62,7 +62,10 @@ async fn missing_segments<C: ConnectionTrait>(
     segment_ids: &[i64],
 ) -> ServiceResult<Vec<InputError>> {
     let field = ["input", "audienceSegmentIds"];
-    Ok(locks::missing_referred::<segment::Entity, _>(conn, ws, segment_ids, &field, "segment").await?)
+    Ok(
+        locks::missing_referred::<segment::Entity, _>(conn, ws, segment_ids, &field, "segment")
+            .await?,
+    )
 }
 
 async fn insert_audience<C: ConnectionTrait>(

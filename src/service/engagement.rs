@@ -8,7 +8,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder,
+    EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, sea_query::LockType,
 };
 
 use super::{
@@ -138,30 +138,31 @@ pub async fn record(
             stored
         }
     };
+    // The automations with their target segments, both locked against deletion in the same
+    // statement: on PostgreSQL, one whose segment a concurrent deleteSegment holds is waited for
+    // and then left out (the segment is gone, and deleting it disabled the automation), and a
+    // delete that comes later waits for this write, then sees the memberships it made.
     let automations = automation::Entity::find()
+        .join(
+            JoinType::InnerJoin,
+            automation::Entity::belongs_to(segment::Entity)
+                .from(automation::Column::SegmentId)
+                .to(segment::Column::Id)
+                .into(),
+        )
         .filter(automation::Column::WorkspaceId.eq(ws.0))
         .filter(automation::Column::CampaignId.eq(input.campaign_id))
         .filter(automation::Column::Trigger.eq(input.kind))
         .filter(automation::Column::Enabled.eq(true))
-        .filter(automation::Column::SegmentId.is_not_null())
+        .filter(segment::Column::WorkspaceId.eq(ws.0))
         .order_by_asc(automation::Column::Id)
+        .lock(LockType::KeyShare)
         .all(&txn)
         .await?;
-    // Their target segments, then the automations themselves, locked against deletion (in the
-    // order deleteSegment takes them): one deleted meanwhile is skipped, as is one whose segment
-    // was, since deleting its segment disabled it.
-    let segment_ids: Vec<i64> = automations.iter().filter_map(|a| a.segment_id).collect();
-    let live_segments = locks::referred_ids::<segment::Entity, _>(&txn, ws, &segment_ids).await?;
-    let automation_ids: Vec<i64> = automations.iter().map(|a| a.id).collect();
-    let live_automations =
-        locks::referred_ids::<automation::Entity, _>(&txn, ws, &automation_ids).await?;
     let mut assigned = Vec::new();
     let mut outbox = events.outbox();
     for automation in automations {
-        let Some(segment_id) = automation
-            .segment_id
-            .filter(|s| live_segments.contains(s) && live_automations.contains(&automation.id))
-        else {
+        let Some(segment_id) = automation.segment_id else {
             continue;
         };
         let added = insert_memberships(

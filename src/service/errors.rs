@@ -111,6 +111,9 @@ mod tests {
     #[test]
     fn other_faults_stay_faults() {
         let error = on_vanished_reference(ServiceError::Db(DbErr::Custom("disk full".into())));
-        assert!(matches!(error, ServiceError::Db(DbErr::Custom(_))), "{error:?}");
+        assert!(
+            matches!(error, ServiceError::Db(DbErr::Custom(_))),
+            "{error:?}"
+        );
     }
 }

@@ -19,8 +19,7 @@
 use std::collections::HashSet;
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::LockType,
+    ColumnTrait, ConnectionTrait, DbErr, QueryFilter, QueryOrder, QuerySelect, sea_query::LockType,
 };
 
 use super::{InputError, InputErrorCode, WorkspaceId, id_list::column_any_of, reads::Scoped};
