@@ -12,9 +12,13 @@
 //!   row, so the write reports NOT_FOUND before writing anything.
 //!
 //! References and changes do not conflict with each other (a rename does not wait for an
-//! assignment). Lock order, where a write takes several: campaign, segment, influencer,
-//! automation; rows of one table in id order. SQLite has no row locks (the clause is left out),
-//! and needs none: its writers run one at a time from `BEGIN IMMEDIATE`.
+//! assignment), and references never wait for each other, so the order a write takes them in
+//! does not matter; rows of one table are locked in id order all the same. Where a write both
+//! refers to a row and changes another, it takes them in the order the delete of the first takes
+//! its own locks (updateAutomation: the target segment, then the automation, as deleteSegment
+//! does), so the two cannot deadlock; a deadlock the database still finds is retried
+//! (`service::retrying`). SQLite has no row locks (the clause is left out), and needs none: its
+//! writers run one at a time from `BEGIN IMMEDIATE`.
 
 use std::collections::HashSet;
 
@@ -86,11 +90,7 @@ where
 
 /// Which of these ids name a row of `E` in the workspace, each locked against deletion
 /// (`FOR KEY SHARE`), in id order so that two writes locking overlapping sets cannot deadlock.
-pub(crate) async fn referred_ids<E, C>(
-    conn: &C,
-    ws: WorkspaceId,
-    ids: &[i64],
-) -> Result<HashSet<i64>, DbErr>
+async fn referred_ids<E, C>(conn: &C, ws: WorkspaceId, ids: &[i64]) -> Result<HashSet<i64>, DbErr>
 where
     E: Scoped,
     C: ConnectionTrait,
