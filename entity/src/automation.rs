@@ -16,6 +16,8 @@ pub struct Model {
     /// Target of ASSIGN_TO_SEGMENT; null once that segment is deleted (the automation is then
     /// disabled).
     pub segment_id: Option<i64>,
+    /// Never true without a segment: the database refuses it (CHECK constraint on PostgreSQL,
+    /// triggers on SQLite).
     pub enabled: bool,
     pub created_at: DateTimeUtc,
 }

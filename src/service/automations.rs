@@ -11,10 +11,9 @@ use sea_orm::{
 };
 
 use super::{
-    InputError, InputErrorCode, ServiceResult, WorkspaceId,
+    InputError, InputErrorCode, ServiceResult, WorkspaceId, locks,
     memberships::merge_errors,
     now,
-    reads::by_id,
     segments::{self, SegmentTarget},
 };
 
@@ -28,7 +27,9 @@ pub async fn add(
     target: &SegmentTarget,
 ) -> ServiceResult<automation::Model> {
     let txn = super::begin_write(db).await?;
-    let campaign = by_id::<campaign::Entity, _>(&txn, ws, campaign_id)
+    // The campaign and the segment stay locked against deletion until this commits: a
+    // concurrent deleteSegment then sees (and disables) the new automation.
+    let campaign = locks::referred::<campaign::Entity, _>(&txn, ws, campaign_id)
         .await?
         .ok_or_else(|| {
             InputError::new(
@@ -84,17 +85,23 @@ pub async fn update(
     changes: AutomationChanges,
 ) -> ServiceResult<automation::Model> {
     let txn = super::begin_write(db).await?;
-    let current = by_id::<automation::Entity, _>(&txn, ws, id)
+    let field = ["input", "assignToSegment"];
+    // An existing target is locked before the automation, in the order deleteSegment takes them
+    // (the segment, then its automations), so the two cannot deadlock.
+    let existing_target = match &changes.segment {
+        Some(target @ SegmentTarget::Existing(_)) => {
+            Some(segments::resolve(&txn, ws, target, &field).await)
+        }
+        _ => None,
+    };
+    let current = locks::changed::<automation::Entity, _>(&txn, ws, id)
         .await?
         .ok_or_else(not_found)?;
-    let mut segment_id = current.segment_id;
-    if let Some(target) = &changes.segment {
-        segment_id = Some(
-            segments::resolve(&txn, ws, target, &["input", "assignToSegment"])
-                .await?
-                .id,
-        );
-    }
+    let segment_id = match (&changes.segment, existing_target) {
+        (_, Some(existing)) => Some(existing?.id),
+        (Some(target), None) => Some(segments::resolve(&txn, ws, target, &field).await?.id),
+        (None, None) => current.segment_id,
+    };
     let enabled = changes.enabled.unwrap_or(current.enabled);
     if enabled && segment_id.is_none() {
         return Err(InputError::new(
@@ -118,7 +125,8 @@ pub async fn update(
 /// Deletes an automation. Memberships it made stay, but no longer name it.
 pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> ServiceResult<i64> {
     let txn = super::begin_write(db).await?;
-    by_id::<automation::Entity, _>(&txn, ws, id)
+    // Locked first: engagements running the automation either committed before or skip it.
+    locks::deleted::<automation::Entity, _>(&txn, ws, id)
         .await?
         .ok_or_else(not_found)?;
     segment_membership::Entity::update_many()

@@ -12,8 +12,7 @@ use sea_orm::{
 use super::{
     InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId,
     id_list::column_any_of,
-    now,
-    reads::{self, by_id},
+    locks, now,
     validate::{self, CAMPAIGN_NAME_MAX},
 };
 
@@ -54,14 +53,19 @@ pub async fn create(
     Ok(created)
 }
 
-/// NOT_FOUND errors for the audience ids that name no segment of the workspace.
+/// NOT_FOUND errors for the audience ids that name no segment of the workspace; the segments
+/// found stay locked against deletion until the transaction ends, so the audience rows inserted
+/// next cannot name a segment deleted meanwhile.
 async fn missing_segments<C: ConnectionTrait>(
     conn: &C,
     ws: WorkspaceId,
     segment_ids: &[i64],
 ) -> ServiceResult<Vec<InputError>> {
     let field = ["input", "audienceSegmentIds"];
-    Ok(reads::missing::<segment::Entity, _>(conn, ws, segment_ids, &field, "segment").await?)
+    Ok(
+        locks::missing_referred::<segment::Entity, _>(conn, ws, segment_ids, &field, "segment")
+            .await?,
+    )
 }
 
 async fn insert_audience<C: ConnectionTrait>(
@@ -110,7 +114,7 @@ pub async fn update(
     changes: CampaignChanges,
 ) -> ServiceResult<campaign::Model> {
     let txn = super::begin_write(db).await?;
-    let current = by_id::<campaign::Entity, _>(&txn, ws, id)
+    let current = locks::changed::<campaign::Entity, _>(&txn, ws, id)
         .await?
         .ok_or_else(not_found)?;
     let mut errors = Vec::new();
@@ -154,7 +158,9 @@ pub async fn update(
 /// automations made stay (the influencers keep their segments) but no longer name an automation.
 pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> ServiceResult<i64> {
     let txn = super::begin_write(db).await?;
-    by_id::<campaign::Entity, _>(&txn, ws, id)
+    // Locked first: engagements, automations and changes naming the campaign either committed
+    // before (and what they made is deleted below) or find it gone.
+    locks::deleted::<campaign::Entity, _>(&txn, ws, id)
         .await?
         .ok_or_else(not_found)?;
     let automation_ids: Vec<i64> = automation::Entity::find()

@@ -4,19 +4,19 @@ use chrono::{DateTime, Utc};
 use entity::{
     automation, campaign, engagement_event,
     enums::{EngagementKind, MembershipSource},
-    influencer,
+    influencer, segment,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder,
+    EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, sea_query::LockType,
 };
 
 use super::{
     InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId,
     events::Events,
+    locks,
     memberships::insert_memberships,
     now,
-    reads::by_id,
     validate::{self, EXTERNAL_ID_MAX},
 };
 
@@ -67,7 +67,10 @@ pub async fn record(
     )?;
     let txn = super::begin_write(db).await?;
     let mut errors = Vec::new();
-    if by_id::<campaign::Entity, _>(&txn, ws, input.campaign_id)
+    // The campaign and the influencer stay locked against deletion until this commits: a
+    // concurrent delete of either waits, then deletes the event and the memberships made here
+    // (announcing their end), or went first and this finds it gone.
+    if locks::referred::<campaign::Entity, _>(&txn, ws, input.campaign_id)
         .await?
         .is_none()
     {
@@ -77,7 +80,7 @@ pub async fn record(
             "no campaign has this id",
         ));
     }
-    if by_id::<influencer::Entity, _>(&txn, ws, input.influencer_id)
+    if locks::referred::<influencer::Entity, _>(&txn, ws, input.influencer_id)
         .await?
         .is_none()
     {
@@ -135,13 +138,25 @@ pub async fn record(
             stored
         }
     };
+    // The automations with their target segments, both locked against deletion in the same
+    // statement: on PostgreSQL, one whose segment a concurrent deleteSegment holds is waited for
+    // and then left out (the segment is gone, and deleting it disabled the automation), and a
+    // delete that comes later waits for this write, then sees the memberships it made.
     let automations = automation::Entity::find()
+        .join(
+            JoinType::InnerJoin,
+            automation::Entity::belongs_to(segment::Entity)
+                .from(automation::Column::SegmentId)
+                .to(segment::Column::Id)
+                .into(),
+        )
         .filter(automation::Column::WorkspaceId.eq(ws.0))
         .filter(automation::Column::CampaignId.eq(input.campaign_id))
         .filter(automation::Column::Trigger.eq(input.kind))
         .filter(automation::Column::Enabled.eq(true))
-        .filter(automation::Column::SegmentId.is_not_null())
+        .filter(segment::Column::WorkspaceId.eq(ws.0))
         .order_by_asc(automation::Column::Id)
+        .lock(LockType::KeyShare)
         .all(&txn)
         .await?;
     let mut assigned = Vec::new();

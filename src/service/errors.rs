@@ -60,10 +60,60 @@ impl From<InputError> for ServiceError {
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
+/// Turns the faults a write gets when something it names was deleted while it ran (a foreign key
+/// violated by its insert, an update that found its row gone) into NOT_FOUND. Writes lock what
+/// they name (see `locks`), so these should not happen; if one does, the caller still gets the
+/// answer that is true (nothing was written, the object is gone), and the log keeps the detail.
+pub(crate) fn on_vanished_reference(error: ServiceError) -> ServiceError {
+    let vanished = match &error {
+        ServiceError::Db(DbErr::RecordNotUpdated) => true,
+        ServiceError::Db(e) => matches!(
+            e.sql_err(),
+            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
+        ),
+        ServiceError::Input(_) => false,
+    };
+    if !vanished {
+        return error;
+    }
+    tracing::warn!(error = %error, "a write named something deleted meanwhile");
+    InputError::new(
+        InputErrorCode::NotFound,
+        &["input"],
+        "something this input names was deleted while the change was being made",
+    )
+    .into()
+}
+
 /// Turns a unique-index violation (a concurrent insert that won the race) into the caller's error.
 pub(crate) fn on_unique_violation(err: DbErr, taken: impl FnOnce() -> InputError) -> ServiceError {
     match err.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ServiceError::Input(vec![taken()]),
         _ => ServiceError::Db(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_update_that_found_its_row_gone_is_not_found() {
+        let error = on_vanished_reference(ServiceError::Db(DbErr::RecordNotUpdated));
+        let ServiceError::Input(errors) = error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, InputErrorCode::NotFound);
+        assert_eq!(errors[0].field, ["input"]);
+    }
+
+    #[test]
+    fn other_faults_stay_faults() {
+        let error = on_vanished_reference(ServiceError::Db(DbErr::Custom("disk full".into())));
+        assert!(
+            matches!(error, ServiceError::Db(DbErr::Custom(_))),
+            "{error:?}"
+        );
     }
 }

@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use entity::enums::MembershipSource;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, oneshot, watch};
+use tokio::sync::{Mutex, broadcast, oneshot, watch};
 
 use super::WorkspaceId;
 
@@ -114,6 +114,9 @@ struct Inner {
     /// Counts the key revocations heard of, and the times the listener (re)connected, when
     /// revocations may have been missed.
     key_revocations: watch::Receiver<u64>,
+    /// In process (SQLite): taken by a write from before its commit until it has published, so
+    /// writes publish in the order they committed.
+    publishing: Mutex<()>,
     /// Dropped with the hub, which stops the listener task.
     _stop: Option<oneshot::Sender<()>>,
 }
@@ -141,6 +144,7 @@ impl Events {
                     backend,
                     listening,
                     key_revocations,
+                    publishing: Mutex::new(()),
                     _stop: Some(stop),
                 }),
             }
@@ -153,6 +157,7 @@ impl Events {
                     // One process owns a SQLite file; other processes (`api-key revoke`) cannot
                     // reach it, so kept keys expire instead.
                     key_revocations: watch::channel(0).1,
+                    publishing: Mutex::new(()),
                     _stop: None,
                 }),
             }
@@ -236,11 +241,23 @@ impl Outbox<'_> {
 
     /// Commits the write's transaction (through `service::commit`, which minds the deadline and
     /// the kept counts) and then publishes what waited for the commit.
+    ///
+    /// Subscribers hear the changes in the order the writes committed, so the last event about a
+    /// membership tells whether it exists (PostgreSQL delivers notifications in commit order).
+    /// In process, a write holds the publishing turn from before its commit until it has
+    /// published: the next write to commit (SQLite runs one writer at a time, from `BEGIN
+    /// IMMEDIATE`) can only take the turn after that, and so publishes after it.
     pub async fn commit(
         self,
         txn: sea_orm::DatabaseTransaction,
         ws: WorkspaceId,
     ) -> Result<(), DbErr> {
+        let events = self.events;
+        let _turn = if self.pending.is_empty() {
+            None
+        } else {
+            Some(events.inner.publishing.lock().await)
+        };
         super::commit(txn, ws).await?;
         self.committed();
         Ok(())

@@ -10,9 +10,9 @@ use super::{
     InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId,
     errors::on_unique_violation,
     events::Events,
+    locks,
     memberships::delete_memberships,
     now,
-    reads::by_id,
     segments::Patch,
     validate::{self, DISPLAY_NAME_MAX, NICHE_MAX},
 };
@@ -161,7 +161,7 @@ pub async fn update(
     changes: InfluencerChanges,
 ) -> ServiceResult<influencer::Model> {
     let txn = super::begin_write(db).await?;
-    let current = by_id::<influencer::Entity, _>(&txn, ws, id)
+    let current = locks::changed::<influencer::Entity, _>(&txn, ws, id)
         .await?
         .ok_or_else(not_found)?;
     let fields = validated(NewInfluencer {
@@ -192,7 +192,9 @@ pub async fn delete(
     id: i64,
 ) -> ServiceResult<i64> {
     let txn = super::begin_write(db).await?;
-    by_id::<influencer::Entity, _>(&txn, ws, id)
+    // Locked first: assignments and engagements naming the influencer either committed before
+    // (their memberships are deleted, and announced, below) or find it gone.
+    locks::deleted::<influencer::Entity, _>(&txn, ws, id)
         .await?
         .ok_or_else(not_found)?;
     let mut outbox = events.outbox();

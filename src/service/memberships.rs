@@ -11,8 +11,7 @@ use super::{
     ServiceError, ServiceResult, WorkspaceId,
     events::{ChangeKind, Events, MembershipBatch, Outbox},
     id_list::{any_of, column_any_of},
-    now,
-    reads::{self, by_id},
+    locks, now,
     segments::{self, SegmentTarget},
     validate,
 };
@@ -25,8 +24,8 @@ pub struct MembershipChange {
     pub influencer_ids: Vec<i64>,
 }
 
-/// Checks that every id names an influencer of the workspace; errors name each missing id's
-/// position in the input list.
+/// Checks that every id names an influencer of the workspace, and locks them against deletion
+/// until the transaction ends; errors name each missing id's position in the input list.
 async fn ensure_influencers<C: ConnectionTrait>(
     conn: &C,
     ws: WorkspaceId,
@@ -34,7 +33,8 @@ async fn ensure_influencers<C: ConnectionTrait>(
     field: &[&str],
 ) -> ServiceResult<()> {
     let missing =
-        reads::missing::<influencer::Entity, _>(conn, ws, ids, field, "influencer").await?;
+        locks::missing_referred::<influencer::Entity, _>(conn, ws, ids, field, "influencer")
+            .await?;
     if missing.is_empty() {
         Ok(())
     } else {
@@ -223,7 +223,7 @@ pub async fn remove(
     let txn = super::begin_write(db).await?;
     let influencers =
         ensure_influencers(&txn, ws, influencer_ids, &["input", "influencerIds"]).await;
-    let segment = by_id::<segment::Entity, _>(&txn, ws, segment_id)
+    let segment = locks::referred::<segment::Entity, _>(&txn, ws, segment_id)
         .await?
         .ok_or_else(|| segments::not_found(&["input", "segmentId"]));
     let segment = match (segment, influencers) {

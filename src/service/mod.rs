@@ -10,6 +10,7 @@ pub mod errors;
 pub mod events;
 pub mod id_list;
 pub mod influencers;
+pub(crate) mod locks;
 pub mod memberships;
 pub mod pagination;
 pub mod profile;
@@ -58,7 +59,8 @@ pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTrans
 
 /// Runs a write again (up to three times in all) when the database aborted it for a deadlock or a
 /// serialization conflict with a concurrent write, so clients never see those. Each attempt is a
-/// whole new transaction.
+/// whole new transaction. A write that failed because something it names was deleted meanwhile
+/// reports NOT_FOUND (see `errors::on_vanished_reference`).
 pub async fn retrying<T, F, Fut>(mut operation: F) -> ServiceResult<T>
 where
     F: FnMut() -> Fut,
@@ -71,7 +73,7 @@ where
                 tracing::warn!(attempt, error = %error, "write conflict; retrying");
                 attempt += 1;
             }
-            other => return other,
+            other => return other.map_err(errors::on_vanished_reference),
         }
     }
 }

@@ -11,9 +11,9 @@ use super::{
     InputError, InputErrorCode, ServiceResult, WorkspaceId,
     errors::on_unique_violation,
     events::Events,
+    locks,
     memberships::delete_memberships,
     now,
-    reads::by_id,
     validate::{self, DESCRIPTION_MAX, SEGMENT_NAME_MAX},
 };
 
@@ -112,7 +112,8 @@ pub(crate) async fn insert<C: ConnectionTrait>(
 }
 
 /// Finds or creates the target segment inside the caller's transaction. `prefix` is the path of
-/// the `SegmentRef` in the request.
+/// the `SegmentRef` in the request. An existing segment stays locked against deletion until the
+/// transaction ends, so what the caller makes refer to it cannot be left dangling.
 pub(crate) async fn resolve<C: ConnectionTrait>(
     conn: &C,
     ws: WorkspaceId,
@@ -120,7 +121,7 @@ pub(crate) async fn resolve<C: ConnectionTrait>(
     prefix: &[&str],
 ) -> ServiceResult<segment::Model> {
     match target {
-        SegmentTarget::Existing(id) => by_id::<segment::Entity, _>(conn, ws, *id)
+        SegmentTarget::Existing(id) => locks::referred::<segment::Entity, _>(conn, ws, *id)
             .await?
             .ok_or_else(|| not_found(&field(prefix, "id")).into()),
         SegmentTarget::New(new) => insert(conn, ws, new, &field(prefix, "create")).await,
@@ -152,7 +153,7 @@ pub async fn update(
     description: Patch<String>,
 ) -> ServiceResult<segment::Model> {
     let txn = super::begin_write(db).await?;
-    let current = by_id::<segment::Entity, _>(&txn, ws, id)
+    let current = locks::changed::<segment::Entity, _>(&txn, ws, id)
         .await?
         .ok_or_else(|| not_found(&["input", "id"]))?;
     let mut errors = Vec::new();
@@ -207,7 +208,9 @@ pub async fn delete(
     id: i64,
 ) -> ServiceResult<i64> {
     let txn = super::begin_write(db).await?;
-    by_id::<segment::Entity, _>(&txn, ws, id)
+    // Locked first: writes that put members in the segment, aim automations or audiences at it
+    // either committed before (and what they made is deleted below) or find it gone.
+    locks::deleted::<segment::Entity, _>(&txn, ws, id)
         .await?
         .ok_or_else(|| not_found(&["input", "id"]))?;
     // Explicit rather than left to ON DELETE actions, so the effect does not depend on SQLite's
