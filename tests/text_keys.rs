@@ -69,7 +69,12 @@ async fn names_and_handles_of_dotted_capitals_fit_and_collide_in_another_case() 
     assert_eq!(first["segment"]["name"], json!(name));
     let other_case = format!("{}{}", "İ".repeat(40), "X".repeat(39));
     let second = create_segment(&app, &other_case).await;
-    refused(&second, json!(["input", "name"]), "NAME_TAKEN", "other case");
+    refused(
+        &second,
+        json!(["input", "name"]),
+        "NAME_TAKEN",
+        "other case",
+    );
     assert_eq!(app.count_rows("segment").await, 1);
 
     // Handles: 100 characters, half of them dotted capitals.
@@ -79,7 +84,12 @@ async fn names_and_handles_of_dotted_capitals_fit_and_collide_in_another_case() 
     assert_eq!(first["influencer"]["handle"], json!(handle));
     let other_case = format!("{}{}", "İ".repeat(50), "A".repeat(50));
     let second = create_influencer(&app, &other_case, None).await;
-    refused(&second, json!(["input", "handle"]), "NAME_TAKEN", "other case");
+    refused(
+        &second,
+        json!(["input", "handle"]),
+        "NAME_TAKEN",
+        "other case",
+    );
     assert_eq!(app.count_rows("influencer").await, 1);
 }
 
@@ -118,10 +128,20 @@ async fn composed_and_decomposed_accents_are_one_name() {
     assert_ne!(composed, decomposed);
     assert!(created(&create_segment(&app, composed).await));
     let second = create_segment(&app, decomposed).await;
-    refused(&second, json!(["input", "name"]), "NAME_TAKEN", "decomposed");
+    refused(
+        &second,
+        json!(["input", "name"]),
+        "NAME_TAKEN",
+        "decomposed",
+    );
     // Upper case and decomposed at once.
     let third = create_segment(&app, "CAFE\u{301} OWNERS").await;
-    refused(&third, json!(["input", "name"]), "NAME_TAKEN", "upper decomposed");
+    refused(
+        &third,
+        json!(["input", "name"]),
+        "NAME_TAKEN",
+        "upper decomposed",
+    );
     assert_eq!(app.count_rows("segment").await, 1);
 
     assert!(created(&create_influencer(&app, "jos\u{e9}", None).await));
@@ -205,7 +225,12 @@ async fn display_names_refuse_controls_and_direction_overrides_but_keep_emoji_jo
         ("bell (C0)", "An\u{7}a"),
     ] {
         let influencer = create_influencer(&app, "ana", Some(text)).await;
-        refused(&influencer, json!(["input", "displayName"]), "INVALID", what);
+        refused(
+            &influencer,
+            json!(["input", "displayName"]),
+            "INVALID",
+            what,
+        );
     }
     assert_eq!(app.count_rows("influencer").await, 0);
     // Emoji sequences and Persian words are written with the zero-width (non-)joiner.
@@ -331,6 +356,19 @@ async fn search_wildcards_are_literal() {
     assert_eq!(roster_search(&app, "_").await, vec!["under_score"]);
 }
 
+#[tokio::test]
+async fn a_search_term_with_nul_finds_nothing_and_does_not_fail() {
+    let app = TestApp::spawn().await;
+    assert!(created(&create_segment(&app, "Creators").await));
+    assert!(created(&create_influencer(&app, "creator", None).await));
+    // PostgreSQL refuses NUL in any text parameter: the term must not reach it.
+    assert_eq!(
+        segment_search(&app, "Crea\u{0}").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(roster_search(&app, "\u{0}").await, Vec::<String>::new());
+}
+
 // ---- the migration that recomputes the keys ----
 
 const FOLDED_KEYS: &str = "m20261201_000002_folded_keys";
@@ -386,8 +424,8 @@ async fn data_on(db: &DatabaseConnection, query: &str, variables: Value) -> Valu
     response["data"].clone()
 }
 
-/// Rows as the previous version wrote them: keys lower-cased (on PostgreSQL with its own
-/// lower-casing rules, on SQLite in Rust), with no folded display name.
+/// Rows with keys as the previous version made them (Rust's `to_lowercase`), one lower-cased in
+/// ASCII only (as SQLite's `LOWER` does, say by a hand-made fix), and no display name keys.
 async fn insert_old_rows(db: &DatabaseConnection) {
     execute(
         db,
@@ -473,6 +511,39 @@ async fn migrating_recomputes_the_keys_of_existing_rows() {
 }
 
 #[tokio::test]
+async fn rolling_the_migration_back_restores_lower_cased_keys() {
+    let (db, _dir) = database_before_folded_keys().await;
+    insert_old_rows(&db).await;
+    db::migrate(&db).await.expect("migrate");
+    Migrator::down(&db, Some(1)).await.expect("roll back");
+    let pending = Migrator::get_pending_migrations(&db).await.unwrap();
+    assert_eq!(
+        pending.first().map(|m| m.name().to_owned()).as_deref(),
+        Some(FOLDED_KEYS)
+    );
+    // Rust's lower-casing, as the previous version made keys.
+    let lower: Vec<Option<String>> = ["straße team", "cafe\u{301} owners", "été creators", "plain"]
+        .map(|k| Some(k.to_owned()))
+        .into();
+    assert_eq!(column(&db, "segment", "name_key").await, lower);
+    assert_eq!(
+        column(&db, "influencer", "handle_key").await,
+        [Some("groß".to_owned()), Some("plain".to_owned())]
+    );
+    assert!(
+        db.execute_unprepared("SELECT display_name_key FROM influencer")
+            .await
+            .is_err(),
+        "the display name key is gone"
+    );
+    db::migrate(&db).await.expect("migrate again");
+    assert_eq!(
+        column(&db, "segment", "name_key").await[0].as_deref(),
+        Some("strasse team")
+    );
+}
+
+#[tokio::test]
 async fn migrating_refuses_rows_that_now_collide_and_changes_nothing() {
     let (db, _dir) = database_before_folded_keys().await;
     insert_old_rows(&db).await;
@@ -520,5 +591,10 @@ async fn migrating_refuses_rows_that_now_collide_and_changes_nothing() {
     )
     .await;
     db::migrate(&db).await.expect("migrate after renaming");
-    assert!(Migrator::get_pending_migrations(&db).await.unwrap().is_empty());
+    assert!(
+        Migrator::get_pending_migrations(&db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -132,7 +132,9 @@ async fn drop_unique_indexes(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
 async fn create_unique_indexes(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     for keyed in [&SEGMENT, &INFLUENCER] {
         let mut index = Index::create();
-        index.name(keyed.unique_index).table(Alias::new(keyed.table));
+        index
+            .name(keyed.unique_index)
+            .table(Alias::new(keyed.table));
         for column in keyed.scope {
             index.col(Alias::new(*column));
         }
@@ -169,9 +171,10 @@ async fn recompute<C: ConnectionTrait>(
                 [after.into()],
             ))
             .await?;
-        let Some(last) = rows.last() else {
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
             return Ok(());
         };
+        let first: i64 = first.try_get_by_index(0)?;
         after = last.try_get_by_index(0)?;
         let mut changed: Vec<Value> = Vec::new();
         for row in &rows {
@@ -191,9 +194,11 @@ async fn recompute<C: ConnectionTrait>(
             }
         }
         if !changed.is_empty() {
+            let rows = changed.len() / (1 + keys.len());
+            changed.extend([first.into(), after.into()]);
             conn.execute_raw(Statement::from_sql_and_values(
                 backend,
-                update_statement(keyed.table, keys, changed.len() / (1 + keys.len())),
+                update_statement(keyed.table, keys, rows),
                 changed,
             ))
             .await?;
@@ -202,7 +207,10 @@ async fn recompute<C: ConnectionTrait>(
 }
 
 /// `WITH v(id, k0, ...) AS (VALUES ($1, $2, ...), ...) UPDATE table SET key = v.k0, ... FROM v
-/// WHERE table.id = v.id` for `rows` rows: one statement per batch, the same on both backends.
+/// WHERE table.id = v.id AND table.id BETWEEN $first AND $last` for `rows` rows: one statement
+/// per batch, the same on both backends. The id range (the batch's, bound after the rows) lets
+/// PostgreSQL read only the batch's rows: without it, it hashed the values and scanned the whole
+/// table for each batch.
 fn update_statement(table: &str, keys: &[(&str, &str)], rows: usize) -> String {
     let width = 1 + keys.len();
     let names: Vec<String> = (0..keys.len()).map(|i| format!("k{i}")).collect();
@@ -219,11 +227,15 @@ fn update_statement(table: &str, keys: &[(&str, &str)], rows: usize) -> String {
         .zip(&names)
         .map(|((_, key), name)| format!("{key} = v.{name}"))
         .collect();
+    let range = rows * width;
     format!(
-        "WITH v(id, {}) AS (VALUES {}) UPDATE {table} SET {} FROM v WHERE {table}.id = v.id",
+        "WITH v(id, {}) AS (VALUES {}) UPDATE {table} SET {} FROM v \
+         WHERE {table}.id = v.id AND {table}.id BETWEEN ${} AND ${}",
         names.join(", "),
         values.join(", "),
-        sets.join(", ")
+        sets.join(", "),
+        range + 1,
+        range + 2
     )
 }
 
@@ -297,9 +309,9 @@ async fn refuse_collisions<C: ConnectionTrait>(conn: &C, rule: &str) -> Result<(
         return Ok(());
     }
     Err(DbErr::Migration(format!(
-        "these rows are different names only by case or encoding, and one name by {rule}: \
-         rename one of each group with the previous version, then migrate again \
-         (nothing was changed). {}",
+        "names and handles must be unique under {rule}, and these differ only in case or \
+         encoding: rename all but one of each group (with the previous version), then migrate \
+         again; nothing was changed. {}",
         groups.join("; ")
     )))
 }

@@ -371,7 +371,10 @@ fn segment_base(ws: WorkspaceId, search: Option<&str>) -> SelectStatement {
         .filter(segment::Column::WorkspaceId.eq(ws.0))
         .into_query();
     if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
-        base.and_where(contains(col(segment::Entity, segment::Column::NameKey), term));
+        base.and_where(contains(
+            col(segment::Entity, segment::Column::NameKey),
+            term,
+        ));
     }
     base
 }

@@ -255,7 +255,10 @@ mod tests {
             let err = name(bad, 80, F, "name").unwrap_err();
             assert_eq!(err.code, InputErrorCode::Invalid, "{bad:?}");
         }
-        assert_eq!(name(" Été Ωmega 日本 ", 80, F, "name").unwrap(), "Été Ωmega 日本");
+        assert_eq!(
+            name(" Été Ωmega 日本 ", 80, F, "name").unwrap(),
+            "Été Ωmega 日本"
+        );
     }
 
     #[test]
