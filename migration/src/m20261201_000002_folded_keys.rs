@@ -3,7 +3,7 @@
 //! key too, so that a search matches the same rows on SQLite and PostgreSQL.
 //!
 //! - The key columns become unbounded `text` on PostgreSQL: a key can hold up to three times the
-//!   code points of its text (`İ` lower-cases to two, `ΐ` folds to three), so a valid 80-character
+//!   code points of its text (`İ` lower-cases to two, `ﬃ` folds to three), so a valid 80-character
 //!   name overflowed `varchar(80)`. SQLite never enforced the declared length.
 //! - `influencer.display_name_key` is added.
 //! - Every existing key is recomputed in Rust, in batches of [`BATCH`] rows, with the unique
