@@ -14,10 +14,13 @@ pub struct Model {
     pub id: i64,
     pub workspace_id: i64,
     pub handle: String,
-    /// `handle` lower-cased: the key of the per-platform uniqueness index.
+    /// [`text_key`](crate::text_key::text_key) of `handle`: the key of the per-platform uniqueness
+    /// index, and what a roster search matches.
     pub handle_key: String,
     pub platform: Platform,
     pub display_name: Option<String>,
+    /// [`text_key`](crate::text_key::text_key) of `display_name`: what a roster search matches.
+    pub display_name_key: Option<String>,
     pub email: Option<String>,
     pub niche: Option<String>,
     pub follower_count: Option<i32>,

@@ -10,4 +10,5 @@ pub mod enums;
 pub mod influencer;
 pub mod segment;
 pub mod segment_membership;
+pub mod text_key;
 pub mod workspace;

@@ -9,8 +9,9 @@ pub struct Model {
     pub id: i64,
     pub workspace_id: i64,
     pub name: String,
-    /// `name` lower-cased: the key of the case-insensitive uniqueness index. Computed in Rust so
-    /// that SQLite and PostgreSQL agree on non-ASCII names.
+    /// [`text_key`](crate::text_key::text_key) of `name`: the key of the case-insensitive
+    /// uniqueness index, and what a search matches. Computed in Rust so that SQLite and
+    /// PostgreSQL agree on non-ASCII names.
     pub name_key: String,
     pub description: Option<String>,
     pub created_at: DateTimeUtc,

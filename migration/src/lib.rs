@@ -8,6 +8,7 @@ mod m20261130_000003_campaigns;
 mod m20261130_000004_memberships;
 mod m20261130_000005_api_keys;
 mod m20261201_000001_automation_segment_check;
+mod m20261201_000002_folded_keys;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_memberships::Migration),
             Box::new(m20261130_000005_api_keys::Migration),
             Box::new(m20261201_000001_automation_segment_check::Migration),
+            Box::new(m20261201_000002_folded_keys::Migration),
         ]
     }
 }

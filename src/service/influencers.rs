@@ -50,7 +50,7 @@ fn apply<T>(patch: Patch<T>, current: Option<T>) -> Option<T> {
 /// Checks every field, reporting all problems at once; returns the cleaned fields.
 fn validated(input: NewInfluencer) -> ServiceResult<NewInfluencer> {
     let handle = validate::handle(&input.handle, &["input", "handle"]);
-    let display_name = validate::optional_text(
+    let display_name = validate::display_name(
         input.display_name.as_deref(),
         DISPLAY_NAME_MAX,
         &["input", "displayName"],
@@ -123,6 +123,7 @@ fn set_fields(model: &mut influencer::ActiveModel, fields: NewInfluencer) {
     model.handle_key = Set(validate::name_key(&fields.handle));
     model.handle = Set(fields.handle);
     model.platform = Set(fields.platform);
+    model.display_name_key = Set(fields.display_name.as_deref().map(validate::name_key));
     model.display_name = Set(fields.display_name);
     model.email = Set(fields.email);
     model.niche = Set(fields.niche);

@@ -19,7 +19,7 @@ const STATEMENT: &str = "\
     SELECT i.id, i.workspace_id, i.handle, i.handle_key, i.platform, i.display_name, i.email, \
            i.niche, i.follower_count, i.created_at, \
            m.segment_id, m.assigned_at, m.source, m.automation_id, \
-           s.id, s.name, s.name_key, s.description, s.created_at \
+           s.id, s.name, s.name_key, s.description, s.created_at, i.display_name_key \
     FROM influencer i \
     LEFT JOIN segment_membership m \
       ON m.influencer_id = i.id AND m.workspace_id = i.workspace_id \
@@ -69,6 +69,7 @@ fn decode_influencer(row: &QueryResult) -> Result<influencer::Model, DbErr> {
         handle_key: row.try_get_by_index(3)?,
         platform: row.try_get_by_index(4)?,
         display_name: row.try_get_by_index(5)?,
+        display_name_key: row.try_get_by_index(19)?,
         email: row.try_get_by_index(6)?,
         niche: row.try_get_by_index(7)?,
         follower_count: row.try_get_by_index(8)?,

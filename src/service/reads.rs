@@ -151,15 +151,20 @@ fn col<C: sea_orm::IdenStatic>(table: impl sea_orm::IdenStatic, column: C) -> Ex
     Expr::col((table, column))
 }
 
-/// `LOWER(column) LIKE '%term%'`, with the term's wildcards escaped: the same case-insensitive
-/// substring match on both backends.
-fn contains(column: Expr, term: &str) -> SimpleExpr {
-    let escaped = term
-        .to_lowercase()
+/// `key_column LIKE '%key%'`: whether the search term's key ([`validate::name_key`]: Unicode
+/// case folding and NFC, computed here) is part of a stored key, with the term's wildcards
+/// escaped. Both sides are folded in Rust, so SQLite (whose `LOWER` knows only ASCII) and
+/// PostgreSQL match the same rows. A term with NUL, which no stored text holds and PostgreSQL
+/// refuses as a parameter, matches nothing.
+fn contains(key_column: Expr, term: &str) -> SimpleExpr {
+    if term.contains('\0') {
+        return Expr::cust("1 = 0");
+    }
+    let escaped = validate::name_key(term)
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
-    Expr::expr(Func::lower(column)).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+    key_column.like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
 /// The base query of an influencer set (all influencer columns), the key it pages by, and the
@@ -179,8 +184,8 @@ fn influencer_base(
         InfluencerSet::Roster { search } => {
             if let Some(term) = search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
                 base.and_where(
-                    contains(col(influencer::Entity, I::Handle), term)
-                        .or(contains(col(influencer::Entity, I::DisplayName), term)),
+                    contains(col(influencer::Entity, I::HandleKey), term)
+                        .or(contains(col(influencer::Entity, I::DisplayNameKey), term)),
                 );
             }
         }
@@ -366,7 +371,10 @@ fn segment_base(ws: WorkspaceId, search: Option<&str>) -> SelectStatement {
         .filter(segment::Column::WorkspaceId.eq(ws.0))
         .into_query();
     if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
-        base.and_where(contains(col(segment::Entity, segment::Column::Name), term));
+        base.and_where(contains(
+            col(segment::Entity, segment::Column::NameKey),
+            term,
+        ));
     }
     base
 }

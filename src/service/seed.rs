@@ -42,7 +42,7 @@ const PLATFORMS: [Platform; 5] = [
     Platform::Twitch,
     Platform::X,
 ];
-/// Rows per INSERT, kept under SQLite's 32,766 bound parameters (influencer rows have 9
+/// Rows per INSERT, kept under SQLite's 32,766 bound parameters (influencer rows have 10
 /// columns, memberships 6).
 const INFLUENCER_CHUNK: usize = 3_000;
 const MEMBERSHIP_CHUNK: usize = 5_000;
@@ -115,6 +115,7 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
                     handle_key: Set(row.handle_key),
                     handle: Set(row.handle),
                     platform: Set(row.platform),
+                    display_name_key: Set(row.display_name.as_deref().map(validate::name_key)),
                     display_name: Set(row.display_name),
                     email: Set(row.email),
                     niche: Set(row.niche),
@@ -352,7 +353,7 @@ fn exec_err(e: sqlx::Error) -> DbErr {
 }
 
 /// PostgreSQL: one `INSERT ... SELECT FROM UNNEST` per chunk, each column bound as one array,
-/// so a chunk of 100,000 rows is one statement with nine parameters (no per-row parameters,
+/// so a chunk of 100,000 rows is one statement with ten parameters (no per-row parameters,
 /// no SQL text growing with the chunk).
 async fn insert_influencers_pg(
     pool: &PgPool,
@@ -364,6 +365,7 @@ async fn insert_influencers_pg(
     let mut keys = Vec::with_capacity(numbers.len());
     let mut platforms = Vec::with_capacity(numbers.len());
     let mut names = Vec::with_capacity(numbers.len());
+    let mut name_keys = Vec::with_capacity(numbers.len());
     let mut emails = Vec::with_capacity(numbers.len());
     let mut niches = Vec::with_capacity(numbers.len());
     let mut followers = Vec::with_capacity(numbers.len());
@@ -372,6 +374,7 @@ async fn insert_influencers_pg(
         handles.push(row.handle);
         keys.push(row.handle_key);
         platforms.push(row.platform.to_value());
+        name_keys.push(row.display_name.as_deref().map(validate::name_key));
         names.push(row.display_name);
         emails.push(row.email);
         niches.push(row.niche);
@@ -379,9 +382,10 @@ async fn insert_influencers_pg(
     }
     sqlx::query(
         "INSERT INTO influencer (workspace_id, handle, handle_key, platform, display_name, \
-         email, niche, follower_count, created_at) \
-         SELECT $1, h, k, p, d, e, ni, f, $9 FROM UNNEST($2::text[], $3::text[], $4::text[], \
-         $5::text[], $6::text[], $7::text[], $8::int4[]) AS t(h, k, p, d, e, ni, f) \
+         display_name_key, email, niche, follower_count, created_at) \
+         SELECT $1, h, k, p, d, dk, e, ni, f, $10 FROM UNNEST($2::text[], $3::text[], \
+         $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int4[]) \
+         AS t(h, k, p, d, dk, e, ni, f) \
          ON CONFLICT DO NOTHING",
     )
     .bind(ws.0)
@@ -389,6 +393,7 @@ async fn insert_influencers_pg(
     .bind(keys)
     .bind(platforms)
     .bind(names)
+    .bind(name_keys)
     .bind(emails)
     .bind(niches)
     .bind(followers)

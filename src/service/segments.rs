@@ -79,7 +79,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     prefix: &[&str],
 ) -> ServiceResult<segment::Model> {
     let name_field = field(prefix, "name");
-    let name = validate::required_text(&input.name, SEGMENT_NAME_MAX, &name_field, "name");
+    let name = validate::name(&input.name, SEGMENT_NAME_MAX, &name_field, "name");
     let description = validate::optional_text(
         input.description.as_deref(),
         DESCRIPTION_MAX,
@@ -160,7 +160,7 @@ pub async fn update(
     let mut change: segment::ActiveModel = current.clone().into();
     let mut new_name = None;
     if let Some(raw) = name {
-        match validate::required_text(&raw, SEGMENT_NAME_MAX, &["input", "name"], "name") {
+        match validate::name(&raw, SEGMENT_NAME_MAX, &["input", "name"], "name") {
             Ok(name) => {
                 let key = validate::name_key(&name);
                 if key != current.name_key && name_in_use(&txn, ws, &key, Some(id)).await? {
