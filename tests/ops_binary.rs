@@ -315,11 +315,36 @@ fn a_request_that_outlives_the_grace_period_does_not_hold_the_stop() {
     )
     .unwrap();
     stream.flush().unwrap();
-    thread::sleep(Duration::from_millis(200));
+    // Stop only once the server serves that connection (the scrape's own connection is the
+    // other one): stopped earlier, the server would never have taken the request, and would owe
+    // it no grace.
+    let started = std::time::Instant::now();
+    while open_connections(&server.addr) < 2.0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the request was never taken"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
     server.terminate();
     server.wait_for_line("grace period over");
     let (status, _) = server.wait();
     assert_eq!(status.code(), Some(0));
+}
+
+/// The `http_connections` gauge of the server at `addr`, read over a connection of its own.
+fn open_connections(addr: &str) -> f64 {
+    let mut scrape = TcpStream::connect(addr).unwrap();
+    write!(
+        scrape,
+        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    scrape.read_to_string(&mut text).unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("http_connections "))
+        .map_or(0.0, |value| value.trim().parse().unwrap())
 }
 
 #[test]
