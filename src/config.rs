@@ -161,6 +161,11 @@ pub struct ServeArgs {
     #[arg(long, env = "WS_WRITE_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub ws_write_timeout_seconds: u64,
 
+    /// Most subscriptions one WebSocket connection may run at once; one more is refused with a
+    /// `TOO_MANY_SUBSCRIPTIONS` error (the connection stays open).
+    #[arg(long, env = "MAX_WS_SUBSCRIPTIONS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_ws_subscriptions: u32,
+
     /// Bearer token `GET /metrics` requires (`Authorization: Bearer <token>`). Unset: /metrics
     /// answers anyone who can reach it.
     #[arg(long, env = "METRICS_TOKEN", hide_env_values = true, value_parser = clap::builder::NonEmptyStringValueParser::new())]
@@ -273,6 +278,8 @@ pub struct HttpConfig {
     pub api_key_cache: Duration,
     /// How long one WebSocket message may take to write before the client is disconnected.
     pub ws_write_timeout: Duration,
+    /// Most subscriptions one WebSocket connection may run at once.
+    pub max_ws_subscriptions: usize,
     /// The bearer token `GET /metrics` requires; `None` leaves it open.
     pub metrics_token: Option<String>,
     /// How long a client may take to send a request's headers ([`crate::http::serve`]).
@@ -299,6 +306,7 @@ impl Default for HttpConfig {
             ws_key_recheck: Duration::from_secs(60),
             api_key_cache: Duration::from_secs(5),
             ws_write_timeout: Duration::from_secs(30),
+            max_ws_subscriptions: 100,
             metrics_token: None,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(10),
@@ -332,6 +340,7 @@ impl From<&ServeArgs> for HttpConfig {
             ws_key_recheck: Duration::from_secs(60),
             api_key_cache: Duration::from_secs(args.api_key_cache_seconds),
             ws_write_timeout: Duration::from_secs(args.ws_write_timeout_seconds),
+            max_ws_subscriptions: args.max_ws_subscriptions as usize,
             metrics_token: args.metrics_token.clone(),
             header_read_timeout: Duration::from_secs(args.limits.header_read_timeout_seconds),
             body_read_timeout: Duration::from_secs(args.limits.body_read_timeout_seconds),

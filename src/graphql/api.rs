@@ -22,6 +22,7 @@ use async_graphql::{
 use futures_util::stream::{self, BoxStream, StreamExt};
 
 use sea_orm::DatabaseConnection;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{
     AppSchema,
@@ -31,7 +32,10 @@ use super::{
     scoped_request,
     variables::InputTypes,
 };
-use crate::{observability::OperationLog, service::WorkspaceId};
+use crate::{
+    observability::OperationLog,
+    service::{DEADLINE, Deadline, WorkspaceId},
+};
 
 /// The GraphQL API as HTTP and WebSocket serve it: the schema and the steps around it.
 #[derive(Clone)]
@@ -141,6 +145,13 @@ impl Executor for Api {
     /// Runs a subscription, or a query or mutation sent over a WebSocket. Every event is shaped
     /// like a response; a query or mutation is logged as over HTTP, and every subscription event
     /// is counted (with its error codes).
+    ///
+    /// The connection's [`ConnectionLimits`] (its session data) are applied here rather than
+    /// around async-graphql's WebSocket handling: this is where each operation's execution is
+    /// made, and the one place that knows, from the parse `admit` already made, whether it is a
+    /// subscription (held to the connection's subscription slots) or a query or mutation (held
+    /// to the request deadline, with its execution inside the deadline's scope so that its
+    /// commit keeps the deadline's promise).
     fn execute_stream(
         &self,
         request: Request,
@@ -149,11 +160,8 @@ impl Executor for Api {
         let started = Instant::now();
         // Each operation gets a loader of its own, as each HTTP request does: one kept for the
         // whole connection would serve values primed by an earlier query to later operations.
-        let workspace = session_data
-            .as_ref()
-            .and_then(|data| data.get(&TypeId::of::<WorkspaceId>()))
-            .and_then(|workspace| workspace.downcast_ref::<WorkspaceId>())
-            .copied();
+        let workspace = session_value::<WorkspaceId>(session_data.as_deref()).copied();
+        let limits = session_value::<ConnectionLimits>(session_data.as_deref()).cloned();
         let mut request = match workspace {
             Some(ws) => scoped_request(request, &self.db, ws),
             None => request,
@@ -167,11 +175,35 @@ impl Executor for Api {
         let name = operation_name(&document, request.operation_name.as_deref());
         let subscription = selected_operation(&document, name.as_deref())
             .is_some_and(|operation| operation.ty == OperationType::Subscription);
+        // A subscription holds one of its connection's slots until its stream is dropped: when
+        // it ends, the client completes it, or the connection closes.
+        let slot = match &limits {
+            Some(limits) if subscription => match limits.subscription_slot() {
+                Some(slot) => Some(slot),
+                None => {
+                    tracing::info!(
+                        max = limits.max_subscriptions,
+                        "subscription refused: its WebSocket has as many as it may hold"
+                    );
+                    let refused = too_many_subscriptions(limits);
+                    return stream::once(async move { refused }).boxed();
+                }
+            },
+            _ => None,
+        };
         let query = std::mem::take(&mut request.query);
         let (types, log) = (self.types.clone(), self.log);
-        self.schema
-            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+        let responses = self
+            .schema
+            .execute_stream_with_session_data(request, session_data.unwrap_or_default());
+        let responses = match limits {
+            // Subscriptions are long-lived: no deadline.
+            Some(limits) if !subscription => within_deadline(responses, limits.request_timeout),
+            _ => responses,
+        };
+        responses
             .map(move |mut response| {
+                let _slot = &slot;
                 finish(&types, &document, name.as_deref(), &mut response);
                 if subscription {
                     log.record_event(name.as_deref(), &response);
@@ -182,6 +214,94 @@ impl Executor for Api {
             })
             .boxed()
     }
+}
+
+/// What the operations of one WebSocket connection are held to. The connection puts it in its
+/// session data at `connection_init`; [`Api::execute_stream`] applies it. (Over HTTP the request
+/// deadline is applied around [`Api::execute`] by the HTTP layer, which answers it with 408.)
+#[derive(Clone, Debug)]
+pub struct ConnectionLimits {
+    /// How long a query or mutation may run; subscriptions are long-lived and have no deadline.
+    request_timeout: Duration,
+    /// Most subscriptions running at once on the connection.
+    max_subscriptions: usize,
+    /// The free subscription slots.
+    slots: Arc<Semaphore>,
+}
+
+impl ConnectionLimits {
+    /// Limits for a new connection: queries and mutations within `request_timeout`, at most
+    /// `max_subscriptions` subscriptions at once.
+    pub fn new(request_timeout: Duration, max_subscriptions: usize) -> Self {
+        let max_subscriptions = max_subscriptions.min(Semaphore::MAX_PERMITS);
+        Self {
+            request_timeout,
+            max_subscriptions,
+            slots: Arc::new(Semaphore::new(max_subscriptions)),
+        }
+    }
+
+    /// A slot for one more subscription, freed when dropped; `None` when all are taken.
+    fn subscription_slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.slots.clone().try_acquire_owned().ok()
+    }
+}
+
+/// A value of type `T` in a connection's session data.
+fn session_value<T: 'static>(data: Option<&Data>) -> Option<&T> {
+    data?.get(&TypeId::of::<T>())?.downcast_ref::<T>()
+}
+
+/// The response of a query or mutation (the one item of `responses`), or a `REQUEST_TIMEOUT`
+/// error once `timeout` has passed, as over HTTP: the execution is then dropped, which rolls back
+/// its open transaction, and a write that already committed is answered with its result, never
+/// reported as cancelled (see `service::Deadline`).
+fn within_deadline(
+    mut responses: BoxStream<'static, Response>,
+    timeout: Duration,
+) -> BoxStream<'static, Response> {
+    let deadline = Arc::new(Deadline::default());
+    let execution = DEADLINE.scope(deadline.clone(), async move { responses.next().await });
+    stream::once(async move {
+        tokio::pin!(execution);
+        tokio::select! {
+            response = &mut execution => response,
+            () = tokio::time::sleep(timeout) => {
+                if deadline.expire() {
+                    tracing::warn!(
+                        timeout_ms = timeout.as_millis() as u64,
+                        "WebSocket operation timed out"
+                    );
+                    Some(Response::from_errors(vec![with_code(
+                        ServerError::new(
+                            "the request took longer than the server allows and was cancelled",
+                            None,
+                        ),
+                        "REQUEST_TIMEOUT",
+                    )]))
+                } else {
+                    execution.await
+                }
+            }
+        }
+    })
+    .filter_map(std::future::ready)
+    .boxed()
+}
+
+/// The answer to a subscription over its connection's limit.
+fn too_many_subscriptions(limits: &ConnectionLimits) -> Response {
+    Response::from_errors(vec![with_code(
+        ServerError::new(
+            format!(
+                "a WebSocket connection may run at most {} subscriptions at once; complete one \
+                 first",
+                limits.max_subscriptions
+            ),
+            None,
+        ),
+        "TOO_MANY_SUBSCRIPTIONS",
+    )])
 }
 
 /// The name of the operation a request runs: the one it asks for, or the name of the only

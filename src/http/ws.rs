@@ -33,7 +33,7 @@ use super::{
     AppState,
     api_keys::{authenticate, bearer},
 };
-use crate::config::HttpConfig;
+use crate::{config::HttpConfig, graphql::api::ConnectionLimits};
 
 /// What every WebSocket connection is held to.
 #[derive(Clone, Copy, Debug)]
@@ -42,6 +42,10 @@ pub(super) struct WsLimits {
     max_message_bytes: usize,
     /// How long one message may take to write before the client is taken to be gone.
     write_timeout: Duration,
+    /// How long a query or mutation may run, as over HTTP.
+    request_timeout: Duration,
+    /// Most subscriptions one connection may run at once.
+    max_subscriptions: usize,
 }
 
 impl WsLimits {
@@ -50,6 +54,8 @@ impl WsLimits {
         Self {
             max_message_bytes: config.max_body_bytes,
             write_timeout: config.ws_write_timeout,
+            request_timeout: config.request_timeout,
+            max_subscriptions: config.max_ws_subscriptions,
         }
     }
 }
@@ -113,9 +119,14 @@ pub(super) async fn graphql_ws(
                         .await
                         .map_err(|_| async_graphql::Error::new(REFUSED_KEY))?;
                     accepted_tx.send_replace(token);
-                    // Each operation gets its own loader from `Api::execute_stream`.
+                    // Each operation gets its own loader from `Api::execute_stream`, which also
+                    // applies the connection's limits.
                     let mut data = Data::default();
                     data.insert(workspace);
+                    data.insert(ConnectionLimits::new(
+                        limits.request_timeout,
+                        limits.max_subscriptions,
+                    ));
                     Ok(data)
                 })
                 .serve();
