@@ -203,7 +203,8 @@ impl Executor for Api {
         };
         responses
             .map(move |mut response| {
-                let _slot = &slot;
+                // The slot is the stream's, freed when the stream is dropped.
+                let _held = &slot;
                 finish(&types, &document, name.as_deref(), &mut response);
                 if subscription {
                     log.record_event(name.as_deref(), &response);
