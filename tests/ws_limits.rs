@@ -2,12 +2,12 @@
 //! request deadline (`REQUEST_TIMEOUT`, its transaction rolled back, the socket kept open),
 //! subscriptions do not, and one connection runs at most `max_ws_subscriptions` subscriptions
 //! at once (one more is refused with `TOO_MANY_SUBSCRIPTIONS`, the socket kept open). Over a
-//! real WebSocket to the router served in process.
+//! real WebSocket to the router served in process, and to the binary for its settings.
 mod common;
 
 use std::{collections::BTreeSet, time::Duration};
 
-use common::{TestApp, ws::WsClient};
+use common::{TestApp, process::ServerProcess, ws::WsClient};
 use pretty_assertions::assert_eq;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use segments_api::config::HttpConfig;
@@ -185,7 +185,7 @@ async fn a_connection_runs_at_most_its_cap_of_subscriptions() {
     .await;
     let too_many = refused(
         "TOO_MANY_SUBSCRIPTIONS",
-        "a WebSocket connection may run at most 3 subscriptions at once; complete one first",
+        "too many subscriptions on one WebSocket connection (at most 3 at once); complete one first",
     );
     let mut ws = WsClient::connect(&addr, &key).await;
     for id in ["s1", "s2", "s3"] {
@@ -265,4 +265,33 @@ async fn a_connection_runs_at_most_its_cap_of_subscriptions() {
         heard,
         BTreeSet::from(["o1".to_owned(), "o2".to_owned(), "o3".to_owned()])
     );
+}
+
+#[tokio::test]
+async fn the_binary_reads_the_subscription_cap_from_the_environment() {
+    let (url, sqlite_dir) = common::fresh_database_url().await;
+    let mut env = vec![("MAX_WS_SUBSCRIPTIONS", "1")];
+    // On SQLite the process makes its own file.
+    if sqlite_dir.is_none() {
+        env.push(("DATABASE_URL", &url));
+    }
+    let server = ServerProcess::start(&env);
+    let key = server.key.clone().expect("a first start prints a key");
+    let mut ws = WsClient::connect(&server.addr, &key).await;
+    ws.subscribe("s1", CHANGES, json!({})).await;
+    ws.subscribe("s2", CHANGES, json!({})).await;
+    assert_eq!(
+        answer(&mut ws, "s2").await,
+        refused(
+            "TOO_MANY_SUBSCRIPTIONS",
+            "too many subscriptions on one WebSocket connection (at most 1 at once); complete one first",
+        )
+    );
+    ws.complete("s1").await;
+    assert_eq!(
+        next(&mut ws).await,
+        json!({ "id": "s1", "type": "complete" })
+    );
+    ws.subscribe("s3", CHANGES, json!({})).await;
+    ws.sync().await;
 }

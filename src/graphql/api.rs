@@ -295,8 +295,8 @@ fn too_many_subscriptions(limits: &ConnectionLimits) -> Response {
     Response::from_errors(vec![with_code(
         ServerError::new(
             format!(
-                "a WebSocket connection may run at most {} subscriptions at once; complete one \
-                 first",
+                "too many subscriptions on one WebSocket connection (at most {} at once); \
+                 complete one first",
                 limits.max_subscriptions
             ),
             None,
