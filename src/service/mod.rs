@@ -15,7 +15,6 @@ pub mod memberships;
 pub mod pagination;
 pub mod profile;
 pub mod reads;
-pub mod seed;
 pub mod segments;
 pub mod validate;
 
