@@ -36,10 +36,6 @@ pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-/// Most ids one bulk input (`influencerIds`, `audienceSegmentIds`) may carry by default; the API
-/// edge enforces the configured value (see `graphql::limits::Limits`).
-pub const DEFAULT_MAX_BULK_IDS: usize = 10_000;
-
 /// The most ids one operation can take at all: each id is one bound parameter, and SQLite allows
 /// 32,766 per statement. The configured limit may not exceed it.
 pub const HARD_MAX_BULK_IDS: usize = 30_000;
