@@ -128,15 +128,19 @@ tokio::task_local! {
 }
 
 /// Commits a write's transaction for workspace `ws`, unless its request's deadline has passed
-/// (then it is rolled back and the request answered as timed out). Counts kept for the workspace
-/// are forgotten once it commits.
-pub(crate) async fn commit(txn: DatabaseTransaction, ws: WorkspaceId) -> Result<(), DbErr> {
+/// (then it is rolled back and the request answered as timed out). The application's counts kept
+/// for the workspace (`counts`) are forgotten once it commits.
+pub(crate) async fn commit(
+    txn: DatabaseTransaction,
+    ws: WorkspaceId,
+    counts: &count_cache::CountCache,
+) -> Result<(), DbErr> {
     let allowed = DEADLINE
         .try_with(|deadline| deadline.begin_commit())
         .unwrap_or(true);
     if allowed {
         txn.commit().await?;
-        count_cache::forget_workspace(ws.0);
+        counts.forget_workspace(ws.0);
         Ok(())
     } else {
         txn.rollback().await?;

@@ -13,22 +13,27 @@ use super::{
     col, count,
     influencers::{InfluencerSet, influencer_base},
 };
-use crate::service::{WorkspaceId, count_cache, id_list::any_of};
+use crate::service::{
+    WorkspaceId,
+    count_cache::{self, CountCache},
+    id_list::any_of,
+};
 
 /// How many influencers a set holds. Exact, except that a count which took longer than
 /// [`count_cache::SLOW`] to compute (Unassigned on a roster of a million) is reused for up to
 /// [`count_cache::FRESH_FOR`] and then recounted in the background; see [`count_cache`].
 pub async fn count_influencers(
     db: &DatabaseConnection,
+    counts: &CountCache,
     ws: WorkspaceId,
     set: &InfluencerSet,
 ) -> Result<i64, DbErr> {
-    let key = count_cache::Key::Influencers(count_cache::pool_id(db), ws.0, set.clone());
-    match count_cache::lookup(&key) {
+    let key = count_cache::Key::Influencers(ws.0, set.clone());
+    match counts.lookup(&key) {
         count_cache::Lookup::Kept(n) => return Ok(n),
         count_cache::Lookup::Stale(n) => {
             let (db, set) = (db.clone(), set.clone());
-            count_cache::remake_in_background(
+            counts.remake_in_background(
                 ws.0,
                 async move { count_set(&db, ws, &set).await },
                 move |n| vec![(key, n.copied())],
@@ -40,12 +45,14 @@ pub async fn count_influencers(
     // Nothing kept yet: requests arriving together count one at a time, and those after the
     // first find its count kept (when it was slow), instead of all scanning at once and
     // holding every pooled connection for seconds.
-    let gate = count_cache::gate(&key);
+    let gate = counts.gate(&key);
     let _turn = gate.lock().await;
-    if let Some(n) = count_cache::fresh(&key) {
+    if let Some(n) = counts.fresh(&key) {
         return Ok(n);
     }
-    count_cache::make(ws.0, count_set(db, ws, set), |n| vec![(key, n.copied())]).await
+    counts
+        .make(ws.0, count_set(db, ws, set), |n| vec![(key, n.copied())])
+        .await
 }
 
 /// Counts a set, uncached.
@@ -82,15 +89,15 @@ async fn key_counts<C: ConnectionTrait>(
 /// statement.
 pub async fn member_counts(
     db: &DatabaseConnection,
+    cache: &CountCache,
     ws: WorkspaceId,
     segment_ids: &[i64],
 ) -> Result<HashMap<i64, i64>, DbErr> {
-    let pool = count_cache::pool_id(db);
-    let key = move |id: i64| count_cache::Key::Members(pool, ws.0, id);
+    let key = move |id: i64| count_cache::Key::Members(ws.0, id);
     let mut counts = HashMap::with_capacity(segment_ids.len());
     let (mut missing, mut stale) = (Vec::new(), Vec::new());
     for id in segment_ids {
-        match count_cache::lookup(&key(*id)) {
+        match cache.lookup(&key(*id)) {
             count_cache::Lookup::Kept(n) => {
                 counts.insert(*id, n);
             }
@@ -107,7 +114,7 @@ pub async fn member_counts(
             // background.
             let db = db.clone();
             let ids = stale.clone();
-            count_cache::remake_in_background(
+            cache.remake_in_background(
                 ws.0,
                 async move { count_members(&db, ws, &ids).await },
                 move |found| member_outcome(&stale, found, key),
@@ -117,10 +124,11 @@ pub async fn member_counts(
     }
     // A statement runs anyway: it recounts the stale ones too.
     missing.append(&mut stale);
-    let counted = count_cache::make(ws.0, count_members(db, ws, &missing), |found| {
-        member_outcome(&missing, found, key)
-    })
-    .await?;
+    let counted = cache
+        .make(ws.0, count_members(db, ws, &missing), |found| {
+            member_outcome(&missing, found, key)
+        })
+        .await?;
     counts.extend(counted);
     Ok(counts)
 }
