@@ -118,7 +118,7 @@ impl CountCache {
             .map(|entry| entry.value)
     }
 
-    /// The workspace's epoch now: read it before a count starts, and give it to [`put`].
+    /// The workspace's epoch now: read it before a count starts, and give it to [`Self::put`].
     fn epoch(&self, ws: i64) -> u64 {
         lock(&self.inner.state)
             .epochs
@@ -127,7 +127,7 @@ impl CountCache {
             .unwrap_or(0)
     }
 
-    /// Makes counts of workspace `ws` with `count` and records what it found (see [`put`]):
+    /// Makes counts of workspace `ws` with `count` and records what it found (see `put`):
     /// `outcome` keys each count, `None` for each when the count failed.
     pub async fn make<T>(
         &self,
@@ -142,8 +142,8 @@ impl CountCache {
         counted
     }
 
-    /// [`make`] on a task of its own, for stale counts that are served meanwhile: no request waits
-    /// for a kept count to be made again.
+    /// [`Self::make`] on a task of its own, for stale counts that are served meanwhile: no
+    /// request waits for a kept count to be made again.
     pub fn remake_in_background<T: Send + 'static>(
         &self,
         ws: i64,
