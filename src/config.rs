@@ -9,6 +9,53 @@ use crate::{graphql::limits::Limits, observability::LogFormat};
 /// The SQLite file used when no database is configured; created and migrated on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://segments.db?mode=rwc";
 
+/// The default of every setting that has one: the command line's defaults and
+/// [`HttpConfig::default`] (with [`Limits::default`]) both read them, so a server configured with
+/// nothing and a test app built with the defaults behave alike (a unit test holds them equal).
+/// Each is in the unit its flag takes.
+pub mod defaults {
+    /// `SLOW_OPERATION_MS`.
+    pub const SLOW_OPERATION_MS: u64 = 1000;
+    /// `SHUTDOWN_GRACE_SECONDS`.
+    pub const SHUTDOWN_GRACE_SECONDS: u64 = 30;
+    /// `PERSISTED_QUERIES_BYTES`.
+    pub const PERSISTED_QUERIES_BYTES: usize = 8 * 1024 * 1024;
+    /// `API_KEY_CACHE_SECONDS`.
+    pub const API_KEY_CACHE_SECONDS: u64 = 5;
+    /// `WS_WRITE_TIMEOUT_SECONDS`.
+    pub const WS_WRITE_TIMEOUT_SECONDS: u64 = 30;
+    /// `MAX_CONNECTIONS`.
+    pub const MAX_CONNECTIONS: u32 = 1024;
+    /// `MAX_WS_SUBSCRIPTIONS`.
+    pub const MAX_WS_SUBSCRIPTIONS: usize = 100;
+    /// How often the key of an open WebSocket is checked again, in seconds (not configurable).
+    pub const WS_KEY_RECHECK_SECONDS: u64 = 60;
+    /// `MAX_QUERY_DEPTH`.
+    pub const MAX_QUERY_DEPTH: usize = 15;
+    /// `MAX_QUERY_COMPLEXITY`.
+    pub const MAX_QUERY_COMPLEXITY: usize = 100_000;
+    /// `MAX_QUERY_ALIASES`.
+    pub const MAX_QUERY_ALIASES: usize = 30;
+    /// `MAX_QUERY_DIRECTIVES`.
+    pub const MAX_QUERY_DIRECTIVES: usize = 10;
+    /// `MAX_QUERY_TOKENS`.
+    pub const MAX_QUERY_TOKENS: usize = 10_000;
+    /// `MAX_BODY_BYTES`.
+    pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+    /// `REQUEST_TIMEOUT_SECONDS`.
+    pub const REQUEST_TIMEOUT_SECONDS: u64 = 10;
+    /// `HEADER_READ_TIMEOUT_SECONDS`.
+    pub const HEADER_READ_TIMEOUT_SECONDS: u64 = 10;
+    /// `BODY_READ_TIMEOUT_SECONDS`.
+    pub const BODY_READ_TIMEOUT_SECONDS: u64 = 10;
+    /// `MAX_PAGE_SIZE`.
+    pub const MAX_PAGE_SIZE: u64 = 100;
+    /// `MAX_BULK_IDS`: most ids one bulk input (`influencerIds`, `audienceSegmentIds`) may carry.
+    pub const MAX_BULK_IDS: u64 = 10_000;
+    /// `MAX_NODES`.
+    pub const MAX_NODES: u64 = 100;
+}
+
 /// segments-api: a GraphQL API for influencer segments.
 #[derive(Parser, Debug)]
 #[command(name = "segments-api", version, about)]
@@ -139,31 +186,31 @@ pub struct ServeArgs {
 
     /// GraphQL operations slower than this many milliseconds are logged at warn, with their
     /// query text.
-    #[arg(long, env = "SLOW_OPERATION_MS", default_value_t = 1000)]
+    #[arg(long, env = "SLOW_OPERATION_MS", default_value_t = defaults::SLOW_OPERATION_MS)]
     pub slow_operation_ms: u64,
 
     /// On SIGTERM or Ctrl-C, how many seconds in-flight requests get to finish.
-    #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
+    #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = defaults::SHUTDOWN_GRACE_SECONDS)]
     pub shutdown_grace_seconds: u64,
 
     /// Bytes of query text kept for automatic persisted queries (least recently used go first).
-    #[arg(long, env = "PERSISTED_QUERIES_BYTES", default_value_t = 8 * 1024 * 1024)]
+    #[arg(long, env = "PERSISTED_QUERIES_BYTES", default_value_t = defaults::PERSISTED_QUERIES_BYTES)]
     pub persisted_queries_bytes: usize,
 
     /// Seconds a live API key is trusted without looking it up again (0: look up every
     /// request's key). On PostgreSQL a revoked key stops working at once on every instance; on
     /// SQLite within this time.
-    #[arg(long, env = "API_KEY_CACHE_SECONDS", default_value_t = 5)]
+    #[arg(long, env = "API_KEY_CACHE_SECONDS", default_value_t = defaults::API_KEY_CACHE_SECONDS)]
     pub api_key_cache_seconds: u64,
 
     /// Seconds one WebSocket message may take to write; a client that reads nothing for that
     /// long is disconnected (and its subscriptions end).
-    #[arg(long, env = "WS_WRITE_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "WS_WRITE_TIMEOUT_SECONDS", default_value_t = defaults::WS_WRITE_TIMEOUT_SECONDS, value_parser = clap::value_parser!(u64).range(1..))]
     pub ws_write_timeout_seconds: u64,
 
     /// Most subscriptions one WebSocket connection may run at once; one more is refused with a
     /// `TOO_MANY_SUBSCRIPTIONS` error (the connection stays open).
-    #[arg(long, env = "MAX_WS_SUBSCRIPTIONS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, env = "MAX_WS_SUBSCRIPTIONS", default_value_t = defaults::MAX_WS_SUBSCRIPTIONS as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_ws_subscriptions: u32,
 
     /// Bearer token `GET /metrics` requires (`Authorization: Bearer <token>`). Unset: /metrics
@@ -173,7 +220,7 @@ pub struct ServeArgs {
 
     /// Most client connections served at once; further ones wait in the listen backlog until
     /// one closes.
-    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = defaults::MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,
 
     #[command(flatten)]
@@ -184,54 +231,54 @@ pub struct ServeArgs {
 #[derive(clap::Args, Debug, Clone)]
 pub struct LimitArgs {
     /// Deepest selection nesting a query may have.
-    #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = 15)]
+    #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = defaults::MAX_QUERY_DEPTH)]
     pub max_query_depth: usize,
 
     /// Highest query complexity: each field counts 1, a connection `first`/`last` (default 20)
     /// times its selection, an unpaged list 10 times.
-    #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = 100_000)]
+    #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = defaults::MAX_QUERY_COMPLEXITY)]
     pub max_query_complexity: usize,
 
     /// Most aliases in one query.
-    #[arg(long, env = "MAX_QUERY_ALIASES", default_value_t = 30)]
+    #[arg(long, env = "MAX_QUERY_ALIASES", default_value_t = defaults::MAX_QUERY_ALIASES)]
     pub max_query_aliases: usize,
 
     /// Most directives in one query.
-    #[arg(long, env = "MAX_QUERY_DIRECTIVES", default_value_t = 10)]
+    #[arg(long, env = "MAX_QUERY_DIRECTIVES", default_value_t = defaults::MAX_QUERY_DIRECTIVES)]
     pub max_query_directives: usize,
 
     /// Most lexical tokens in one query text (send long lists as variables).
-    #[arg(long, env = "MAX_QUERY_TOKENS", default_value_t = 10_000)]
+    #[arg(long, env = "MAX_QUERY_TOKENS", default_value_t = defaults::MAX_QUERY_TOKENS)]
     pub max_query_tokens: usize,
 
     /// Largest request body in bytes (10,000 ids in variables take about 300 KB).
-    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
 
     /// Seconds a request may run before it is cancelled (and its transaction rolled back).
-    #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 10)]
+    #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = defaults::REQUEST_TIMEOUT_SECONDS)]
     pub request_timeout_seconds: u64,
 
     /// Seconds a client has to send a request's headers (an idle keep-alive connection is closed
     /// after this long too).
-    #[arg(long, env = "HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECONDS", default_value_t = defaults::HEADER_READ_TIMEOUT_SECONDS, value_parser = clap::value_parser!(u64).range(1..))]
     pub header_read_timeout_seconds: u64,
 
     /// Seconds a client has to send a whole request body, counted from the end of its headers
     /// (a total, not a pause between bytes: a trickle of one byte a second cannot stretch it).
-    #[arg(long, env = "BODY_READ_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "BODY_READ_TIMEOUT_SECONDS", default_value_t = defaults::BODY_READ_TIMEOUT_SECONDS, value_parser = clap::value_parser!(u64).range(1..))]
     pub body_read_timeout_seconds: u64,
 
     /// Largest `first`/`last` of a connection (larger is refused, not clamped).
-    #[arg(long, env = "MAX_PAGE_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    #[arg(long, env = "MAX_PAGE_SIZE", default_value_t = defaults::MAX_PAGE_SIZE, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub max_page_size: u64,
 
     /// Most ids in one bulk input (`influencerIds`, `audienceSegmentIds`); at most 30,000.
-    #[arg(long, env = "MAX_BULK_IDS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=30_000))]
+    #[arg(long, env = "MAX_BULK_IDS", default_value_t = defaults::MAX_BULK_IDS, value_parser = clap::value_parser!(u64).range(1..=crate::service::HARD_MAX_BULK_IDS as u64))]
     pub max_bulk_ids: u64,
 
     /// Most ids in one `nodes` lookup.
-    #[arg(long, env = "MAX_NODES", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    #[arg(long, env = "MAX_NODES", default_value_t = defaults::MAX_NODES, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub max_nodes: u64,
 
     /// Refuse introspection queries (production).
@@ -254,7 +301,7 @@ pub struct SeedArgs {
 }
 
 /// What the HTTP layer needs from the configuration.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HttpConfig {
     /// Allowed browser origins; `None` allows loopback origins only.
     pub cors_origins: Option<Vec<String>>,
@@ -294,24 +341,26 @@ pub struct HttpConfig {
 }
 
 impl Default for HttpConfig {
+    /// What `serve` runs with when nothing is configured (see [`defaults`]), without the GraphiQL
+    /// key that a loopback address adds.
     fn default() -> Self {
         Self {
             cors_origins: None,
-            slow_operation: Duration::from_millis(1000),
+            slow_operation: Duration::from_millis(defaults::SLOW_OPERATION_MS),
             graphiql_workspace: None,
             limits: Limits::default(),
-            max_body_bytes: 2 * 1024 * 1024,
-            request_timeout: Duration::from_secs(10),
-            persisted_queries_bytes: 8 * 1024 * 1024,
-            ws_key_recheck: Duration::from_secs(60),
-            api_key_cache: Duration::from_secs(5),
-            ws_write_timeout: Duration::from_secs(30),
-            max_ws_subscriptions: 100,
+            max_body_bytes: defaults::MAX_BODY_BYTES,
+            request_timeout: Duration::from_secs(defaults::REQUEST_TIMEOUT_SECONDS),
+            persisted_queries_bytes: defaults::PERSISTED_QUERIES_BYTES,
+            ws_key_recheck: Duration::from_secs(defaults::WS_KEY_RECHECK_SECONDS),
+            api_key_cache: Duration::from_secs(defaults::API_KEY_CACHE_SECONDS),
+            ws_write_timeout: Duration::from_secs(defaults::WS_WRITE_TIMEOUT_SECONDS),
+            max_ws_subscriptions: defaults::MAX_WS_SUBSCRIPTIONS,
             metrics_token: None,
-            header_read_timeout: Duration::from_secs(10),
-            body_read_timeout: Duration::from_secs(10),
-            max_connections: 1024,
-            shutdown_grace: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(defaults::HEADER_READ_TIMEOUT_SECONDS),
+            body_read_timeout: Duration::from_secs(defaults::BODY_READ_TIMEOUT_SECONDS),
+            max_connections: defaults::MAX_CONNECTIONS,
+            shutdown_grace: Duration::from_secs(defaults::SHUTDOWN_GRACE_SECONDS),
         }
     }
 }
@@ -337,7 +386,7 @@ impl From<&ServeArgs> for HttpConfig {
             max_body_bytes: args.limits.max_body_bytes,
             request_timeout: Duration::from_secs(args.limits.request_timeout_seconds),
             persisted_queries_bytes: args.persisted_queries_bytes,
-            ws_key_recheck: Duration::from_secs(60),
+            ws_key_recheck: Duration::from_secs(defaults::WS_KEY_RECHECK_SECONDS),
             api_key_cache: Duration::from_secs(args.api_key_cache_seconds),
             ws_write_timeout: Duration::from_secs(args.ws_write_timeout_seconds),
             max_ws_subscriptions: args.max_ws_subscriptions as usize,
@@ -347,5 +396,38 @@ impl From<&ServeArgs> for HttpConfig {
             max_connections: args.max_connections,
             shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{Args, FromArgMatches};
+
+    use super::*;
+
+    /// The serve flags parsed from `flags`, with no environment variable read (the test's
+    /// environment must not stand in for a default).
+    fn serve_args(flags: &[&str]) -> ServeArgs {
+        let command = ServeArgs::augment_args(clap::Command::new("segments-api"))
+            .mut_args(|arg| arg.env(None));
+        let matches = command
+            .try_get_matches_from(std::iter::once(&"segments-api").chain(flags))
+            .expect("the flags parse");
+        ServeArgs::from_arg_matches(&matches).expect("the flags are valid")
+    }
+
+    #[test]
+    fn the_default_http_config_is_what_serve_runs_with_when_nothing_is_set() {
+        // Compares every field: a default written in only one of the two places fails here.
+        assert_eq!(HttpConfig::from(&serve_args(&[])), HttpConfig::default());
+    }
+
+    #[test]
+    fn a_flag_changes_what_the_default_would_be() {
+        // The comparison above can fail: a configured value differs from the default.
+        let args = serve_args(&["--max-page-size", "7"]);
+        let config = HttpConfig::from(&args);
+        assert_eq!(config.limits.max_page_size, 7);
+        assert_ne!(config, HttpConfig::default());
     }
 }

@@ -3,8 +3,10 @@
 //!
 //! Layers, data flowing one way: [`http`] (axum) -> [`graphql`] (async-graphql resolvers: parse
 //! ids, shape payloads) -> [`service`] (domain operations, one transaction each) -> `entity`
-//! (SeaORM). [`db`] connects and migrates.
+//! (SeaORM). [`db`] connects and migrates; [`config`] is the command line, and [`cli`] the
+//! subcommands' tools that are no part of the domain (the seed generator).
 
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod graphql;

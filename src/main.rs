@@ -6,9 +6,10 @@ use anyhow::Context;
 use clap::Parser;
 use sea_orm::DatabaseConnection;
 use segments_api::{
+    cli::seed,
     config::{ApiKeyAction, Cli, Command, DatabaseArgs, MigrateAction, ServeArgs, WorkspaceAction},
     db, graphql, http, observability,
-    service::{ServiceError, WorkspaceId, auth, events, reads::default_workspace, seed},
+    service::{ServiceError, WorkspaceId, auth, events, reads::default_workspace},
 };
 
 /// mimalloc rather than the system allocator: a request allocates and frees thousands of small

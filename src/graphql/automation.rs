@@ -201,6 +201,7 @@ impl AutomationMutation {
         input: AddAutomationInput,
     ) -> Result<AddAutomationPayload> {
         let (db, ws) = scope(ctx)?;
+        let counts = context::counts(ctx)?;
         let campaign = ids::decode(&input.campaign_id, Kind::Campaign, &["input", "campaignId"]);
         let target = input
             .assign_to_segment
@@ -214,7 +215,8 @@ impl AutomationMutation {
             }
         };
         let trigger = input.trigger.into();
-        let added = retrying(|| automations::add(db, ws, campaign_id, trigger, &target)).await;
+        let added =
+            retrying(|| automations::add(db, counts, ws, campaign_id, trigger, &target)).await;
         Ok(match outcome(added)? {
             Ok(model) => AddAutomationPayload {
                 automation: Some(Automation(model)),
@@ -281,6 +283,7 @@ impl AutomationMutation {
         input: UpdateAutomationInput,
     ) -> Result<UpdateAutomationPayload> {
         let (db, ws) = scope(ctx)?;
+        let counts = context::counts(ctx)?;
         let id = ids::decode(&input.id, Kind::Automation, &["input", "id"]);
         let target = input
             .assign_to_segment
@@ -300,7 +303,9 @@ impl AutomationMutation {
             segment,
         };
         Ok(
-            match outcome(retrying(|| automations::update(db, ws, id, changes.clone())).await)? {
+            match outcome(
+                retrying(|| automations::update(db, counts, ws, id, changes.clone())).await,
+            )? {
                 Ok(model) => UpdateAutomationPayload {
                     automation: Some(Automation(model)),
                     user_errors: Vec::new(),
@@ -317,12 +322,13 @@ impl AutomationMutation {
         input: DeleteAutomationInput,
     ) -> Result<DeleteAutomationPayload> {
         let (db, ws) = scope(ctx)?;
+        let counts = context::counts(ctx)?;
         let id = match ids::decode(&input.id, Kind::Automation, &["input", "id"]) {
             Ok(id) => id,
             Err(e) => return Ok(DeleteAutomationPayload::refused(user_errors([e]))),
         };
         Ok(
-            match outcome(retrying(|| automations::delete(db, ws, id)).await)? {
+            match outcome(retrying(|| automations::delete(db, counts, ws, id)).await)? {
                 Ok(id) => DeleteAutomationPayload {
                     deleted_automation_id: Some(ids::encode(Kind::Automation, id)),
                     user_errors: Vec::new(),

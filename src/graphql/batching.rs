@@ -91,6 +91,11 @@ impl<L: Send + Sync + 'static> Batcher<L> {
         }
     }
 
+    /// The loader that runs the batches.
+    pub fn loader(&self) -> &L {
+        &self.loader
+    }
+
     /// Gives `key` a value read by another statement: loads of it return this value, without a
     /// batch. For queries only (a mutation must see its own writes).
     pub fn prime<K>(&self, key: K, value: L::Value)

@@ -6,7 +6,7 @@ use entity::campaign;
 use super::{
     automation::Automation,
     connection::{Conn, Total, connection, page},
-    context::scope,
+    context::{self, scope},
     enums::CampaignStatus,
     errors::{Refused, UserError, internal, outcome, user_errors},
     ids::{self, Kind},
@@ -211,6 +211,7 @@ impl CampaignMutation {
         input: CreateCampaignInput,
     ) -> Result<CreateCampaignPayload> {
         let (db, ws) = scope(ctx)?;
+        let counts = context::counts(ctx)?;
         let max = crate::graphql::limits::of(ctx).max_bulk_ids;
         let audience = input.audience_segment_ids.unwrap_or_default();
         let segment_ids = match ids::decode_bulk(
@@ -223,8 +224,9 @@ impl CampaignMutation {
             Err(errors) => return Ok(CreateCampaignPayload::refused(user_errors(errors))),
         };
         Ok(
-            match outcome(retrying(|| campaigns::create(db, ws, &input.name, &segment_ids)).await)?
-            {
+            match outcome(
+                retrying(|| campaigns::create(db, counts, ws, &input.name, &segment_ids)).await,
+            )? {
                 Ok(model) => CreateCampaignPayload {
                     campaign: Some(Campaign(model)),
                     user_errors: Vec::new(),
@@ -241,6 +243,7 @@ impl CampaignMutation {
         input: UpdateCampaignInput,
     ) -> Result<UpdateCampaignPayload> {
         let (db, ws) = scope(ctx)?;
+        let counts = context::counts(ctx)?;
         let max = crate::graphql::limits::of(ctx).max_bulk_ids;
         let id = ids::decode(&input.id, Kind::Campaign, &["input", "id"]);
         let audience = input
@@ -265,7 +268,9 @@ impl CampaignMutation {
             audience_segment_ids: audience,
         };
         Ok(
-            match outcome(retrying(|| campaigns::update(db, ws, id, changes.clone())).await)? {
+            match outcome(
+                retrying(|| campaigns::update(db, counts, ws, id, changes.clone())).await,
+            )? {
                 Ok(model) => UpdateCampaignPayload {
                     campaign: Some(Campaign(model)),
                     user_errors: Vec::new(),
@@ -283,12 +288,13 @@ impl CampaignMutation {
         input: DeleteCampaignInput,
     ) -> Result<DeleteCampaignPayload> {
         let (db, ws) = scope(ctx)?;
+        let counts = context::counts(ctx)?;
         let id = match ids::decode(&input.id, Kind::Campaign, &["input", "id"]) {
             Ok(id) => id,
             Err(e) => return Ok(DeleteCampaignPayload::refused(user_errors([e]))),
         };
         Ok(
-            match outcome(retrying(|| campaigns::delete(db, ws, id)).await)? {
+            match outcome(retrying(|| campaigns::delete(db, counts, ws, id)).await)? {
                 Ok(id) => DeleteCampaignPayload {
                     deleted_campaign_id: Some(ids::encode(Kind::Campaign, id)),
                     user_errors: Vec::new(),

@@ -146,9 +146,11 @@ where
                 .await
                 .map_err(internal)?
                 .unwrap_or_default(),
-            Total::Influencers(ws, set) => reads::count_influencers(db, *ws, set)
-                .await
-                .map_err(internal)?,
+            Total::Influencers(ws, set) => {
+                reads::count_influencers(db, super::context::counts(ctx)?, *ws, set)
+                    .await
+                    .map_err(internal)?
+            }
             Total::Segments(ws, search) => reads::count_segments(db, *ws, search.as_deref())
                 .await
                 .map_err(internal)?,

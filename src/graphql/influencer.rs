@@ -333,6 +333,7 @@ impl InfluencerMutation {
         input: CreateInfluencerInput,
     ) -> Result<CreateInfluencerPayload> {
         let (db, ws) = scope(ctx)?;
+        let counts = context::counts(ctx)?;
         let new = NewInfluencer {
             handle: input.handle,
             platform: input.platform.into(),
@@ -342,7 +343,7 @@ impl InfluencerMutation {
             follower_count: input.follower_count,
         };
         Ok(
-            match outcome(retrying(|| influencers::create(db, ws, new.clone())).await)? {
+            match outcome(retrying(|| influencers::create(db, counts, ws, new.clone())).await)? {
                 Ok(model) => CreateInfluencerPayload {
                     influencer: Some(Influencer(model)),
                     user_errors: Vec::new(),
@@ -359,6 +360,7 @@ impl InfluencerMutation {
         input: UpdateInfluencerInput,
     ) -> Result<UpdateInfluencerPayload> {
         let (db, ws) = scope(ctx)?;
+        let counts = context::counts(ctx)?;
         let id = match ids::decode(&input.id, Kind::Influencer, &["input", "id"]) {
             Ok(id) => id,
             Err(e) => return Ok(UpdateInfluencerPayload::refused(user_errors([e]))),
@@ -372,7 +374,9 @@ impl InfluencerMutation {
             follower_count: patch(input.follower_count),
         };
         Ok(
-            match outcome(retrying(|| influencers::update(db, ws, id, changes.clone())).await)? {
+            match outcome(
+                retrying(|| influencers::update(db, counts, ws, id, changes.clone())).await,
+            )? {
                 Ok(model) => UpdateInfluencerPayload {
                     influencer: Some(Influencer(model)),
                     user_errors: Vec::new(),

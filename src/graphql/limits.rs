@@ -16,7 +16,7 @@ use async_graphql::{
 pub struct ReadOnly;
 
 /// The limits; each is configurable (see `config::ServeArgs`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Limits {
     pub max_depth: usize,
     /// Complexity counts each field once, and a connection field `first`/`last` (default 20)
@@ -36,18 +36,20 @@ pub struct Limits {
 }
 
 impl Default for Limits {
+    /// The limits when none is configured (see [`crate::config::defaults`]).
     fn default() -> Self {
+        use crate::config::defaults as d;
         Self {
-            max_depth: 15,
-            max_complexity: 100_000,
-            max_aliases: 30,
-            max_directives: 10,
-            max_tokens: 10_000,
+            max_depth: d::MAX_QUERY_DEPTH,
+            max_complexity: d::MAX_QUERY_COMPLEXITY,
+            max_aliases: d::MAX_QUERY_ALIASES,
+            max_directives: d::MAX_QUERY_DIRECTIVES,
+            max_tokens: d::MAX_QUERY_TOKENS,
             introspection: true,
             suggestions: true,
-            max_page_size: 100,
-            max_bulk_ids: crate::service::DEFAULT_MAX_BULK_IDS,
-            max_nodes: 100,
+            max_page_size: d::MAX_PAGE_SIZE,
+            max_bulk_ids: d::MAX_BULK_IDS as usize,
+            max_nodes: d::MAX_NODES as usize,
         }
     }
 }

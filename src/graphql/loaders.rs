@@ -5,7 +5,7 @@
 //! [`Batcher`] that gathers each level's keys (see `batching`). It does not cache: after a
 //! mutation in the same request, reads see the new state.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::OnceLock};
 
 use async_graphql::{Context, dataloader::Loader};
 use entity::{automation, campaign, engagement_event, influencer, segment, segment_membership};
@@ -16,6 +16,7 @@ use crate::{
     observability::observe_batch,
     service::{
         WorkspaceId,
+        count_cache::CountCache,
         pagination::{Page, PageResult},
         reads::{self, InfluencerSet, Scoped},
     },
@@ -35,17 +36,36 @@ const MAX_PAGES_PER_STATEMENT: usize = 200;
 pub struct AppLoader {
     db: DatabaseConnection,
     ws: WorkspaceId,
+    /// The application's count cache (member counts look in it). The loader is made before its
+    /// request reaches the schema (see `scoped_request`), whose data holds the cache, so
+    /// [`loader`] hands it over at the request's first load.
+    counts: OnceLock<CountCache>,
 }
 
 impl AppLoader {
     pub fn batcher(db: DatabaseConnection, ws: WorkspaceId) -> Batcher<Self> {
-        Batcher::new(Self { db, ws }, MAX_BATCH)
+        Batcher::new(
+            Self {
+                db,
+                ws,
+                counts: OnceLock::new(),
+            },
+            MAX_BATCH,
+        )
     }
 }
 
 /// The request's loader, from the GraphQL context.
 pub fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Batcher<AppLoader>> {
-    ctx.data::<Batcher<AppLoader>>()
+    let batcher = ctx.data::<Batcher<AppLoader>>()?;
+    if batcher.loader().counts.get().is_none() {
+        // Set at most once; a concurrent first load sets the same cache.
+        let _ = batcher
+            .loader()
+            .counts
+            .set(super::context::counts(ctx)?.clone());
+    }
+    Ok(batcher)
 }
 
 macro_rules! by_id_loaders {
@@ -112,7 +132,10 @@ impl Loader<MemberCount> for AppLoader {
     async fn load(&self, keys: &[MemberCount]) -> Result<HashMap<MemberCount, i64>, DbErr> {
         observe_batch("MemberCount", keys.len());
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let counts = reads::member_counts(&self.db, self.ws, &ids).await?;
+        let cache = self.counts.get().ok_or_else(|| {
+            DbErr::Custom("member counts were loaded before the count cache was handed over".into())
+        })?;
+        let counts = reads::member_counts(&self.db, cache, self.ws, &ids).await?;
         Ok(ids
             .into_iter()
             .map(|id| (MemberCount(id), counts.get(&id).copied().unwrap_or(0)))

@@ -266,9 +266,10 @@ impl SegmentMutation {
         input: CreateSegmentInput,
     ) -> Result<CreateSegmentPayload> {
         let (db, ws) = scope(ctx)?;
+        let counts = context::counts(ctx)?;
         let new: NewSegment = input.into();
         Ok(
-            match outcome(retrying(|| segments::create(db, ws, new.clone())).await)? {
+            match outcome(retrying(|| segments::create(db, counts, ws, new.clone())).await)? {
                 Ok(model) => CreateSegmentPayload {
                     segment: Some(Segment(model)),
                     user_errors: Vec::new(),
@@ -285,6 +286,7 @@ impl SegmentMutation {
         input: UpdateSegmentInput,
     ) -> Result<UpdateSegmentPayload> {
         let (db, ws) = scope(ctx)?;
+        let counts = context::counts(ctx)?;
         let id = match ids::decode(&input.id, Kind::Segment, &["input", "id"]) {
             Ok(id) => id,
             Err(e) => return Ok(UpdateSegmentPayload::refused(user_errors([e]))),
@@ -292,8 +294,10 @@ impl SegmentMutation {
         let description = patch(input.description);
         Ok(
             match outcome(
-                retrying(|| segments::update(db, ws, id, input.name.clone(), description.clone()))
-                    .await,
+                retrying(|| {
+                    segments::update(db, counts, ws, id, input.name.clone(), description.clone())
+                })
+                .await,
             )? {
                 Ok(model) => UpdateSegmentPayload {
                     segment: Some(Segment(model)),

@@ -11,7 +11,9 @@ use sea_orm::{
 };
 
 use super::{
-    InputError, InputErrorCode, ServiceResult, WorkspaceId, locks,
+    InputError, InputErrorCode, ServiceResult, WorkspaceId,
+    count_cache::CountCache,
+    locks,
     memberships::merge_errors,
     now,
     segments::{self, SegmentTarget},
@@ -21,6 +23,7 @@ use super::{
 /// in the same transaction.
 pub async fn add(
     db: &DatabaseConnection,
+    counts: &CountCache,
     ws: WorkspaceId,
     campaign_id: i64,
     trigger: EngagementKind,
@@ -55,7 +58,7 @@ pub async fn add(
     }
     .insert(&txn)
     .await?;
-    super::commit(txn, ws).await?;
+    super::commit(txn, ws, counts).await?;
     Ok(created)
 }
 
@@ -80,6 +83,7 @@ pub struct AutomationChanges {
 /// whose segment was deleted cannot be enabled again without a new target.
 pub async fn update(
     db: &DatabaseConnection,
+    counts: &CountCache,
     ws: WorkspaceId,
     id: i64,
     changes: AutomationChanges,
@@ -118,12 +122,17 @@ pub async fn update(
         model.trigger = Set(trigger);
     }
     let updated = model.update(&txn).await?;
-    super::commit(txn, ws).await?;
+    super::commit(txn, ws, counts).await?;
     Ok(updated)
 }
 
 /// Deletes an automation. Memberships it made stay, but no longer name it.
-pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> ServiceResult<i64> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    counts: &CountCache,
+    ws: WorkspaceId,
+    id: i64,
+) -> ServiceResult<i64> {
     let txn = super::begin_write(db).await?;
     // Locked first: engagements running the automation either committed before or skip it.
     locks::deleted::<automation::Entity, _>(&txn, ws, id)
@@ -143,6 +152,6 @@ pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> Servic
         .filter(automation::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    super::commit(txn, ws).await?;
+    super::commit(txn, ws, counts).await?;
     Ok(id)
 }

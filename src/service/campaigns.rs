@@ -11,6 +11,7 @@ use sea_orm::{
 
 use super::{
     InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId,
+    count_cache::CountCache,
     id_list::column_any_of,
     locks, now,
     validate::{self, CAMPAIGN_NAME_MAX},
@@ -19,6 +20,7 @@ use super::{
 /// Creates a campaign (status DRAFT) whose audience is these segments.
 pub async fn create(
     db: &DatabaseConnection,
+    counts: &CountCache,
     ws: WorkspaceId,
     name: &str,
     audience_segment_ids: &[i64],
@@ -49,7 +51,7 @@ pub async fn create(
     .insert(&txn)
     .await?;
     insert_audience(&txn, ws, created.id, audience_segment_ids).await?;
-    super::commit(txn, ws).await?;
+    super::commit(txn, ws, counts).await?;
     Ok(created)
 }
 
@@ -109,6 +111,7 @@ pub struct CampaignChanges {
 /// Renames a campaign, moves it to another status, or replaces its audience.
 pub async fn update(
     db: &DatabaseConnection,
+    counts: &CountCache,
     ws: WorkspaceId,
     id: i64,
     changes: CampaignChanges,
@@ -150,13 +153,18 @@ pub async fn update(
             .await?;
         insert_audience(&txn, ws, id, ids).await?;
     }
-    super::commit(txn, ws).await?;
+    super::commit(txn, ws, counts).await?;
     Ok(updated)
 }
 
 /// Deletes a campaign with its audience, automations and engagement events. Memberships its
 /// automations made stay (the influencers keep their segments) but no longer name an automation.
-pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> ServiceResult<i64> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    counts: &CountCache,
+    ws: WorkspaceId,
+    id: i64,
+) -> ServiceResult<i64> {
     let txn = super::begin_write(db).await?;
     // Locked first: engagements, automations and changes naming the campaign either committed
     // before (and what they made is deleted below) or find it gone.
@@ -206,6 +214,6 @@ pub async fn delete(db: &DatabaseConnection, ws: WorkspaceId, id: i64) -> Servic
         .filter(campaign::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    super::commit(txn, ws).await?;
+    super::commit(txn, ws, counts).await?;
     Ok(id)
 }

@@ -26,7 +26,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, State
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, broadcast, oneshot, watch};
 
-use super::WorkspaceId;
+use super::{WorkspaceId, count_cache::CountCache};
 
 /// The PostgreSQL channel membership changes travel on.
 const CHANNEL: &str = "segments_api_membership";
@@ -117,6 +117,9 @@ struct Inner {
     /// In process (SQLite): taken by a write from before its commit until it has published, so
     /// writes publish in the order they committed.
     publishing: Mutex<()>,
+    /// The counts this application keeps: its writes forget them, and so does the listener when
+    /// another instance changes memberships.
+    counts: CountCache,
     /// Dropped with the hub, which stops the listener task.
     _stop: Option<oneshot::Sender<()>>,
 }
@@ -127,6 +130,7 @@ impl Events {
     pub fn start(db: &DatabaseConnection) -> Self {
         let (sender, _) = broadcast::channel(CHANNEL_CAPACITY);
         let backend = db.get_database_backend();
+        let counts = CountCache::default();
         if backend == DatabaseBackend::Postgres {
             let (listening_tx, listening) = watch::channel(false);
             let (revoked_tx, key_revocations) = watch::channel(0);
@@ -136,6 +140,7 @@ impl Events {
                 sender: sender.clone(),
                 listening: listening_tx,
                 key_revocations: revoked_tx,
+                counts: counts.clone(),
             };
             tokio::spawn(listen(pool, listener, stopped));
             Self {
@@ -145,6 +150,7 @@ impl Events {
                     listening,
                     key_revocations,
                     publishing: Mutex::new(()),
+                    counts,
                     _stop: Some(stop),
                 }),
             }
@@ -158,6 +164,7 @@ impl Events {
                     // reach it, so kept keys expire instead.
                     key_revocations: watch::channel(0).1,
                     publishing: Mutex::new(()),
+                    counts,
                     _stop: None,
                 }),
             }
@@ -180,6 +187,11 @@ impl Events {
     /// in memory before a change must be looked up again.
     pub fn key_revocations(&self) -> watch::Receiver<u64> {
         self.inner.key_revocations.clone()
+    }
+
+    /// The counts this application keeps (see [`CountCache`]).
+    pub fn counts(&self) -> &CountCache {
+        &self.inner.counts
     }
 
     /// An empty outbox for one write.
@@ -258,7 +270,7 @@ impl Outbox<'_> {
         } else {
             Some(events.inner.publishing.lock().await)
         };
-        super::commit(txn, ws).await?;
+        super::commit(txn, ws, &events.inner.counts).await?;
         self.committed();
         Ok(())
     }
@@ -370,6 +382,7 @@ struct Listener {
     sender: broadcast::Sender<Signal>,
     listening: watch::Sender<bool>,
     key_revocations: watch::Sender<u64>,
+    counts: CountCache,
 }
 
 /// The PostgreSQL listener task: receives the channels' notifications from every instance and
@@ -380,6 +393,7 @@ async fn listen(
         sender,
         listening,
         key_revocations,
+        counts,
     }: Listener,
     mut stop: oneshot::Receiver<()>,
 ) {
@@ -441,7 +455,7 @@ async fn listen(
                     match serde_json::from_str::<MembershipBatch>(notification.payload()) {
                         Ok(batch) => {
                             // Another instance's write changes this instance's counts too.
-                            super::count_cache::forget_workspace(batch.workspace_id);
+                            counts.forget_workspace(batch.workspace_id);
                             let _ = sender.send(Signal::Changed(Arc::new(batch)));
                         }
                         Err(error) => {

@@ -8,6 +8,7 @@ use sea_orm::{
 
 use super::{
     InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId,
+    count_cache::CountCache,
     errors::on_unique_violation,
     events::Events,
     locks,
@@ -133,6 +134,7 @@ fn set_fields(model: &mut influencer::ActiveModel, fields: NewInfluencer) {
 /// Adds an influencer. A handle is unique per platform in a workspace, ignoring case.
 pub async fn create(
     db: &DatabaseConnection,
+    counts: &CountCache,
     ws: WorkspaceId,
     input: NewInfluencer,
 ) -> ServiceResult<influencer::Model> {
@@ -150,13 +152,14 @@ pub async fn create(
         .insert(&txn)
         .await
         .map_err(|e| on_unique_violation(e, || taken))?;
-    super::commit(txn, ws).await?;
+    super::commit(txn, ws, counts).await?;
     Ok(created)
 }
 
 /// Edits an influencer; the same rules as on creation apply to the result.
 pub async fn update(
     db: &DatabaseConnection,
+    counts: &CountCache,
     ws: WorkspaceId,
     id: i64,
     changes: InfluencerChanges,
@@ -181,7 +184,7 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| on_unique_violation(e, || taken))?;
-    super::commit(txn, ws).await?;
+    super::commit(txn, ws, counts).await?;
     Ok(updated)
 }
 

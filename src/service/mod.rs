@@ -15,7 +15,6 @@ pub mod memberships;
 pub mod pagination;
 pub mod profile;
 pub mod reads;
-pub mod seed;
 pub mod segments;
 pub mod validate;
 
@@ -36,10 +35,6 @@ pub struct WorkspaceId(pub i64);
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
-
-/// Most ids one bulk input (`influencerIds`, `audienceSegmentIds`) may carry by default; the API
-/// edge enforces the configured value (see `graphql::limits::Limits`).
-pub const DEFAULT_MAX_BULK_IDS: usize = 10_000;
 
 /// The most ids one operation can take at all: each id is one bound parameter, and SQLite allows
 /// 32,766 per statement. The configured limit may not exceed it.
@@ -133,15 +128,19 @@ tokio::task_local! {
 }
 
 /// Commits a write's transaction for workspace `ws`, unless its request's deadline has passed
-/// (then it is rolled back and the request answered as timed out). Counts kept for the workspace
-/// are forgotten once it commits.
-pub(crate) async fn commit(txn: DatabaseTransaction, ws: WorkspaceId) -> Result<(), DbErr> {
+/// (then it is rolled back and the request answered as timed out). The application's counts kept
+/// for the workspace (`counts`) are forgotten once it commits.
+pub(crate) async fn commit(
+    txn: DatabaseTransaction,
+    ws: WorkspaceId,
+    counts: &count_cache::CountCache,
+) -> Result<(), DbErr> {
     let allowed = DEADLINE
         .try_with(|deadline| deadline.begin_commit())
         .unwrap_or(true);
     if allowed {
         txn.commit().await?;
-        count_cache::forget_workspace(ws.0);
+        counts.forget_workspace(ws.0);
         Ok(())
     } else {
         txn.rollback().await?;

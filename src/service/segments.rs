@@ -9,6 +9,7 @@ use sea_orm::{
 
 use super::{
     InputError, InputErrorCode, ServiceResult, WorkspaceId,
+    count_cache::CountCache,
     errors::on_unique_violation,
     events::Events,
     locks,
@@ -135,18 +136,20 @@ pub(crate) fn not_found(field: &[&str]) -> InputError {
 /// Creates a segment.
 pub async fn create(
     db: &DatabaseConnection,
+    counts: &CountCache,
     ws: WorkspaceId,
     input: NewSegment,
 ) -> ServiceResult<segment::Model> {
     let txn = super::begin_write(db).await?;
     let created = insert(&txn, ws, &input, &["input"]).await?;
-    super::commit(txn, ws).await?;
+    super::commit(txn, ws, counts).await?;
     Ok(created)
 }
 
 /// Renames a segment and/or changes its description.
 pub async fn update(
     db: &DatabaseConnection,
+    counts: &CountCache,
     ws: WorkspaceId,
     id: i64,
     name: Option<String>,
@@ -194,7 +197,7 @@ pub async fn update(
             name_taken(&["input", "name"], new_name.as_deref().unwrap_or_default())
         })
     })?;
-    super::commit(txn, ws).await?;
+    super::commit(txn, ws, counts).await?;
     Ok(updated)
 }
 

@@ -19,7 +19,7 @@ use sea_orm::{
     sqlx::{self, PgConnection, PgPool},
 };
 
-use super::{ServiceResult, WorkspaceId, now, validate};
+use crate::service::{ServiceResult, WorkspaceId, now, validate};
 
 const NICHES: [&str; 12] = [
     "Fitness",

@@ -1,0 +1,4 @@
+//! What the command line does besides serving the API: tools that write a database directly,
+//! outside any request. They use the domain ([`crate::service`]) and are no part of it.
+
+pub mod seed;

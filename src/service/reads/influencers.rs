@@ -1,0 +1,212 @@
+//! Sets of influencers (the roster, a search, Unassigned, a segment's members, a campaign's
+//! recipients), their pages, and the memberships of influencers.
+
+use std::collections::HashMap;
+
+use entity::{campaign_audience, influencer, segment, segment_membership};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Related, Statement,
+    sea_query::{Alias, Expr, ExprTrait, IntoIden, JoinType, Query, SelectStatement},
+};
+
+use super::{col, contains};
+use crate::service::{
+    WorkspaceId,
+    id_list::column_any_of,
+    pagination::{Page, PagePart, PageResult, Take, Without, assemble, fetch_pages},
+};
+
+/// A set of influencers that a connection pages over.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum InfluencerSet {
+    /// The whole roster, optionally narrowed by a search on handle and display name.
+    Roster { search: Option<String> },
+    /// Influencers in no segment: the derived "Unassigned" folder.
+    Unassigned,
+    /// Members of one segment.
+    InSegment(i64),
+    /// Influencers in any audience segment of one campaign, each once.
+    RecipientsOf(i64),
+}
+
+/// The base query of an influencer set (all influencer columns), the key it pages by, and the
+/// anti-join that completes it (Unassigned), which the caller applies: see [`Without`].
+pub(super) fn influencer_base(
+    ws: WorkspaceId,
+    set: &InfluencerSet,
+) -> (SelectStatement, Expr, Option<Without>) {
+    use influencer::Column as I;
+    use segment_membership::Column as M;
+    let mut base = influencer::Entity::find()
+        .filter(I::WorkspaceId.eq(ws.0))
+        .into_query();
+    let mut key = col(influencer::Entity, I::Id);
+    let mut without = None;
+    match set {
+        InfluencerSet::Roster { search } => {
+            if let Some(term) = search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                base.and_where(
+                    contains(col(influencer::Entity, I::HandleKey), term)
+                        .or(contains(col(influencer::Entity, I::DisplayNameKey), term)),
+                );
+            }
+        }
+        InfluencerSet::Unassigned => {
+            without = Some(Without {
+                table: segment_membership::Entity.into_iden(),
+                column: M::InfluencerId.into_iden(),
+            });
+        }
+        InfluencerSet::InSegment(segment_id) => {
+            base.join(
+                JoinType::InnerJoin,
+                segment_membership::Entity,
+                col(segment_membership::Entity, M::InfluencerId)
+                    .equals((influencer::Entity, I::Id)),
+            )
+            .and_where(col(segment_membership::Entity, M::SegmentId).eq(*segment_id));
+            // Page along the membership primary key (segment_id, influencer_id).
+            key = col(segment_membership::Entity, M::InfluencerId);
+        }
+        InfluencerSet::RecipientsOf(campaign_id) => {
+            let audience = Alias::new("a");
+            base.and_where(Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(segment_membership::Entity)
+                    .join_as(
+                        JoinType::InnerJoin,
+                        campaign_audience::Entity,
+                        audience.clone(),
+                        Expr::col((audience.clone(), campaign_audience::Column::SegmentId))
+                            .equals((segment_membership::Entity, M::SegmentId)),
+                    )
+                    .and_where(
+                        Expr::col((audience, campaign_audience::Column::CampaignId))
+                            .eq(*campaign_id),
+                    )
+                    .and_where(
+                        col(segment_membership::Entity, M::InfluencerId)
+                            .equals((influencer::Entity, I::Id)),
+                    )
+                    .to_owned(),
+            ));
+        }
+    }
+    (base, key, without)
+}
+
+/// Pages of several influencer sets in one statement, in the order asked.
+pub async fn influencer_pages<C: ConnectionTrait>(
+    db: &C,
+    ws: WorkspaceId,
+    requests: &[(InfluencerSet, Page)],
+) -> Result<Vec<PageResult<influencer::Model>>, DbErr> {
+    if let Some((segments, first)) = first_member_pages(db, requests) {
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                FIRST_MEMBER_PAGES,
+                [segments.into(), ws.0.into(), (first + 1).into()],
+            ))
+            .await?;
+        return assemble(rows, requests.iter().map(|(_, page)| page));
+    }
+    let parts: Vec<PagePart> = requests
+        .iter()
+        .map(|(set, page)| {
+            let (base, key, without) = influencer_base(ws, set);
+            PagePart {
+                base,
+                key,
+                without,
+                page: page.clone(),
+            }
+        })
+        .collect();
+    fetch_pages(db, &parts).await
+}
+
+/// The first pages of many segments' members on PostgreSQL: one index walk per segment in a
+/// `LATERAL` join, whose plan is small and kept. The `UNION ALL` of one subquery per segment
+/// that serves every other batch cost PostgreSQL about 15 ms of planning on each run for the 50
+/// segments of a dashboard. `$1` is the segment ids (one array parameter), `$2` the workspace,
+/// `$3` the page size plus one (that row tells whether there is more).
+const FIRST_MEMBER_PAGES: &str = "\
+    SELECT CAST(s.tag - 1 AS BIGINT) AS page_tag, CAST(0 AS BIGINT) AS page_probe, page.* \
+    FROM unnest(CAST($1 AS BIGINT[])) WITH ORDINALITY AS s(segment_id, tag) \
+    CROSS JOIN LATERAL (\
+        SELECT influencer.* FROM segment_membership \
+        JOIN influencer ON influencer.id = segment_membership.influencer_id \
+        WHERE segment_membership.segment_id = s.segment_id AND influencer.workspace_id = $2 \
+        ORDER BY segment_membership.influencer_id LIMIT $3\
+    ) AS page";
+
+/// The segment ids and page size when `requests` are all first pages (no cursor) of segments'
+/// members, of one size, on PostgreSQL: the batch `FIRST_MEMBER_PAGES` serves.
+fn first_member_pages<C: ConnectionTrait>(
+    db: &C,
+    requests: &[(InfluencerSet, Page)],
+) -> Option<(Vec<i64>, u64)> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return None;
+    }
+    let (_, first) = requests.first()?;
+    let Take::First(n) = first.take else {
+        return None;
+    };
+    requests
+        .iter()
+        .map(|(set, page)| match (set, page) {
+            (
+                InfluencerSet::InSegment(id),
+                Page {
+                    after: None,
+                    before: None,
+                    take,
+                },
+            ) if *take == Take::First(n) => Some(*id),
+            _ => None,
+        })
+        .collect::<Option<Vec<i64>>>()
+        .map(|segments| (segments, n))
+}
+
+/// The memberships of these influencers, each influencer's in segment order.
+pub async fn memberships_of_influencers<C: ConnectionTrait>(
+    db: &C,
+    ws: WorkspaceId,
+    influencer_ids: &[i64],
+) -> Result<HashMap<i64, Vec<(segment_membership::Model, segment::Model)>>, DbErr> {
+    use segment_membership::Column as M;
+    // Each membership with its segment in one join: a profile or a dashboard asks for both,
+    // and fetching the segments by id afterwards took a statement (and a batching round) more.
+    let rows = segment_membership::Entity::find()
+        .join(
+            JoinType::InnerJoin,
+            <segment_membership::Entity as Related<segment::Entity>>::to(),
+        )
+        .select_also(segment::Entity)
+        .filter(M::WorkspaceId.eq(ws.0))
+        .filter(column_any_of(
+            db.get_database_backend(),
+            M::InfluencerId,
+            influencer_ids.iter().copied(),
+        ))
+        .order_by_asc(M::InfluencerId)
+        .order_by_asc(M::SegmentId)
+        .all(db)
+        .await?;
+    let mut by_influencer: HashMap<i64, Vec<_>> = HashMap::new();
+    for (membership, segment) in rows {
+        // An inner join always brings the segment.
+        if let Some(segment) = segment {
+            by_influencer
+                .entry(membership.influencer_id)
+                .or_default()
+                .push((membership, segment));
+        }
+    }
+    Ok(by_influencer)
+}
