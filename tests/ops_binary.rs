@@ -286,8 +286,8 @@ fn sigterm_lets_a_request_in_flight_finish_then_exits_zero() {
     )
     .unwrap();
     stream.flush().unwrap();
-    // Let the server read the headers (the request is then in flight), then stop it.
-    thread::sleep(Duration::from_millis(200));
+    // Stop the server once it serves that connection (the request is then in flight).
+    wait_until_served(&server.addr);
     server.terminate();
     server.wait_for_line("shutting down");
     stream.write_all(body.as_bytes()).unwrap();
@@ -315,21 +315,25 @@ fn a_request_that_outlives_the_grace_period_does_not_hold_the_stop() {
     )
     .unwrap();
     stream.flush().unwrap();
-    // Stop only once the server serves that connection (the scrape's own connection is the
-    // other one): stopped earlier, the server would never have taken the request, and would owe
-    // it no grace.
-    let started = std::time::Instant::now();
-    while open_connections(&server.addr) < 2.0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the request was never taken"
-        );
-        thread::sleep(Duration::from_millis(20));
-    }
+    wait_until_served(&server.addr);
     server.terminate();
     server.wait_for_line("grace period over");
     let (status, _) = server.wait();
     assert_eq!(status.code(), Some(0));
+}
+
+/// Waits until the server at `addr` serves the one connection a test opened (the scrape's own
+/// connection is the other one). A stop sent earlier could come before the server took the
+/// connection, and it would then owe the request nothing.
+fn wait_until_served(addr: &str) {
+    let started = std::time::Instant::now();
+    while open_connections(addr) < 2.0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the connection was never taken"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// The `http_connections` gauge of the server at `addr`, read over a connection of its own.
