@@ -26,7 +26,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, QueryFilter, QueryOrder, QuerySelect, sea_query::LockType,
 };
 
-use super::{InputError, InputErrorCode, WorkspaceId, id_list::column_any_of, reads::Scoped};
+use super::{InputError, WorkspaceId, id_list::column_any_of, reads::Scoped};
 
 /// The row of `E` with this id in the workspace, locked against deletion (`FOR KEY SHARE`) for
 /// a write that refers to it.
@@ -132,17 +132,5 @@ where
     C: ConnectionTrait,
 {
     let found = referred_ids::<E, C>(conn, ws, ids).await?;
-    Ok(ids
-        .iter()
-        .enumerate()
-        .filter(|(_, id)| !found.contains(id))
-        .map(|(index, _)| {
-            InputError::at_index(
-                InputErrorCode::NotFound,
-                field,
-                index,
-                format!("no {what} has this id"),
-            )
-        })
-        .collect())
+    Ok(super::reads::not_found(ids, &found, field, what))
 }

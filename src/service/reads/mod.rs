@@ -126,8 +126,18 @@ where
         .await?
         .into_iter()
         .collect();
-    Ok(ids
-        .iter()
+    Ok(not_found(ids, &found, field, what))
+}
+
+/// NOT_FOUND errors for the ids not among `found`, each naming its position in the input list
+/// at `field`.
+pub(crate) fn not_found(
+    ids: &[i64],
+    found: &HashSet<i64>,
+    field: &[&str],
+    what: &str,
+) -> Vec<InputError> {
+    ids.iter()
         .enumerate()
         .filter(|(_, id)| !found.contains(id))
         .map(|(index, _)| {
@@ -138,7 +148,7 @@ where
                 format!("no {what} has this id"),
             )
         })
-        .collect())
+        .collect()
 }
 
 fn col<C: sea_orm::IdenStatic>(table: impl sea_orm::IdenStatic, column: C) -> Expr {
