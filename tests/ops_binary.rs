@@ -439,3 +439,33 @@ fn workspaces_and_keys_are_managed_from_the_command_line() {
         "no API key",
     );
 }
+
+#[test]
+fn at_debug_each_statement_is_logged_inside_its_request_and_service_step_without_input() {
+    let server = ServerProcess::start(&[(
+        "RUST_LOG",
+        "info,segments_api::service=debug,sqlx::query=debug",
+    )]);
+    let key = server.key.clone().expect("a first start prints a key");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(common::graphql_at(
+        &server.addr,
+        &key,
+        "mutation($name: String!) { createSegment(input: { name: $name }) { segment { id } } }",
+        serde_json::json!({ "name": "Confidential Shortlist" }),
+    ));
+    // The request's own line comes once its statements are logged.
+    let lines = server.lines_until("request finished");
+    // The insert runs inside the request's span and the step's, which names the workspace.
+    assert!(
+        lines.iter().any(|line| line.contains("request{request_id=")
+            && line.contains("segments::create{workspace=1}")
+            && line.contains("INSERT INTO")),
+        "{lines:#?}"
+    );
+    // Spans carry ids only, and statements their placeholders: the input is in no line.
+    assert!(
+        !lines.iter().any(|line| line.contains("Confidential")),
+        "{lines:#?}"
+    );
+}

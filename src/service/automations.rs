@@ -21,6 +21,7 @@ use super::{
 
 /// Adds an enabled ASSIGN_TO_SEGMENT automation to a campaign; the target segment may be created
 /// in the same transaction.
+#[tracing::instrument(name = "automations::add", level = "debug", skip_all, fields(workspace = ws.0, campaign = campaign_id))]
 pub async fn add(
     db: &DatabaseConnection,
     counts: &CountCache,
@@ -81,6 +82,7 @@ pub struct AutomationChanges {
 
 /// Switches an automation on or off, or changes its trigger or target segment. An automation
 /// whose segment was deleted cannot be enabled again without a new target.
+#[tracing::instrument(name = "automations::update", level = "debug", skip_all, fields(workspace = ws.0, automation = id))]
 pub async fn update(
     db: &DatabaseConnection,
     counts: &CountCache,
@@ -127,6 +129,7 @@ pub async fn update(
 }
 
 /// Deletes an automation. Memberships it made stay, but no longer name it.
+#[tracing::instrument(name = "automations::delete", level = "debug", skip_all, fields(workspace = ws.0, automation = id))]
 pub async fn delete(
     db: &DatabaseConnection,
     counts: &CountCache,

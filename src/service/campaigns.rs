@@ -18,6 +18,7 @@ use super::{
 };
 
 /// Creates a campaign (status DRAFT) whose audience is these segments.
+#[tracing::instrument(name = "campaigns::create", level = "debug", skip_all, fields(workspace = ws.0, audience = audience_segment_ids.len()))]
 pub async fn create(
     db: &DatabaseConnection,
     counts: &CountCache,
@@ -109,6 +110,7 @@ pub struct CampaignChanges {
 }
 
 /// Renames a campaign, moves it to another status, or replaces its audience.
+#[tracing::instrument(name = "campaigns::update", level = "debug", skip_all, fields(workspace = ws.0, campaign = id))]
 pub async fn update(
     db: &DatabaseConnection,
     counts: &CountCache,
@@ -159,6 +161,7 @@ pub async fn update(
 
 /// Deletes a campaign with its audience, automations and engagement events. Memberships its
 /// automations made stay (the influencers keep their segments) but no longer name an automation.
+#[tracing::instrument(name = "campaigns::delete", level = "debug", skip_all, fields(workspace = ws.0, campaign = id))]
 pub async fn delete(
     db: &DatabaseConnection,
     counts: &CountCache,

@@ -53,6 +53,7 @@ async fn by_external_id<C: ConnectionTrait>(
 
 /// Stores the event and runs every enabled automation of the campaign whose trigger is the
 /// event's kind. A repeat of an `external_id` changes nothing and returns the first event.
+#[tracing::instrument(name = "engagement::record", level = "debug", skip_all, fields(workspace = ws.0, campaign = input.campaign_id, influencer = input.influencer_id))]
 pub async fn record(
     db: &DatabaseConnection,
     events: &Events,

@@ -132,6 +132,7 @@ fn set_fields(model: &mut influencer::ActiveModel, fields: NewInfluencer) {
 }
 
 /// Adds an influencer. A handle is unique per platform in a workspace, ignoring case.
+#[tracing::instrument(name = "influencers::create", level = "debug", skip_all, fields(workspace = ws.0))]
 pub async fn create(
     db: &DatabaseConnection,
     counts: &CountCache,
@@ -157,6 +158,7 @@ pub async fn create(
 }
 
 /// Edits an influencer; the same rules as on creation apply to the result.
+#[tracing::instrument(name = "influencers::update", level = "debug", skip_all, fields(workspace = ws.0, influencer = id))]
 pub async fn update(
     db: &DatabaseConnection,
     counts: &CountCache,
@@ -189,6 +191,7 @@ pub async fn update(
 }
 
 /// Removes an influencer from the roster, with its memberships and engagement events.
+#[tracing::instrument(name = "influencers::delete", level = "debug", skip_all, fields(workspace = ws.0, influencer = id))]
 pub async fn delete(
     db: &DatabaseConnection,
     events: &Events,

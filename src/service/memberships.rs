@@ -166,6 +166,7 @@ pub(crate) async fn delete_memberships<C: ConnectionTrait>(
 
 /// Assigns influencers to an existing segment or to one created in the same transaction.
 /// Assigning someone who is already a member changes nothing.
+#[tracing::instrument(name = "memberships::assign", level = "debug", skip_all, fields(workspace = ws.0, influencers = influencer_ids.len()))]
 pub async fn assign(
     db: &DatabaseConnection,
     events: &Events,
@@ -208,6 +209,7 @@ pub async fn assign(
 }
 
 /// Removes influencers from a segment; those who were not members are left as they are.
+#[tracing::instrument(name = "memberships::remove", level = "debug", skip_all, fields(workspace = ws.0, influencers = influencer_ids.len(), segment = segment_id))]
 pub async fn remove(
     db: &DatabaseConnection,
     events: &Events,

@@ -35,6 +35,7 @@ pub type InfluencerWithMemberships = (
 
 /// One influencer with its memberships in segment order (a profile page asks for both), or
 /// `None` when the workspace has no influencer `id`.
+#[tracing::instrument(name = "profile::influencer_with_memberships", level = "debug", skip_all, fields(workspace = ws.0, influencer = id))]
 pub async fn influencer_with_memberships<C: ConnectionTrait>(
     db: &C,
     ws: WorkspaceId,

@@ -134,6 +134,7 @@ pub(crate) fn not_found(field: &[&str]) -> InputError {
 }
 
 /// Creates a segment.
+#[tracing::instrument(name = "segments::create", level = "debug", skip_all, fields(workspace = ws.0))]
 pub async fn create(
     db: &DatabaseConnection,
     counts: &CountCache,
@@ -147,6 +148,7 @@ pub async fn create(
 }
 
 /// Renames a segment and/or changes its description.
+#[tracing::instrument(name = "segments::update", level = "debug", skip_all, fields(workspace = ws.0, segment = id))]
 pub async fn update(
     db: &DatabaseConnection,
     counts: &CountCache,
@@ -204,6 +206,7 @@ pub async fn update(
 /// Deletes a segment. Its members that belong to no other segment become Unassigned again;
 /// automations that assigned to it are disabled and lose their target; campaigns drop it from
 /// their audience.
+#[tracing::instrument(name = "segments::delete", level = "debug", skip_all, fields(workspace = ws.0, segment = id))]
 pub async fn delete(
     db: &DatabaseConnection,
     events: &Events,

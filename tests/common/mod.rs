@@ -136,6 +136,14 @@ pub async fn fresh_database_url() -> (String, Option<tempfile::TempDir>) {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        // `TEST_LOG=segments_api=debug,sqlx=debug cargo test ...` shows the server's logs (the
+        // service's steps and their statements) beside a failing test's output.
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
         let (url, dir) = fresh_database_url().await;
         let mut db = db::connect(&url).await.expect("connect");
         let statements = Arc::new(AtomicUsize::new(0));

@@ -113,6 +113,22 @@ impl ServerProcess {
         }
     }
 
+    /// Blocks until the server logs a line containing `needle`; returns the lines up to it.
+    pub fn lines_until(&self, needle: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no log line with {needle:?} in {seen:#?}"));
+            let found = line.contains(needle);
+            seen.push(line);
+            if found {
+                return seen;
+            }
+        }
+    }
+
     /// Waits for the process to exit and returns its status and remaining stderr lines.
     pub fn wait(mut self) -> (ExitStatus, Vec<String>) {
         let status = self.child.wait().unwrap();
