@@ -4,73 +4,11 @@
 //! (`e2e/audit.mjs`); these tests pin the behaviour in the Rust suite.
 mod common;
 
-use common::TestApp;
+use common::http::{GRAPHQL_RESPONSE, Server};
 use pretty_assertions::assert_eq;
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-
-struct Server {
-    app: TestApp,
-    base: String,
-    key: String,
-    http: reqwest::Client,
-}
-
-const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
-
-impl Server {
-    async fn start() -> Self {
-        let app = TestApp::spawn().await;
-        let base = format!("http://{}", app.serve(&Default::default()).await);
-        let key = app.api_key().await;
-        Self {
-            app,
-            base,
-            key,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    /// POSTs `body` with this Accept header (none when `None`); returns status, content type and
-    /// body.
-    async fn post(&self, accept: Option<&str>, body: &Value) -> (StatusCode, String, Value) {
-        let mut request = self
-            .http
-            .post(format!("{}/graphql", self.base))
-            .bearer_auth(&self.key)
-            .json(body);
-        if let Some(accept) = accept {
-            request = request.header(header::ACCEPT, accept);
-        }
-        answer(request.send().await.unwrap()).await
-    }
-
-    /// GETs /graphql with these URL parameters.
-    async fn get(&self, accept: &str, params: &[(&str, &str)]) -> (StatusCode, String, Value) {
-        let response = self
-            .http
-            .get(format!("{}/graphql", self.base))
-            .bearer_auth(&self.key)
-            .header(header::ACCEPT, accept)
-            .query(params)
-            .send()
-            .await
-            .unwrap();
-        answer(response).await
-    }
-}
-
-async fn answer(response: reqwest::Response) -> (StatusCode, String, Value) {
-    let status = response.status();
-    let media = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let body = response.json().await.unwrap_or(Value::Null);
-    (status, media, body)
-}
 
 #[tokio::test]
 async fn the_response_type_follows_accept_and_decides_the_status_of_request_errors() {

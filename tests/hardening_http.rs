@@ -11,7 +11,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{process::ServerProcess, ws::WsClient};
+use common::{
+    process::{ServerProcess, raw_get},
+    ws::WsClient,
+};
 use futures_util::{StreamExt, stream};
 use pretty_assertions::assert_eq;
 use segments_api::observability::{MAX_OPERATION_LABEL_CHARS, MAX_OPERATION_LABELS, OTHER};
@@ -277,15 +280,7 @@ fn a_client_slow_with_its_headers_is_disconnected() {
     );
 
     // Everyone else is served.
-    let mut stream = TcpStream::connect(&server.addr).unwrap();
-    write!(
-        stream,
-        "GET /health HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-        server.addr
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let response = raw_get(&server.addr, "/health");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 }
 

@@ -4,47 +4,19 @@
 //! backends; a persisted query's text is kept only once it has run.
 mod common;
 
-use common::TestApp;
+use common::{
+    TestApp,
+    http::{GRAPHQL_RESPONSE, Server},
+};
 use pretty_assertions::assert_eq;
-use reqwest::{StatusCode, header};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
-
-struct Server {
-    app: TestApp,
-    base: String,
-    key: String,
-    http: reqwest::Client,
-}
-
-impl Server {
-    async fn start() -> Self {
-        let app = TestApp::spawn().await;
-        let base = format!("http://{}", app.serve(&Default::default()).await);
-        let key = app.api_key().await;
-        Self {
-            app,
-            base,
-            key,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    /// POSTs a request accepting `application/graphql-response+json`: status and body.
-    async fn post(&self, body: Value) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .post(format!("{}/graphql", self.base))
-            .bearer_auth(&self.key)
-            .header(header::ACCEPT, GRAPHQL_RESPONSE)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (response.status(), response.json().await.unwrap())
-    }
+/// POSTs a request accepting `application/graphql-response+json`: status and body.
+async fn post(server: &Server, body: Value) -> (StatusCode, Value) {
+    let (status, _, body) = server.post(Some(GRAPHQL_RESPONSE), &body).await;
+    (status, body)
 }
 
 const CREATE_INFLUENCER: &str = "mutation($input: CreateInfluencerInput!) {
@@ -64,14 +36,16 @@ fn codes(body: &Value) -> Vec<&str> {
 #[tokio::test]
 async fn an_int_past_32_bits_inside_an_input_variable_is_refused_like_a_top_level_one() {
     let server = Server::start().await;
-    let (status, body) = server
-        .post(json!({
+    let (status, body) = post(
+        &server,
+        json!({
             "query": CREATE_INFLUENCER,
             "variables": { "input": {
                 "handle": "big", "platform": "INSTAGRAM", "followerCount": 2_147_483_648i64,
             } },
-        }))
-        .await;
+        }),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body:#}");
     assert_eq!(codes(&body), ["GRAPHQL_VALIDATION_FAILED"], "{body:#}");
     assert_eq!(
@@ -83,18 +57,19 @@ async fn an_int_past_32_bits_inside_an_input_variable_is_refused_like_a_top_leve
     assert!(message.contains("input.followerCount"), "{message}");
 
     // The same value in a top-level variable.
-    let (status, body) = server
-        .post(json!({
+    let (status, body) = post(
+        &server,
+        json!({
             "query": "query($n: Int) { segments(first: $n) { totalCount } }",
             "variables": { "n": 2_147_483_648i64 },
-        }))
-        .await;
+        }),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body:#}");
     assert_eq!(codes(&body), ["GRAPHQL_VALIDATION_FAILED"], "{body:#}");
 
     // Through a variable used inside an input written in the query.
-    let (status, body) = server
-        .post(json!({
+    let (status, body) = post(&server, json!({
             "query": "mutation($n: Int) { createInfluencer(input: { handle: \"lit\", platform: INSTAGRAM, followerCount: $n }) { userErrors { code } } }",
             "variables": { "n": -2_147_483_649i64 },
         }))
@@ -104,14 +79,16 @@ async fn an_int_past_32_bits_inside_an_input_variable_is_refused_like_a_top_leve
     assert_eq!(server.app.count_rows("influencer").await, 0);
 
     // The largest Int still fits.
-    let (status, body) = server
-        .post(json!({
+    let (status, body) = post(
+        &server,
+        json!({
             "query": CREATE_INFLUENCER,
             "variables": { "input": {
                 "handle": "max", "platform": "INSTAGRAM", "followerCount": 2_147_483_647,
             } },
-        }))
-        .await;
+        }),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body:#}");
     assert_eq!(
         body["data"]["createInfluencer"]["influencer"],
@@ -122,8 +99,7 @@ async fn an_int_past_32_bits_inside_an_input_variable_is_refused_like_a_top_leve
 #[tokio::test]
 async fn an_int_past_32_bits_written_in_the_query_is_a_bad_user_input() {
     let server = Server::start().await;
-    let (status, body) = server
-        .post(json!({
+    let (status, body) = post(&server, json!({
             "query": "mutation { createInfluencer(input: { handle: \"lit\", platform: INSTAGRAM, followerCount: 2147483648 }) { userErrors { code } } }",
         }))
         .await;
@@ -176,16 +152,18 @@ async fn timestamps_outside_years_1970_to_9999_in_utc_are_refused_before_anythin
             "campaignId": campaign, "influencerId": influencer,
             "kind": "EMAIL_OPENED", "occurredAt": refused,
         });
-        let (status, body) = server
-            .post(json!({ "query": RECORD, "variables": { "input": input } }))
-            .await;
+        let (status, body) = post(
+            &server,
+            json!({ "query": RECORD, "variables": { "input": input } }),
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}: {body:#}");
         assert_eq!(codes(&body), ["GRAPHQL_VALIDATION_FAILED"], "{refused}");
         // Written in the query text, too.
         let literal = format!(
             "mutation {{ recordEngagement(input: {{ campaignId: \"{campaign}\", influencerId: \"{influencer}\", kind: EMAIL_OPENED, occurredAt: \"{refused}\" }}) {{ userErrors {{ code }} }} }}"
         );
-        let (status, body) = server.post(json!({ "query": literal })).await;
+        let (status, body) = post(&server, json!({ "query": literal })).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}: {body:#}");
         assert_eq!(codes(&body), ["GRAPHQL_VALIDATION_FAILED"], "{refused}");
     }
@@ -208,9 +186,11 @@ async fn a_leap_second_reads_back_as_the_next_minute_on_both_backends() {
             "campaignId": campaign, "influencerId": influencer, "kind": "EMAIL_OPENED",
             "occurredAt": sent,
         });
-        let (status, body) = server
-            .post(json!({ "query": RECORD, "variables": { "input": input } }))
-            .await;
+        let (status, body) = post(
+            &server,
+            json!({ "query": RECORD, "variables": { "input": input } }),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{sent}: {body:#}");
         let event = &body["data"]["recordEngagement"]["event"];
         echoed.push(event["occurredAt"].clone());
@@ -224,8 +204,7 @@ async fn a_leap_second_reads_back_as_the_next_minute_on_both_backends() {
     ]);
     assert_eq!(Value::from(echoed), expected);
     // Read back from the database, not from the mutation's echo.
-    let (_, body) = server
-        .post(json!({
+    let (_, body) = post(&server, json!({
             "query": "query($ids: [ID!]!) { nodes(ids: $ids) { ... on EngagementEvent { occurredAt } } }",
             "variables": { "ids": ids },
         }))
@@ -252,12 +231,14 @@ async fn a_persisted_query_that_does_not_parse_or_validate_is_not_kept() {
         ("{ noSuchField }", "GRAPHQL_VALIDATION_FAILED"),
     ] {
         let hash = sha256(query);
-        let (status, body) = server
-            .post(json!({ "query": query, "extensions": persisted(&hash) }))
-            .await;
+        let (status, body) = post(
+            &server,
+            json!({ "query": query, "extensions": persisted(&hash) }),
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body:#}");
         assert_eq!(codes(&body), [code], "{body:#}");
-        let (_, body) = server.post(json!({ "extensions": persisted(&hash) })).await;
+        let (_, body) = post(&server, json!({ "extensions": persisted(&hash) })).await;
         assert_eq!(
             codes(&body),
             ["PERSISTED_QUERY_NOT_FOUND"],
@@ -266,12 +247,12 @@ async fn a_persisted_query_that_does_not_parse_or_validate_is_not_kept() {
     }
     // A query that runs is kept.
     let query = "{ viewer { workspace { name } } }";
-    server
-        .post(json!({ "query": query, "extensions": persisted(&sha256(query)) }))
-        .await;
-    let (status, body) = server
-        .post(json!({ "extensions": persisted(&sha256(query)) }))
-        .await;
+    post(
+        &server,
+        json!({ "query": query, "extensions": persisted(&sha256(query)) }),
+    )
+    .await;
+    let (status, body) = post(&server, json!({ "extensions": persisted(&sha256(query)) })).await;
     assert_eq!(status, StatusCode::OK, "{body:#}");
     assert_eq!(
         body["data"]["viewer"]["workspace"]["name"],

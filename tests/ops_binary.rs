@@ -11,7 +11,7 @@ use std::{
     time::Duration,
 };
 
-use common::process::{BIN, ServerProcess, sqlite_url};
+use common::process::{BIN, ServerProcess, raw_get, sqlite_url};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
 
@@ -338,15 +338,8 @@ fn wait_until_served(addr: &str) {
 
 /// The `http_connections` gauge of the server at `addr`, read over a connection of its own.
 fn open_connections(addr: &str) -> f64 {
-    let mut scrape = TcpStream::connect(addr).unwrap();
-    write!(
-        scrape,
-        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    scrape.read_to_string(&mut text).unwrap();
-    text.lines()
+    raw_get(addr, "/metrics")
+        .lines()
         .find_map(|line| line.strip_prefix("http_connections "))
         .map_or(0.0, |value| value.trim().parse().unwrap())
 }

@@ -3,6 +3,7 @@
 //! counter of the SQL statements it runs.
 #![allow(dead_code)]
 
+pub mod http;
 pub mod process;
 pub mod ws;
 

@@ -145,3 +145,17 @@ impl Drop for ServerProcess {
         }
     }
 }
+
+/// A whole `GET path` on a new connection to `addr` (closed after it): the raw response.
+pub fn raw_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
