@@ -505,7 +505,10 @@ async fn ids_of_another_workspace_look_up_as_null() {
     let other_schema = build_schema(app.db.clone());
     let run_in_other = |query: &str| {
         let request = Request::new(query).variables(Variables::from_json(json!({})));
-        other_schema.execute(scoped_request(request, &app.db, WorkspaceId(other)))
+        other_schema.execute(scoped_request(
+            request,
+            other_schema.scope(WorkspaceId(other)),
+        ))
     };
     let created = serde_json::to_value(
         run_in_other(

@@ -30,7 +30,7 @@ async fn exec_as(app: &TestApp, ws: WorkspaceId, query: &str, variables: Value) 
     let request = Request::new(query).variables(Variables::from_json(variables));
     let response = app
         .schema
-        .execute(scoped_request(request, &app.db, ws))
+        .execute(scoped_request(request, app.schema.scope(ws)))
         .await;
     serde_json::to_value(&response).expect("serialize response")
 }

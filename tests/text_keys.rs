@@ -357,16 +357,44 @@ async fn search_wildcards_are_literal() {
 }
 
 #[tokio::test]
-async fn a_search_term_with_nul_finds_nothing_and_does_not_fail() {
+async fn a_search_term_with_a_control_character_is_a_bad_user_input_and_never_a_fault() {
     let app = TestApp::spawn().await;
     assert!(created(&create_segment(&app, "Creators").await));
     assert!(created(&create_influencer(&app, "creator", None).await));
-    // PostgreSQL refuses NUL in any text parameter: the term must not reach it.
-    assert_eq!(
-        segment_search(&app, "Crea\u{0}").await,
-        Vec::<String>::new()
-    );
-    assert_eq!(roster_search(&app, "\u{0}").await, Vec::<String>::new());
+    // PostgreSQL refuses NUL in any text parameter: the term must not reach it. No stored name
+    // holds a control character, so such a term is a client's mistake, and said so.
+    for term in ["Crea\u{0}", "\u{0}", "a\u{1b}b", "x\u{85}y", "tab\there"] {
+        for (field, query) in [
+            (
+                "segments",
+                "query($q: String) { segments(search: $q) { totalCount nodes { name } } }",
+            ),
+            (
+                "influencers",
+                "query($q: String) { influencers(search: $q) { totalCount nodes { handle } } }",
+            ),
+        ] {
+            let response = app.exec(query, json!({ "q": term })).await;
+            assert_eq!(response["data"], Value::Null, "{term:?} {response:#}");
+            let errors = response["errors"].as_array().expect("an error");
+            assert_eq!(errors.len(), 1, "{response:#}");
+            assert_eq!(
+                errors[0]["extensions"]["code"], "BAD_USER_INPUT",
+                "{response:#}"
+            );
+            assert_eq!(errors[0]["path"], json!([field]), "{response:#}");
+            assert!(
+                errors[0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("control characters"),
+                "{response:#}"
+            );
+        }
+    }
+    // Terms around them still search.
+    assert_eq!(segment_search(&app, "crea").await, vec!["Creators"]);
+    assert_eq!(roster_search(&app, " CREATOR ").await, vec!["creator"]);
 }
 
 // ---- the migration that recomputes the keys ----
@@ -416,9 +444,8 @@ async fn column(db: &DatabaseConnection, table: &str, column: &str) -> Vec<Optio
 async fn data_on(db: &DatabaseConnection, query: &str, variables: Value) -> Value {
     let ws = default_workspace(db).await.unwrap();
     let request = Request::new(query).variables(Variables::from_json(variables));
-    let response = build_schema(db.clone())
-        .execute(scoped_request(request, db, ws))
-        .await;
+    let api = build_schema(db.clone());
+    let response = api.execute(scoped_request(request, api.scope(ws))).await;
     let response = serde_json::to_value(&response).unwrap();
     assert!(response.get("errors").is_none(), "{response:#}");
     response["data"].clone()

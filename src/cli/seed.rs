@@ -19,7 +19,7 @@ use sea_orm::{
     sqlx::{self, PgConnection, PgPool},
 };
 
-use crate::service::{ServiceResult, WorkspaceId, now, validate};
+use crate::service::{Scoped, ServiceResult, WorkspaceId, now, scope, validate};
 
 const NICHES: [&str; 12] = [
     "Fitness",
@@ -84,8 +84,9 @@ fn skewed(n: u64, salt: u64, count: usize) -> usize {
 pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> ServiceResult<Seeded> {
     let mut seeded = Seeded::default();
     // New rows get ids above the current highest one; names continue after existing ones.
-    let last_id = influencer::Entity::find()
-        .filter(influencer::Column::WorkspaceId.eq(ws.0))
+    let tenant = scope::on(db, ws);
+    let last_id = tenant
+        .find::<influencer::Entity>()
         .order_by_desc(influencer::Column::Id)
         .one(db)
         .await?
@@ -110,8 +111,7 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
         for chunk in numbers.chunks(INFLUENCER_CHUNK) {
             let rows = chunk.iter().map(|n| {
                 let row = InfluencerRow::new(*n);
-                influencer::ActiveModel {
-                    workspace_id: Set(ws.0),
+                tenant.owned(influencer::ActiveModel {
                     handle_key: Set(row.handle_key),
                     handle: Set(row.handle),
                     platform: Set(row.platform),
@@ -122,7 +122,7 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
                     follower_count: Set(row.follower_count),
                     created_at: Set(created_at),
                     ..Default::default()
-                }
+                })
             });
             influencer::Entity::insert_many(rows)
                 .on_conflict_do_nothing()
@@ -136,10 +136,10 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
             );
         }
     }
-    let ids: Vec<i64> = influencer::Entity::find()
+    let ids: Vec<i64> = tenant
+        .find::<influencer::Entity>()
         .select_only()
         .column(influencer::Column::Id)
-        .filter(influencer::Column::WorkspaceId.eq(ws.0))
         .filter(influencer::Column::Id.gt(last_id))
         .order_by_asc(influencer::Column::Id)
         .into_tuple()
@@ -155,14 +155,13 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
         } else {
             format!("Batch {s} (seed {batch})")
         };
-        segment::ActiveModel {
-            workspace_id: Set(ws.0),
+        tenant.owned(segment::ActiveModel {
             name_key: Set(validate::name_key(&name)),
             name: Set(name),
             description: Set(None),
             created_at: Set(created_at),
             ..Default::default()
-        }
+        })
     });
     let mut segment_ids = Vec::with_capacity(segment_count);
     for chunk in segments.collect::<Vec<_>>().chunks(INFLUENCER_CHUNK) {
@@ -239,8 +238,7 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
     let automated_targets: Vec<i64> = segment_ids.iter().rev().take(2).copied().collect();
     for c in 0..campaign_count {
         let n = first_number + c as u64;
-        let campaign = campaign::Entity::insert(campaign::ActiveModel {
-            workspace_id: Set(ws.0),
+        let campaign = campaign::Entity::insert(tenant.owned(campaign::ActiveModel {
             name: Set(format!("Campaign {c} (seed {batch})")),
             status: Set(if c % 3 == 0 {
                 CampaignStatus::Active
@@ -249,7 +247,7 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
             }),
             created_at: Set(created_at),
             ..Default::default()
-        })
+        }))
         .exec_with_returning(db)
         .await?;
         let mut audience: Vec<i64> = (0..1 + mix(n ^ 23) % 3)
@@ -258,26 +256,27 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
         audience.sort_unstable();
         audience.dedup();
         campaign_audience::Entity::insert_many(audience.iter().map(|segment_id| {
-            campaign_audience::ActiveModel {
+            tenant.owned(campaign_audience::ActiveModel {
                 campaign_id: Set(campaign.id),
                 segment_id: Set(*segment_id),
-                workspace_id: Set(ws.0),
-            }
+                ..Default::default()
+            })
         }))
         .exec_without_returning(db)
         .await?;
         let automations = [EngagementKind::EmailReplied, EngagementKind::LinkClicked]
             .into_iter()
             .zip(automated_targets.iter())
-            .map(|(trigger, segment_id)| automation::ActiveModel {
-                workspace_id: Set(ws.0),
-                campaign_id: Set(campaign.id),
-                trigger: Set(trigger),
-                action: Set(AutomationAction::AssignToSegment),
-                segment_id: Set(Some(*segment_id)),
-                enabled: Set(true),
-                created_at: Set(created_at),
-                ..Default::default()
+            .map(|(trigger, segment_id)| {
+                tenant.owned(automation::ActiveModel {
+                    campaign_id: Set(campaign.id),
+                    trigger: Set(trigger),
+                    action: Set(AutomationAction::AssignToSegment),
+                    segment_id: Set(Some(*segment_id)),
+                    enabled: Set(true),
+                    created_at: Set(created_at),
+                    ..Default::default()
+                })
             });
         automation::Entity::insert_many(automations)
             .exec_without_returning(db)
@@ -296,10 +295,8 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
             .map(|(_, id)| *id)
             .collect();
         for chunk in engaged.chunks(MEMBERSHIP_CHUNK) {
-            let events = chunk
-                .iter()
-                .map(|influencer_id| engagement_event::ActiveModel {
-                    workspace_id: Set(ws.0),
+            let events = chunk.iter().map(|influencer_id| {
+                tenant.owned(engagement_event::ActiveModel {
                     campaign_id: Set(campaign.id),
                     influencer_id: Set(*influencer_id),
                     kind: Set(kinds[(mix(*influencer_id as u64 ^ n) % 3) as usize]),
@@ -307,7 +304,8 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
                     external_id: Set(None),
                     recorded_at: Set(created_at),
                     ..Default::default()
-                });
+                })
+            });
             engagement_event::Entity::insert_many(events)
                 .exec_without_returning(db)
                 .await?;
@@ -488,17 +486,17 @@ async fn insert_memberships(
     if pending.is_empty() {
         return Ok(0);
     }
-    let rows =
-        pending.drain(..).map(
-            |(segment_id, influencer_id)| segment_membership::ActiveModel {
-                segment_id: Set(segment_id),
-                influencer_id: Set(influencer_id),
-                workspace_id: Set(ws.0),
-                assigned_at: Set(assigned_at),
-                source: Set(MembershipSource::Manual),
-                automation_id: Set(None),
-            },
-        );
+    let tenant = scope::on(db, ws);
+    let rows = pending.drain(..).map(|(segment_id, influencer_id)| {
+        tenant.owned(segment_membership::ActiveModel {
+            segment_id: Set(segment_id),
+            influencer_id: Set(influencer_id),
+            assigned_at: Set(assigned_at),
+            source: Set(MembershipSource::Manual),
+            automation_id: Set(None),
+            ..Default::default()
+        })
+    });
     let inserted = segment_membership::Entity::insert_many(rows)
         .on_conflict_do_nothing()
         .exec_without_returning(db)

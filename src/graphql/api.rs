@@ -34,7 +34,7 @@ use super::{
 };
 use crate::{
     observability::OperationLog,
-    service::{DEADLINE, Deadline, WorkspaceId},
+    service::{Deadline, Scope, WorkspaceId, events::Events},
 };
 
 /// The GraphQL API as HTTP and WebSocket serve it: the schema and the steps around it.
@@ -46,16 +46,18 @@ pub struct Api {
     inputs: Arc<InputTypes>,
     documents: Arc<Documents>,
     log: OperationLog,
-    /// For the loader of each operation on a WebSocket.
+    /// For the workspace scope of each request.
     db: DatabaseConnection,
+    events: Events,
 }
 
 impl Api {
-    /// Serves `schema` (on `db`) with these limits, logging operations slower than
-    /// `slow_operation`.
+    /// Serves `schema` (on `db`, whose writes publish to `events`) with these limits, logging
+    /// operations slower than `slow_operation`.
     pub fn new(
         schema: AppSchema,
         db: DatabaseConnection,
+        events: Events,
         limits: Limits,
         slow_operation: Duration,
     ) -> Self {
@@ -74,7 +76,13 @@ impl Api {
                 slow: slow_operation,
             },
             db,
+            events,
         }
+    }
+
+    /// The handle service code reaches workspace `ws`'s data through (see [`Scope`]).
+    pub fn scope(&self, ws: WorkspaceId) -> Scope {
+        Scope::new(self.db.clone(), ws, self.events.clone())
     }
 
     /// Runs a query or mutation.
@@ -162,8 +170,11 @@ impl Executor for Api {
         // whole connection would serve values primed by an earlier query to later operations.
         let workspace = session_value::<WorkspaceId>(session_data.as_deref()).copied();
         let limits = session_value::<ConnectionLimits>(session_data.as_deref()).cloned();
+        // Queries and mutations run within the connection's deadline (`within_deadline`), which
+        // their writes mind when they commit.
+        let deadline = Arc::new(Deadline::default());
         let mut request = match workspace {
-            Some(ws) => scoped_request(request, &self.db, ws),
+            Some(ws) => scoped_request(request, self.scope(ws).with_deadline(deadline.clone())),
             None => request,
         };
         let document = match self.admit(&mut request) {
@@ -198,7 +209,9 @@ impl Executor for Api {
             .execute_stream_with_session_data(request, session_data.unwrap_or_default());
         let responses = match limits {
             // Subscriptions are long-lived: no deadline.
-            Some(limits) if !subscription => within_deadline(responses, limits.request_timeout),
+            Some(limits) if !subscription => {
+                within_deadline(responses, deadline, limits.request_timeout)
+            }
             _ => responses,
         };
         responses
@@ -259,10 +272,10 @@ fn session_value<T: 'static>(data: Option<&Data>) -> Option<&T> {
 /// reported as cancelled (see `service::Deadline`).
 fn within_deadline(
     mut responses: BoxStream<'static, Response>,
+    deadline: Arc<Deadline>,
     timeout: Duration,
 ) -> BoxStream<'static, Response> {
-    let deadline = Arc::new(Deadline::default());
-    let execution = DEADLINE.scope(deadline.clone(), async move { responses.next().await });
+    let execution = async move { responses.next().await };
     stream::once(async move {
         tokio::pin!(execution);
         tokio::select! {

@@ -6,18 +6,17 @@ use entity::{automation, engagement_event};
 
 use super::{
     campaign::{Campaign, load_campaign},
-    context::{self, scope},
     enums::{AutomationAction, EngagementKind},
-    errors::{Refused, UserError, internal, outcome, user_errors},
+    errors::{UserError, internal},
     ids::{self, Kind},
     influencer::{Influencer, load_influencer},
+    mutation::{both, mutate, one},
     scalars::DateTime,
     segment::{Segment, SegmentRef, load_segment},
 };
 use crate::service::{
     automations::{self, AutomationChanges},
     engagement::{self, NewEngagement},
-    retrying,
 };
 
 #[derive(Clone)]
@@ -200,30 +199,31 @@ impl AutomationMutation {
         ctx: &Context<'_>,
         input: AddAutomationInput,
     ) -> Result<AddAutomationPayload> {
-        let (db, ws) = scope(ctx)?;
-        let counts = context::counts(ctx)?;
-        let campaign = ids::decode(&input.campaign_id, Kind::Campaign, &["input", "campaignId"]);
-        let target = input
-            .assign_to_segment
-            .target(&["input", "assignToSegment"]);
-        let (campaign_id, target) = match (campaign, target) {
-            (Ok(c), Ok(t)) => (c, t),
-            (c, t) => {
-                return Ok(AddAutomationPayload::refused(user_errors(
-                    c.err().into_iter().chain(t.err()),
-                )));
-            }
-        };
+        let decoded = both(
+            one(ids::decode(
+                &input.campaign_id,
+                Kind::Campaign,
+                &["input", "campaignId"],
+            )),
+            one(input
+                .assign_to_segment
+                .target(&["input", "assignToSegment"])),
+        );
         let trigger = input.trigger.into();
-        let added =
-            retrying(|| automations::add(db, counts, ws, campaign_id, trigger, &target)).await;
-        Ok(match outcome(added)? {
-            Ok(model) => AddAutomationPayload {
-                automation: Some(Automation(model)),
-                user_errors: Vec::new(),
+        mutate(
+            ctx,
+            decoded,
+            async move |tx, (campaign_id, target)| {
+                automations::add(tx, *campaign_id, trigger, target).await
             },
-            Err(errors) => AddAutomationPayload::refused(errors),
-        })
+            async |model| {
+                Ok(AddAutomationPayload {
+                    automation: Some(Automation(model)),
+                    ..Default::default()
+                })
+            },
+        )
+        .await
     }
 
     /// Records an engagement and runs the campaign's enabled automations for its kind. They run
@@ -234,46 +234,43 @@ impl AutomationMutation {
         ctx: &Context<'_>,
         input: RecordEngagementInput,
     ) -> Result<RecordEngagementPayload> {
-        let (db, ws) = scope(ctx)?;
-        let events = context::events(ctx)?;
-        let campaign = ids::decode(&input.campaign_id, Kind::Campaign, &["input", "campaignId"]);
-        let influencer = ids::decode(
-            &input.influencer_id,
-            Kind::Influencer,
-            &["input", "influencerId"],
-        );
-        let (campaign_id, influencer_id) = match (campaign, influencer) {
-            (Ok(c), Ok(i)) => (c, i),
-            (c, i) => {
-                return Ok(RecordEngagementPayload::refused(user_errors(
-                    c.err().into_iter().chain(i.err()),
-                )));
-            }
-        };
-        let new = NewEngagement {
+        let decoded = both(
+            one(ids::decode(
+                &input.campaign_id,
+                Kind::Campaign,
+                &["input", "campaignId"],
+            )),
+            one(ids::decode(
+                &input.influencer_id,
+                Kind::Influencer,
+                &["input", "influencerId"],
+            )),
+        )
+        .map(|(campaign_id, influencer_id)| NewEngagement {
             campaign_id,
             influencer_id,
             kind: input.kind.into(),
             occurred_at: input.occurred_at.map(|t| t.0),
             external_id: input.external_id,
-        };
-        Ok(
-            match outcome(retrying(|| engagement::record(db, events, ws, new.clone())).await)? {
-                Ok(recorded) => {
-                    let mut segments = Vec::with_capacity(recorded.assigned_segment_ids.len());
-                    for id in recorded.assigned_segment_ids {
-                        segments.extend(load_segment(ctx, id).await?);
-                    }
-                    RecordEngagementPayload {
-                        event: Some(EngagementEvent(recorded.event)),
-                        assigned_segments: Some(segments),
-                        duplicate: recorded.replayed,
-                        user_errors: Vec::new(),
-                    }
+        });
+        mutate(
+            ctx,
+            decoded,
+            async move |tx, new| engagement::record(tx, new).await,
+            async |recorded| {
+                let mut segments = Vec::with_capacity(recorded.assigned_segment_ids.len());
+                for id in recorded.assigned_segment_ids {
+                    segments.extend(load_segment(ctx, id).await?);
                 }
-                Err(errors) => RecordEngagementPayload::refused(errors),
+                Ok(RecordEngagementPayload {
+                    event: Some(EngagementEvent(recorded.event)),
+                    assigned_segments: Some(segments),
+                    duplicate: recorded.replayed,
+                    ..Default::default()
+                })
             },
         )
+        .await
     }
 
     /// Switches an automation on or off, or changes its trigger or target segment.
@@ -282,37 +279,31 @@ impl AutomationMutation {
         ctx: &Context<'_>,
         input: UpdateAutomationInput,
     ) -> Result<UpdateAutomationPayload> {
-        let (db, ws) = scope(ctx)?;
-        let counts = context::counts(ctx)?;
-        let id = ids::decode(&input.id, Kind::Automation, &["input", "id"]);
-        let target = input
+        let id = one(ids::decode(&input.id, Kind::Automation, &["input", "id"]));
+        let target = one(input
             .assign_to_segment
             .map(|r| r.target(&["input", "assignToSegment"]))
-            .transpose();
-        let (id, segment) = match (id, target) {
-            (Ok(id), Ok(target)) => (id, target),
-            (id, target) => {
-                return Ok(UpdateAutomationPayload::refused(user_errors(
-                    id.err().into_iter().chain(target.err()),
-                )));
-            }
-        };
-        let changes = AutomationChanges {
-            enabled: input.enabled,
-            trigger: input.trigger.map(Into::into),
-            segment,
-        };
-        Ok(
-            match outcome(
-                retrying(|| automations::update(db, counts, ws, id, changes.clone())).await,
-            )? {
-                Ok(model) => UpdateAutomationPayload {
+            .transpose());
+        let decoded = both(id, target).map(|(id, segment)| {
+            let changes = AutomationChanges {
+                enabled: input.enabled,
+                trigger: input.trigger.map(Into::into),
+                segment,
+            };
+            (id, changes)
+        });
+        mutate(
+            ctx,
+            decoded,
+            async move |tx, (id, changes)| automations::update(tx, *id, changes).await,
+            async |model| {
+                Ok(UpdateAutomationPayload {
                     automation: Some(Automation(model)),
-                    user_errors: Vec::new(),
-                },
-                Err(errors) => UpdateAutomationPayload::refused(errors),
+                    ..Default::default()
+                })
             },
         )
+        .await
     }
 
     /// Deletes an automation. Influencers keep the segments it put them in.
@@ -321,20 +312,18 @@ impl AutomationMutation {
         ctx: &Context<'_>,
         input: DeleteAutomationInput,
     ) -> Result<DeleteAutomationPayload> {
-        let (db, ws) = scope(ctx)?;
-        let counts = context::counts(ctx)?;
-        let id = match ids::decode(&input.id, Kind::Automation, &["input", "id"]) {
-            Ok(id) => id,
-            Err(e) => return Ok(DeleteAutomationPayload::refused(user_errors([e]))),
-        };
-        Ok(
-            match outcome(retrying(|| automations::delete(db, counts, ws, id)).await)? {
-                Ok(id) => DeleteAutomationPayload {
+        let id = one(ids::decode(&input.id, Kind::Automation, &["input", "id"]));
+        mutate(
+            ctx,
+            id,
+            async move |tx, id| automations::delete(tx, *id).await,
+            async |id| {
+                Ok(DeleteAutomationPayload {
                     deleted_automation_id: Some(ids::encode(Kind::Automation, id)),
-                    user_errors: Vec::new(),
-                },
-                Err(errors) => DeleteAutomationPayload::refused(errors),
+                    ..Default::default()
+                })
             },
         )
+        .await
     }
 }

@@ -6,19 +6,19 @@ use entity::campaign;
 use super::{
     automation::Automation,
     connection::{Conn, Total, connection, page},
-    context::{self, scope},
+    context::scope,
     enums::CampaignStatus,
-    errors::{Refused, UserError, internal, outcome, user_errors},
+    errors::{UserError, internal},
     ids::{self, Kind},
     influencer::Influencer,
     loaders::{AudienceOf, AutomationsOf, CampaignById, InfluencerPage, SegmentById, loader},
+    mutation::{both, mutate, one},
     scalars::DateTime,
     segment::Segment,
 };
 use crate::service::{
     campaigns::{self, CampaignChanges},
     reads::{self, InfluencerSet},
-    retrying,
 };
 
 #[derive(Clone)]
@@ -79,7 +79,6 @@ impl Campaign {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Conn<Influencer>> {
-        let (_, ws) = scope(ctx)?;
         let set = InfluencerSet::RecipientsOf(self.0.id);
         let page = page(ctx, first, after, last, before)?;
         let result = loader(ctx)?
@@ -87,7 +86,7 @@ impl Campaign {
             .await
             .map_err(internal)?
             .unwrap_or_default();
-        Ok(connection(result, Total::Influencers(ws, set), Influencer))
+        Ok(connection(result, Total::Influencers(set), Influencer))
     }
 
     /// The campaign's automations, oldest first.
@@ -138,10 +137,11 @@ impl CampaignQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Conn<Campaign>> {
-        let (db, ws) = scope(ctx)?;
         let page = page(ctx, first, after, last, before)?;
-        let result = reads::campaign_page(db, ws, page).await.map_err(internal)?;
-        Ok(connection(result, Total::Campaigns(ws), Campaign))
+        let result = reads::campaign_page(scope(ctx)?, page)
+            .await
+            .map_err(internal)?;
+        Ok(connection(result, Total::Campaigns, Campaign))
     }
 }
 
@@ -210,30 +210,26 @@ impl CampaignMutation {
         ctx: &Context<'_>,
         input: CreateCampaignInput,
     ) -> Result<CreateCampaignPayload> {
-        let (db, ws) = scope(ctx)?;
-        let counts = context::counts(ctx)?;
         let max = crate::graphql::limits::of(ctx).max_bulk_ids;
         let audience = input.audience_segment_ids.unwrap_or_default();
-        let segment_ids = match ids::decode_bulk(
+        let segment_ids = ids::decode_bulk(
             &audience,
             Kind::Segment,
             &["input", "audienceSegmentIds"],
             max,
-        ) {
-            Ok(ids) => ids,
-            Err(errors) => return Ok(CreateCampaignPayload::refused(user_errors(errors))),
-        };
-        Ok(
-            match outcome(
-                retrying(|| campaigns::create(db, counts, ws, &input.name, &segment_ids)).await,
-            )? {
-                Ok(model) => CreateCampaignPayload {
+        );
+        mutate(
+            ctx,
+            segment_ids,
+            async move |tx, segment_ids| campaigns::create(tx, &input.name, segment_ids).await,
+            async |model| {
+                Ok(CreateCampaignPayload {
                     campaign: Some(Campaign(model)),
-                    user_errors: Vec::new(),
-                },
-                Err(errors) => CreateCampaignPayload::refused(errors),
+                    ..Default::default()
+                })
             },
         )
+        .await
     }
 
     /// Renames a campaign, changes its status, or replaces its audience.
@@ -242,42 +238,34 @@ impl CampaignMutation {
         ctx: &Context<'_>,
         input: UpdateCampaignInput,
     ) -> Result<UpdateCampaignPayload> {
-        let (db, ws) = scope(ctx)?;
-        let counts = context::counts(ctx)?;
         let max = crate::graphql::limits::of(ctx).max_bulk_ids;
-        let id = ids::decode(&input.id, Kind::Campaign, &["input", "id"]);
+        let id = one(ids::decode(&input.id, Kind::Campaign, &["input", "id"]));
         let audience = input
             .audience_segment_ids
             .map(|list| {
                 ids::decode_bulk(&list, Kind::Segment, &["input", "audienceSegmentIds"], max)
             })
             .transpose();
-        let (id, audience) = match (id, audience) {
-            (Ok(id), Ok(audience)) => (id, audience),
-            (id, audience) => {
-                let errors = id
-                    .err()
-                    .into_iter()
-                    .chain(audience.err().into_iter().flatten());
-                return Ok(UpdateCampaignPayload::refused(user_errors(errors)));
-            }
-        };
-        let changes = CampaignChanges {
-            name: input.name,
-            status: input.status.map(Into::into),
-            audience_segment_ids: audience,
-        };
-        Ok(
-            match outcome(
-                retrying(|| campaigns::update(db, counts, ws, id, changes.clone())).await,
-            )? {
-                Ok(model) => UpdateCampaignPayload {
+        let changes = both(id, audience).map(|(id, audience)| {
+            let changes = CampaignChanges {
+                name: input.name,
+                status: input.status.map(Into::into),
+                audience_segment_ids: audience,
+            };
+            (id, changes)
+        });
+        mutate(
+            ctx,
+            changes,
+            async move |tx, (id, changes)| campaigns::update(tx, *id, changes).await,
+            async |model| {
+                Ok(UpdateCampaignPayload {
                     campaign: Some(Campaign(model)),
-                    user_errors: Vec::new(),
-                },
-                Err(errors) => UpdateCampaignPayload::refused(errors),
+                    ..Default::default()
+                })
             },
         )
+        .await
     }
 
     /// Deletes a campaign with its automations and engagement events. Influencers keep the
@@ -287,20 +275,18 @@ impl CampaignMutation {
         ctx: &Context<'_>,
         input: DeleteCampaignInput,
     ) -> Result<DeleteCampaignPayload> {
-        let (db, ws) = scope(ctx)?;
-        let counts = context::counts(ctx)?;
-        let id = match ids::decode(&input.id, Kind::Campaign, &["input", "id"]) {
-            Ok(id) => id,
-            Err(e) => return Ok(DeleteCampaignPayload::refused(user_errors([e]))),
-        };
-        Ok(
-            match outcome(retrying(|| campaigns::delete(db, counts, ws, id)).await)? {
-                Ok(id) => DeleteCampaignPayload {
+        let id = one(ids::decode(&input.id, Kind::Campaign, &["input", "id"]));
+        mutate(
+            ctx,
+            id,
+            async move |tx, id| campaigns::delete(tx, *id).await,
+            async |id| {
+                Ok(DeleteCampaignPayload {
                     deleted_campaign_id: Some(ids::encode(Kind::Campaign, id)),
-                    user_errors: Vec::new(),
-                },
-                Err(errors) => DeleteCampaignPayload::refused(errors),
+                    ..Default::default()
+                })
             },
         )
+        .await
     }
 }

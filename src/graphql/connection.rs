@@ -12,9 +12,9 @@ use super::{
     segment::Segment,
 };
 use crate::service::{
-    WorkspaceId,
     pagination::{Keyed, Page, PageResult, Take},
     reads::{self, InfluencerSet},
+    text::SearchTerm,
 };
 
 /// Page size when neither `first` nor `last` is given.
@@ -84,12 +84,18 @@ pub fn page(
     })
 }
 
+/// A `search` argument as a search term: none when missing or blank, BAD_USER_INPUT when it
+/// holds a control character.
+pub fn search(raw: Option<String>) -> Result<Option<SearchTerm>> {
+    SearchTerm::parse(raw.as_deref()).map_err(|error| bad_input(error.message))
+}
+
 /// What a connection's `totalCount` counts.
 #[derive(Clone, Debug)]
 pub enum Total {
-    Influencers(WorkspaceId, InfluencerSet),
-    Segments(WorkspaceId, Option<String>),
-    Campaigns(WorkspaceId),
+    Influencers(InfluencerSet),
+    Segments(Option<SearchTerm>),
+    Campaigns,
 }
 
 /// A page of a list, with cursors to move through it (a Relay cursor connection).
@@ -133,28 +139,26 @@ where
 
     /// How many items the whole list holds, regardless of paging.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i32> {
-        let db = ctx.data::<sea_orm::DatabaseConnection>()?;
+        let scope = super::context::scope(ctx)?;
         let count = match &self.total {
             // Per-parent counts go through loaders, so a list of segments costs one count query.
-            Total::Influencers(_, InfluencerSet::InSegment(id)) => loader(ctx)?
+            Total::Influencers(InfluencerSet::InSegment(id)) => loader(ctx)?
                 .load_one(MemberCount(*id))
                 .await
                 .map_err(internal)?
                 .unwrap_or_default(),
-            Total::Influencers(_, InfluencerSet::RecipientsOf(id)) => loader(ctx)?
+            Total::Influencers(InfluencerSet::RecipientsOf(id)) => loader(ctx)?
                 .load_one(RecipientCount(*id))
                 .await
                 .map_err(internal)?
                 .unwrap_or_default(),
-            Total::Influencers(ws, set) => {
-                reads::count_influencers(db, super::context::counts(ctx)?, *ws, set)
-                    .await
-                    .map_err(internal)?
-            }
-            Total::Segments(ws, search) => reads::count_segments(db, *ws, search.as_deref())
+            Total::Influencers(set) => reads::count_influencers(scope, set)
                 .await
                 .map_err(internal)?,
-            Total::Campaigns(ws) => reads::count_campaigns(db, *ws).await.map_err(internal)?,
+            Total::Segments(search) => reads::count_segments(scope, search.as_ref())
+                .await
+                .map_err(internal)?,
+            Total::Campaigns => reads::count_campaigns(scope).await.map_err(internal)?,
         };
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }

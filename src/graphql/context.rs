@@ -1,26 +1,15 @@
 //! What resolvers take from the request context.
 
 use async_graphql::Context;
-use sea_orm::DatabaseConnection;
 
-use crate::service::{WorkspaceId, count_cache::CountCache, events::Events};
+use crate::service::{Scope, events::Events};
 
-/// The database and the workspace the request acts for.
-pub fn scope<'a>(
-    ctx: &Context<'a>,
-) -> async_graphql::Result<(&'a DatabaseConnection, WorkspaceId)> {
-    Ok((
-        ctx.data::<DatabaseConnection>()?,
-        *ctx.data::<WorkspaceId>()?,
-    ))
+/// The request's workspace scope: the only way resolvers reach the workspace's data.
+pub fn scope<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Scope> {
+    ctx.data::<Scope>()
 }
 
 /// Where writes publish membership changes, for subscriptions.
 pub fn events<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Events> {
     ctx.data::<Events>()
-}
-
-/// The counts the application keeps, which writes forget and count readers look in.
-pub fn counts<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a CountCache> {
-    Ok(events(ctx)?.counts())
 }

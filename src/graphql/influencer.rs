@@ -5,12 +5,13 @@ use entity::{influencer, segment, segment_membership};
 
 use super::{
     automation::Automation,
-    connection::{Conn, Total, connection, page},
-    context::{self, scope},
+    connection::{self, Conn, Total, connection, page},
+    context::scope,
     enums::{MembershipSource, Platform},
-    errors::{Refused, UserError, internal, outcome, user_errors},
+    errors::{UserError, internal},
     ids::{self, Kind},
     loaders::{AutomationById, InfluencerById, MembershipsOf, loader},
+    mutation::{mutate, one},
     patch::patch,
     scalars::DateTime,
     segment::Segment,
@@ -19,7 +20,6 @@ use crate::service::{
     influencers::{self, InfluencerChanges, NewInfluencer},
     profile,
     reads::{self, InfluencerSet},
-    retrying,
 };
 
 #[derive(Clone)]
@@ -158,8 +158,7 @@ pub async fn load_influencer(ctx: &Context<'_>, id: i64) -> Result<Option<Influe
 /// An influencer read with its memberships in one statement (a profile page), which then
 /// serve its `memberships`, `segments` and `unassigned` without a batch of their own.
 async fn load_with_memberships(ctx: &Context<'_>, id: i64) -> Result<Option<Influencer>> {
-    let (db, ws) = scope(ctx)?;
-    let Some((influencer, memberships)) = profile::influencer_with_memberships(db, ws, id)
+    let Some((influencer, memberships)) = profile::influencer_with_memberships(scope(ctx)?, id)
         .await
         .map_err(internal)?
     else {
@@ -191,14 +190,13 @@ pub async fn influencer_connection(
     last: Option<i32>,
     before: Option<String>,
 ) -> Result<Conn<Influencer>> {
-    let (db, ws) = scope(ctx)?;
     let page = page(ctx, first, after, last, before)?;
-    let result = reads::influencer_pages(db, ws, &[(set.clone(), page)])
+    let result = reads::influencer_pages(scope(ctx)?, &[(set.clone(), page)])
         .await
         .map_err(internal)?
         .pop()
         .unwrap_or_default();
-    Ok(connection(result, Total::Influencers(ws, set), Influencer))
+    Ok(connection(result, Total::Influencers(set), Influencer))
 }
 
 #[derive(Default)]
@@ -237,7 +235,9 @@ impl InfluencerQuery {
     ) -> Result<Conn<Influencer>> {
         influencer_connection(
             ctx,
-            InfluencerSet::Roster { search },
+            InfluencerSet::Roster {
+                search: connection::search(search)?,
+            },
             first,
             after,
             last,
@@ -332,8 +332,6 @@ impl InfluencerMutation {
         ctx: &Context<'_>,
         input: CreateInfluencerInput,
     ) -> Result<CreateInfluencerPayload> {
-        let (db, ws) = scope(ctx)?;
-        let counts = context::counts(ctx)?;
         let new = NewInfluencer {
             handle: input.handle,
             platform: input.platform.into(),
@@ -342,15 +340,18 @@ impl InfluencerMutation {
             niche: input.niche,
             follower_count: input.follower_count,
         };
-        Ok(
-            match outcome(retrying(|| influencers::create(db, counts, ws, new.clone())).await)? {
-                Ok(model) => CreateInfluencerPayload {
+        mutate(
+            ctx,
+            Ok(new),
+            async move |tx, new| influencers::create(tx, new).await,
+            async |model| {
+                Ok(CreateInfluencerPayload {
                     influencer: Some(Influencer(model)),
-                    user_errors: Vec::new(),
-                },
-                Err(user_errors) => CreateInfluencerPayload::refused(user_errors),
+                    ..Default::default()
+                })
             },
         )
+        .await
     }
 
     /// Edits an influencer.
@@ -359,12 +360,7 @@ impl InfluencerMutation {
         ctx: &Context<'_>,
         input: UpdateInfluencerInput,
     ) -> Result<UpdateInfluencerPayload> {
-        let (db, ws) = scope(ctx)?;
-        let counts = context::counts(ctx)?;
-        let id = match ids::decode(&input.id, Kind::Influencer, &["input", "id"]) {
-            Ok(id) => id,
-            Err(e) => return Ok(UpdateInfluencerPayload::refused(user_errors([e]))),
-        };
+        let id = one(ids::decode(&input.id, Kind::Influencer, &["input", "id"]));
         let changes = InfluencerChanges {
             handle: input.handle,
             platform: input.platform.map(Into::into),
@@ -373,17 +369,18 @@ impl InfluencerMutation {
             niche: patch(input.niche),
             follower_count: patch(input.follower_count),
         };
-        Ok(
-            match outcome(
-                retrying(|| influencers::update(db, counts, ws, id, changes.clone())).await,
-            )? {
-                Ok(model) => UpdateInfluencerPayload {
+        mutate(
+            ctx,
+            id,
+            async move |tx, id| influencers::update(tx, *id, changes.clone()).await,
+            async |model| {
+                Ok(UpdateInfluencerPayload {
                     influencer: Some(Influencer(model)),
-                    user_errors: Vec::new(),
-                },
-                Err(errors) => UpdateInfluencerPayload::refused(errors),
+                    ..Default::default()
+                })
             },
         )
+        .await
     }
 
     /// Removes an influencer from the roster, with its memberships and engagement events.
@@ -392,20 +389,18 @@ impl InfluencerMutation {
         ctx: &Context<'_>,
         input: DeleteInfluencerInput,
     ) -> Result<DeleteInfluencerPayload> {
-        let (db, ws) = scope(ctx)?;
-        let events = context::events(ctx)?;
-        let id = match ids::decode(&input.id, Kind::Influencer, &["input", "id"]) {
-            Ok(id) => id,
-            Err(e) => return Ok(DeleteInfluencerPayload::refused(user_errors([e]))),
-        };
-        Ok(
-            match outcome(retrying(|| influencers::delete(db, events, ws, id)).await)? {
-                Ok(id) => DeleteInfluencerPayload {
+        let id = one(ids::decode(&input.id, Kind::Influencer, &["input", "id"]));
+        mutate(
+            ctx,
+            id,
+            async move |tx, id| influencers::delete(tx, *id).await,
+            async |id| {
+                Ok(DeleteInfluencerPayload {
                     deleted_influencer_id: Some(ids::encode(Kind::Influencer, id)),
-                    user_errors: Vec::new(),
-                },
-                Err(errors) => DeleteInfluencerPayload::refused(errors),
+                    ..Default::default()
+                })
             },
         )
+        .await
     }
 }

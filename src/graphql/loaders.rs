@@ -5,20 +5,20 @@
 //! [`Batcher`] that gathers each level's keys (see `batching`). It does not cache: after a
 //! mutation in the same request, reads see the new state.
 
-use std::{collections::HashMap, sync::OnceLock};
+use std::collections::HashMap;
 
 use async_graphql::{Context, dataloader::Loader};
 use entity::{automation, campaign, engagement_event, influencer, segment, segment_membership};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DbErr;
 
 use super::batching::Batcher;
 use crate::{
     observability::observe_batch,
     service::{
-        WorkspaceId,
-        count_cache::CountCache,
+        Scope,
         pagination::{Page, PageResult},
-        reads::{self, InfluencerSet, Scoped},
+        reads::{self, InfluencerSet},
+        scope::Identified,
     },
 };
 
@@ -32,40 +32,20 @@ const MAX_BATCH: usize = 10_000;
 /// allows 500 terms per compound SELECT.
 const MAX_PAGES_PER_STATEMENT: usize = 200;
 
-/// The request's loader: the database and the workspace every query is filtered by.
+/// The request's loader: its workspace scope, which every query goes through.
 pub struct AppLoader {
-    db: DatabaseConnection,
-    ws: WorkspaceId,
-    /// The application's count cache (member counts look in it). The loader is made before its
-    /// request reaches the schema (see `scoped_request`), whose data holds the cache, so
-    /// [`loader`] hands it over at the request's first load.
-    counts: OnceLock<CountCache>,
+    scope: Scope,
 }
 
 impl AppLoader {
-    pub fn batcher(db: DatabaseConnection, ws: WorkspaceId) -> Batcher<Self> {
-        Batcher::new(
-            Self {
-                db,
-                ws,
-                counts: OnceLock::new(),
-            },
-            MAX_BATCH,
-        )
+    pub fn batcher(scope: Scope) -> Batcher<Self> {
+        Batcher::new(Self { scope }, MAX_BATCH)
     }
 }
 
 /// The request's loader, from the GraphQL context.
 pub fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Batcher<AppLoader>> {
-    let batcher = ctx.data::<Batcher<AppLoader>>()?;
-    if batcher.loader().counts.get().is_none() {
-        // Set at most once; a concurrent first load sets the same cache.
-        let _ = batcher
-            .loader()
-            .counts
-            .set(super::context::counts(ctx)?.clone());
-    }
-    Ok(batcher)
+    ctx.data::<Batcher<AppLoader>>()
 }
 
 macro_rules! by_id_loaders {
@@ -81,10 +61,10 @@ macro_rules! by_id_loaders {
             async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, DbErr> {
                 observe_batch(stringify!($key), keys.len());
                 let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-                let rows = reads::by_ids::<$module::Entity, _>(&self.db, self.ws, &ids).await?;
+                let rows = reads::by_ids::<$module::Entity, _>(&self.scope, &ids).await?;
                 Ok(rows
                     .into_iter()
-                    .map(|row| ($key(<$module::Entity as Scoped>::model_id(&row)), row))
+                    .map(|row| ($key(<$module::Entity as Identified>::model_id(&row)), row))
                     .collect())
             }
         }
@@ -113,7 +93,7 @@ impl Loader<MembershipsOf> for AppLoader {
     ) -> Result<HashMap<MembershipsOf, Self::Value>, DbErr> {
         observe_batch("MembershipsOf", keys.len());
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let mut found = reads::memberships_of_influencers(&self.db, self.ws, &ids).await?;
+        let mut found = reads::memberships_of_influencers(&self.scope, &ids).await?;
         Ok(ids
             .into_iter()
             .map(|id| (MembershipsOf(id), found.remove(&id).unwrap_or_default()))
@@ -132,10 +112,7 @@ impl Loader<MemberCount> for AppLoader {
     async fn load(&self, keys: &[MemberCount]) -> Result<HashMap<MemberCount, i64>, DbErr> {
         observe_batch("MemberCount", keys.len());
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let cache = self.counts.get().ok_or_else(|| {
-            DbErr::Custom("member counts were loaded before the count cache was handed over".into())
-        })?;
-        let counts = reads::member_counts(&self.db, cache, self.ws, &ids).await?;
+        let counts = reads::member_counts(&self.scope, &ids).await?;
         Ok(ids
             .into_iter()
             .map(|id| (MemberCount(id), counts.get(&id).copied().unwrap_or(0)))
@@ -154,7 +131,7 @@ impl Loader<RecipientCount> for AppLoader {
     async fn load(&self, keys: &[RecipientCount]) -> Result<HashMap<RecipientCount, i64>, DbErr> {
         observe_batch("RecipientCount", keys.len());
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let counts = reads::recipient_counts(&self.db, self.ws, &ids).await?;
+        let counts = reads::recipient_counts(&self.scope, &ids).await?;
         Ok(ids
             .into_iter()
             .map(|id| (RecipientCount(id), counts.get(&id).copied().unwrap_or(0)))
@@ -173,7 +150,7 @@ impl Loader<AudienceOf> for AppLoader {
     async fn load(&self, keys: &[AudienceOf]) -> Result<HashMap<AudienceOf, Vec<i64>>, DbErr> {
         observe_batch("AudienceOf", keys.len());
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let mut found = reads::audiences(&self.db, self.ws, &ids).await?;
+        let mut found = reads::audiences(&self.scope, &ids).await?;
         Ok(ids
             .into_iter()
             .map(|id| (AudienceOf(id), found.remove(&id).unwrap_or_default()))
@@ -195,7 +172,7 @@ impl Loader<AutomationsOf> for AppLoader {
     ) -> Result<HashMap<AutomationsOf, Self::Value>, DbErr> {
         observe_batch("AutomationsOf", keys.len());
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let mut found = reads::automations_of(&self.db, self.ws, &ids).await?;
+        let mut found = reads::automations_of(&self.scope, &ids).await?;
         Ok(ids
             .into_iter()
             .map(|id| (AutomationsOf(id), found.remove(&id).unwrap_or_default()))
@@ -221,7 +198,7 @@ impl Loader<InfluencerPage> for AppLoader {
         for chunk in keys.chunks(MAX_PAGES_PER_STATEMENT) {
             let requests: Vec<(InfluencerSet, Page)> =
                 chunk.iter().map(|k| (k.0.clone(), k.1.clone())).collect();
-            let pages = reads::influencer_pages(&self.db, self.ws, &requests).await?;
+            let pages = reads::influencer_pages(&self.scope, &requests).await?;
             found.extend(chunk.iter().cloned().zip(pages));
         }
         Ok(found)

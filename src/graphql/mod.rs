@@ -17,6 +17,7 @@ pub mod ids;
 pub mod influencer;
 pub mod limits;
 pub mod loaders;
+pub mod mutation;
 pub mod node;
 pub mod null_propagation;
 pub mod patch;
@@ -29,7 +30,7 @@ pub mod workspace;
 use async_graphql::{MergedObject, Request, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
-use crate::service::{WorkspaceId, events::Events};
+use crate::service::{Scope, Scoped, events::Events};
 pub use api::Api;
 pub use subscription::Subscription;
 
@@ -87,7 +88,7 @@ pub fn build_schema_with(
         // Directives are counted per query by `Limits::admit`.
         .limit_recursive_depth(64)
         .data(limits.clone())
-        .data(events)
+        .data(events.clone())
         .data(db.clone());
     if !limits.introspection {
         builder = builder.disable_introspection();
@@ -95,7 +96,7 @@ pub fn build_schema_with(
     if !limits.suggestions {
         builder = builder.disable_suggestions();
     }
-    Api::new(builder.finish(), db, limits.clone(), slow_operation)
+    Api::new(builder.finish(), db, events, limits.clone(), slow_operation)
 }
 
 /// The SDL clients see; `schema.graphql` at the repository root is this text.
@@ -103,9 +104,11 @@ pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
 
-/// Attaches what a request needs to run: the workspace it acts for and its own batching loader.
-pub fn scoped_request(request: Request, db: &DatabaseConnection, ws: WorkspaceId) -> Request {
+/// Attaches what a request needs to run: the scope of the workspace it acts for (with the
+/// request's deadline) and its own batching loader.
+pub fn scoped_request(request: Request, scope: Scope) -> Request {
     request
-        .data(ws)
-        .data(loaders::AppLoader::batcher(db.clone(), ws))
+        .data(scope.workspace())
+        .data(loaders::AppLoader::batcher(scope.clone()))
+        .data(scope)
 }

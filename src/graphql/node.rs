@@ -1,5 +1,6 @@
 //! The `Node` interface and the `node` / `nodes` lookups by global id.
 
+use crate::service::Scoped;
 use async_graphql::{Context, ID, Interface, Object, Result};
 use futures_util::future::try_join_all;
 
@@ -48,12 +49,12 @@ async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .map(|m| Node::EngagementEvent(EngagementEvent(m))),
         // Only the request's own workspace is visible.
         Kind::Workspace => {
-            let (db, ws) = scope(ctx)?;
-            if id != ws.0 {
+            let scope = scope(ctx)?;
+            if id != scope.workspace().0 {
                 return Ok(None);
             }
             entity::workspace::Entity::find_by_id(id)
-                .one(db)
+                .one(scope.conn())
                 .await
                 .map_err(internal)?
                 .map(|m| Node::Workspace(Workspace(m)))

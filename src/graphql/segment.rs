@@ -6,19 +6,19 @@ use async_graphql::{
 use entity::segment;
 
 use super::{
-    connection::{Conn, Total, connection, page},
-    context::{self, scope},
-    errors::{Refused, UserError, internal, outcome, user_errors},
+    connection::{self, Conn, Total, connection, page},
+    context::scope,
+    errors::{UserError, internal},
     ids::{self, Kind},
     influencer::{Influencer, load_influencers},
     loaders::{InfluencerPage, MemberCount, SegmentById, loader},
+    mutation::{both, mutate, one},
     patch::patch,
     scalars::DateTime,
 };
 use crate::service::{
     InputError, memberships,
     reads::{self, InfluencerSet},
-    retrying,
     segments::{self, NewSegment, SegmentTarget},
 };
 
@@ -70,7 +70,6 @@ impl Segment {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Conn<Influencer>> {
-        let (_, ws) = scope(ctx)?;
         let set = InfluencerSet::InSegment(self.0.id);
         let page = page(ctx, first, after, last, before)?;
         let result = loader(ctx)?
@@ -78,7 +77,7 @@ impl Segment {
             .await
             .map_err(internal)?
             .unwrap_or_default();
-        Ok(connection(result, Total::Influencers(ws, set), Influencer))
+        Ok(connection(result, Total::Influencers(set), Influencer))
     }
 }
 
@@ -117,12 +116,12 @@ impl SegmentQuery {
         before: Option<String>,
         search: Option<String>,
     ) -> Result<Conn<Segment>> {
-        let (db, ws) = scope(ctx)?;
         let page = page(ctx, first, after, last, before)?;
-        let result = reads::segment_page(db, ws, search.as_deref(), page)
+        let search = connection::search(search)?;
+        let result = reads::segment_page(scope(ctx)?, search.as_ref(), page)
             .await
             .map_err(internal)?;
-        Ok(connection(result, Total::Segments(ws, search), Segment))
+        Ok(connection(result, Total::Segments(search), Segment))
     }
 }
 
@@ -265,18 +264,19 @@ impl SegmentMutation {
         ctx: &Context<'_>,
         input: CreateSegmentInput,
     ) -> Result<CreateSegmentPayload> {
-        let (db, ws) = scope(ctx)?;
-        let counts = context::counts(ctx)?;
         let new: NewSegment = input.into();
-        Ok(
-            match outcome(retrying(|| segments::create(db, counts, ws, new.clone())).await)? {
-                Ok(model) => CreateSegmentPayload {
+        mutate(
+            ctx,
+            Ok(new),
+            async move |tx, new| segments::create(tx, new).await,
+            async |model| {
+                Ok(CreateSegmentPayload {
                     segment: Some(Segment(model)),
-                    user_errors: Vec::new(),
-                },
-                Err(user_errors) => CreateSegmentPayload::refused(user_errors),
+                    ..Default::default()
+                })
             },
         )
+        .await
     }
 
     /// Renames a segment or changes its description.
@@ -285,27 +285,22 @@ impl SegmentMutation {
         ctx: &Context<'_>,
         input: UpdateSegmentInput,
     ) -> Result<UpdateSegmentPayload> {
-        let (db, ws) = scope(ctx)?;
-        let counts = context::counts(ctx)?;
-        let id = match ids::decode(&input.id, Kind::Segment, &["input", "id"]) {
-            Ok(id) => id,
-            Err(e) => return Ok(UpdateSegmentPayload::refused(user_errors([e]))),
-        };
+        let id = one(ids::decode(&input.id, Kind::Segment, &["input", "id"]));
         let description = patch(input.description);
-        Ok(
-            match outcome(
-                retrying(|| {
-                    segments::update(db, counts, ws, id, input.name.clone(), description.clone())
-                })
-                .await,
-            )? {
-                Ok(model) => UpdateSegmentPayload {
+        mutate(
+            ctx,
+            id,
+            async move |tx, id| {
+                segments::update(tx, *id, input.name.clone(), description.clone()).await
+            },
+            async |model| {
+                Ok(UpdateSegmentPayload {
                     segment: Some(Segment(model)),
-                    user_errors: Vec::new(),
-                },
-                Err(errors) => UpdateSegmentPayload::refused(errors),
+                    ..Default::default()
+                })
             },
         )
+        .await
     }
 
     /// Deletes a segment. Its members that are in no other segment are Unassigned again;
@@ -315,21 +310,19 @@ impl SegmentMutation {
         ctx: &Context<'_>,
         input: DeleteSegmentInput,
     ) -> Result<DeleteSegmentPayload> {
-        let (db, ws) = scope(ctx)?;
-        let events = context::events(ctx)?;
-        let id = match ids::decode(&input.id, Kind::Segment, &["input", "id"]) {
-            Ok(id) => id,
-            Err(e) => return Ok(DeleteSegmentPayload::refused(user_errors([e]))),
-        };
-        Ok(
-            match outcome(retrying(|| segments::delete(db, events, ws, id)).await)? {
-                Ok(id) => DeleteSegmentPayload {
+        let id = one(ids::decode(&input.id, Kind::Segment, &["input", "id"]));
+        mutate(
+            ctx,
+            id,
+            async move |tx, id| segments::delete(tx, *id).await,
+            async |id| {
+                Ok(DeleteSegmentPayload {
                     deleted_segment_id: Some(ids::encode(Kind::Segment, id)),
-                    user_errors: Vec::new(),
-                },
-                Err(errors) => DeleteSegmentPayload::refused(errors),
+                    ..Default::default()
+                })
             },
         )
+        .await
     }
 
     /// Puts influencers in a segment, an existing one or one created in the same call. An
@@ -339,27 +332,23 @@ impl SegmentMutation {
         ctx: &Context<'_>,
         input: AssignToSegmentInput,
     ) -> Result<AssignToSegmentPayload> {
-        let (db, ws) = scope(ctx)?;
-        let events = context::events(ctx)?;
-        let ids = influencer_ids(ctx, &input.influencer_ids);
-        let target = input.segment.target(&["input", "segment"]);
-        let (ids, target) = match (ids, target) {
-            (Ok(ids), Ok(target)) => (ids, target),
-            (ids, target) => {
-                let errors = ids.err().into_iter().flatten().chain(target.err());
-                return Ok(AssignToSegmentPayload::refused(user_errors(errors)));
-            }
-        };
-        Ok(
-            match outcome(retrying(|| memberships::assign(db, events, ws, &ids, &target)).await)? {
-                Ok(change) => AssignToSegmentPayload {
+        let decoded = both(
+            influencer_ids(ctx, &input.influencer_ids),
+            one(input.segment.target(&["input", "segment"])),
+        );
+        mutate(
+            ctx,
+            decoded,
+            async move |tx, (ids, target)| memberships::assign(tx, ids, target).await,
+            async |change| {
+                Ok(AssignToSegmentPayload {
                     influencers: Some(load_influencers(ctx, &change.influencer_ids).await?),
                     segment: Some(Segment(change.segment)),
-                    user_errors: Vec::new(),
-                },
-                Err(errors) => AssignToSegmentPayload::refused(errors),
+                    ..Default::default()
+                })
             },
         )
+        .await
     }
 
     /// Takes influencers out of a segment. One left in no segment is listed under Unassigned.
@@ -368,27 +357,26 @@ impl SegmentMutation {
         ctx: &Context<'_>,
         input: RemoveFromSegmentInput,
     ) -> Result<RemoveFromSegmentPayload> {
-        let (db, ws) = scope(ctx)?;
-        let events = context::events(ctx)?;
-        let ids = influencer_ids(ctx, &input.influencer_ids);
-        let segment_id = ids::decode(&input.segment_id, Kind::Segment, &["input", "segmentId"]);
-        let (ids, segment_id) = match (ids, segment_id) {
-            (Ok(ids), Ok(segment_id)) => (ids, segment_id),
-            (ids, segment_id) => {
-                let errors = ids.err().into_iter().flatten().chain(segment_id.err());
-                return Ok(RemoveFromSegmentPayload::refused(user_errors(errors)));
-            }
-        };
-        Ok(
-            match outcome(retrying(|| memberships::remove(db, events, ws, &ids, segment_id)).await)?
-            {
-                Ok(change) => RemoveFromSegmentPayload {
+        let decoded = both(
+            influencer_ids(ctx, &input.influencer_ids),
+            one(ids::decode(
+                &input.segment_id,
+                Kind::Segment,
+                &["input", "segmentId"],
+            )),
+        );
+        mutate(
+            ctx,
+            decoded,
+            async move |tx, (ids, segment_id)| memberships::remove(tx, ids, *segment_id).await,
+            async |change| {
+                Ok(RemoveFromSegmentPayload {
                     influencers: Some(load_influencers(ctx, &change.influencer_ids).await?),
                     segment: Some(Segment(change.segment)),
-                    user_errors: Vec::new(),
-                },
-                Err(errors) => RemoveFromSegmentPayload::refused(errors),
+                    ..Default::default()
+                })
             },
         )
+        .await
     }
 }

@@ -7,7 +7,6 @@ use std::collections::{HashMap, VecDeque};
 use async_graphql::{Context, Enum, ErrorExtensions, ID, Result, SimpleObject, Subscription};
 use entity::{automation, influencer, segment};
 use futures_util::{Stream, stream};
-use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 use super::{
@@ -21,7 +20,7 @@ use super::{
     segment::Segment,
 };
 use crate::service::{
-    WorkspaceId,
+    Scope, Scoped,
     events::{ChangeKind, MembershipBatch, Signal},
     reads,
 };
@@ -42,7 +41,7 @@ impl Subscription {
         ctx: &Context<'_>,
         #[graphql(desc = "Only changes to this segment.")] segment_id: Option<ID>,
     ) -> Result<impl Stream<Item = Result<SegmentMembershipChange>> + use<>> {
-        let (db, ws) = scope(ctx)?;
+        let scope = scope(ctx)?.clone();
         let segment = match segment_id {
             None => None,
             Some(id) => Some(
@@ -65,8 +64,7 @@ impl Subscription {
         })?;
         let state = Feed {
             receiver,
-            db: db.clone(),
-            ws,
+            scope,
             segment,
             wants,
             ready: VecDeque::new(),
@@ -117,8 +115,7 @@ struct Wanted {
 /// One subscription's state between events.
 struct Feed {
     receiver: Receiver<Signal>,
-    db: DatabaseConnection,
-    ws: WorkspaceId,
+    scope: Scope,
     segment: Option<i64>,
     wants: Wanted,
     ready: VecDeque<SegmentMembershipChange>,
@@ -142,7 +139,9 @@ impl Feed {
                 }
                 Err(RecvError::Closed) => return None,
             };
-            if batch.workspace() != self.ws || self.segment.is_some_and(|s| s != batch.segment_id) {
+            if batch.workspace() != self.scope.workspace()
+                || self.segment.is_some_and(|s| s != batch.segment_id)
+            {
                 continue;
             }
             match self.expand(&batch).await {
@@ -162,21 +161,21 @@ impl Feed {
         let mut influencers: HashMap<i64, influencer::Model> = HashMap::new();
         if self.wants.influencer {
             for ids in batch.influencer_ids.chunks(1000) {
-                let rows = reads::by_ids::<influencer::Entity, _>(&self.db, self.ws, ids)
+                let rows = reads::by_ids::<influencer::Entity, _>(&self.scope, ids)
                     .await
                     .map_err(internal)?;
                 influencers.extend(rows.into_iter().map(|row| (row.id, row)));
             }
         }
         let segment = if self.wants.segment {
-            reads::by_id::<segment::Entity, _>(&self.db, self.ws, batch.segment_id)
+            reads::by_id::<segment::Entity, _>(&self.scope, batch.segment_id)
                 .await
                 .map_err(internal)?
         } else {
             None
         };
         let automation = match batch.automation_id.filter(|_| self.wants.automation) {
-            Some(id) => reads::by_id::<automation::Entity, _>(&self.db, self.ws, id)
+            Some(id) => reads::by_id::<automation::Entity, _>(&self.scope, id)
                 .await
                 .map_err(internal)?,
             None => None,

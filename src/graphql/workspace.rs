@@ -1,5 +1,6 @@
 //! The workspace a request acts for, as `viewer { workspace }`.
 
+use crate::service::Scoped;
 use async_graphql::{Context, ID, Object, Result};
 use entity::workspace;
 use sea_orm::EntityTrait;
@@ -41,9 +42,9 @@ pub struct Viewer;
 impl Viewer {
     /// The workspace whose data this request sees.
     async fn workspace(&self, ctx: &Context<'_>) -> Result<Workspace> {
-        let (db, ws) = scope(ctx)?;
-        workspace::Entity::find_by_id(ws.0)
-            .one(db)
+        let scope = scope(ctx)?;
+        workspace::Entity::find_by_id(scope.workspace().0)
+            .one(scope.conn())
             .await
             .map_err(internal)?
             .map(Workspace)

@@ -17,7 +17,7 @@ use crate::{
         limits::{ReadOnly, code_of, with_code},
         scoped_request,
     },
-    service::{DEADLINE, Deadline, WorkspaceId},
+    service::{Deadline, WorkspaceId},
 };
 
 use super::{
@@ -170,11 +170,15 @@ async fn execute(
             return media.respond(response, status);
         }
     };
-    let request = scoped_request(request, &state.db, workspace);
     // Past the deadline the execution is dropped, which rolls back its open transaction. A
     // write that already committed is never reported as cancelled: see `service::Deadline`.
     let deadline = Arc::new(Deadline::default());
-    let execution = DEADLINE.scope(deadline.clone(), state.schema.execute(request));
+    let scope = state
+        .schema
+        .scope(workspace)
+        .with_deadline(deadline.clone());
+    let request = scoped_request(request, scope);
+    let execution = state.schema.execute(request);
     tokio::pin!(execution);
     let response = tokio::select! {
         response = &mut execution => response,

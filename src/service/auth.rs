@@ -17,10 +17,10 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 use super::{
-    InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId,
+    InputError, InputErrorCode, Scoped, ServiceError, ServiceResult, WorkspaceId,
     errors::on_unique_violation,
     events::{self, Events},
-    now, validate,
+    now, scope, validate,
 };
 use crate::sync::lock;
 
@@ -224,16 +224,16 @@ pub async fn create_key(
 ) -> ServiceResult<NewKey> {
     let label = validate::required_text(label, 120, &["label"], "label")?;
     let secret = generate_secret();
-    let record = api_key::ActiveModel {
-        workspace_id: Set(ws.0),
-        label: Set(label),
-        prefix: Set(secret[..SHOWN].to_owned()),
-        key_hash: Set(hash_of(&secret)),
-        created_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    let record = scope::on(db, ws)
+        .owned(api_key::ActiveModel {
+            label: Set(label),
+            prefix: Set(secret[..SHOWN].to_owned()),
+            key_hash: Set(hash_of(&secret)),
+            created_at: Set(now()),
+            ..Default::default()
+        })
+        .insert(db)
+        .await?;
     Ok(NewKey { secret, record })
 }
 
@@ -299,8 +299,8 @@ pub async fn list_keys(
     db: &DatabaseConnection,
     ws: WorkspaceId,
 ) -> ServiceResult<Vec<api_key::Model>> {
-    Ok(api_key::Entity::find()
-        .filter(api_key::Column::WorkspaceId.eq(ws.0))
+    Ok(scope::on(db, ws)
+        .find::<api_key::Entity>()
         .order_by_asc(api_key::Column::Id)
         .all(db)
         .await?)

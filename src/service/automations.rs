@@ -5,15 +5,10 @@ use entity::{
     automation, campaign,
     enums::{AutomationAction, EngagementKind},
 };
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    sea_query::Expr,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, sea_query::Expr};
 
 use super::{
-    InputError, InputErrorCode, ServiceResult, WorkspaceId,
-    count_cache::CountCache,
-    locks,
+    InputError, InputErrorCode, Scoped, ServiceResult, Tx, locks,
     memberships::merge_errors,
     now,
     segments::{self, SegmentTarget},
@@ -21,19 +16,16 @@ use super::{
 
 /// Adds an enabled ASSIGN_TO_SEGMENT automation to a campaign; the target segment may be created
 /// in the same transaction.
-#[tracing::instrument(name = "automations::add", level = "debug", skip_all, fields(workspace = ws.0, campaign = campaign_id))]
+#[tracing::instrument(name = "automations::add", level = "debug", skip_all, fields(workspace = tx.workspace().0, campaign = campaign_id))]
 pub async fn add(
-    db: &DatabaseConnection,
-    counts: &CountCache,
-    ws: WorkspaceId,
+    tx: &mut Tx<'_>,
     campaign_id: i64,
     trigger: EngagementKind,
     target: &SegmentTarget,
 ) -> ServiceResult<automation::Model> {
-    let txn = super::begin_write(db).await?;
     // The campaign and the segment stay locked against deletion until this commits: a
     // concurrent deleteSegment then sees (and disables) the new automation.
-    let campaign = locks::referred::<campaign::Entity, _>(&txn, ws, campaign_id)
+    let campaign = locks::referred::<campaign::Entity, _>(tx, campaign_id)
         .await?
         .ok_or_else(|| {
             InputError::new(
@@ -42,25 +34,23 @@ pub async fn add(
                 "no campaign has this id",
             )
         });
-    let segment = segments::resolve(&txn, ws, target, &["input", "assignToSegment"]).await;
+    let segment = segments::resolve(tx, target, &["input", "assignToSegment"]).await;
     let (campaign, segment) = match (campaign, segment) {
         (Ok(c), Ok(s)) => (c, s),
         (c, s) => return Err(merge_errors(c.err().map(Into::into), s.err())),
     };
-    let created = automation::ActiveModel {
-        workspace_id: Set(ws.0),
-        campaign_id: Set(campaign.id),
-        trigger: Set(trigger),
-        action: Set(AutomationAction::AssignToSegment),
-        segment_id: Set(Some(segment.id)),
-        enabled: Set(true),
-        created_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    super::commit(txn, ws, counts).await?;
-    Ok(created)
+    Ok(tx
+        .owned(automation::ActiveModel {
+            campaign_id: Set(campaign.id),
+            trigger: Set(trigger),
+            action: Set(AutomationAction::AssignToSegment),
+            segment_id: Set(Some(segment.id)),
+            enabled: Set(true),
+            created_at: Set(now()),
+            ..Default::default()
+        })
+        .insert(tx.conn())
+        .await?)
 }
 
 fn not_found() -> InputError {
@@ -82,30 +72,27 @@ pub struct AutomationChanges {
 
 /// Switches an automation on or off, or changes its trigger or target segment. An automation
 /// whose segment was deleted cannot be enabled again without a new target.
-#[tracing::instrument(name = "automations::update", level = "debug", skip_all, fields(workspace = ws.0, automation = id))]
+#[tracing::instrument(name = "automations::update", level = "debug", skip_all, fields(workspace = tx.workspace().0, automation = id))]
 pub async fn update(
-    db: &DatabaseConnection,
-    counts: &CountCache,
-    ws: WorkspaceId,
+    tx: &mut Tx<'_>,
     id: i64,
-    changes: AutomationChanges,
+    changes: &AutomationChanges,
 ) -> ServiceResult<automation::Model> {
-    let txn = super::begin_write(db).await?;
     let field = ["input", "assignToSegment"];
     // An existing target is locked before the automation, in the order deleteSegment takes them
     // (the segment, then its automations), so the two cannot deadlock.
     let existing_target = match &changes.segment {
         Some(target @ SegmentTarget::Existing(_)) => {
-            Some(segments::resolve(&txn, ws, target, &field).await)
+            Some(segments::resolve(tx, target, &field).await)
         }
         _ => None,
     };
-    let current = locks::changed::<automation::Entity, _>(&txn, ws, id)
+    let current = locks::changed::<automation::Entity, _>(tx, id)
         .await?
         .ok_or_else(not_found)?;
     let segment_id = match (&changes.segment, existing_target) {
         (_, Some(existing)) => Some(existing?.id),
-        (Some(target), None) => Some(segments::resolve(&txn, ws, target, &field).await?.id),
+        (Some(target), None) => Some(segments::resolve(tx, target, &field).await?.id),
         (None, None) => current.segment_id,
     };
     let enabled = changes.enabled.unwrap_or(current.enabled);
@@ -123,38 +110,27 @@ pub async fn update(
     if let Some(trigger) = changes.trigger {
         model.trigger = Set(trigger);
     }
-    let updated = model.update(&txn).await?;
-    super::commit(txn, ws, counts).await?;
-    Ok(updated)
+    Ok(model.update(tx.conn()).await?)
 }
 
 /// Deletes an automation. Memberships it made stay, but no longer name it.
-#[tracing::instrument(name = "automations::delete", level = "debug", skip_all, fields(workspace = ws.0, automation = id))]
-pub async fn delete(
-    db: &DatabaseConnection,
-    counts: &CountCache,
-    ws: WorkspaceId,
-    id: i64,
-) -> ServiceResult<i64> {
-    let txn = super::begin_write(db).await?;
+#[tracing::instrument(name = "automations::delete", level = "debug", skip_all, fields(workspace = tx.workspace().0, automation = id))]
+pub async fn delete(tx: &mut Tx<'_>, id: i64) -> ServiceResult<i64> {
     // Locked first: engagements running the automation either committed before or skip it.
-    locks::deleted::<automation::Entity, _>(&txn, ws, id)
+    locks::deleted::<automation::Entity, _>(tx, id)
         .await?
         .ok_or_else(not_found)?;
-    segment_membership::Entity::update_many()
+    tx.update_many::<segment_membership::Entity>()
         .col_expr(
             segment_membership::Column::AutomationId,
             Expr::value(Option::<i64>::None),
         )
-        .filter(segment_membership::Column::WorkspaceId.eq(ws.0))
         .filter(segment_membership::Column::AutomationId.eq(id))
-        .exec(&txn)
+        .exec(tx.conn())
         .await?;
-    automation::Entity::delete_many()
-        .filter(automation::Column::WorkspaceId.eq(ws.0))
+    tx.delete_many::<automation::Entity>()
         .filter(automation::Column::Id.eq(id))
-        .exec(&txn)
+        .exec(tx.conn())
         .await?;
-    super::commit(txn, ws, counts).await?;
     Ok(id)
 }

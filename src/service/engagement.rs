@@ -7,17 +7,13 @@ use entity::{
     influencer, segment,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, sea_query::LockType,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::LockType,
 };
 
 use super::{
-    InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId,
-    events::Events,
-    locks,
-    memberships::insert_memberships,
-    now,
-    validate::{self, EXTERNAL_ID_MAX},
+    InputError, InputErrorCode, Scoped, ServiceError, ServiceResult, Tx, locks,
+    memberships::insert_memberships, now, text::ExternalId,
 };
 
 /// An engagement to record.
@@ -39,39 +35,26 @@ pub struct Recorded {
     pub replayed: bool,
 }
 
-async fn by_external_id<C: ConnectionTrait>(
-    conn: &C,
-    ws: WorkspaceId,
+async fn by_external_id<S: Scoped>(
+    s: &S,
     external_id: &str,
 ) -> ServiceResult<Option<engagement_event::Model>> {
-    Ok(engagement_event::Entity::find()
-        .filter(engagement_event::Column::WorkspaceId.eq(ws.0))
+    Ok(s.find::<engagement_event::Entity>()
         .filter(engagement_event::Column::ExternalId.eq(external_id))
-        .one(conn)
+        .one(s.conn())
         .await?)
 }
 
 /// Stores the event and runs every enabled automation of the campaign whose trigger is the
 /// event's kind. A repeat of an `external_id` changes nothing and returns the first event.
-#[tracing::instrument(name = "engagement::record", level = "debug", skip_all, fields(workspace = ws.0, campaign = input.campaign_id, influencer = input.influencer_id))]
-pub async fn record(
-    db: &DatabaseConnection,
-    events: &Events,
-    ws: WorkspaceId,
-    input: NewEngagement,
-) -> ServiceResult<Recorded> {
-    let external_id = validate::optional_text(
-        input.external_id.as_deref(),
-        EXTERNAL_ID_MAX,
-        &["input", "externalId"],
-        "externalId",
-    )?;
-    let txn = super::begin_write(db).await?;
+#[tracing::instrument(name = "engagement::record", level = "debug", skip_all, fields(workspace = tx.workspace().0, campaign = input.campaign_id, influencer = input.influencer_id))]
+pub async fn record(tx: &mut Tx<'_>, input: &NewEngagement) -> ServiceResult<Recorded> {
+    let external_id = ExternalId::parse(input.external_id.as_deref(), &["input", "externalId"])?;
     let mut errors = Vec::new();
     // The campaign and the influencer stay locked against deletion until this commits: a
     // concurrent delete of either waits, then deletes the event and the memberships made here
     // (announcing their end), or went first and this finds it gone.
-    if locks::referred::<campaign::Entity, _>(&txn, ws, input.campaign_id)
+    if locks::referred::<campaign::Entity, _>(tx, input.campaign_id)
         .await?
         .is_none()
     {
@@ -81,7 +64,7 @@ pub async fn record(
             "no campaign has this id",
         ));
     }
-    if locks::referred::<influencer::Entity, _>(&txn, ws, input.influencer_id)
+    if locks::referred::<influencer::Entity, _>(tx, input.influencer_id)
         .await?
         .is_none()
     {
@@ -94,8 +77,8 @@ pub async fn record(
     if !errors.is_empty() {
         return Err(ServiceError::Input(errors));
     }
-    if let Some(id) = external_id.as_deref()
-        && let Some(first) = by_external_id(&txn, ws, id).await?
+    if let Some(id) = external_id.as_ref().map(ExternalId::as_str)
+        && let Some(first) = by_external_id(tx, id).await?
     {
         return Ok(Recorded {
             event: first,
@@ -104,18 +87,17 @@ pub async fn record(
         });
     }
     let recorded_at = now();
-    let row = engagement_event::ActiveModel {
-        workspace_id: Set(ws.0),
+    let row = tx.owned(engagement_event::ActiveModel {
         campaign_id: Set(input.campaign_id),
         influencer_id: Set(input.influencer_id),
         kind: Set(input.kind),
         occurred_at: Set(input.occurred_at.unwrap_or(recorded_at)),
-        external_id: Set(external_id.clone()),
+        external_id: Set(external_id.clone().map(Into::into)),
         recorded_at: Set(recorded_at),
         ..Default::default()
-    };
-    let event = match external_id.as_deref() {
-        None => row.insert(&txn).await?,
+    });
+    let event = match external_id.as_ref().map(ExternalId::as_str) {
+        None => row.insert(tx.conn()).await?,
         Some(id) => {
             // A concurrent delivery of the same external id may have won since the lookup: the
             // insert then waits for it and does nothing, and the first event is returned.
@@ -124,9 +106,9 @@ pub async fn record(
                     engagement_event::Column::WorkspaceId,
                     engagement_event::Column::ExternalId,
                 ])
-                .exec_without_returning(&txn)
+                .exec_without_returning(tx.conn())
                 .await?;
-            let stored = by_external_id(&txn, ws, id)
+            let stored = by_external_id(tx, id)
                 .await?
                 .ok_or(sea_orm::DbErr::RecordNotInserted)?;
             if !matches!(inserted, sea_orm::TryInsertResult::Inserted(1)) {
@@ -143,7 +125,8 @@ pub async fn record(
     // statement: on PostgreSQL, one whose segment a concurrent deleteSegment holds is waited for
     // and then left out (the segment is gone, and deleting it disabled the automation), and a
     // delete that comes later waits for this write, then sees the memberships it made.
-    let automations = automation::Entity::find()
+    let automations = tx
+        .find::<automation::Entity>()
         .join(
             JoinType::InnerJoin,
             automation::Entity::belongs_to(segment::Entity)
@@ -151,25 +134,21 @@ pub async fn record(
                 .to(segment::Column::Id)
                 .into(),
         )
-        .filter(automation::Column::WorkspaceId.eq(ws.0))
         .filter(automation::Column::CampaignId.eq(input.campaign_id))
         .filter(automation::Column::Trigger.eq(input.kind))
         .filter(automation::Column::Enabled.eq(true))
-        .filter(segment::Column::WorkspaceId.eq(ws.0))
+        .filter(tx.owns::<segment::Entity>())
         .order_by_asc(automation::Column::Id)
         .lock(LockType::KeyShare)
-        .all(&txn)
+        .all(tx.conn())
         .await?;
     let mut assigned = Vec::new();
-    let mut outbox = events.outbox();
     for automation in automations {
         let Some(segment_id) = automation.segment_id else {
             continue;
         };
         let added = insert_memberships(
-            &txn,
-            &mut outbox,
-            ws,
+            tx,
             segment_id,
             &[input.influencer_id],
             MembershipSource::Automation,
@@ -180,7 +159,6 @@ pub async fn record(
             assigned.push(segment_id);
         }
     }
-    outbox.commit(txn, ws).await?;
     Ok(Recorded {
         event,
         assigned_segment_ids: assigned,

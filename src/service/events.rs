@@ -263,6 +263,7 @@ impl Outbox<'_> {
         self,
         txn: sea_orm::DatabaseTransaction,
         ws: WorkspaceId,
+        deadline: Option<&super::Deadline>,
     ) -> Result<(), DbErr> {
         let events = self.events;
         let _turn = if self.pending.is_empty() {
@@ -270,7 +271,7 @@ impl Outbox<'_> {
         } else {
             Some(events.inner.publishing.lock().await)
         };
-        super::commit(txn, ws, &events.inner.counts).await?;
+        super::commit(txn, ws, &events.inner.counts, deadline).await?;
         self.committed();
         Ok(())
     }

@@ -1,21 +1,17 @@
 //! The roster: adding, editing and removing influencers.
 
 use entity::{engagement_event, enums::Platform, influencer, segment_membership};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
 
 use super::{
-    InputError, InputErrorCode, ServiceError, ServiceResult, WorkspaceId,
-    count_cache::CountCache,
+    InputError, InputErrorCode, Scoped, ServiceError, ServiceResult, Tx,
     errors::on_unique_violation,
-    events::Events,
     locks,
     memberships::delete_memberships,
     now,
     segments::Patch,
-    validate::{self, DISPLAY_NAME_MAX, NICHE_MAX},
+    text::{DisplayName, Email, Handle, Niche},
+    validate,
 };
 
 /// An influencer's fields as given by a client (validated before they are stored).
@@ -48,34 +44,32 @@ fn apply<T>(patch: Patch<T>, current: Option<T>) -> Option<T> {
     }
 }
 
+/// An influencer's fields once every rule passed.
+struct Validated {
+    handle: Handle,
+    platform: Platform,
+    display_name: Option<DisplayName>,
+    email: Option<Email>,
+    niche: Option<Niche>,
+    follower_count: Option<i32>,
+}
+
 /// Checks every field, reporting all problems at once; returns the cleaned fields.
-fn validated(input: NewInfluencer) -> ServiceResult<NewInfluencer> {
-    let handle = validate::handle(&input.handle, &["input", "handle"]);
-    let display_name = validate::display_name(
-        input.display_name.as_deref(),
-        DISPLAY_NAME_MAX,
-        &["input", "displayName"],
-        "displayName",
-    );
-    let email = validate::email(input.email.as_deref(), &["input", "email"]);
-    let niche = validate::optional_text(
-        input.niche.as_deref(),
-        NICHE_MAX,
-        &["input", "niche"],
-        "niche",
-    );
+fn validated(input: NewInfluencer) -> ServiceResult<Validated> {
+    let handle = Handle::parse(&input.handle, &["input", "handle"]);
+    let display_name = DisplayName::parse(input.display_name.as_deref(), &["input", "displayName"]);
+    let email = Email::parse(input.email.as_deref(), &["input", "email"]);
+    let niche = Niche::parse(input.niche.as_deref(), &["input", "niche"]);
     let followers = validate::follower_count(input.follower_count, &["input", "followerCount"]);
     match (handle, display_name, email, niche, followers) {
-        (Ok(handle), Ok(display_name), Ok(email), Ok(niche), Ok(follower_count)) => {
-            Ok(NewInfluencer {
-                handle,
-                platform: input.platform,
-                display_name,
-                email,
-                niche,
-                follower_count,
-            })
-        }
+        (Ok(handle), Ok(display_name), Ok(email), Ok(niche), Ok(follower_count)) => Ok(Validated {
+            handle,
+            platform: input.platform,
+            display_name,
+            email,
+            niche,
+            follower_count,
+        }),
         (h, d, e, n, f) => {
             let errors = [h.err(), d.err(), e.err(), n.err(), f.err()];
             Err(ServiceError::Input(errors.into_iter().flatten().collect()))
@@ -83,7 +77,7 @@ fn validated(input: NewInfluencer) -> ServiceResult<NewInfluencer> {
     }
 }
 
-fn handle_taken(handle: &str, platform: Platform) -> InputError {
+fn handle_taken(handle: &Handle, platform: Platform) -> InputError {
     InputError::new(
         InputErrorCode::NameTaken,
         &["input", "handle"],
@@ -100,74 +94,61 @@ fn not_found() -> InputError {
 }
 
 /// Fails with NAME_TAKEN when another influencer of the workspace has this handle on `platform`.
-async fn ensure_handle_free<C: ConnectionTrait>(
-    conn: &C,
-    ws: WorkspaceId,
-    fields: &NewInfluencer,
+async fn ensure_handle_free<S: Scoped>(
+    s: &S,
+    fields: &Validated,
     except: Option<i64>,
 ) -> ServiceResult<()> {
-    let mut query = influencer::Entity::find()
-        .filter(influencer::Column::WorkspaceId.eq(ws.0))
+    let mut query = s
+        .find::<influencer::Entity>()
         .filter(influencer::Column::Platform.eq(fields.platform))
-        .filter(influencer::Column::HandleKey.eq(validate::name_key(&fields.handle)));
+        .filter(influencer::Column::HandleKey.eq(fields.handle.key()));
     if let Some(id) = except {
         query = query.filter(influencer::Column::Id.ne(id));
     }
-    match query.one(conn).await? {
+    match query.one(s.conn()).await? {
         Some(_) => Err(handle_taken(&fields.handle, fields.platform).into()),
         None => Ok(()),
     }
 }
 
 /// Moves validated fields into an active model.
-fn set_fields(model: &mut influencer::ActiveModel, fields: NewInfluencer) {
-    model.handle_key = Set(validate::name_key(&fields.handle));
-    model.handle = Set(fields.handle);
+fn set_fields(model: &mut influencer::ActiveModel, fields: Validated) {
+    model.handle_key = Set(fields.handle.key());
+    model.handle = Set(fields.handle.into());
     model.platform = Set(fields.platform);
-    model.display_name_key = Set(fields.display_name.as_deref().map(validate::name_key));
-    model.display_name = Set(fields.display_name);
-    model.email = Set(fields.email);
-    model.niche = Set(fields.niche);
+    model.display_name_key = Set(fields.display_name.as_ref().map(DisplayName::key));
+    model.display_name = Set(fields.display_name.map(Into::into));
+    model.email = Set(fields.email.map(Into::into));
+    model.niche = Set(fields.niche.map(Into::into));
     model.follower_count = Set(fields.follower_count);
 }
 
 /// Adds an influencer. A handle is unique per platform in a workspace, ignoring case.
-#[tracing::instrument(name = "influencers::create", level = "debug", skip_all, fields(workspace = ws.0))]
-pub async fn create(
-    db: &DatabaseConnection,
-    counts: &CountCache,
-    ws: WorkspaceId,
-    input: NewInfluencer,
-) -> ServiceResult<influencer::Model> {
-    let fields = validated(input)?;
-    let txn = super::begin_write(db).await?;
-    ensure_handle_free(&txn, ws, &fields, None).await?;
+#[tracing::instrument(name = "influencers::create", level = "debug", skip_all, fields(workspace = tx.workspace().0))]
+pub async fn create(tx: &mut Tx<'_>, input: &NewInfluencer) -> ServiceResult<influencer::Model> {
+    let fields = validated(input.clone())?;
+    ensure_handle_free(tx, &fields, None).await?;
     let taken = handle_taken(&fields.handle, fields.platform);
-    let mut model = influencer::ActiveModel {
-        workspace_id: Set(ws.0),
+    let mut model = tx.owned(influencer::ActiveModel {
         created_at: Set(now()),
         ..Default::default()
-    };
+    });
     set_fields(&mut model, fields);
-    let created = model
-        .insert(&txn)
+    model
+        .insert(tx.conn())
         .await
-        .map_err(|e| on_unique_violation(e, || taken))?;
-    super::commit(txn, ws, counts).await?;
-    Ok(created)
+        .map_err(|e| on_unique_violation(e, || taken))
 }
 
 /// Edits an influencer; the same rules as on creation apply to the result.
-#[tracing::instrument(name = "influencers::update", level = "debug", skip_all, fields(workspace = ws.0, influencer = id))]
+#[tracing::instrument(name = "influencers::update", level = "debug", skip_all, fields(workspace = tx.workspace().0, influencer = id))]
 pub async fn update(
-    db: &DatabaseConnection,
-    counts: &CountCache,
-    ws: WorkspaceId,
+    tx: &mut Tx<'_>,
     id: i64,
     changes: InfluencerChanges,
 ) -> ServiceResult<influencer::Model> {
-    let txn = super::begin_write(db).await?;
-    let current = locks::changed::<influencer::Entity, _>(&txn, ws, id)
+    let current = locks::changed::<influencer::Entity, _>(tx, id)
         .await?
         .ok_or_else(not_found)?;
     let fields = validated(NewInfluencer {
@@ -178,50 +159,36 @@ pub async fn update(
         niche: apply(changes.niche, current.niche.clone()),
         follower_count: apply(changes.follower_count, current.follower_count),
     })?;
-    ensure_handle_free(&txn, ws, &fields, Some(id)).await?;
+    ensure_handle_free(tx, &fields, Some(id)).await?;
     let taken = handle_taken(&fields.handle, fields.platform);
     let mut model: influencer::ActiveModel = current.into();
     set_fields(&mut model, fields);
-    let updated = model
-        .update(&txn)
+    model
+        .update(tx.conn())
         .await
-        .map_err(|e| on_unique_violation(e, || taken))?;
-    super::commit(txn, ws, counts).await?;
-    Ok(updated)
+        .map_err(|e| on_unique_violation(e, || taken))
 }
 
 /// Removes an influencer from the roster, with its memberships and engagement events.
-#[tracing::instrument(name = "influencers::delete", level = "debug", skip_all, fields(workspace = ws.0, influencer = id))]
-pub async fn delete(
-    db: &DatabaseConnection,
-    events: &Events,
-    ws: WorkspaceId,
-    id: i64,
-) -> ServiceResult<i64> {
-    let txn = super::begin_write(db).await?;
+#[tracing::instrument(name = "influencers::delete", level = "debug", skip_all, fields(workspace = tx.workspace().0, influencer = id))]
+pub async fn delete(tx: &mut Tx<'_>, id: i64) -> ServiceResult<i64> {
     // Locked first: assignments and engagements naming the influencer either committed before
     // (their memberships are deleted, and announced, below) or find it gone.
-    locks::deleted::<influencer::Entity, _>(&txn, ws, id)
+    locks::deleted::<influencer::Entity, _>(tx, id)
         .await?
         .ok_or_else(not_found)?;
-    let mut outbox = events.outbox();
     delete_memberships(
-        &txn,
-        &mut outbox,
-        ws,
+        tx,
         sea_orm::Condition::all().add(segment_membership::Column::InfluencerId.eq(id)),
     )
     .await?;
-    engagement_event::Entity::delete_many()
-        .filter(engagement_event::Column::WorkspaceId.eq(ws.0))
+    tx.delete_many::<engagement_event::Entity>()
         .filter(engagement_event::Column::InfluencerId.eq(id))
-        .exec(&txn)
+        .exec(tx.conn())
         .await?;
-    influencer::Entity::delete_many()
-        .filter(influencer::Column::WorkspaceId.eq(ws.0))
+    tx.delete_many::<influencer::Entity>()
         .filter(influencer::Column::Id.eq(id))
-        .exec(&txn)
+        .exec(tx.conn())
         .await?;
-    outbox.commit(txn, ws).await?;
     Ok(id)
 }

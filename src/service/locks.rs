@@ -22,96 +22,71 @@
 
 use std::collections::HashSet;
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, QueryFilter, QueryOrder, QuerySelect, sea_query::LockType,
-};
+use sea_orm::{ColumnTrait, DbErr, QueryFilter, QueryOrder, QuerySelect, sea_query::LockType};
 
-use super::{InputError, WorkspaceId, id_list::column_any_of, reads::Scoped};
+use super::{InputError, Scoped, id_list::column_any_of, scope::Identified};
 
 /// The row of `E` with this id in the workspace, locked against deletion (`FOR KEY SHARE`) for
 /// a write that refers to it.
-pub(crate) async fn referred<E, C>(
-    conn: &C,
-    ws: WorkspaceId,
-    id: i64,
-) -> Result<Option<E::Model>, DbErr>
+pub(crate) async fn referred<E, S>(s: &S, id: i64) -> Result<Option<E::Model>, DbErr>
 where
-    E: Scoped,
-    C: ConnectionTrait,
+    E: Identified,
+    S: Scoped,
 {
-    one::<E, C>(conn, ws, id, LockType::KeyShare).await
+    one::<E, S>(s, id, LockType::KeyShare).await
 }
 
 /// The row of `E` with this id in the workspace, locked (`FOR NO KEY UPDATE`) for a write that
 /// changes it.
-pub(crate) async fn changed<E, C>(
-    conn: &C,
-    ws: WorkspaceId,
-    id: i64,
-) -> Result<Option<E::Model>, DbErr>
+pub(crate) async fn changed<E, S>(s: &S, id: i64) -> Result<Option<E::Model>, DbErr>
 where
-    E: Scoped,
-    C: ConnectionTrait,
+    E: Identified,
+    S: Scoped,
 {
-    one::<E, C>(conn, ws, id, LockType::NoKeyUpdate).await
+    one::<E, S>(s, id, LockType::NoKeyUpdate).await
 }
 
 /// The row of `E` with this id in the workspace, locked (`FOR UPDATE`) for the write that
 /// deletes it: it waits for every write that refers to or changes the row, and they wait for it.
-pub(crate) async fn deleted<E, C>(
-    conn: &C,
-    ws: WorkspaceId,
-    id: i64,
-) -> Result<Option<E::Model>, DbErr>
+pub(crate) async fn deleted<E, S>(s: &S, id: i64) -> Result<Option<E::Model>, DbErr>
 where
-    E: Scoped,
-    C: ConnectionTrait,
+    E: Identified,
+    S: Scoped,
 {
-    one::<E, C>(conn, ws, id, LockType::Update).await
+    one::<E, S>(s, id, LockType::Update).await
 }
 
-async fn one<E, C>(
-    conn: &C,
-    ws: WorkspaceId,
-    id: i64,
-    lock: LockType,
-) -> Result<Option<E::Model>, DbErr>
+async fn one<E, S>(s: &S, id: i64, lock: LockType) -> Result<Option<E::Model>, DbErr>
 where
-    E: Scoped,
-    C: ConnectionTrait,
+    E: Identified,
+    S: Scoped,
 {
-    E::find()
-        .filter(E::workspace_column().eq(ws.0))
+    s.find::<E>()
         .filter(E::id_column().eq(id))
         .lock(lock)
-        .one(conn)
+        .one(s.conn())
         .await
 }
 
 /// Which of these ids name a row of `E` in the workspace, each locked against deletion
 /// (`FOR KEY SHARE`), in id order so that two writes locking overlapping sets cannot deadlock.
-async fn referred_ids<E, C>(conn: &C, ws: WorkspaceId, ids: &[i64]) -> Result<HashSet<i64>, DbErr>
+async fn referred_ids<E, S>(s: &S, ids: &[i64]) -> Result<HashSet<i64>, DbErr>
 where
-    E: Scoped,
-    C: ConnectionTrait,
+    E: Identified,
+    S: Scoped,
 {
     let unique = super::validate::dedup(ids);
     if unique.is_empty() {
         return Ok(HashSet::new());
     }
-    Ok(E::find()
+    Ok(s.find::<E>()
         .select_only()
         .column(E::id_column())
-        .filter(E::workspace_column().eq(ws.0))
-        .filter(column_any_of(
-            conn.get_database_backend(),
-            E::id_column(),
-            unique,
-        ))
+        .filter(column_any_of(s.backend(), E::id_column(), unique))
         .order_by_asc(E::id_column())
         .lock(LockType::KeyShare)
         .into_tuple::<i64>()
-        .all(conn)
+        .all(s.conn())
         .await?
         .into_iter()
         .collect())
@@ -120,17 +95,16 @@ where
 /// NOT_FOUND errors for the ids that name no row of `E` in the workspace, each naming its
 /// position in the input list at `field`; the rows found stay locked against deletion (see
 /// [`referred_ids`]). One query, whatever the number of ids.
-pub(crate) async fn missing_referred<E, C>(
-    conn: &C,
-    ws: WorkspaceId,
+pub(crate) async fn missing_referred<E, S>(
+    s: &S,
     ids: &[i64],
     field: &[&str],
     what: &str,
 ) -> Result<Vec<InputError>, DbErr>
 where
-    E: Scoped,
-    C: ConnectionTrait,
+    E: Identified,
+    S: Scoped,
 {
-    let found = referred_ids::<E, C>(conn, ws, ids).await?;
+    let found = referred_ids::<E, S>(s, ids).await?;
     Ok(super::reads::not_found(ids, &found, field, what))
 }

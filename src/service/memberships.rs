@@ -3,13 +3,13 @@
 
 use entity::{enums::MembershipSource, influencer, segment, segment_membership};
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    sea_query::{Expr, ExprTrait, OnConflict, Query},
+    ActiveEnum, ColumnTrait, ConnectionTrait, QueryFilter,
+    sea_query::{Expr, OnConflict, Query},
 };
 
 use super::{
-    ServiceError, ServiceResult, WorkspaceId,
-    events::{ChangeKind, Events, MembershipBatch, Outbox},
+    Scoped, ServiceError, ServiceResult, Tx,
+    events::{ChangeKind, MembershipBatch},
     id_list::{any_of, column_any_of},
     locks, now,
     segments::{self, SegmentTarget},
@@ -26,15 +26,9 @@ pub struct MembershipChange {
 
 /// Checks that every id names an influencer of the workspace, and locks them against deletion
 /// until the transaction ends; errors name each missing id's position in the input list.
-async fn ensure_influencers<C: ConnectionTrait>(
-    conn: &C,
-    ws: WorkspaceId,
-    ids: &[i64],
-    field: &[&str],
-) -> ServiceResult<()> {
+async fn ensure_influencers<S: Scoped>(s: &S, ids: &[i64], field: &[&str]) -> ServiceResult<()> {
     let missing =
-        locks::missing_referred::<influencer::Entity, _>(conn, ws, ids, field, "influencer")
-            .await?;
+        locks::missing_referred::<influencer::Entity, _>(s, ids, field, "influencer").await?;
     if missing.is_empty() {
         Ok(())
     } else {
@@ -45,10 +39,8 @@ async fn ensure_influencers<C: ConnectionTrait>(
 /// Adds influencers to a segment in one statement (`INSERT ... SELECT ... ON CONFLICT DO
 /// NOTHING RETURNING`); memberships that exist already are left as they are. The new ones go to
 /// the outbox; returns how many there were.
-pub(crate) async fn insert_memberships<C: ConnectionTrait>(
-    conn: &C,
-    outbox: &mut Outbox<'_>,
-    ws: WorkspaceId,
+pub(crate) async fn insert_memberships(
+    tx: &mut Tx<'_>,
     segment_id: i64,
     influencer_ids: &[i64],
     source: MembershipSource,
@@ -67,9 +59,9 @@ pub(crate) async fn insert_memberships<C: ConnectionTrait>(
         .expr(Expr::val(source.to_value()))
         .expr(Expr::val(automation_id))
         .from(influencer::Entity)
-        .and_where(Expr::col(influencer::Column::WorkspaceId).eq(ws.0))
+        .and_where(tx.owns::<influencer::Entity>())
         .and_where(any_of(
-            conn.get_database_backend(),
+            tx.backend(),
             Expr::col(influencer::Column::Id),
             influencer_ids.iter().copied(),
         ))
@@ -96,43 +88,39 @@ pub(crate) async fn insert_memberships<C: ConnectionTrait>(
         // Only the rows this statement inserted: the memberships that are new.
         .returning_col(M::InfluencerId)
         .to_owned();
-    let added = conn
+    let added = tx
+        .conn()
         .query_all(&insert)
         .await?
         .iter()
         .map(|row| row.try_get::<i64>("", "influencer_id"))
         .collect::<Result<Vec<_>, _>>()?;
     let count = added.len();
-    outbox
-        .add(
-            conn,
-            MembershipBatch {
-                workspace_id: ws.0,
-                segment_id,
-                change: ChangeKind::Added,
-                by_automation: source == MembershipSource::Automation,
-                automation_id,
-                at,
-                influencer_ids: added,
-            },
-        )
-        .await?;
+    let workspace_id = tx.workspace().0;
+    tx.announce(MembershipBatch {
+        workspace_id,
+        segment_id,
+        change: ChangeKind::Added,
+        by_automation: source == MembershipSource::Automation,
+        automation_id,
+        at,
+        influencer_ids: added,
+    })
+    .await?;
     Ok(count)
 }
 
 /// Deletes the memberships `filter` selects (within the workspace) in one statement
 /// (`DELETE ... RETURNING`), and puts what it deleted in the outbox.
-pub(crate) async fn delete_memberships<C: ConnectionTrait>(
-    conn: &C,
-    outbox: &mut Outbox<'_>,
-    ws: WorkspaceId,
+pub(crate) async fn delete_memberships(
+    tx: &mut Tx<'_>,
     filter: sea_orm::Condition,
 ) -> ServiceResult<()> {
     use std::collections::BTreeMap;
-    let deleted = segment_membership::Entity::delete_many()
-        .filter(segment_membership::Column::WorkspaceId.eq(ws.0))
+    let deleted = tx
+        .delete_many::<segment_membership::Entity>()
         .filter(filter)
-        .exec_with_returning(conn)
+        .exec_with_returning(tx.conn())
         .await?;
     let at = now();
     // One batch per segment and source, in a stable order.
@@ -146,31 +134,26 @@ pub(crate) async fn delete_memberships<C: ConnectionTrait>(
     }
     for ((segment_id, by_automation, automation_id), mut influencer_ids) in batches {
         influencer_ids.sort_unstable();
-        outbox
-            .add(
-                conn,
-                MembershipBatch {
-                    workspace_id: ws.0,
-                    segment_id,
-                    change: ChangeKind::Removed,
-                    by_automation,
-                    automation_id,
-                    at,
-                    influencer_ids,
-                },
-            )
-            .await?;
+        let workspace_id = tx.workspace().0;
+        tx.announce(MembershipBatch {
+            workspace_id,
+            segment_id,
+            change: ChangeKind::Removed,
+            by_automation,
+            automation_id,
+            at,
+            influencer_ids,
+        })
+        .await?;
     }
     Ok(())
 }
 
 /// Assigns influencers to an existing segment or to one created in the same transaction.
 /// Assigning someone who is already a member changes nothing.
-#[tracing::instrument(name = "memberships::assign", level = "debug", skip_all, fields(workspace = ws.0, influencers = influencer_ids.len()))]
+#[tracing::instrument(name = "memberships::assign", level = "debug", skip_all, fields(workspace = tx.workspace().0, influencers = influencer_ids.len()))]
 pub async fn assign(
-    db: &DatabaseConnection,
-    events: &Events,
-    ws: WorkspaceId,
+    tx: &mut Tx<'_>,
     influencer_ids: &[i64],
     target: &SegmentTarget,
 ) -> ServiceResult<MembershipChange> {
@@ -179,29 +162,16 @@ pub async fn assign(
         super::HARD_MAX_BULK_IDS,
         &["input", "influencerIds"],
     )?;
-    let txn = super::begin_write(db).await?;
     // Reads first: on PostgreSQL a failed insert (a name taken concurrently) aborts the
     // transaction, so nothing may run after `resolve`'s.
-    let influencers =
-        ensure_influencers(&txn, ws, influencer_ids, &["input", "influencerIds"]).await;
-    let segment = segments::resolve(&txn, ws, target, &["input", "segment"]).await;
+    let influencers = ensure_influencers(tx, influencer_ids, &["input", "influencerIds"]).await;
+    let segment = segments::resolve(tx, target, &["input", "segment"]).await;
     let segment = match (segment, influencers) {
         (Ok(segment), Ok(())) => segment,
         (segment, influencers) => return Err(merge_errors(segment.err(), influencers.err())),
     };
     let unique = validate::dedup(influencer_ids);
-    let mut outbox = events.outbox();
-    insert_memberships(
-        &txn,
-        &mut outbox,
-        ws,
-        segment.id,
-        &unique,
-        MembershipSource::Manual,
-        None,
-    )
-    .await?;
-    outbox.commit(txn, ws).await?;
+    insert_memberships(tx, segment.id, &unique, MembershipSource::Manual, None).await?;
     Ok(MembershipChange {
         segment,
         influencer_ids: unique,
@@ -209,11 +179,9 @@ pub async fn assign(
 }
 
 /// Removes influencers from a segment; those who were not members are left as they are.
-#[tracing::instrument(name = "memberships::remove", level = "debug", skip_all, fields(workspace = ws.0, influencers = influencer_ids.len(), segment = segment_id))]
+#[tracing::instrument(name = "memberships::remove", level = "debug", skip_all, fields(workspace = tx.workspace().0, influencers = influencer_ids.len(), segment = segment_id))]
 pub async fn remove(
-    db: &DatabaseConnection,
-    events: &Events,
-    ws: WorkspaceId,
+    tx: &mut Tx<'_>,
     influencer_ids: &[i64],
     segment_id: i64,
 ) -> ServiceResult<MembershipChange> {
@@ -222,10 +190,8 @@ pub async fn remove(
         super::HARD_MAX_BULK_IDS,
         &["input", "influencerIds"],
     )?;
-    let txn = super::begin_write(db).await?;
-    let influencers =
-        ensure_influencers(&txn, ws, influencer_ids, &["input", "influencerIds"]).await;
-    let segment = locks::referred::<segment::Entity, _>(&txn, ws, segment_id)
+    let influencers = ensure_influencers(tx, influencer_ids, &["input", "influencerIds"]).await;
+    let segment = locks::referred::<segment::Entity, _>(tx, segment_id)
         .await?
         .ok_or_else(|| segments::not_found(&["input", "segmentId"]));
     let segment = match (segment, influencers) {
@@ -238,23 +204,20 @@ pub async fn remove(
         }
     };
     let unique = validate::dedup(influencer_ids);
-    let mut outbox = events.outbox();
     if !unique.is_empty() {
+        let backend = tx.backend();
         delete_memberships(
-            &txn,
-            &mut outbox,
-            ws,
+            tx,
             sea_orm::Condition::all()
                 .add(segment_membership::Column::SegmentId.eq(segment.id))
                 .add(column_any_of(
-                    txn.get_database_backend(),
+                    backend,
                     segment_membership::Column::InfluencerId,
                     unique.iter().copied(),
                 )),
         )
         .await?;
     }
-    outbox.commit(txn, ws).await?;
     Ok(MembershipChange {
         segment,
         influencer_ids: unique,

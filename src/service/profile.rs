@@ -9,7 +9,7 @@
 use entity::{influencer, segment, segment_membership};
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement};
 
-use super::WorkspaceId;
+use super::Scoped;
 
 /// The columns, in the order [`decode_influencer`], [`decode_membership`] and
 /// [`decode_segment`] read them. The joins stay within the workspace whatever the rows say, as
@@ -35,18 +35,14 @@ pub type InfluencerWithMemberships = (
 
 /// One influencer with its memberships in segment order (a profile page asks for both), or
 /// `None` when the workspace has no influencer `id`.
-#[tracing::instrument(name = "profile::influencer_with_memberships", level = "debug", skip_all, fields(workspace = ws.0, influencer = id))]
-pub async fn influencer_with_memberships<C: ConnectionTrait>(
-    db: &C,
-    ws: WorkspaceId,
+#[tracing::instrument(name = "profile::influencer_with_memberships", level = "debug", skip_all, fields(workspace = s.workspace().0, influencer = id))]
+pub async fn influencer_with_memberships<S: Scoped>(
+    s: &S,
     id: i64,
 ) -> Result<Option<InfluencerWithMemberships>, DbErr> {
-    let statement = Statement::from_sql_and_values(
-        db.get_database_backend(),
-        STATEMENT,
-        [id.into(), ws.0.into()],
-    );
-    let rows = db.query_all_raw(statement).await?;
+    let statement =
+        Statement::from_sql_and_values(s.backend(), STATEMENT, [id.into(), s.workspace().0.into()]);
+    let rows = s.conn().query_all_raw(statement).await?;
     let Some(first) = rows.first() else {
         return Ok(None);
     };

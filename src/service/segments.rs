@@ -2,20 +2,15 @@
 //! segment or one to create on the spot) inside another operation's transaction.
 
 use entity::{automation, campaign_audience, segment, segment_membership};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, sea_query::Expr,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, sea_query::Expr};
 
 use super::{
-    InputError, InputErrorCode, ServiceResult, WorkspaceId,
-    count_cache::CountCache,
+    InputError, InputErrorCode, Scoped, ServiceResult, Tx,
     errors::on_unique_violation,
-    events::Events,
     locks,
     memberships::delete_memberships,
     now,
-    validate::{self, DESCRIPTION_MAX, SEGMENT_NAME_MAX},
+    text::{Description, SegmentName},
 };
 
 /// A segment to create.
@@ -56,37 +51,27 @@ fn name_taken(field: &[&str], name: &str) -> InputError {
 }
 
 /// Whether another segment of the workspace already has this name key.
-async fn name_in_use<C: ConnectionTrait>(
-    conn: &C,
-    ws: WorkspaceId,
-    key: &str,
-    except: Option<i64>,
-) -> ServiceResult<bool> {
-    let mut query = segment::Entity::find()
-        .filter(segment::Column::WorkspaceId.eq(ws.0))
+async fn name_in_use<S: Scoped>(s: &S, key: &str, except: Option<i64>) -> ServiceResult<bool> {
+    let mut query = s
+        .find::<segment::Entity>()
         .filter(segment::Column::NameKey.eq(key));
     if let Some(id) = except {
         query = query.filter(segment::Column::Id.ne(id));
     }
-    Ok(query.one(conn).await?.is_some())
+    Ok(query.one(s.conn()).await?.is_some())
 }
 
 /// Validates and inserts a segment inside the caller's transaction. `prefix` is the path of the
 /// `CreateSegmentInput` in the request, so errors name the right field.
-pub(crate) async fn insert<C: ConnectionTrait>(
-    conn: &C,
-    ws: WorkspaceId,
+pub(crate) async fn insert<S: Scoped>(
+    s: &S,
     input: &NewSegment,
     prefix: &[&str],
 ) -> ServiceResult<segment::Model> {
     let name_field = field(prefix, "name");
-    let name = validate::name(&input.name, SEGMENT_NAME_MAX, &name_field, "name");
-    let description = validate::optional_text(
-        input.description.as_deref(),
-        DESCRIPTION_MAX,
-        &field(prefix, "description"),
-        "description",
-    );
+    let name = SegmentName::parse(&input.name, &name_field);
+    let description =
+        Description::parse(input.description.as_deref(), &field(prefix, "description"));
     let (name, description) = match (name, description) {
         (Ok(n), Ok(d)) => (n, d),
         (n, d) => {
@@ -95,37 +80,35 @@ pub(crate) async fn insert<C: ConnectionTrait>(
             ));
         }
     };
-    let key = validate::name_key(&name);
-    if name_in_use(conn, ws, &key, None).await? {
-        return Err(name_taken(&name_field, &name).into());
+    let key = name.key();
+    if name_in_use(s, &key, None).await? {
+        return Err(name_taken(&name_field, name.as_str()).into());
     }
-    segment::ActiveModel {
-        workspace_id: Set(ws.0),
-        name: Set(name.clone()),
+    s.owned(segment::ActiveModel {
+        name: Set(name.clone().into()),
         name_key: Set(key),
-        description: Set(description),
+        description: Set(description.map(Into::into)),
         created_at: Set(now()),
         ..Default::default()
-    }
-    .insert(conn)
+    })
+    .insert(s.conn())
     .await
-    .map_err(|e| on_unique_violation(e, || name_taken(&name_field, &name)))
+    .map_err(|e| on_unique_violation(e, || name_taken(&name_field, name.as_str())))
 }
 
 /// Finds or creates the target segment inside the caller's transaction. `prefix` is the path of
 /// the `SegmentRef` in the request. An existing segment stays locked against deletion until the
 /// transaction ends, so what the caller makes refer to it cannot be left dangling.
-pub(crate) async fn resolve<C: ConnectionTrait>(
-    conn: &C,
-    ws: WorkspaceId,
+pub(crate) async fn resolve<S: Scoped>(
+    s: &S,
     target: &SegmentTarget,
     prefix: &[&str],
 ) -> ServiceResult<segment::Model> {
     match target {
-        SegmentTarget::Existing(id) => locks::referred::<segment::Entity, _>(conn, ws, *id)
+        SegmentTarget::Existing(id) => locks::referred::<segment::Entity, _>(s, *id)
             .await?
             .ok_or_else(|| not_found(&field(prefix, "id")).into()),
-        SegmentTarget::New(new) => insert(conn, ws, new, &field(prefix, "create")).await,
+        SegmentTarget::New(new) => insert(s, new, &field(prefix, "create")).await,
     }
 }
 
@@ -134,44 +117,33 @@ pub(crate) fn not_found(field: &[&str]) -> InputError {
 }
 
 /// Creates a segment.
-#[tracing::instrument(name = "segments::create", level = "debug", skip_all, fields(workspace = ws.0))]
-pub async fn create(
-    db: &DatabaseConnection,
-    counts: &CountCache,
-    ws: WorkspaceId,
-    input: NewSegment,
-) -> ServiceResult<segment::Model> {
-    let txn = super::begin_write(db).await?;
-    let created = insert(&txn, ws, &input, &["input"]).await?;
-    super::commit(txn, ws, counts).await?;
-    Ok(created)
+#[tracing::instrument(name = "segments::create", level = "debug", skip_all, fields(workspace = tx.workspace().0))]
+pub async fn create(tx: &mut Tx<'_>, input: &NewSegment) -> ServiceResult<segment::Model> {
+    insert(tx, input, &["input"]).await
 }
 
 /// Renames a segment and/or changes its description.
-#[tracing::instrument(name = "segments::update", level = "debug", skip_all, fields(workspace = ws.0, segment = id))]
+#[tracing::instrument(name = "segments::update", level = "debug", skip_all, fields(workspace = tx.workspace().0, segment = id))]
 pub async fn update(
-    db: &DatabaseConnection,
-    counts: &CountCache,
-    ws: WorkspaceId,
+    tx: &mut Tx<'_>,
     id: i64,
     name: Option<String>,
     description: Patch<String>,
 ) -> ServiceResult<segment::Model> {
-    let txn = super::begin_write(db).await?;
-    let current = locks::changed::<segment::Entity, _>(&txn, ws, id)
+    let current = locks::changed::<segment::Entity, _>(tx, id)
         .await?
         .ok_or_else(|| not_found(&["input", "id"]))?;
     let mut errors = Vec::new();
     let mut change: segment::ActiveModel = current.clone().into();
     let mut new_name = None;
     if let Some(raw) = name {
-        match validate::name(&raw, SEGMENT_NAME_MAX, &["input", "name"], "name") {
+        match SegmentName::parse(&raw, &["input", "name"]) {
             Ok(name) => {
-                let key = validate::name_key(&name);
-                if key != current.name_key && name_in_use(&txn, ws, &key, Some(id)).await? {
-                    errors.push(name_taken(&["input", "name"], &name));
+                let key = name.key();
+                if key != current.name_key && name_in_use(tx, &key, Some(id)).await? {
+                    errors.push(name_taken(&["input", "name"], name.as_str()));
                 }
-                change.name = Set(name.clone());
+                change.name = Set(name.clone().into());
                 change.name_key = Set(key);
                 new_name = Some(name);
             }
@@ -181,74 +153,57 @@ pub async fn update(
     match description {
         Patch::Keep => {}
         Patch::Clear => change.description = Set(None),
-        Patch::Set(raw) => match validate::optional_text(
-            Some(&raw),
-            DESCRIPTION_MAX,
-            &["input", "description"],
-            "description",
-        ) {
-            Ok(d) => change.description = Set(d),
+        Patch::Set(raw) => match Description::parse(Some(&raw), &["input", "description"]) {
+            Ok(d) => change.description = Set(d.map(Into::into)),
             Err(e) => errors.push(e),
         },
     }
     if !errors.is_empty() {
         return Err(super::ServiceError::Input(errors));
     }
-    let updated = change.update(&txn).await.map_err(|e| {
+    change.update(tx.conn()).await.map_err(|e| {
         on_unique_violation(e, || {
-            name_taken(&["input", "name"], new_name.as_deref().unwrap_or_default())
+            name_taken(
+                &["input", "name"],
+                new_name.as_ref().map_or("", SegmentName::as_str),
+            )
         })
-    })?;
-    super::commit(txn, ws, counts).await?;
-    Ok(updated)
+    })
 }
 
 /// Deletes a segment. Its members that belong to no other segment become Unassigned again;
 /// automations that assigned to it are disabled and lose their target; campaigns drop it from
 /// their audience.
-#[tracing::instrument(name = "segments::delete", level = "debug", skip_all, fields(workspace = ws.0, segment = id))]
-pub async fn delete(
-    db: &DatabaseConnection,
-    events: &Events,
-    ws: WorkspaceId,
-    id: i64,
-) -> ServiceResult<i64> {
-    let txn = super::begin_write(db).await?;
+#[tracing::instrument(name = "segments::delete", level = "debug", skip_all, fields(workspace = tx.workspace().0, segment = id))]
+pub async fn delete(tx: &mut Tx<'_>, id: i64) -> ServiceResult<i64> {
     // Locked first: writes that put members in the segment, aim automations or audiences at it
     // either committed before (and what they made is deleted below) or find it gone.
-    locks::deleted::<segment::Entity, _>(&txn, ws, id)
+    locks::deleted::<segment::Entity, _>(tx, id)
         .await?
         .ok_or_else(|| not_found(&["input", "id"]))?;
     // Explicit rather than left to ON DELETE actions, so the effect does not depend on SQLite's
     // foreign_keys pragma, and so subscribers hear of every membership that ends.
-    let mut outbox = events.outbox();
     delete_memberships(
-        &txn,
-        &mut outbox,
-        ws,
+        tx,
         sea_orm::Condition::all().add(segment_membership::Column::SegmentId.eq(id)),
     )
     .await?;
-    campaign_audience::Entity::delete_many()
-        .filter(campaign_audience::Column::WorkspaceId.eq(ws.0))
+    tx.delete_many::<campaign_audience::Entity>()
         .filter(campaign_audience::Column::SegmentId.eq(id))
-        .exec(&txn)
+        .exec(tx.conn())
         .await?;
-    automation::Entity::update_many()
+    tx.update_many::<automation::Entity>()
         .col_expr(
             automation::Column::SegmentId,
             Expr::value(Option::<i64>::None),
         )
         .col_expr(automation::Column::Enabled, Expr::value(false))
-        .filter(automation::Column::WorkspaceId.eq(ws.0))
         .filter(automation::Column::SegmentId.eq(id))
-        .exec(&txn)
+        .exec(tx.conn())
         .await?;
-    segment::Entity::delete_many()
-        .filter(segment::Column::WorkspaceId.eq(ws.0))
+    tx.delete_many::<segment::Entity>()
         .filter(segment::Column::Id.eq(id))
-        .exec(&txn)
+        .exec(tx.conn())
         .await?;
-    outbox.commit(txn, ws).await?;
     Ok(id)
 }

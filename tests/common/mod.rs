@@ -216,7 +216,7 @@ impl TestApp {
         let request = Request::new(query).variables(Variables::from_json(variables));
         let response = self
             .schema
-            .execute(scoped_request(request, &self.db, self.workspace))
+            .execute(scoped_request(request, self.schema.scope(self.workspace)))
             .await;
         serde_json::to_value(&response).expect("serialize response")
     }

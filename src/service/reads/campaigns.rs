@@ -3,60 +3,59 @@
 use std::collections::HashMap;
 
 use entity::{automation, campaign, campaign_audience};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
-    sea_query::SelectStatement,
-};
+use sea_orm::{DbErr, QueryFilter, QueryOrder, QueryTrait, sea_query::SelectStatement};
 
 use super::{col, count};
 use crate::service::{
-    WorkspaceId,
+    Scoped,
     id_list::column_any_of,
     pagination::{Page, PagePart, PageResult, fetch_pages},
 };
 
-fn campaign_base(ws: WorkspaceId) -> SelectStatement {
-    campaign::Entity::find()
-        .filter(campaign::Column::WorkspaceId.eq(ws.0))
-        .into_query()
+fn campaign_base<S: Scoped>(s: &S) -> SelectStatement {
+    s.find::<campaign::Entity>().into_query()
 }
 
 /// A page of the workspace's campaigns (creation order).
-pub async fn campaign_page<C: ConnectionTrait>(
-    db: &C,
-    ws: WorkspaceId,
+#[tracing::instrument(name = "reads::campaign_page", level = "debug", skip_all, fields(workspace = s.workspace().0))]
+pub async fn campaign_page<S: Scoped>(
+    s: &S,
     page: Page,
 ) -> Result<PageResult<campaign::Model>, DbErr> {
     let part = PagePart {
-        base: campaign_base(ws),
+        base: campaign_base(s),
         key: col(campaign::Entity, campaign::Column::Id),
         without: None,
         page,
     };
-    Ok(fetch_pages(db, &[part]).await?.pop().unwrap_or_default())
+    Ok(fetch_pages(s.conn(), &[part])
+        .await?
+        .pop()
+        .unwrap_or_default())
 }
 
-pub async fn count_campaigns<C: ConnectionTrait>(db: &C, ws: WorkspaceId) -> Result<i64, DbErr> {
-    count(db, &mut campaign_base(ws)).await
+#[tracing::instrument(name = "reads::count_campaigns", level = "debug", skip_all, fields(workspace = s.workspace().0))]
+pub async fn count_campaigns<S: Scoped>(s: &S) -> Result<i64, DbErr> {
+    count(s.conn(), &mut campaign_base(s)).await
 }
 
 /// The audience segment ids of these campaigns, in segment order.
-pub async fn audiences<C: ConnectionTrait>(
-    db: &C,
-    ws: WorkspaceId,
+#[tracing::instrument(name = "reads::audiences", level = "debug", skip_all, fields(workspace = s.workspace().0, campaigns = campaign_ids.len()))]
+pub async fn audiences<S: Scoped>(
+    s: &S,
     campaign_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<i64>>, DbErr> {
     use campaign_audience::Column as A;
-    let rows = campaign_audience::Entity::find()
-        .filter(A::WorkspaceId.eq(ws.0))
+    let rows = s
+        .find::<campaign_audience::Entity>()
         .filter(column_any_of(
-            db.get_database_backend(),
+            s.backend(),
             A::CampaignId,
             campaign_ids.iter().copied(),
         ))
         .order_by_asc(A::CampaignId)
         .order_by_asc(A::SegmentId)
-        .all(db)
+        .all(s.conn())
         .await?;
     let mut by_campaign: HashMap<i64, Vec<i64>> = HashMap::new();
     for row in rows {
@@ -69,21 +68,21 @@ pub async fn audiences<C: ConnectionTrait>(
 }
 
 /// The automations of these campaigns, in creation order.
-pub async fn automations_of<C: ConnectionTrait>(
-    db: &C,
-    ws: WorkspaceId,
+#[tracing::instrument(name = "reads::automations_of", level = "debug", skip_all, fields(workspace = s.workspace().0, campaigns = campaign_ids.len()))]
+pub async fn automations_of<S: Scoped>(
+    s: &S,
     campaign_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<automation::Model>>, DbErr> {
     use automation::Column as A;
-    let rows = automation::Entity::find()
-        .filter(A::WorkspaceId.eq(ws.0))
+    let rows = s
+        .find::<automation::Entity>()
         .filter(column_any_of(
-            db.get_database_backend(),
+            s.backend(),
             A::CampaignId,
             campaign_ids.iter().copied(),
         ))
         .order_by_asc(A::Id)
-        .all(db)
+        .all(s.conn())
         .await?;
     let mut by_campaign: HashMap<i64, Vec<_>> = HashMap::new();
     for row in rows {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use entity::{campaign_audience, segment_membership};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult,
+    ConnectionTrait, DbErr, FromQueryResult,
     sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Query, SelectStatement},
 };
 
@@ -13,29 +13,22 @@ use super::{
     col, count,
     influencers::{InfluencerSet, influencer_base},
 };
-use crate::service::{
-    WorkspaceId,
-    count_cache::{self, CountCache},
-    id_list::any_of,
-};
+use crate::service::{Scope, Scoped, count_cache, id_list::any_of};
 
 /// How many influencers a set holds. Exact, except that a count which took longer than
 /// [`count_cache::SLOW`] to compute (Unassigned on a roster of a million) is reused for up to
 /// [`count_cache::FRESH_FOR`] and then recounted in the background; see [`count_cache`].
-pub async fn count_influencers(
-    db: &DatabaseConnection,
-    counts: &CountCache,
-    ws: WorkspaceId,
-    set: &InfluencerSet,
-) -> Result<i64, DbErr> {
+#[tracing::instrument(name = "reads::count_influencers", level = "debug", skip_all, fields(workspace = scope.workspace().0))]
+pub async fn count_influencers(scope: &Scope, set: &InfluencerSet) -> Result<i64, DbErr> {
+    let (counts, ws) = (scope.counts(), scope.workspace());
     let key = count_cache::Key::Influencers(ws.0, set.clone());
     match counts.lookup(&key) {
         count_cache::Lookup::Kept(n) => return Ok(n),
         count_cache::Lookup::Stale(n) => {
-            let (db, set) = (db.clone(), set.clone());
+            let (scope, set) = (scope.clone(), set.clone());
             counts.remake_in_background(
                 ws.0,
-                async move { count_set(&db, ws, &set).await },
+                async move { count_set(&scope, &set).await },
                 move |n| vec![(key, n.copied())],
             );
             return Ok(n);
@@ -51,21 +44,17 @@ pub async fn count_influencers(
         return Ok(n);
     }
     counts
-        .make(ws.0, count_set(db, ws, set), |n| vec![(key, n.copied())])
+        .make(ws.0, count_set(scope, set), |n| vec![(key, n.copied())])
         .await
 }
 
 /// Counts a set, uncached.
-async fn count_set(
-    db: &DatabaseConnection,
-    ws: WorkspaceId,
-    set: &InfluencerSet,
-) -> Result<i64, DbErr> {
-    let (mut base, page_key, without) = influencer_base(ws, set);
+async fn count_set(scope: &Scope, set: &InfluencerSet) -> Result<i64, DbErr> {
+    let (mut base, page_key, without) = influencer_base(scope, set);
     if let Some(without) = without {
         base.and_where(without.filter(&page_key, &[]));
     }
-    count(db, &mut base).await
+    count(scope.conn(), &mut base).await
 }
 
 #[derive(FromQueryResult)]
@@ -87,12 +76,9 @@ async fn key_counts<C: ConnectionTrait>(
 /// Member counts of these segments; a segment with no members is absent. Counts of big
 /// segments may be a few seconds old (see [`count_cache`]); the others are counted in one
 /// statement.
-pub async fn member_counts(
-    db: &DatabaseConnection,
-    cache: &CountCache,
-    ws: WorkspaceId,
-    segment_ids: &[i64],
-) -> Result<HashMap<i64, i64>, DbErr> {
+#[tracing::instrument(name = "reads::member_counts", level = "debug", skip_all, fields(workspace = scope.workspace().0, segments = segment_ids.len()))]
+pub async fn member_counts(scope: &Scope, segment_ids: &[i64]) -> Result<HashMap<i64, i64>, DbErr> {
+    let (cache, ws) = (scope.counts(), scope.workspace());
     let key = move |id: i64| count_cache::Key::Members(ws.0, id);
     let mut counts = HashMap::with_capacity(segment_ids.len());
     let (mut missing, mut stale) = (Vec::new(), Vec::new());
@@ -112,11 +98,11 @@ pub async fn member_counts(
         if !stale.is_empty() {
             // Only kept counts, some stale: served kept, the stale ones recounted in the
             // background.
-            let db = db.clone();
+            let scope = scope.clone();
             let ids = stale.clone();
             cache.remake_in_background(
                 ws.0,
-                async move { count_members(&db, ws, &ids).await },
+                async move { count_members(&scope, &ids).await },
                 move |found| member_outcome(&stale, found, key),
             );
         }
@@ -125,7 +111,7 @@ pub async fn member_counts(
     // A statement runs anyway: it recounts the stale ones too.
     missing.append(&mut stale);
     let counted = cache
-        .make(ws.0, count_members(db, ws, &missing), |found| {
+        .make(ws.0, count_members(scope, &missing), |found| {
             member_outcome(&missing, found, key)
         })
         .await?;
@@ -150,11 +136,7 @@ fn member_outcome(
         .collect()
 }
 
-async fn count_members(
-    db: &DatabaseConnection,
-    ws: WorkspaceId,
-    segment_ids: &[i64],
-) -> Result<HashMap<i64, i64>, DbErr> {
+async fn count_members(scope: &Scope, segment_ids: &[i64]) -> Result<HashMap<i64, i64>, DbErr> {
     use segment_membership::Column as M;
     let statement = Query::select()
         .expr_as(
@@ -163,21 +145,21 @@ async fn count_members(
         )
         .expr_as(Func::count(Expr::cust("*")), Alias::new("n"))
         .from(segment_membership::Entity)
-        .and_where(col(segment_membership::Entity, M::WorkspaceId).eq(ws.0))
+        .and_where(scope.owns::<segment_membership::Entity>())
         .and_where(any_of(
-            db.get_database_backend(),
+            scope.backend(),
             col(segment_membership::Entity, M::SegmentId),
             segment_ids.iter().copied(),
         ))
         .group_by_col((segment_membership::Entity, M::SegmentId))
         .to_owned();
-    key_counts(db, &statement).await
+    key_counts(scope.conn(), &statement).await
 }
 
 /// Distinct recipients of these campaigns; a campaign with none is absent.
-pub async fn recipient_counts<C: ConnectionTrait>(
-    db: &C,
-    ws: WorkspaceId,
+#[tracing::instrument(name = "reads::recipient_counts", level = "debug", skip_all, fields(workspace = s.workspace().0, campaigns = campaign_ids.len()))]
+pub async fn recipient_counts<S: Scoped>(
+    s: &S,
     campaign_ids: &[i64],
 ) -> Result<HashMap<i64, i64>, DbErr> {
     use campaign_audience::Column as A;
@@ -198,13 +180,13 @@ pub async fn recipient_counts<C: ConnectionTrait>(
             col(segment_membership::Entity, M::SegmentId)
                 .equals((campaign_audience::Entity, A::SegmentId)),
         )
-        .and_where(col(campaign_audience::Entity, A::WorkspaceId).eq(ws.0))
+        .and_where(s.owns::<campaign_audience::Entity>())
         .and_where(any_of(
-            db.get_database_backend(),
+            s.backend(),
             col(campaign_audience::Entity, A::CampaignId),
             campaign_ids.iter().copied(),
         ))
         .group_by_col((campaign_audience::Entity, A::CampaignId))
         .to_owned();
-    key_counts(db, &statement).await
+    key_counts(s.conn(), &statement).await
 }

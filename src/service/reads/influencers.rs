@@ -5,23 +5,24 @@ use std::collections::HashMap;
 
 use entity::{campaign_audience, influencer, segment, segment_membership};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Related, Statement,
+    ConnectionTrait, DatabaseBackend, DbErr, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Related, Statement,
     sea_query::{Alias, Expr, ExprTrait, IntoIden, JoinType, Query, SelectStatement},
 };
 
 use super::{col, contains};
 use crate::service::{
-    WorkspaceId,
+    Scoped,
     id_list::column_any_of,
     pagination::{Page, PagePart, PageResult, Take, Without, assemble, fetch_pages},
+    text::SearchTerm,
 };
 
 /// A set of influencers that a connection pages over.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum InfluencerSet {
     /// The whole roster, optionally narrowed by a search on handle and display name.
-    Roster { search: Option<String> },
+    Roster { search: Option<SearchTerm> },
     /// Influencers in no segment: the derived "Unassigned" folder.
     Unassigned,
     /// Members of one segment.
@@ -32,20 +33,18 @@ pub enum InfluencerSet {
 
 /// The base query of an influencer set (all influencer columns), the key it pages by, and the
 /// anti-join that completes it (Unassigned), which the caller applies: see [`Without`].
-pub(super) fn influencer_base(
-    ws: WorkspaceId,
+pub(super) fn influencer_base<S: Scoped>(
+    s: &S,
     set: &InfluencerSet,
 ) -> (SelectStatement, Expr, Option<Without>) {
     use influencer::Column as I;
     use segment_membership::Column as M;
-    let mut base = influencer::Entity::find()
-        .filter(I::WorkspaceId.eq(ws.0))
-        .into_query();
+    let mut base = s.find::<influencer::Entity>().into_query();
     let mut key = col(influencer::Entity, I::Id);
     let mut without = None;
     match set {
         InfluencerSet::Roster { search } => {
-            if let Some(term) = search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            if let Some(term) = search {
                 base.and_where(
                     contains(col(influencer::Entity, I::HandleKey), term)
                         .or(contains(col(influencer::Entity, I::DisplayNameKey), term)),
@@ -98,17 +97,18 @@ pub(super) fn influencer_base(
 }
 
 /// Pages of several influencer sets in one statement, in the order asked.
-pub async fn influencer_pages<C: ConnectionTrait>(
-    db: &C,
-    ws: WorkspaceId,
+#[tracing::instrument(name = "reads::influencer_pages", level = "debug", skip_all, fields(workspace = s.workspace().0, pages = requests.len()))]
+pub async fn influencer_pages<S: Scoped>(
+    s: &S,
     requests: &[(InfluencerSet, Page)],
 ) -> Result<Vec<PageResult<influencer::Model>>, DbErr> {
-    if let Some((segments, first)) = first_member_pages(db, requests) {
-        let rows = db
+    if let Some((segments, first)) = first_member_pages(s, requests) {
+        let rows = s
+            .conn()
             .query_all_raw(Statement::from_sql_and_values(
                 DatabaseBackend::Postgres,
                 FIRST_MEMBER_PAGES,
-                [segments.into(), ws.0.into(), (first + 1).into()],
+                [segments.into(), s.workspace().0.into(), (first + 1).into()],
             ))
             .await?;
         return assemble(rows, requests.iter().map(|(_, page)| page));
@@ -116,7 +116,7 @@ pub async fn influencer_pages<C: ConnectionTrait>(
     let parts: Vec<PagePart> = requests
         .iter()
         .map(|(set, page)| {
-            let (base, key, without) = influencer_base(ws, set);
+            let (base, key, without) = influencer_base(s, set);
             PagePart {
                 base,
                 key,
@@ -125,7 +125,7 @@ pub async fn influencer_pages<C: ConnectionTrait>(
             }
         })
         .collect();
-    fetch_pages(db, &parts).await
+    fetch_pages(s.conn(), &parts).await
 }
 
 /// The first pages of many segments' members on PostgreSQL: one index walk per segment in a
@@ -145,11 +145,11 @@ const FIRST_MEMBER_PAGES: &str = "\
 
 /// The segment ids and page size when `requests` are all first pages (no cursor) of segments'
 /// members, of one size, on PostgreSQL: the batch `FIRST_MEMBER_PAGES` serves.
-fn first_member_pages<C: ConnectionTrait>(
-    db: &C,
+fn first_member_pages<S: Scoped>(
+    s: &S,
     requests: &[(InfluencerSet, Page)],
 ) -> Option<(Vec<i64>, u64)> {
-    if db.get_database_backend() != DatabaseBackend::Postgres {
+    if s.backend() != DatabaseBackend::Postgres {
         return None;
     }
     let (_, first) = requests.first()?;
@@ -174,29 +174,29 @@ fn first_member_pages<C: ConnectionTrait>(
 }
 
 /// The memberships of these influencers, each influencer's in segment order.
-pub async fn memberships_of_influencers<C: ConnectionTrait>(
-    db: &C,
-    ws: WorkspaceId,
+#[tracing::instrument(name = "reads::memberships_of_influencers", level = "debug", skip_all, fields(workspace = s.workspace().0, influencers = influencer_ids.len()))]
+pub async fn memberships_of_influencers<S: Scoped>(
+    s: &S,
     influencer_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<(segment_membership::Model, segment::Model)>>, DbErr> {
     use segment_membership::Column as M;
     // Each membership with its segment in one join: a profile or a dashboard asks for both,
     // and fetching the segments by id afterwards took a statement (and a batching round) more.
-    let rows = segment_membership::Entity::find()
+    let rows = s
+        .find::<segment_membership::Entity>()
         .join(
             JoinType::InnerJoin,
             <segment_membership::Entity as Related<segment::Entity>>::to(),
         )
         .select_also(segment::Entity)
-        .filter(M::WorkspaceId.eq(ws.0))
         .filter(column_any_of(
-            db.get_database_backend(),
+            s.backend(),
             M::InfluencerId,
             influencer_ids.iter().copied(),
         ))
         .order_by_asc(M::InfluencerId)
         .order_by_asc(M::SegmentId)
-        .all(db)
+        .all(s.conn())
         .await?;
     let mut by_influencer: HashMap<i64, Vec<_>> = HashMap::new();
     for (membership, segment) in rows {

@@ -20,109 +20,74 @@ pub use workspace::default_workspace;
 
 use std::collections::HashSet;
 
-use entity::{automation, campaign, engagement_event, influencer, segment};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, QueryFilter, QuerySelect,
     sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, SelectStatement, SimpleExpr},
 };
 
 use super::{
-    InputError, InputErrorCode, WorkspaceId, id_list::column_any_of, pagination::Keyed, validate,
+    InputError, InputErrorCode, Scoped, id_list::column_any_of, scope::Identified,
+    text::SearchTerm, validate,
 };
-
-/// Entities owned by a workspace and keyed by a 64-bit `id`.
-pub trait Scoped: EntityTrait {
-    fn workspace_column() -> Self::Column;
-    fn id_column() -> Self::Column;
-    fn model_id(model: &Self::Model) -> i64;
-}
-
-macro_rules! scoped {
-    ($($module:ident),*) => {$(
-        impl Scoped for $module::Entity {
-            fn workspace_column() -> Self::Column {
-                $module::Column::WorkspaceId
-            }
-            fn id_column() -> Self::Column {
-                $module::Column::Id
-            }
-            fn model_id(model: &Self::Model) -> i64 {
-                model.id
-            }
-        }
-
-        impl Keyed for $module::Model {
-            fn key(&self) -> i64 {
-                self.id
-            }
-        }
-    )*};
-}
-
-scoped!(influencer, segment, campaign, automation, engagement_event);
 
 /// The rows of `E` with these ids in the workspace; ids of nothing (or of another workspace) are
 /// simply absent.
-pub async fn by_ids<E, C>(db: &C, ws: WorkspaceId, ids: &[i64]) -> Result<Vec<E::Model>, DbErr>
+#[tracing::instrument(name = "reads::by_ids", level = "debug", skip_all, fields(workspace = s.workspace().0, ids = ids.len()))]
+pub async fn by_ids<E, S>(s: &S, ids: &[i64]) -> Result<Vec<E::Model>, DbErr>
 where
-    E: Scoped,
-    C: ConnectionTrait,
+    E: Identified,
+    S: Scoped,
 {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    E::find()
-        .filter(E::workspace_column().eq(ws.0))
+    s.find::<E>()
         .filter(column_any_of(
-            db.get_database_backend(),
+            s.backend(),
             E::id_column(),
             ids.iter().copied(),
         ))
-        .all(db)
+        .all(s.conn())
         .await
 }
 
 /// One row of `E` by id in the workspace.
-pub async fn by_id<E, C>(db: &C, ws: WorkspaceId, id: i64) -> Result<Option<E::Model>, DbErr>
+#[tracing::instrument(name = "reads::by_id", level = "debug", skip_all, fields(workspace = s.workspace().0, id))]
+pub async fn by_id<E, S>(s: &S, id: i64) -> Result<Option<E::Model>, DbErr>
 where
-    E: Scoped,
-    C: ConnectionTrait,
+    E: Identified,
+    S: Scoped,
 {
-    E::find()
-        .filter(E::workspace_column().eq(ws.0))
+    s.find::<E>()
         .filter(E::id_column().eq(id))
-        .one(db)
+        .one(s.conn())
         .await
 }
 
 /// NOT_FOUND errors for the ids that name no row of `E` in the workspace, each naming its
 /// position in the input list at `field`. One query, whatever the number of ids.
-pub async fn missing<E, C>(
-    conn: &C,
-    ws: WorkspaceId,
+#[tracing::instrument(name = "reads::missing", level = "debug", skip_all, fields(workspace = s.workspace().0, ids = ids.len()))]
+pub async fn missing<E, S>(
+    s: &S,
     ids: &[i64],
     field: &[&str],
     what: &str,
 ) -> Result<Vec<InputError>, DbErr>
 where
-    E: Scoped,
-    C: ConnectionTrait,
+    E: Identified,
+    S: Scoped,
 {
     let unique = validate::dedup(ids);
     if unique.is_empty() {
         return Ok(Vec::new());
     }
-    let found: HashSet<i64> = E::find()
+    let found: HashSet<i64> = s
+        .find::<E>()
         .select_only()
         .column(E::id_column())
-        .filter(E::workspace_column().eq(ws.0))
-        .filter(column_any_of(
-            conn.get_database_backend(),
-            E::id_column(),
-            unique,
-        ))
+        .filter(column_any_of(s.backend(), E::id_column(), unique))
         .into_tuple::<i64>()
-        .all(conn)
+        .all(s.conn())
         .await?
         .into_iter()
         .collect();
@@ -155,16 +120,12 @@ fn col<C: sea_orm::IdenStatic>(table: impl sea_orm::IdenStatic, column: C) -> Ex
     Expr::col((table, column))
 }
 
-/// `key_column LIKE '%key%'`: whether the search term's key ([`validate::name_key`]: Unicode
-/// case folding and NFC, computed here) is part of a stored key, with the term's wildcards
-/// escaped. Both sides are folded in Rust, so SQLite (whose `LOWER` knows only ASCII) and
-/// PostgreSQL match the same rows. A term with NUL, which no stored text holds and PostgreSQL
-/// refuses as a parameter, matches nothing.
-fn contains(key_column: Expr, term: &str) -> SimpleExpr {
-    if term.contains('\0') {
-        return Expr::cust("1 = 0");
-    }
-    let escaped = validate::name_key(term)
+/// `key_column LIKE '%key%'`: whether the search term's key (Unicode case folding and NFC,
+/// computed here) is part of a stored key, with the term's wildcards escaped. Both sides are
+/// folded in Rust, so SQLite (whose `LOWER` knows only ASCII) and PostgreSQL match the same rows.
+fn contains(key_column: Expr, term: &SearchTerm) -> SimpleExpr {
+    let escaped = term
+        .key()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");

@@ -1,22 +1,18 @@
 //! The workspace's segments, paged and searched by name.
 
 use entity::segment;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryTrait,
-    sea_query::SelectStatement,
-};
+use sea_orm::{DbErr, QueryTrait, sea_query::SelectStatement};
 
 use super::{col, contains, count};
 use crate::service::{
-    WorkspaceId,
+    Scoped,
     pagination::{Page, PagePart, PageResult, fetch_pages},
+    text::SearchTerm,
 };
 
-fn segment_base(ws: WorkspaceId, search: Option<&str>) -> SelectStatement {
-    let mut base = segment::Entity::find()
-        .filter(segment::Column::WorkspaceId.eq(ws.0))
-        .into_query();
-    if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
+fn segment_base<S: Scoped>(s: &S, search: Option<&SearchTerm>) -> SelectStatement {
+    let mut base = s.find::<segment::Entity>().into_query();
+    if let Some(term) = search {
         base.and_where(contains(
             col(segment::Entity, segment::Column::NameKey),
             term,
@@ -26,25 +22,25 @@ fn segment_base(ws: WorkspaceId, search: Option<&str>) -> SelectStatement {
 }
 
 /// A page of the workspace's segments (creation order), optionally searched by name.
-pub async fn segment_page<C: ConnectionTrait>(
-    db: &C,
-    ws: WorkspaceId,
-    search: Option<&str>,
+#[tracing::instrument(name = "reads::segment_page", level = "debug", skip_all, fields(workspace = s.workspace().0))]
+pub async fn segment_page<S: Scoped>(
+    s: &S,
+    search: Option<&SearchTerm>,
     page: Page,
 ) -> Result<PageResult<segment::Model>, DbErr> {
     let part = PagePart {
-        base: segment_base(ws, search),
+        base: segment_base(s, search),
         key: col(segment::Entity, segment::Column::Id),
         without: None,
         page,
     };
-    Ok(fetch_pages(db, &[part]).await?.pop().unwrap_or_default())
+    Ok(fetch_pages(s.conn(), &[part])
+        .await?
+        .pop()
+        .unwrap_or_default())
 }
 
-pub async fn count_segments<C: ConnectionTrait>(
-    db: &C,
-    ws: WorkspaceId,
-    search: Option<&str>,
-) -> Result<i64, DbErr> {
-    count(db, &mut segment_base(ws, search)).await
+#[tracing::instrument(name = "reads::count_segments", level = "debug", skip_all, fields(workspace = s.workspace().0))]
+pub async fn count_segments<S: Scoped>(s: &S, search: Option<&SearchTerm>) -> Result<i64, DbErr> {
+    count(s.conn(), &mut segment_base(s, search)).await
 }
