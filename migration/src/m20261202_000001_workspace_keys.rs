@@ -299,7 +299,7 @@ async fn refuse_cross_workspace_rows<C: ConnectionTrait>(conn: &C) -> Result<(),
         };
         if n > 0 {
             found.push(format!(
-                "{n} {}.{} referring to a {} of another workspace",
+                "{n} {}.{} referring to another workspace's {}",
                 r.table, r.column, r.parent
             ));
         }
