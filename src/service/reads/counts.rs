@@ -195,8 +195,12 @@ pub async fn recipient_counts<C: ConnectionTrait>(
         .join(
             JoinType::InnerJoin,
             segment_membership::Entity,
-            col(segment_membership::Entity, M::SegmentId)
-                .equals((campaign_audience::Entity, A::SegmentId)),
+            col(segment_membership::Entity, M::WorkspaceId)
+                .equals((campaign_audience::Entity, A::WorkspaceId))
+                .and(
+                    col(segment_membership::Entity, M::SegmentId)
+                        .equals((campaign_audience::Entity, A::SegmentId)),
+                ),
         )
         .and_where(col(campaign_audience::Entity, A::WorkspaceId).eq(ws.0))
         .and_where(any_of(
