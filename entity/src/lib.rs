@@ -6,7 +6,9 @@
 //! `ON CONFLICT` targets, name the workspace too: a statement then finds its row through the
 //! key on PostgreSQL, and stays on one shard when the tables are distributed by workspace. On
 //! SQLite `id` alone is the table's primary key (the rowid), and `(workspace_id, id)` a unique
-//! index. Ids are still numbered by the database and unique across workspaces.
+//! index. Ids are still numbered by the database and unique across workspaces. SQLite matches no
+//! `ON CONFLICT` target that names the rowid, so an insert into a table keyed by `id` that
+//! skips conflicts names none (`ON CONFLICT DO NOTHING`) rather than the entity's key.
 
 pub mod api_key;
 pub mod automation;
