@@ -12,7 +12,7 @@
 //!   `(workspace_id, id)` that the new keys duplicate are dropped. The foreign keys keep their
 //!   names and their ON DELETE actions; the two SET NULL ones null only the referring column
 //!   (`ON DELETE SET NULL (segment_id)`, PostgreSQL 15 and later), never `workspace_id`.
-//! - **SQLite**: a composite primary key would end `id` being the rowid (only an `INTEGER
+//! - **SQLite**: a composite primary key would stop `id` being the rowid (only an `INTEGER
 //!   PRIMARY KEY` is), and nothing would number new rows: ids would have to come from the
 //!   application. So `id INTEGER PRIMARY KEY` stays the rowid there, and a unique index on
 //!   `(workspace_id, id)` (`ux_<table>_workspace_id`) is the key the composite foreign keys
@@ -36,8 +36,9 @@
 //! outside a transaction, which would make the rebuild non-atomic. So the rebuilt tables are
 //! made under new names that refer to each other by those new names, filled, and only then are
 //! the old tables dropped, those that refer to others first: when the old `automation` goes, no
-//! table refers to it any more. Renaming the new tables into place rewrites the references to
-//! their new names (the default since SQLite 3.26, `legacy_alter_table` off). A final
+//! table refers to it any more. Renaming each new table into place rewrites the references to
+//! it (`automation_rebuilt` becomes `automation` in `segment_membership`'s key; the default
+//! since SQLite 3.26, with `legacy_alter_table` off). A final
 //! `PRAGMA foreign_key_check` proves every reference holds.
 //!
 //! Rows that already refer to another workspace's rows (the application never wrote them, but
