@@ -85,11 +85,11 @@ OURS_DASHBOARD = (
 PG_DASHBOARD = (
     "query Dashboard($ws: BigInt!, $n: Int!, $m: Int!) { allSegments(first: $n, "
     "orderBy: PRIMARY_KEY_ASC, condition: {workspaceId: $ws}) { nodes { id name "
-    "members: segmentMembershipsBySegmentId { totalCount } "
-    "page: segmentMembershipsBySegmentId(first: $m, orderBy: PRIMARY_KEY_ASC) { nodes { "
-    "influencerByInfluencerId { id handle "
-    "segmentMembershipsByInfluencerId(orderBy: PRIMARY_KEY_ASC) { nodes { "
-    "segmentBySegmentId { id name } } } } } } } } }"
+    "members: segmentMembershipsByWorkspaceIdAndSegmentId { totalCount } "
+    "page: segmentMembershipsByWorkspaceIdAndSegmentId(first: $m, orderBy: PRIMARY_KEY_ASC) { nodes { "
+    "influencerByWorkspaceIdAndInfluencerId { id handle "
+    "segmentMembershipsByWorkspaceIdAndInfluencerId(orderBy: PRIMARY_KEY_ASC) { nodes { "
+    "segmentByWorkspaceIdAndSegmentId { id name } } } } } } } } }"
 )
 OURS_UNASSIGNED = (
     "query Unassigned($after: String) { unassigned(first: %d, after: $after) { totalCount "
@@ -105,9 +105,10 @@ OURS_PROFILE = (
     "followerCount memberships { assignedAt source segment { id name } } } }"
 )
 PG_PROFILE = (
-    "query Profile($id: BigInt!) { influencerById(id: $id) { id handle displayName email platform "
-    "niche followerCount segmentMembershipsByInfluencerId(orderBy: PRIMARY_KEY_ASC) { nodes { "
-    "assignedAt source segmentBySegmentId { id name } } } } }"
+    "query Profile($ws: BigInt!, $id: BigInt!) { influencerByWorkspaceIdAndId(workspaceId: $ws, "
+    "id: $id) { id handle displayName email platform "
+    "niche followerCount segmentMembershipsByWorkspaceIdAndInfluencerId(orderBy: PRIMARY_KEY_ASC) { nodes { "
+    "assignedAt source segmentByWorkspaceIdAndSegmentId { id name } } } } }"
 )
 OURS_ASSIGN = (
     "mutation Assign($ids: [ID!]!, $segment: ID!) { assignToSegment(input: "
@@ -140,9 +141,9 @@ def norm_dashboard(server, data):
     if server == "postgraphile":
         return [
             (pk(s["id"]), s["name"], s["members"]["totalCount"],
-             [(pk(m["influencerByInfluencerId"]["id"]), m["influencerByInfluencerId"]["handle"],
-               [(pk(o["segmentBySegmentId"]["id"]), o["segmentBySegmentId"]["name"])
-                for o in m["influencerByInfluencerId"]["segmentMembershipsByInfluencerId"]["nodes"]])
+             [(pk(m["influencerByWorkspaceIdAndInfluencerId"]["id"]), m["influencerByWorkspaceIdAndInfluencerId"]["handle"],
+               [(pk(o["segmentByWorkspaceIdAndSegmentId"]["id"]), o["segmentByWorkspaceIdAndSegmentId"]["name"])
+                for o in m["influencerByWorkspaceIdAndInfluencerId"]["segmentMembershipsByWorkspaceIdAndInfluencerId"]["nodes"]])
               for m in s["page"]["nodes"]])
             for s in data["data"]["allSegments"]["nodes"]
         ]
@@ -174,14 +175,14 @@ def norm_profile(server, data):
                 p["follower_count"],
                 [(ts(m["assigned_at"]), m["source"], m["segment"]["id"], m["segment"]["name"])
                  for m in p["memberships"]])
-    p = data["data"]["influencer" if server == "segments-api" else "influencerById"]
+    p = data["data"]["influencer" if server == "segments-api" else "influencerByWorkspaceIdAndId"]
     if server == "segments-api":
         ms = [(ts(m["assignedAt"]), m["source"], pk(m["segment"]["id"]), m["segment"]["name"])
               for m in p["memberships"]]
     else:
-        ms = [(ts(m["assignedAt"]), m["source"], pk(m["segmentBySegmentId"]["id"]),
-               m["segmentBySegmentId"]["name"])
-              for m in p["segmentMembershipsByInfluencerId"]["nodes"]]
+        ms = [(ts(m["assignedAt"]), m["source"], pk(m["segmentByWorkspaceIdAndSegmentId"]["id"]),
+               m["segmentByWorkspaceIdAndSegmentId"]["name"])
+              for m in p["segmentMembershipsByWorkspaceIdAndInfluencerId"]["nodes"]]
     return (pk(p["id"]), p["handle"], p["displayName"], p["email"], p["platform"], p["niche"],
             p["followerCount"], ms)
 
@@ -421,7 +422,7 @@ class SizeRun:
             },
             "profile": {
                 "segments-api": [q(OURS_PROFILE, {"id": gid("Influencer", self.profile_id)})],
-                "postgraphile": [q(PG_PROFILE, {"id": str(self.profile_id)})],
+                "postgraphile": [q(PG_PROFILE, {"ws": ws, "id": str(self.profile_id)})],
                 "baseline": [f"/influencer/{self.profile_id}"],
             },
             "assign-1000": {
@@ -761,7 +762,7 @@ def report(args, runs, meta):
     w("| workload | segments-api | PostGraphile | baseline |")
     w("|---|---|---|---|")
     w("| dashboard | `segments(first: 50)` with `memberCount` and `influencers(first: 20)`, each "
-      "with `segments` | `allSegments(first: 50)` with `segmentMembershipsBySegmentId { totalCount }` "
+      "with `segments` | `allSegments(first: 50)` with `segmentMembershipsByWorkspaceIdAndSegmentId { totalCount }` "
       "and the first 20 memberships' influencers with their memberships' segments | "
       "`GET /dashboard` |")
     w(f"| unassigned-first | `unassigned(first: {PAGE})` with `totalCount` | "
@@ -770,7 +771,7 @@ def report(args, runs, meta):
       f"cursor `cursor:<id>`) | the same with `after:` a cursor of that position (PostGraphile's "
       f"cursors on a function connection are `[\"natural\", offset]`: offset-based) | `after=<id>` |")
     w("| profile | `influencer(id:)` with `memberships { assignedAt source segment { id name } }` | "
-      "`influencerById(id:)` with `segmentMembershipsByInfluencerId` | `GET /influencer/ID` |")
+      "`influencerByWorkspaceIdAndId(workspaceId:, id:)` with `segmentMembershipsByWorkspaceIdAndInfluencerId` | `GET /influencer/ID` |")
     w("| assign-1000 | `assignToSegment` with 1,000 ids (30 different bodies in turn) | "
       "`assignToSegment` function mutation, same ids | – |")
     w("| engagement | `recordEngagement` (EMAIL_REPLIED; the campaign has two automations for it) | "

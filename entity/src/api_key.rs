@@ -6,8 +6,10 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "api_key")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
     pub workspace_id: i64,
+    /// Numbered by the database, unique across workspaces (one sequence per table).
+    #[sea_orm(primary_key)]
+    pub id: i64,
     /// What the key is for, as its creator said.
     pub label: String,
     /// The first characters of the key, to recognise it in lists and revoke it.

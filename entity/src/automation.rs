@@ -8,8 +8,10 @@ use crate::enums::{AutomationAction, EngagementKind};
 #[sea_orm(table_name = "automation")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
     pub workspace_id: i64,
+    /// Numbered by the database, unique across workspaces (one sequence per table).
+    #[sea_orm(primary_key)]
+    pub id: i64,
     pub campaign_id: i64,
     pub trigger: EngagementKind,
     pub action: AutomationAction,

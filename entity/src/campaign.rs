@@ -8,8 +8,10 @@ use crate::enums::CampaignStatus;
 #[sea_orm(table_name = "campaign")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
     pub workspace_id: i64,
+    /// Numbered by the database, unique across workspaces (one sequence per table).
+    #[sea_orm(primary_key)]
+    pub id: i64,
     pub name: String,
     pub status: CampaignStatus,
     pub created_at: DateTimeUtc,

@@ -8,8 +8,10 @@ use crate::enums::EngagementKind;
 #[sea_orm(table_name = "engagement_event")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
     pub workspace_id: i64,
+    /// Numbered by the database, unique across workspaces (one sequence per table).
+    #[sea_orm(primary_key)]
+    pub id: i64,
     pub campaign_id: i64,
     pub influencer_id: i64,
     pub kind: EngagementKind,

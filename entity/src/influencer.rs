@@ -11,8 +11,10 @@ use crate::enums::Platform;
 #[sea_orm(table_name = "influencer")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
     pub workspace_id: i64,
+    /// Numbered by the database, unique across workspaces (one sequence per table).
+    #[sea_orm(primary_key)]
+    pub id: i64,
     pub handle: String,
     /// [`text_key`](crate::text_key::text_key) of `handle`: the key of the per-platform uniqueness
     /// index, and what a roster search matches.

@@ -6,8 +6,10 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "segment")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
     pub workspace_id: i64,
+    /// Numbered by the database, unique across workspaces (one sequence per table).
+    #[sea_orm(primary_key)]
+    pub id: i64,
     pub name: String,
     /// [`text_key`](crate::text_key::text_key) of `name`: the key of the case-insensitive
     /// uniqueness index, and what a search matches. Computed in Rust so that SQLite and

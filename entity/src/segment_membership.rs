@@ -1,5 +1,5 @@
-//! An influencer's place in a segment. The primary key (segment, influencer) makes a second
-//! assignment a no-op.
+//! An influencer's place in a segment. The primary key (workspace, segment, influencer) makes a
+//! second assignment a no-op.
 
 use sea_orm::{
     entity::prelude::*,
@@ -11,11 +11,12 @@ use crate::enums::MembershipSource;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "segment_membership")]
 pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub segment_id: i64,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub influencer_id: i64,
+    #[sea_orm(primary_key)]
     pub workspace_id: i64,
+    #[sea_orm(primary_key)]
+    pub segment_id: i64,
+    #[sea_orm(primary_key)]
+    pub influencer_id: i64,
     pub assigned_at: DateTimeUtc,
     pub source: MembershipSource,
     /// The automation that made this membership, when `source` is AUTOMATION.

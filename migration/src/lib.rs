@@ -9,6 +9,7 @@ mod m20261130_000004_memberships;
 mod m20261130_000005_api_keys;
 mod m20261201_000001_automation_segment_check;
 mod m20261201_000002_folded_keys;
+mod m20261202_000001_workspace_keys;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_api_keys::Migration),
             Box::new(m20261201_000001_automation_segment_check::Migration),
             Box::new(m20261201_000002_folded_keys::Migration),
+            Box::new(m20261202_000001_workspace_keys::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, RuntimeErr,
+    sea_query::OnConflict,
     sqlx::{self, PgConnection, PgPool},
 };
 
@@ -124,8 +125,10 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
                     ..Default::default()
                 })
             });
+            // Any conflict, as on PostgreSQL. SQLite matches no conflict target naming `id`,
+            // the rowid, even in the unique (workspace_id, id) index.
             influencer::Entity::insert_many(rows)
-                .on_conflict_do_nothing()
+                .on_conflict(OnConflict::new().do_nothing().to_owned())
                 .exec_without_returning(db)
                 .await?;
             seeded.influencers += chunk.len() as u64;

@@ -81,7 +81,7 @@ pub(crate) async fn insert_memberships(
         .select_from(rows)
         .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?
         .on_conflict(
-            OnConflict::columns([M::SegmentId, M::InfluencerId])
+            OnConflict::columns([M::WorkspaceId, M::SegmentId, M::InfluencerId])
                 .do_nothing()
                 .to_owned(),
         )

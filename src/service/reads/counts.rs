@@ -177,8 +177,12 @@ pub async fn recipient_counts<S: Scoped>(
         .join(
             JoinType::InnerJoin,
             segment_membership::Entity,
-            col(segment_membership::Entity, M::SegmentId)
-                .equals((campaign_audience::Entity, A::SegmentId)),
+            col(segment_membership::Entity, M::WorkspaceId)
+                .equals((campaign_audience::Entity, A::WorkspaceId))
+                .and(
+                    col(segment_membership::Entity, M::SegmentId)
+                        .equals((campaign_audience::Entity, A::SegmentId)),
+                ),
         )
         .and_where(s.owns::<campaign_audience::Entity>())
         .and_where(any_of(

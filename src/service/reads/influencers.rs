@@ -64,8 +64,9 @@ pub(super) fn influencer_base<S: Scoped>(
                 col(segment_membership::Entity, M::InfluencerId)
                     .equals((influencer::Entity, I::Id)),
             )
+            .and_where(s.owns::<segment_membership::Entity>())
             .and_where(col(segment_membership::Entity, M::SegmentId).eq(*segment_id));
-            // Page along the membership primary key (segment_id, influencer_id).
+            // Page along the membership primary key (workspace_id, segment_id, influencer_id).
             key = col(segment_membership::Entity, M::InfluencerId);
         }
         InfluencerSet::RecipientsOf(campaign_id) => {
@@ -80,6 +81,11 @@ pub(super) fn influencer_base<S: Scoped>(
                         audience.clone(),
                         Expr::col((audience.clone(), campaign_audience::Column::SegmentId))
                             .equals((segment_membership::Entity, M::SegmentId)),
+                    )
+                    // Both sides' keys lead with the workspace.
+                    .and_where(s.owns::<segment_membership::Entity>())
+                    .and_where(
+                        s.owns_column((audience.clone(), campaign_audience::Column::WorkspaceId)),
                     )
                     .and_where(
                         Expr::col((audience, campaign_audience::Column::CampaignId))
@@ -139,7 +145,8 @@ const FIRST_MEMBER_PAGES: &str = "\
     CROSS JOIN LATERAL (\
         SELECT influencer.* FROM segment_membership \
         JOIN influencer ON influencer.id = segment_membership.influencer_id \
-        WHERE segment_membership.segment_id = s.segment_id AND influencer.workspace_id = $2 \
+        WHERE segment_membership.workspace_id = $2 AND segment_membership.segment_id = s.segment_id \
+        AND influencer.workspace_id = $2 \
         ORDER BY segment_membership.influencer_id LIMIT $3\
     ) AS page";
 
