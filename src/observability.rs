@@ -12,7 +12,7 @@ use async_graphql::Response;
 use axum::http::Method;
 use metrics::SharedString;
 
-use crate::graphql::limits::code_of;
+use crate::graphql::runtime::limits::code_of;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 use tracing_subscriber::EnvFilter;

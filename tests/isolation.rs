@@ -16,7 +16,7 @@ use pretty_assertions::{assert_eq, assert_ne};
 use sea_orm::{ConnectionTrait, Statement};
 use segments_api::{
     graphql::{
-        ids::{Kind, encode},
+        schema::ids::{Kind, encode},
         scoped_request,
     },
     service::{WorkspaceId, auth::create_workspace},

@@ -1,64 +1,28 @@
-//! The GraphQL API: one module per domain, each holding its object types, its part of `Query`
-//! and its part of `Mutation`, merged here. Resolvers are thin: they parse ids, call
-//! [`crate::service`], and shape payloads.
+//! The GraphQL API, in two halves that know each other only through [`build_schema_with`]:
+//!
+//! - [`schema`]: what the API is. Its types, one module per domain type, with their parts of
+//!   `Query`, `Mutation` and `Subscription`, and the schema's data access (the request's
+//!   loader). Resolvers are thin: they parse ids, call [`crate::service`], and shape payloads.
+//! - [`runtime`]: how any request is run. Parse cache, limits, variables checked before
+//!   execution, persisted queries, batching, null propagation and field order, the operation
+//!   log. Nothing in it names a type of the schema: it takes the built schema (and its SDL),
+//!   so it could serve another one, and each module that patches async-graphql can be deleted
+//!   on its own once upstream does what it does.
+//!
+//! This module wires the two: it builds the schema with the configured limits and hands it to
+//! the runtime.
 
-pub mod api;
-pub mod apq;
-pub mod automation;
-pub mod batching;
-pub mod campaign;
-pub mod connection;
-pub mod context;
-pub mod documents;
-pub mod enums;
-pub mod errors;
-pub mod field_order;
-pub mod ids;
-pub mod influencer;
-pub mod limits;
-pub mod loaders;
-pub mod node;
-pub mod null_propagation;
-pub mod patch;
-pub mod scalars;
-pub mod segment;
-pub mod subscription;
-pub mod variables;
-pub mod workspace;
+pub mod runtime;
+pub mod schema;
 
-use async_graphql::{MergedObject, Request, Schema, SchemaBuilder};
+use async_graphql::Data;
 use sea_orm::DatabaseConnection;
 
 use crate::service::{WorkspaceId, events::Events};
-pub use api::Api;
-pub use subscription::Subscription;
+pub use schema::scoped_request;
 
-/// The root query.
-#[derive(MergedObject, Default)]
-pub struct Query(
-    workspace::ViewerQuery,
-    node::NodeQuery,
-    influencer::InfluencerQuery,
-    segment::SegmentQuery,
-    campaign::CampaignQuery,
-);
-
-/// The root mutation. Each mutation is one transaction: when it reports `userErrors` it has
-/// written nothing.
-#[derive(MergedObject, Default)]
-pub struct Mutation(
-    influencer::InfluencerMutation,
-    segment::SegmentMutation,
-    campaign::CampaignMutation,
-    automation::AutomationMutation,
-);
-
-pub type AppSchema = Schema<Query, Mutation, Subscription>;
-
-/// The schema without data: enough to print the SDL.
-pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query::default(), Mutation::default(), Subscription)
-}
+/// The GraphQL API as HTTP and WebSocket serve it: this schema, run by the runtime.
+pub type Api = runtime::Api<schema::AppSchema>;
 
 /// The API serving `db` with the default limits, logging operations slower than a second.
 pub fn build_schema(db: DatabaseConnection) -> Api {
@@ -67,7 +31,7 @@ pub fn build_schema(db: DatabaseConnection) -> Api {
         db,
         events,
         std::time::Duration::from_secs(1),
-        &limits::Limits::default(),
+        &runtime::limits::Limits::default(),
     )
 }
 
@@ -77,10 +41,11 @@ pub fn build_schema_with(
     db: DatabaseConnection,
     events: Events,
     slow_operation: std::time::Duration,
-    limits: &limits::Limits,
+    limits: &runtime::limits::Limits,
 ) -> Api {
-    // No async-graphql extensions: what runs around an operation is in `Api` (see there why).
-    let mut builder = schema_builder()
+    // No async-graphql extensions: what runs around an operation is in the runtime (see there
+    // why).
+    let mut builder = schema::schema_builder()
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         // Bounds the parser's and validator's own recursion (deeply nested or cyclic fragments).
@@ -95,17 +60,19 @@ pub fn build_schema_with(
     if !limits.suggestions {
         builder = builder.disable_suggestions();
     }
-    Api::new(builder.finish(), db, limits.clone(), slow_operation)
+    let schema = builder.finish();
+    let sdl = schema.sdl();
+    // An operation on a WebSocket gets what an HTTP request gets from its handler: the
+    // connection's workspace, and a loader of its own.
+    let per_operation =
+        move |request, session: &Data| match runtime::session_value::<WorkspaceId>(session) {
+            Some(ws) => scoped_request(request, &db, *ws),
+            None => request,
+        };
+    runtime::Api::new(schema, &sdl, limits.clone(), slow_operation, per_operation)
 }
 
 /// The SDL clients see; `schema.graphql` at the repository root is this text.
 pub fn sdl() -> String {
-    schema_builder().finish().sdl()
-}
-
-/// Attaches what a request needs to run: the workspace it acts for and its own batching loader.
-pub fn scoped_request(request: Request, db: &DatabaseConnection, ws: WorkspaceId) -> Request {
-    request
-        .data(ws)
-        .data(loaders::AppLoader::batcher(db.clone(), ws))
+    schema::schema_builder().finish().sdl()
 }

@@ -13,8 +13,10 @@ use axum::{
 
 use crate::{
     graphql::{
-        apq::ApqError,
-        limits::{ReadOnly, code_of, with_code},
+        runtime::{
+            apq::ApqError,
+            limits::{ReadOnly, code_of, with_code},
+        },
         scoped_request,
     },
     service::{DEADLINE, Deadline, WorkspaceId},

@@ -44,7 +44,7 @@ use tracing::Span;
 
 use crate::{
     config::HttpConfig,
-    graphql::{Api, apq::PersistedQueries, build_schema_with},
+    graphql::{Api, build_schema_with, runtime::apq::PersistedQueries},
     observability,
     service::{
         auth::{self, KeyCache},

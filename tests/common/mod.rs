@@ -18,7 +18,7 @@ use segments_api::{
     db,
     graphql::{
         Api, build_schema,
-        ids::{Kind, encode},
+        schema::ids::{Kind, encode},
         scoped_request,
     },
     service::{WorkspaceId, reads::default_workspace},

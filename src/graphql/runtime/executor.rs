@@ -21,49 +21,51 @@ use async_graphql::{
 };
 use futures_util::stream::{self, BoxStream, StreamExt};
 
-use sea_orm::DatabaseConnection;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{
-    AppSchema,
     documents::Documents,
     limits::{self, Limits, selected_operation, with_code},
     null_propagation::FieldTypes,
-    scoped_request,
     variables::InputTypes,
 };
 use crate::{
     observability::OperationLog,
-    service::{DEADLINE, Deadline, WorkspaceId},
+    service::{DEADLINE, Deadline},
 };
 
-/// The GraphQL API as HTTP and WebSocket serve it: the schema and the steps around it.
+/// What a schema attaches to the request of each operation on a WebSocket, from the connection's
+/// session data: what an HTTP request gets from its handler (over HTTP the handler attaches it).
+type PerOperation = dyn Fn(Request, &Data) -> Request + Send + Sync;
+
+/// A schema as HTTP and WebSocket serve it: the schema (any [`Executor`], in practice an
+/// `async_graphql::Schema`) and the steps around it.
 #[derive(Clone)]
-pub struct Api {
-    schema: AppSchema,
+pub struct Api<S> {
+    schema: S,
     limits: Arc<Limits>,
     types: Arc<FieldTypes>,
     inputs: Arc<InputTypes>,
     documents: Arc<Documents>,
     log: OperationLog,
-    /// For the loader of each operation on a WebSocket.
-    db: DatabaseConnection,
+    per_operation: Arc<PerOperation>,
 }
 
-impl Api {
-    /// Serves `schema` (on `db`) with these limits, logging operations slower than
-    /// `slow_operation`.
+impl<S: Executor> Api<S> {
+    /// Serves `schema`, whose SDL is `sdl`, with these limits, logging operations slower than
+    /// `slow_operation`. `per_operation` attaches to each operation on a WebSocket what the
+    /// schema's resolvers need from its connection's session data.
     pub fn new(
-        schema: AppSchema,
-        db: DatabaseConnection,
+        schema: S,
+        sdl: &str,
         limits: Limits,
         slow_operation: Duration,
+        per_operation: impl Fn(Request, &Data) -> Request + Send + Sync + 'static,
     ) -> Self {
-        let sdl = schema.sdl();
         let types =
-            FieldTypes::from_sdl(&sdl).expect("async-graphql writes SDL that its own parser reads");
+            FieldTypes::from_sdl(sdl).expect("async-graphql writes SDL that its own parser reads");
         let inputs =
-            InputTypes::from_sdl(&sdl).expect("async-graphql writes SDL that its own parser reads");
+            InputTypes::from_sdl(sdl).expect("async-graphql writes SDL that its own parser reads");
         Self {
             schema,
             limits: Arc::new(limits),
@@ -73,7 +75,7 @@ impl Api {
             log: OperationLog {
                 slow: slow_operation,
             },
-            db,
+            per_operation: Arc::new(per_operation),
         }
     }
 
@@ -137,7 +139,7 @@ impl Api {
     }
 }
 
-impl Executor for Api {
+impl<S: Executor> Executor for Api<S> {
     async fn execute(&self, request: Request) -> Response {
         Api::execute(self, request).await
     }
@@ -160,10 +162,12 @@ impl Executor for Api {
         let started = Instant::now();
         // Each operation gets a loader of its own, as each HTTP request does: one kept for the
         // whole connection would serve values primed by an earlier query to later operations.
-        let workspace = session_value::<WorkspaceId>(session_data.as_deref()).copied();
-        let limits = session_value::<ConnectionLimits>(session_data.as_deref()).cloned();
-        let mut request = match workspace {
-            Some(ws) => scoped_request(request, &self.db, ws),
+        let limits = session_data
+            .as_deref()
+            .and_then(session_value::<ConnectionLimits>)
+            .cloned();
+        let mut request = match session_data.as_deref() {
+            Some(session) => (self.per_operation)(request, session),
             None => request,
         };
         let document = match self.admit(&mut request) {
@@ -193,9 +197,7 @@ impl Executor for Api {
         };
         let query = std::mem::take(&mut request.query);
         let (types, log) = (self.types.clone(), self.log);
-        let responses = self
-            .schema
-            .execute_stream_with_session_data(request, session_data.unwrap_or_default());
+        let responses = self.schema.execute_stream(request, session_data);
         let responses = match limits {
             // Subscriptions are long-lived: no deadline.
             Some(limits) if !subscription => within_deadline(responses, limits.request_timeout),
@@ -249,8 +251,8 @@ impl ConnectionLimits {
 }
 
 /// A value of type `T` in a connection's session data.
-fn session_value<T: 'static>(data: Option<&Data>) -> Option<&T> {
-    data?.get(&TypeId::of::<T>())?.downcast_ref::<T>()
+pub fn session_value<T: 'static>(data: &Data) -> Option<&T> {
+    data.get(&TypeId::of::<T>())?.downcast_ref::<T>()
 }
 
 /// The response of a query or mutation (the one item of `responses`), or a `REQUEST_TIMEOUT`

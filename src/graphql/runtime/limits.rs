@@ -15,7 +15,8 @@ use async_graphql::{
 /// whose selected operation is a mutation or subscription is refused with METHOD_NOT_ALLOWED.
 pub struct ReadOnly;
 
-/// The limits; each is configurable (see `config::ServeArgs`).
+/// The limits; each is configurable (see `config::ServeArgs`). Their defaults are written with
+/// the server's other defaults, in `config` (`impl Default for Limits` there).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Limits {
     pub max_depth: usize,
@@ -35,44 +36,9 @@ pub struct Limits {
     pub max_nodes: usize,
 }
 
-impl Default for Limits {
-    /// The limits when none is configured (see [`crate::config::defaults`]).
-    fn default() -> Self {
-        use crate::config::defaults as d;
-        Self {
-            max_depth: d::MAX_QUERY_DEPTH,
-            max_complexity: d::MAX_QUERY_COMPLEXITY,
-            max_aliases: d::MAX_QUERY_ALIASES,
-            max_directives: d::MAX_QUERY_DIRECTIVES,
-            max_tokens: d::MAX_QUERY_TOKENS,
-            introspection: true,
-            suggestions: true,
-            max_page_size: d::MAX_PAGE_SIZE,
-            max_bulk_ids: d::MAX_BULK_IDS as usize,
-            max_nodes: d::MAX_NODES as usize,
-        }
-    }
-}
-
 /// The request's limits, from the schema's data (the defaults when a schema was built without).
 pub fn of(ctx: &async_graphql::Context<'_>) -> Limits {
     ctx.data_opt::<Limits>().cloned().unwrap_or_default()
-}
-
-/// The cost of a connection field: the page size times the cost of what is selected per item.
-pub fn connection_cost(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
-    let size = first
-        .or(last)
-        .map_or(super::connection::DEFAULT_PAGE_SIZE as usize, |n| {
-            usize::try_from(n).unwrap_or(0)
-        });
-    1 + size.max(1).saturating_mul(child)
-}
-
-/// The cost of a list without paging (an influencer's segments, a campaign's audience): an
-/// estimate of its usual length times its selection.
-pub fn list_cost(child: usize) -> usize {
-    1 + 10usize.saturating_mul(child)
 }
 
 /// The error with this `extensions.code`.
@@ -486,13 +452,5 @@ mod tests {
             ),
             (2, 3, 5, true)
         );
-    }
-
-    #[test]
-    fn connection_cost_uses_the_page_size() {
-        assert_eq!(connection_cost(Some(10), None, 3), 31);
-        assert_eq!(connection_cost(None, Some(5), 2), 11);
-        assert_eq!(connection_cost(None, None, 1), 21);
-        assert_eq!(connection_cost(Some(-5), None, 1), 2);
     }
 }

@@ -48,7 +48,7 @@ impl Campaign {
     }
 
     /// The segments whose influencers this campaign reaches.
-    #[graphql(complexity = "crate::graphql::limits::list_cost(child_complexity)")]
+    #[graphql(complexity = "crate::graphql::schema::complexity::list_cost(child_complexity)")]
     async fn audience(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
         let loader = loader(ctx)?;
         let segment_ids = loader
@@ -69,7 +69,7 @@ impl Campaign {
 
     /// Influencers in any audience segment, each once, oldest first.
     #[graphql(
-        complexity = "crate::graphql::limits::connection_cost(first, last, child_complexity)"
+        complexity = "crate::graphql::schema::complexity::connection_cost(first, last, child_complexity)"
     )]
     async fn recipients(
         &self,
@@ -91,7 +91,7 @@ impl Campaign {
     }
 
     /// The campaign's automations, oldest first.
-    #[graphql(complexity = "crate::graphql::limits::list_cost(child_complexity)")]
+    #[graphql(complexity = "crate::graphql::schema::complexity::list_cost(child_complexity)")]
     async fn automations(&self, ctx: &Context<'_>) -> Result<Vec<Automation>> {
         Ok(loader(ctx)?
             .load_one(AutomationsOf(self.0.id))
@@ -128,7 +128,7 @@ impl CampaignQuery {
 
     /// The workspace's campaigns, oldest first.
     #[graphql(
-        complexity = "crate::graphql::limits::connection_cost(first, last, child_complexity)"
+        complexity = "crate::graphql::schema::complexity::connection_cost(first, last, child_complexity)"
     )]
     async fn campaigns(
         &self,
@@ -212,7 +212,7 @@ impl CampaignMutation {
     ) -> Result<CreateCampaignPayload> {
         let (db, ws) = scope(ctx)?;
         let counts = context::counts(ctx)?;
-        let max = crate::graphql::limits::of(ctx).max_bulk_ids;
+        let max = crate::graphql::runtime::limits::of(ctx).max_bulk_ids;
         let audience = input.audience_segment_ids.unwrap_or_default();
         let segment_ids = match ids::decode_bulk(
             &audience,
@@ -244,7 +244,7 @@ impl CampaignMutation {
     ) -> Result<UpdateCampaignPayload> {
         let (db, ws) = scope(ctx)?;
         let counts = context::counts(ctx)?;
-        let max = crate::graphql::limits::of(ctx).max_bulk_ids;
+        let max = crate::graphql::runtime::limits::of(ctx).max_bulk_ids;
         let id = ids::decode(&input.id, Kind::Campaign, &["input", "id"]);
         let audience = input
             .audience_segment_ids
