@@ -12,11 +12,12 @@ use axum::{
 };
 
 use crate::{
+    errors::{
+        Code,
+        graphql::{has_code, with_code},
+    },
     graphql::{
-        runtime::{
-            apq::ApqError,
-            limits::{ReadOnly, code_of, with_code},
-        },
+        runtime::{apq::ApqError, limits::ReadOnly},
         scoped_request,
     },
     service::{DEADLINE, Deadline, WorkspaceId},
@@ -49,7 +50,7 @@ pub(super) async fn graphql(
     if !is_json(&headers) {
         return request_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+            Code::UnsupportedMediaType,
             "send the request as Content-Type: application/json",
         );
     }
@@ -61,7 +62,7 @@ pub(super) async fn graphql(
         Err(GraphQLRejection(ParseRequestError::PayloadTooLarge)) => {
             return request_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
+                Code::PayloadTooLarge,
                 "the request body is larger than the server accepts",
             );
         }
@@ -73,7 +74,7 @@ pub(super) async fn graphql(
             };
             return request_error(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                Code::BadRequest,
                 &format!("the body is not a GraphQL request ({detail})"),
             );
         }
@@ -106,7 +107,7 @@ pub(super) async fn graphql_get(State(state): State<AppState>, request: Request)
         Err(error) => {
             return request_error(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                Code::BadRequest,
                 &format!("the URL does not carry a GraphQL request ({error})"),
             );
         }
@@ -154,7 +155,7 @@ async fn execute(
     if request.query.trim().is_empty() && !request.extensions.contains_key("persistedQuery") {
         return request_error(
             StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
+            Code::BadRequest,
             "the request has no `query` (nor a persisted query's hash)",
         );
     }
@@ -188,7 +189,7 @@ async fn execute(
                 );
                 return request_error(
                     StatusCode::REQUEST_TIMEOUT,
-                    "REQUEST_TIMEOUT",
+                    Code::RequestTimeout,
                     "the request took longer than the server allows and was cancelled",
                 );
             }
@@ -209,7 +210,7 @@ async fn execute(
     } else if response
         .errors
         .iter()
-        .any(|e| has_code(e, "METHOD_NOT_ALLOWED"))
+        .any(|e| has_code(e, Code::MethodNotAllowed))
     {
         StatusCode::METHOD_NOT_ALLOWED
     } else {
@@ -230,14 +231,10 @@ pub(super) fn never_ran(response: &async_graphql::Response) -> bool {
         && response.errors.iter().all(|e| e.path.is_empty())
 }
 
-fn has_code(error: &async_graphql::ServerError, code: &str) -> bool {
-    code_of(error) == Some(code)
-}
-
 fn not_acceptable() -> Response {
     request_error(
         StatusCode::NOT_ACCEPTABLE,
-        "NOT_ACCEPTABLE",
+        Code::NotAcceptable,
         "accept application/graphql-response+json or application/json",
     )
 }

@@ -17,6 +17,8 @@ use async_graphql::{Request, Value};
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
+use crate::errors::Code;
+
 /// What one kept query costs besides its text: the hash (64 bytes and its `String`), the
 /// shared text's pointer and counts, the LRU list links and the hash table's slot, with
 /// allocator rounding. Measured at about 210 bytes per entry (300,000 entries, glibc malloc).
@@ -52,11 +54,11 @@ pub enum ApqError {
 impl ApqError {
     /// The `extensions.code` clients look for (Apollo Client and urql retry with the text on
     /// PERSISTED_QUERY_NOT_FOUND).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::NotFound => "PERSISTED_QUERY_NOT_FOUND",
-            Self::HashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
-            Self::Malformed => "BAD_REQUEST",
+            Self::NotFound => Code::PersistedQueryNotFound,
+            Self::HashMismatch => Code::PersistedQueryHashMismatch,
+            Self::Malformed => Code::BadRequest,
         }
     }
 }

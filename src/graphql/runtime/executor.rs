@@ -25,11 +25,13 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{
     documents::Documents,
-    limits::{self, Limits, selected_operation, with_code},
+    error_codes,
+    limits::{Limits, selected_operation},
     null_propagation::FieldTypes,
     variables::InputTypes,
 };
 use crate::{
+    errors::{Code, graphql::with_code},
     observability::OperationLog,
     service::{DEADLINE, Deadline},
 };
@@ -92,7 +94,7 @@ impl<S: Executor> Api<S> {
                          /graphql/ws)",
                         None,
                     ),
-                    "BAD_REQUEST",
+                    Code::BadRequest,
                 )),
                 _ => Ok(document),
             }
@@ -280,7 +282,7 @@ fn within_deadline(
                             "the request took longer than the server allows and was cancelled",
                             None,
                         ),
-                        "REQUEST_TIMEOUT",
+                        Code::RequestTimeout,
                     )]))
                 } else {
                     execution.await
@@ -303,7 +305,7 @@ fn too_many_subscriptions(limits: &ConnectionLimits) -> Response {
             ),
             None,
         ),
-        "TOO_MANY_SUBSCRIPTIONS",
+        Code::TooManySubscriptions,
     )])
 }
 
@@ -331,8 +333,8 @@ fn finish(
     name: Option<&str>,
     response: &mut Response,
 ) {
-    limits::code_request_errors(response);
-    limits::code_argument_errors(response);
+    error_codes::code_request_errors(response);
+    error_codes::code_argument_errors(response);
     types.shape(document, name, response);
 }
 

@@ -4,12 +4,14 @@
 //! counted here. Every refusal is a GraphQL error with an `extensions.code`.
 
 use async_graphql::{
-    Request, Response, ServerError, ServerResult, Variables,
+    Request, ServerError, ServerResult, Variables,
     parser::types::{
         DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
         SelectionSet,
     },
 };
+
+use crate::errors::{Code, graphql::with_code};
 
 /// Marks a request that may only read (it came by GET, which must not change anything): one
 /// whose selected operation is a mutation or subscription is refused with METHOD_NOT_ALLOWED.
@@ -41,29 +43,7 @@ pub fn of(ctx: &async_graphql::Context<'_>) -> Limits {
     ctx.data_opt::<Limits>().cloned().unwrap_or_default()
 }
 
-/// The error with this `extensions.code`.
-pub fn with_code(mut error: ServerError, code: &str) -> ServerError {
-    set_code(&mut error, code);
-    error
-}
-
-/// Sets an error's `extensions.code`.
-pub fn set_code(error: &mut ServerError, code: &str) {
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
-}
-
-/// An error's `extensions.code`, when it has one.
-pub fn code_of(error: &ServerError) -> Option<&str> {
-    match error.extensions.as_ref()?.get("code")? {
-        async_graphql::Value::String(code) => Some(code),
-        _ => None,
-    }
-}
-
-fn refuse(code: &'static str, message: String) -> ServerError {
+fn refuse(code: Code, message: String) -> ServerError {
     with_code(ServerError::new(message, None), code)
 }
 
@@ -237,12 +217,12 @@ impl Limits {
         let max = self.max_tokens;
         if count_tokens(query, max) > max {
             return Err(refuse(
-                "QUERY_TOO_LARGE",
+                Code::QueryTooLarge,
                 format!("the query has more than {max} tokens; send lists as variables"),
             ));
         }
         let document = async_graphql::parser::parse_query(query)
-            .map_err(|e| with_code(e.into(), "GRAPHQL_PARSE_FAILED"))?;
+            .map_err(|e| with_code(e.into(), Code::GraphqlParseFailed))?;
         self.check(&document)?;
         Ok(document)
     }
@@ -256,7 +236,7 @@ impl Limits {
         let operation = selected_operation(document, request.operation_name.as_deref());
         if read_only && operation.is_some_and(|op| op.ty != OperationType::Query) {
             return Err(refuse(
-                "METHOD_NOT_ALLOWED",
+                Code::MethodNotAllowed,
                 "only queries can be sent with GET; send mutations with POST".to_owned(),
             ));
         }
@@ -271,7 +251,7 @@ impl Limits {
         let shape = shape(document);
         if shape.aliases > self.max_aliases {
             return Err(refuse(
-                "TOO_MANY_ALIASES",
+                Code::TooManyAliases,
                 format!(
                     "the query uses {} aliases; at most {} are allowed",
                     shape.aliases, self.max_aliases
@@ -280,7 +260,7 @@ impl Limits {
         }
         if shape.directives > self.max_directives {
             return Err(refuse(
-                "TOO_MANY_DIRECTIVES",
+                Code::TooManyDirectives,
                 format!(
                     "the query uses {} directives; at most {} are allowed",
                     shape.directives, self.max_directives
@@ -289,7 +269,7 @@ impl Limits {
         }
         if shape.expanded_fields > self.max_tokens {
             return Err(refuse(
-                "QUERY_TOO_COMPLEX",
+                Code::QueryTooComplex,
                 format!(
                     "with its fragments written out the query selects more than {} fields",
                     self.max_tokens
@@ -298,7 +278,7 @@ impl Limits {
         }
         if shape.introspection && !self.introspection {
             return Err(refuse(
-                "INTROSPECTION_DISABLED",
+                Code::IntrospectionDisabled,
                 "introspection is disabled on this server".to_owned(),
             ));
         }
@@ -345,56 +325,9 @@ fn missing_variable(operation: &OperationDefinition, variables: &Variables) -> O
             );
             with_code(
                 ServerError::new(message, Some(definition.pos)),
-                "BAD_USER_INPUT",
+                Code::BadUserInput,
             )
         })
-}
-
-/// Gives the errors of a request that async-graphql refused before running it (it did not
-/// validate, break a depth or complexity limit, or name no operation it holds) their
-/// `extensions.code`. Errors of a request that ran have a path, or come with data.
-pub fn code_request_errors(response: &mut Response) {
-    if response.data != async_graphql::Value::Null {
-        return;
-    }
-    for error in response.errors.iter_mut() {
-        if code_of(error).is_some() || !error.path.is_empty() {
-            continue;
-        }
-        // async-graphql's own messages for these refusals.
-        let message = &error.message;
-        let code = if message == "Query is too complex." {
-            "QUERY_TOO_COMPLEX"
-        } else if message == "Query is nested too deep." {
-            "QUERY_TOO_DEEP"
-        } else if message.starts_with("The recursion depth of the query") {
-            // Checked by async-graphql as part of parsing.
-            "GRAPHQL_PARSE_FAILED"
-        } else if message.starts_with("Unknown operation named")
-            || message.starts_with("Operation name required")
-        {
-            "OPERATION_RESOLUTION_FAILURE"
-        } else {
-            "GRAPHQL_VALIDATION_FAILED"
-        };
-        set_code(error, code);
-    }
-}
-
-/// Gives `BAD_USER_INPUT` to the errors of arguments that failed to parse when a resolver read
-/// them: literals in the query text that async-graphql's validation lets through, such as an `Int`
-/// past 32 bits inside an input object (variables are checked before execution, see
-/// [`super::variables`]). async-graphql gives these errors no code and tells them only by their
-/// message; `tests/errors.rs` pins it, so an upgrade that changes it fails there.
-pub fn code_argument_errors(response: &mut Response) {
-    for error in response.errors.iter_mut() {
-        if code_of(error).is_none()
-            && !error.path.is_empty()
-            && error.message.starts_with("Failed to parse \"")
-        {
-            set_code(error, "BAD_USER_INPUT");
-        }
-    }
 }
 
 #[cfg(test)]

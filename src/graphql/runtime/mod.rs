@@ -10,6 +10,7 @@
 pub mod apq;
 pub mod batching;
 pub mod documents;
+pub mod error_codes;
 pub mod executor;
 pub mod field_order;
 pub mod limits;

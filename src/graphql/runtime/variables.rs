@@ -19,7 +19,7 @@ use async_graphql::{
     parser::types::{BaseType, OperationDefinition, Type, TypeKind, TypeSystemDefinition},
 };
 
-use super::limits::with_code;
+use crate::errors::{Code, graphql::with_code};
 
 /// The fields of the schema's input objects, read once from its SDL (async-graphql shows its
 /// registry only to extensions).
@@ -73,7 +73,7 @@ impl InputTypes {
                 );
                 return Err(with_code(
                     ServerError::new(message, Some(*pos)),
-                    "GRAPHQL_VALIDATION_FAILED",
+                    Code::GraphqlValidationFailed,
                 ));
             }
         }
