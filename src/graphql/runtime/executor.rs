@@ -3,11 +3,16 @@
 //! requests, responses shaped as the spec says (null
 //! propagation, field order), and the operation log.
 //!
-//! These are request-level steps, so they wrap the schema as an [`Executor`] rather than
-//! register as async-graphql extensions: with any extension registered, async-graphql resolves
-//! every field and list item through the extension chain, with a registry lookup and a type
-//! name built per field, even when no extension looks at fields. A dashboard resolves tens of
-//! thousands of fields.
+//! Our own pipeline, not a workaround of one upstream behaviour (the steps it runs that are
+//! workarounds say so in their modules). These are request-level steps, so they wrap the schema
+//! as an [`Executor`] rather than register as async-graphql extensions: with any extension
+//! registered, async-graphql resolves every field and list item through the extension chain,
+//! with a registry lookup and a type name built per field, even when no extension looks at
+//! fields. A dashboard resolves tens of thousands of fields.
+//!
+//! [`Api`] is generic over the schema: it is handed the built schema and its SDL, and what the
+//! schema's resolvers need of each WebSocket operation is attached by a function the schema
+//! gives it, so nothing here names a type of the schema.
 
 use std::{
     any::TypeId,

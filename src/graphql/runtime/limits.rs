@@ -1,7 +1,20 @@
 //! Limits on what one request may ask, so that no single request can take the server down:
 //! query size (tokens), aliases, depth, complexity and directives, checked before anything runs.
-//! Depth, complexity and directives use async-graphql's own checks; tokens and aliases are
-//! counted here. Every refusal is a GraphQL error with an `extensions.code`.
+//! Depth and complexity use async-graphql's own checks (their errors get codes in
+//! [`super::error_codes`]); tokens, aliases, directives and the size of a query with its
+//! fragments written out are counted here. Every refusal is a GraphQL error with an
+//! `extensions.code`.
+//!
+//! Mostly our own feature; two parts are workarounds:
+//! - The shape is measured before async-graphql sees the query, because its own checks after
+//!   parsing (`check_recursive_depth` and `check_max_directives` in
+//!   <https://github.com/async-graphql/async-graphql/blob/v7.2.1/src/schema.rs>) walk every
+//!   fragment spread written out: exponential for a "fragment bomb".
+//! - A request that leaves out a required variable is refused here ([`Limits::admit`]):
+//!   async-graphql's validation does not look for them, and only the resolver that reads one
+//!   fails, as a field error after the rest has run. The test
+//!   `upstream_still_runs_a_request_missing_a_required_variable` fails once upstream refuses it
+//!   itself, when that check may go.
 
 use async_graphql::{
     Request, ServerError, ServerResult, Variables,
@@ -333,6 +346,41 @@ fn missing_variable(operation: &OperationDefinition, variables: &Variables) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn upstream_still_runs_a_request_missing_a_required_variable() {
+        use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+
+        struct Query;
+
+        #[Object]
+        impl Query {
+            async fn a(&self) -> i32 {
+                1
+            }
+            async fn b(&self, x: i32) -> Option<i32> {
+                Some(x)
+            }
+        }
+
+        let schema = Schema::new(Query, EmptyMutation, EmptySubscription);
+        let query = "query($x: Int!) { a b(x: $x) }";
+        let response = schema.execute(query).await;
+        assert_eq!(response.errors.len(), 1, "{:?}", response.errors);
+        assert!(
+            !response.errors[0].path.is_empty() && response.data != async_graphql::Value::Null,
+            "async-graphql now refuses a request missing a required variable before running it"
+        );
+        // Here it is a request error.
+        let document = parse(query);
+        let error = Limits::default()
+            .admit(&document, &Request::new(query))
+            .unwrap_err();
+        assert_eq!(
+            crate::errors::graphql::code_of(&error),
+            Some("BAD_USER_INPUT")
+        );
+    }
 
     #[test]
     fn tokens_are_counted_as_graphql_lexes_them() {
