@@ -1,6 +1,6 @@
-//! How the schema's resolvers report failures: `userErrors` in payloads for input the caller
-//! can fix, and top-level errors with `extensions.code` for faults and malformed arguments (the
-//! helpers of the error vocabulary, [`crate::errors`], re-exported for the resolvers).
+//! How failures reach clients: `userErrors` in payloads for input the caller can fix, and
+//! top-level errors with `extensions.code` for faults and malformed requests (their helpers are
+//! the error vocabulary's, [`crate::errors`], re-exported here for the resolvers).
 
 use async_graphql::SimpleObject;
 
