@@ -4,7 +4,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use clap::{Parser, Subcommand};
 
-use crate::{graphql::limits::Limits, observability::LogFormat};
+use crate::{graphql::runtime::limits::Limits, observability::LogFormat};
 
 /// The SQLite file used when no database is configured; created and migrated on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://segments.db?mode=rwc";
@@ -361,6 +361,25 @@ impl Default for HttpConfig {
             body_read_timeout: Duration::from_secs(defaults::BODY_READ_TIMEOUT_SECONDS),
             max_connections: defaults::MAX_CONNECTIONS,
             shutdown_grace: Duration::from_secs(defaults::SHUTDOWN_GRACE_SECONDS),
+        }
+    }
+}
+
+impl Default for Limits {
+    /// The limits when none is configured (see [`defaults`]).
+    fn default() -> Self {
+        use defaults as d;
+        Self {
+            max_depth: d::MAX_QUERY_DEPTH,
+            max_complexity: d::MAX_QUERY_COMPLEXITY,
+            max_aliases: d::MAX_QUERY_ALIASES,
+            max_directives: d::MAX_QUERY_DIRECTIVES,
+            max_tokens: d::MAX_QUERY_TOKENS,
+            introspection: true,
+            suggestions: true,
+            max_page_size: d::MAX_PAGE_SIZE,
+            max_bulk_ids: d::MAX_BULK_IDS as usize,
+            max_nodes: d::MAX_NODES as usize,
         }
     }
 }

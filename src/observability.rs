@@ -12,7 +12,7 @@ use async_graphql::Response;
 use axum::http::Method;
 use metrics::SharedString;
 
-use crate::graphql::limits::code_of;
+use crate::errors::{codes::UNCODED, graphql::code_of};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 use tracing_subscriber::EnvFilter;
@@ -222,7 +222,7 @@ fn count(label: &SharedString, response: &Response) -> &'static str {
     metrics::counter!("graphql_operations_total", "operation" => label.clone(), "outcome" => outcome)
         .increment(1);
     for error in &response.errors {
-        let code = code_of(error).unwrap_or("GRAPHQL_ERROR").to_owned();
+        let code = code_of(error).unwrap_or(UNCODED).to_owned();
         metrics::counter!("graphql_errors_total", "code" => code).increment(1);
     }
     outcome

@@ -16,7 +16,7 @@ use pretty_assertions::assert_eq;
 use reqwest::{StatusCode, header};
 use segments_api::{
     config::HttpConfig,
-    graphql::ids::{Kind, encode},
+    graphql::schema::ids::{Kind, encode},
     http::router_with,
     service::{
         WorkspaceId,

@@ -11,7 +11,7 @@ use common::TestApp;
 use pretty_assertions::assert_eq;
 use reqwest::{StatusCode, header};
 use segments_api::{
-    graphql::ids::{Kind, encode},
+    graphql::schema::ids::{Kind, encode},
     http::router,
 };
 use serde_json::{Value, json};

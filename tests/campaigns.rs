@@ -5,7 +5,7 @@ mod common;
 
 use common::{TestApp, delete_segment, memberships, unknown_id, without_messages};
 use pretty_assertions::assert_eq;
-use segments_api::graphql::ids::Kind;
+use segments_api::graphql::schema::ids::Kind;
 use serde_json::{Value, json};
 
 // ---- operations ----

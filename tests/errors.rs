@@ -9,10 +9,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use common::TestApp;
 use pretty_assertions::assert_eq;
 use sea_orm::{ConnectionTrait, Statement};
-use segments_api::{
-    graphql::{build_schema, scoped_request},
-    service::WorkspaceId,
-};
+use segments_api::{graphql::build_schema, service::WorkspaceId};
 use serde_json::{Value, json};
 
 /// An id in the server's format (`base64url("Kind:n")`) for any text.
@@ -505,10 +502,7 @@ async fn ids_of_another_workspace_look_up_as_null() {
     let other_schema = build_schema(app.db.clone());
     let run_in_other = |query: &str| {
         let request = Request::new(query).variables(Variables::from_json(json!({})));
-        other_schema.execute(scoped_request(
-            request,
-            other_schema.scope(WorkspaceId(other)),
-        ))
+        other_schema.execute(other_schema.scoped(request, WorkspaceId(other), None))
     };
     let created = serde_json::to_value(
         run_in_other(

@@ -15,10 +15,7 @@ use common::TestApp;
 use pretty_assertions::{assert_eq, assert_ne};
 use sea_orm::{ConnectionTrait, Statement};
 use segments_api::{
-    graphql::{
-        ids::{Kind, encode},
-        scoped_request,
-    },
+    graphql::schema::ids::{Kind, encode},
     service::{WorkspaceId, auth::create_workspace},
 };
 use serde_json::{Value, json};
@@ -30,7 +27,7 @@ async fn exec_as(app: &TestApp, ws: WorkspaceId, query: &str, variables: Value) 
     let request = Request::new(query).variables(Variables::from_json(variables));
     let response = app
         .schema
-        .execute(scoped_request(request, app.schema.scope(ws)))
+        .execute(app.schema.scoped(request, ws, None))
         .await;
     serde_json::to_value(&response).expect("serialize response")
 }

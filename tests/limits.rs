@@ -13,8 +13,8 @@ use reqwest::{StatusCode, header};
 use segments_api::{
     config::HttpConfig,
     graphql::{
-        ids::{Kind, encode},
-        limits::Limits,
+        runtime::limits::Limits,
+        schema::ids::{Kind, encode},
     },
 };
 use serde_json::{Value, json};
@@ -693,7 +693,11 @@ async fn page_size_bulk_and_nodes_limits_are_configurable() {
 
     let ids: Vec<String> = (1..=4)
         .map(|n| {
-            segments_api::graphql::ids::encode(segments_api::graphql::ids::Kind::Influencer, n).0
+            segments_api::graphql::schema::ids::encode(
+                segments_api::graphql::schema::ids::Kind::Influencer,
+                n,
+            )
+            .0
         })
         .collect();
     let (_, body) = server

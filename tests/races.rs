@@ -18,7 +18,7 @@ use std::{
 use common::{TestApp, ws::WsClient};
 use pretty_assertions::assert_eq;
 use sea_orm::{ConnectionTrait, Statement};
-use segments_api::graphql::ids::{Kind, encode};
+use segments_api::graphql::schema::ids::{Kind, encode};
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
@@ -598,8 +598,8 @@ async fn the_database_refuses_an_enabled_automation_without_a_segment() {
     let server = Server::start().await;
     let campaign = server.campaign("Launch").await;
     let segment = server.segment("Target").await;
-    let (_, campaign_id) = segments_api::graphql::ids::parse(&campaign).unwrap();
-    let (_, segment_id) = segments_api::graphql::ids::parse(&segment).unwrap();
+    let (_, campaign_id) = segments_api::graphql::schema::ids::parse(&campaign).unwrap();
+    let (_, segment_id) = segments_api::graphql::schema::ids::parse(&segment).unwrap();
     let db = &server.app.db;
 
     assert!(

@@ -235,8 +235,11 @@ async fn a_write_that_is_refused_sends_nothing() {
     // One unknown id: the whole assignment is refused and nothing committed.
     let mut with_unknown = ids.clone();
     with_unknown.push(
-        segments_api::graphql::ids::encode(segments_api::graphql::ids::Kind::Influencer, 999_999)
-            .to_string(),
+        segments_api::graphql::schema::ids::encode(
+            segments_api::graphql::schema::ids::Kind::Influencer,
+            999_999,
+        )
+        .to_string(),
     );
     let errors = server.assign(&with_unknown, &segment).await;
     assert_ne!(errors, json!([]));

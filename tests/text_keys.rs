@@ -9,11 +9,7 @@ use common::TestApp;
 use migration::{Migrator, MigratorTrait};
 use pretty_assertions::assert_eq;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-use segments_api::{
-    db,
-    graphql::{build_schema, scoped_request},
-    service::reads::default_workspace,
-};
+use segments_api::{db, graphql::build_schema, service::reads::default_workspace};
 use serde_json::{Value, json};
 
 const CREATE_SEGMENT: &str = "mutation($input: CreateSegmentInput!) { createSegment(input: $input) { segment { id name } userErrors { field code message } } }";
@@ -445,7 +441,7 @@ async fn data_on(db: &DatabaseConnection, query: &str, variables: Value) -> Valu
     let ws = default_workspace(db).await.unwrap();
     let request = Request::new(query).variables(Variables::from_json(variables));
     let api = build_schema(db.clone());
-    let response = api.execute(scoped_request(request, api.scope(ws))).await;
+    let response = api.execute(api.scoped(request, ws, None)).await;
     let response = serde_json::to_value(&response).unwrap();
     assert!(response.get("errors").is_none(), "{response:#}");
     response["data"].clone()

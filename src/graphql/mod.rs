@@ -1,65 +1,27 @@
-//! The GraphQL API: one module per domain, each holding its object types, its part of `Query`
-//! and its part of `Mutation`, merged here. Resolvers are thin: they parse ids, call
-//! [`crate::service`], and shape payloads.
+//! The GraphQL API, in two halves that know each other only through [`build_schema_with`]:
+//!
+//! - [`schema`]: what the API is. Its types, one module per domain type, with their parts of
+//!   `Query`, `Mutation` and `Subscription`, and the schema's data access (the request's
+//!   loader). Resolvers are thin: they parse ids, call [`crate::service`], and shape payloads.
+//! - [`runtime`]: how any request is run. Parse cache, limits, variables checked before
+//!   execution, persisted queries, batching, null propagation and field order, the operation
+//!   log. Nothing in it names a type of the schema: it takes the built schema (and its SDL),
+//!   so it could serve another one, and each module that patches async-graphql can be deleted
+//!   on its own once upstream does what it does.
+//!
+//! This module wires the two: it builds the schema with the configured limits and hands it to
+//! the runtime.
 
-pub mod api;
-pub mod apq;
-pub mod automation;
-pub mod batching;
-pub mod campaign;
-pub mod connection;
-pub mod context;
-pub mod documents;
-pub mod enums;
-pub mod errors;
-pub mod field_order;
-pub mod ids;
-pub mod influencer;
-pub mod limits;
-pub mod loaders;
-pub mod mutation;
-pub mod node;
-pub mod null_propagation;
-pub mod patch;
-pub mod scalars;
-pub mod segment;
-pub mod subscription;
-pub mod variables;
-pub mod workspace;
+pub mod runtime;
+pub mod schema;
 
-use async_graphql::{MergedObject, Request, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
-use crate::service::{Scope, Scoped, events::Events};
-pub use api::Api;
-pub use subscription::Subscription;
+use crate::service::{Scope, events::Events};
+use schema::scoped_request;
 
-/// The root query.
-#[derive(MergedObject, Default)]
-pub struct Query(
-    workspace::ViewerQuery,
-    node::NodeQuery,
-    influencer::InfluencerQuery,
-    segment::SegmentQuery,
-    campaign::CampaignQuery,
-);
-
-/// The root mutation. Each mutation is one transaction: when it reports `userErrors` it has
-/// written nothing.
-#[derive(MergedObject, Default)]
-pub struct Mutation(
-    influencer::InfluencerMutation,
-    segment::SegmentMutation,
-    campaign::CampaignMutation,
-    automation::AutomationMutation,
-);
-
-pub type AppSchema = Schema<Query, Mutation, Subscription>;
-
-/// The schema without data: enough to print the SDL.
-pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query::default(), Mutation::default(), Subscription)
-}
+/// The GraphQL API as HTTP and WebSocket serve it: this schema, run by the runtime.
+pub type Api = runtime::Api<schema::AppSchema>;
 
 /// The API serving `db` with the default limits, logging operations slower than a second.
 pub fn build_schema(db: DatabaseConnection) -> Api {
@@ -68,7 +30,7 @@ pub fn build_schema(db: DatabaseConnection) -> Api {
         db,
         events,
         std::time::Duration::from_secs(1),
-        &limits::Limits::default(),
+        &runtime::limits::Limits::default(),
     )
 }
 
@@ -78,10 +40,11 @@ pub fn build_schema_with(
     db: DatabaseConnection,
     events: Events,
     slow_operation: std::time::Duration,
-    limits: &limits::Limits,
+    limits: &runtime::limits::Limits,
 ) -> Api {
-    // No async-graphql extensions: what runs around an operation is in `Api` (see there why).
-    let mut builder = schema_builder()
+    // No async-graphql extensions: what runs around an operation is in the runtime (see there
+    // why).
+    let mut builder = schema::schema_builder()
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         // Bounds the parser's and validator's own recursion (deeply nested or cyclic fragments).
@@ -96,19 +59,22 @@ pub fn build_schema_with(
     if !limits.suggestions {
         builder = builder.disable_suggestions();
     }
-    Api::new(builder.finish(), db, events, limits.clone(), slow_operation)
+    let schema = builder.finish();
+    let sdl = schema.sdl();
+    // A request acts for a workspace through its scope: the database, the workspace, the event
+    // hub its writes publish to, and the request's deadline.
+    let scope_request = move |request, ws, deadline: Option<std::sync::Arc<_>>| {
+        let scope = Scope::new(db.clone(), ws, events.clone());
+        let scope = match deadline {
+            Some(deadline) => scope.with_deadline(deadline),
+            None => scope,
+        };
+        scoped_request(request, scope)
+    };
+    runtime::Api::new(schema, &sdl, limits.clone(), slow_operation, scope_request)
 }
 
 /// The SDL clients see; `schema.graphql` at the repository root is this text.
 pub fn sdl() -> String {
-    schema_builder().finish().sdl()
-}
-
-/// Attaches what a request needs to run: the scope of the workspace it acts for (with the
-/// request's deadline) and its own batching loader.
-pub fn scoped_request(request: Request, scope: Scope) -> Request {
-    request
-        .data(scope.workspace())
-        .data(loaders::AppLoader::batcher(scope.clone()))
-        .data(scope)
+    schema::schema_builder().finish().sdl()
 }

@@ -7,7 +7,10 @@ use axum::{
     response::Response,
 };
 
-use crate::service::{WorkspaceId, auth};
+use crate::{
+    errors::Code,
+    service::{WorkspaceId, auth},
+};
 
 use super::{AppState, request_error};
 
@@ -26,7 +29,7 @@ pub(super) async fn authenticate(
     let Some(token) = token else {
         return Err(request_error(
             StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
+            Code::Unauthenticated,
             "send an API key: Authorization: Bearer <key>",
         ));
     };
@@ -41,7 +44,7 @@ pub(super) async fn authenticate(
         Ok(Some(workspace)) => Ok(workspace),
         Ok(None) => Err(request_error(
             StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
+            Code::Unauthenticated,
             "the API key is unknown or revoked",
         )),
         Err(error) => {
@@ -49,7 +52,7 @@ pub(super) async fn authenticate(
             // Whatever the fault, no key can be checked: the service is unavailable.
             Err(request_error(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "SERVICE_UNAVAILABLE",
+                Code::ServiceUnavailable,
                 "the service is unavailable; try again shortly",
             ))
         }

@@ -12,11 +12,11 @@ use axum::{
 };
 
 use crate::{
-    graphql::{
-        apq::ApqError,
-        limits::{ReadOnly, code_of, with_code},
-        scoped_request,
+    errors::{
+        Code,
+        graphql::{has_code, with_code},
     },
+    graphql::runtime::{apq::ApqError, limits::ReadOnly},
     service::{Deadline, WorkspaceId},
 };
 
@@ -47,7 +47,7 @@ pub(super) async fn graphql(
     if !is_json(&headers) {
         return request_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+            Code::UnsupportedMediaType,
             "send the request as Content-Type: application/json",
         );
     }
@@ -59,7 +59,7 @@ pub(super) async fn graphql(
         Err(GraphQLRejection(ParseRequestError::PayloadTooLarge)) => {
             return request_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
+                Code::PayloadTooLarge,
                 "the request body is larger than the server accepts",
             );
         }
@@ -71,7 +71,7 @@ pub(super) async fn graphql(
             };
             return request_error(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                Code::BadRequest,
                 &format!("the body is not a GraphQL request ({detail})"),
             );
         }
@@ -104,7 +104,7 @@ pub(super) async fn graphql_get(State(state): State<AppState>, request: Request)
         Err(error) => {
             return request_error(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                Code::BadRequest,
                 &format!("the URL does not carry a GraphQL request ({error})"),
             );
         }
@@ -152,7 +152,7 @@ async fn execute(
     if request.query.trim().is_empty() && !request.extensions.contains_key("persistedQuery") {
         return request_error(
             StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
+            Code::BadRequest,
             "the request has no `query` (nor a persisted query's hash)",
         );
     }
@@ -173,11 +173,9 @@ async fn execute(
     // Past the deadline the execution is dropped, which rolls back its open transaction. A
     // write that already committed is never reported as cancelled: see `service::Deadline`.
     let deadline = Arc::new(Deadline::default());
-    let scope = state
+    let request = state
         .schema
-        .scope(workspace)
-        .with_deadline(deadline.clone());
-    let request = scoped_request(request, scope);
+        .scoped(request, workspace, Some(deadline.clone()));
     let execution = state.schema.execute(request);
     tokio::pin!(execution);
     let response = tokio::select! {
@@ -190,7 +188,7 @@ async fn execute(
                 );
                 return request_error(
                     StatusCode::REQUEST_TIMEOUT,
-                    "REQUEST_TIMEOUT",
+                    Code::RequestTimeout,
                     "the request took longer than the server allows and was cancelled",
                 );
             }
@@ -211,7 +209,7 @@ async fn execute(
     } else if response
         .errors
         .iter()
-        .any(|e| has_code(e, "METHOD_NOT_ALLOWED"))
+        .any(|e| has_code(e, Code::MethodNotAllowed))
     {
         StatusCode::METHOD_NOT_ALLOWED
     } else {
@@ -232,14 +230,10 @@ pub(super) fn never_ran(response: &async_graphql::Response) -> bool {
         && response.errors.iter().all(|e| e.path.is_empty())
 }
 
-fn has_code(error: &async_graphql::ServerError, code: &str) -> bool {
-    code_of(error) == Some(code)
-}
-
 fn not_acceptable() -> Response {
     request_error(
         StatusCode::NOT_ACCEPTABLE,
-        "NOT_ACCEPTABLE",
+        Code::NotAcceptable,
         "accept application/graphql-response+json or application/json",
     )
 }

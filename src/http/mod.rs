@@ -44,7 +44,8 @@ use tracing::Span;
 
 use crate::{
     config::HttpConfig,
-    graphql::{Api, apq::PersistedQueries, build_schema_with},
+    errors::Code,
+    graphql::{Api, build_schema_with, runtime::apq::PersistedQueries},
     observability,
     service::{
         auth::{self, KeyCache},
@@ -271,7 +272,7 @@ async fn body_deadline(State(timeout): State<Duration>, request: Request, next: 
     // Whatever the handler made of the failed read (a bad request, to it), the client was late.
     let mut late = request_error(
         StatusCode::REQUEST_TIMEOUT,
-        "REQUEST_TIMEOUT",
+        Code::RequestTimeout,
         &format!(
             "the request body did not arrive within {} s",
             timeout.as_secs()
@@ -305,8 +306,9 @@ async fn record_metrics(request: Request, next: Next) -> Response {
 }
 
 /// A GraphQL-shaped error response with `extensions.code`, for failures before execution.
-pub(super) fn request_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+pub(super) fn request_error(status: StatusCode, code: Code, message: &str) -> Response {
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
     let mut response = (status, Json(body)).into_response();
     if status == StatusCode::UNAUTHORIZED {
         response

@@ -33,7 +33,7 @@ use super::{
     AppState,
     api_keys::{authenticate, bearer},
 };
-use crate::{config::HttpConfig, graphql::api::ConnectionLimits};
+use crate::{config::HttpConfig, graphql::runtime::ConnectionLimits};
 
 /// What every WebSocket connection is held to.
 #[derive(Clone, Copy, Debug)]

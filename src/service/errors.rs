@@ -2,18 +2,8 @@
 
 use sea_orm::DbErr;
 
-/// Why a piece of input was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputErrorCode {
-    /// The id names nothing in this workspace.
-    NotFound,
-    /// The name is already used in this workspace.
-    NameTaken,
-    /// The value breaks a rule (length, format, wrong kind of id).
-    Invalid,
-    /// A list is longer than allowed.
-    TooMany,
-}
+/// Why a piece of input was refused: one of the codes every layer shares (see `crate::errors`).
+pub use crate::errors::codes::InputErrorCode;
 
 /// A problem with one input field. When an operation reports any, it has written nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,8 +18,7 @@ use segments_api::{
     db,
     graphql::{
         Api, build_schema,
-        ids::{Kind, encode},
-        scoped_request,
+        schema::ids::{Kind, encode},
     },
     service::{WorkspaceId, reads::default_workspace},
 };
@@ -216,7 +215,7 @@ impl TestApp {
         let request = Request::new(query).variables(Variables::from_json(variables));
         let response = self
             .schema
-            .execute(scoped_request(request, self.schema.scope(self.workspace)))
+            .execute(self.schema.scoped(request, self.workspace, None))
             .await;
         serde_json::to_value(&response).expect("serialize response")
     }

@@ -10,8 +10,12 @@
 //!   operation still running;
 //! - 4429 `Too many initialisation requests` for a second `connection_init`.
 //!
-//! async-graphql would close with 1011 before the acknowledgement and 1002 for an invalid
-//! message, and silently replace an operation whose id is reused.
+//! A workaround: async-graphql's `WebSocket` stream
+//! (<https://github.com/async-graphql/async-graphql/blob/v7.2.1/src/http/websocket.rs>) closes
+//! with 1011 for a `subscribe` before the acknowledgement and 1002 for an invalid message, and
+//! silently replaces an operation whose id is reused. The test
+//! `upstream_still_closes_with_codes_of_its_own` fails once it closes as the protocol says,
+//! when the rules it then keeps can go from here.
 
 use std::{borrow::Cow, collections::HashSet};
 
@@ -165,6 +169,50 @@ mod tests {
         .unwrap();
         guard.server_message(r#"{"type":"connection_ack"}"#);
         guard
+    }
+
+    #[tokio::test]
+    async fn upstream_still_closes_with_codes_of_its_own() {
+        use async_graphql::{
+            EmptyMutation, EmptySubscription, Object, Schema,
+            http::{WebSocket, WebSocketProtocols, WsMessage},
+        };
+        use futures_util::{StreamExt, stream};
+
+        struct Query;
+
+        #[Object]
+        impl Query {
+            async fn a(&self) -> i32 {
+                1
+            }
+        }
+
+        let schema = Schema::new(Query, EmptyMutation, EmptySubscription);
+        let close = |messages: Vec<String>| {
+            let schema = schema.clone();
+            async move {
+                let mut socket = WebSocket::new(
+                    schema,
+                    stream::iter(messages),
+                    WebSocketProtocols::GraphQLWS,
+                );
+                match socket.next().await {
+                    Some(WsMessage::Close(code, _)) => code,
+                    other => panic!("not a close: {other:?}"),
+                }
+            }
+        };
+        assert_eq!(
+            close(vec![subscribe("1").to_string()]).await,
+            1011,
+            "async-graphql now closes a subscribe before the acknowledgement otherwise"
+        );
+        assert_eq!(
+            close(vec!["not json".to_owned()]).await,
+            1002,
+            "async-graphql now closes on an invalid message otherwise"
+        );
     }
 
     #[test]

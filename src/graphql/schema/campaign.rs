@@ -48,7 +48,7 @@ impl Campaign {
     }
 
     /// The segments whose influencers this campaign reaches.
-    #[graphql(complexity = "crate::graphql::limits::list_cost(child_complexity)")]
+    #[graphql(complexity = "crate::graphql::schema::complexity::list_cost(child_complexity)")]
     async fn audience(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
         let loader = loader(ctx)?;
         let segment_ids = loader
@@ -69,7 +69,7 @@ impl Campaign {
 
     /// Influencers in any audience segment, each once, oldest first.
     #[graphql(
-        complexity = "crate::graphql::limits::connection_cost(first, last, child_complexity)"
+        complexity = "crate::graphql::schema::complexity::connection_cost(first, last, child_complexity)"
     )]
     async fn recipients(
         &self,
@@ -90,7 +90,7 @@ impl Campaign {
     }
 
     /// The campaign's automations, oldest first.
-    #[graphql(complexity = "crate::graphql::limits::list_cost(child_complexity)")]
+    #[graphql(complexity = "crate::graphql::schema::complexity::list_cost(child_complexity)")]
     async fn automations(&self, ctx: &Context<'_>) -> Result<Vec<Automation>> {
         Ok(loader(ctx)?
             .load_one(AutomationsOf(self.0.id))
@@ -127,7 +127,7 @@ impl CampaignQuery {
 
     /// The workspace's campaigns, oldest first.
     #[graphql(
-        complexity = "crate::graphql::limits::connection_cost(first, last, child_complexity)"
+        complexity = "crate::graphql::schema::complexity::connection_cost(first, last, child_complexity)"
     )]
     async fn campaigns(
         &self,
@@ -210,7 +210,7 @@ impl CampaignMutation {
         ctx: &Context<'_>,
         input: CreateCampaignInput,
     ) -> Result<CreateCampaignPayload> {
-        let max = crate::graphql::limits::of(ctx).max_bulk_ids;
+        let max = crate::graphql::runtime::limits::of(ctx).max_bulk_ids;
         let audience = input.audience_segment_ids.unwrap_or_default();
         let segment_ids = ids::decode_bulk(
             &audience,
@@ -238,7 +238,7 @@ impl CampaignMutation {
         ctx: &Context<'_>,
         input: UpdateCampaignInput,
     ) -> Result<UpdateCampaignPayload> {
-        let max = crate::graphql::limits::of(ctx).max_bulk_ids;
+        let max = crate::graphql::runtime::limits::of(ctx).max_bulk_ids;
         let id = one(ids::decode(&input.id, Kind::Campaign, &["input", "id"]));
         let audience = input
             .audience_segment_ids

@@ -60,7 +60,7 @@ impl Segment {
 
     /// The segment's members, oldest influencer first.
     #[graphql(
-        complexity = "crate::graphql::limits::connection_cost(first, last, child_complexity)"
+        complexity = "crate::graphql::schema::complexity::connection_cost(first, last, child_complexity)"
     )]
     async fn influencers(
         &self,
@@ -105,7 +105,7 @@ impl SegmentQuery {
 
     /// The workspace's segments, oldest first. `search` matches the name, ignoring case.
     #[graphql(
-        complexity = "crate::graphql::limits::connection_cost(first, last, child_complexity)"
+        complexity = "crate::graphql::schema::complexity::connection_cost(first, last, child_complexity)"
     )]
     async fn segments(
         &self,
@@ -249,7 +249,7 @@ pub struct RemoveFromSegmentPayload {
 
 /// The `influencerIds` of an input, within the configured bulk limit.
 fn influencer_ids(ctx: &Context<'_>, ids_in: &[ID]) -> Result<Vec<i64>, Vec<InputError>> {
-    let max = crate::graphql::limits::of(ctx).max_bulk_ids;
+    let max = crate::graphql::runtime::limits::of(ctx).max_bulk_ids;
     ids::decode_bulk(ids_in, Kind::Influencer, &["input", "influencerIds"], max)
 }
 

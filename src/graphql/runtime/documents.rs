@@ -1,6 +1,13 @@
 //! Parsed queries kept by their text. Clients send the same few operations over and over, and
 //! parsing one (async-graphql's parser is built on pest) took more of a small request's time
 //! than reading its row from the database.
+//!
+//! Our own feature, not a workaround: async-graphql keeps no parses. It relies on one upstream
+//! behaviour: a request given its parse (`Request::set_parsed_query`) is run from that parse,
+//! its text not parsed again (`prepare_request` in
+//! <https://github.com/async-graphql/async-graphql/blob/v7.2.1/src/schema.rs>). The test
+//! `upstream_still_runs_the_parse_it_is_given` fails if that changes, and this cache would then
+//! save nothing.
 
 use std::sync::{Arc, Mutex};
 
@@ -69,6 +76,32 @@ mod tests {
 
     fn parse(query: &str) -> Arc<ExecutableDocument> {
         Arc::new(async_graphql::parser::parse_query(query).unwrap())
+    }
+
+    #[tokio::test]
+    async fn upstream_still_runs_the_parse_it_is_given() {
+        use async_graphql::{EmptyMutation, EmptySubscription, Object, Request, Schema, value};
+
+        struct Query;
+
+        #[Object]
+        impl Query {
+            async fn a(&self) -> i32 {
+                1
+            }
+            async fn b(&self) -> i32 {
+                2
+            }
+        }
+
+        let schema = Schema::new(Query, EmptyMutation, EmptySubscription);
+        let mut request = Request::new("{ a }");
+        request.set_parsed_query(async_graphql::parser::parse_query("{ b }").unwrap());
+        assert_eq!(
+            schema.execute(request).await.data,
+            value!({ "b": 2 }),
+            "async-graphql now parses the text of a request that comes with its parse"
+        );
     }
 
     #[test]

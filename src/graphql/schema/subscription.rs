@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use async_graphql::{Context, Enum, ErrorExtensions, ID, Result, SimpleObject, Subscription};
+use async_graphql::{Context, Enum, ID, Result, SimpleObject, Subscription};
 use entity::{automation, influencer, segment};
 use futures_util::{Stream, stream};
 use tokio::sync::broadcast::{Receiver, error::RecvError};
@@ -19,10 +19,13 @@ use super::{
     scalars::DateTime,
     segment::Segment,
 };
-use crate::service::{
-    Scope, Scoped,
-    events::{ChangeKind, MembershipBatch, Signal},
-    reads,
+use crate::{
+    errors::{Code, graphql::error_with_code},
+    service::{
+        Scope, Scoped,
+        events::{ChangeKind, MembershipBatch, Signal},
+        reads,
+    },
 };
 
 #[derive(Default)]
@@ -58,10 +61,10 @@ impl Subscription {
             segment: selected.field("segment").exists(),
             automation: selected.field("automation").exists(),
         };
-        let receiver = context::events(ctx)?.subscribe().await.map_err(|e| {
-            async_graphql::Error::new(e.to_string())
-                .extend_with(|_, x| x.set("code", "SERVICE_UNAVAILABLE"))
-        })?;
+        let receiver = context::events(ctx)?
+            .subscribe()
+            .await
+            .map_err(|e| error_with_code(e.to_string(), Code::ServiceUnavailable))?;
         let state = Feed {
             receiver,
             scope,
@@ -202,8 +205,8 @@ impl Feed {
 }
 
 fn interrupted() -> async_graphql::Error {
-    async_graphql::Error::new(
+    error_with_code(
         "some membership changes may have been missed; refetch and subscribe again",
+        Code::LiveUpdatesInterrupted,
     )
-    .extend_with(|_, e| e.set("code", "LIVE_UPDATES_INTERRUPTED"))
 }

@@ -11,7 +11,7 @@ use async_graphql::{Context, dataloader::Loader};
 use entity::{automation, campaign, engagement_event, influencer, segment, segment_membership};
 use sea_orm::DbErr;
 
-use super::batching::Batcher;
+use crate::graphql::runtime::batching::Batcher;
 use crate::{
     observability::observe_batch,
     service::{

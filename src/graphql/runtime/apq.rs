@@ -2,10 +2,18 @@
 //! instead of the text; the first time, the server answers PERSISTED_QUERY_NOT_FOUND and the
 //! client sends text and hash together, which the server keeps for next time.
 //!
-//! Our own rather than async-graphql's extension, which replaces the query text by its parse: the
-//! limits count the text's tokens before anything parses it, null propagation reads the text,
-//! and a hash-only GET must be refused as a mutation like any other. Here the text is restored
-//! before any of that runs, so a persisted query is treated exactly like a sent one.
+//! A workaround: it replaces async-graphql's `ApolloPersistedQueries` extension
+//! (<https://github.com/async-graphql/async-graphql/blob/v7.2.1/src/extensions/apollo_persisted_queries.rs>).
+//! That extension runs inside the schema's request preparation, after everything of
+//! [`super::executor`] (so the limits, which count the text's tokens before anything parses
+//! it, would see an empty text, and a hash-only GET could not be refused as a mutation like any
+//! other); it replaces the query text by its parse; it keeps a text as soon as it parses, before
+//! it validates or fits the limits, so texts that never run fill its store; and as an
+//! extension it would put every field of every request on async-graphql's slower path (see
+//! [`super::executor`]). Here the text is restored before any of that runs, so a persisted query
+//! is treated exactly like a sent one. The test `upstream_apq_still_keeps_texts_that_never_ran`
+//! fails once upstream keeps only texts that ran: then this module may be replaced by the
+//! extension, if the other reasons are gone too.
 //!
 //! A text sent with its hash is kept only once its request has run: one that does not parse,
 //! validate or fit the limits is never stored. The size cap counts each entry's whole
@@ -16,6 +24,8 @@ use std::sync::{Arc, Mutex};
 use async_graphql::{Request, Value};
 use lru::LruCache;
 use sha2::{Digest, Sha256};
+
+use crate::errors::Code;
 
 /// What one kept query costs besides its text: the hash (64 bytes and its `String`), the
 /// shared text's pointer and counts, the LRU list links and the hash table's slot, with
@@ -52,11 +62,11 @@ pub enum ApqError {
 impl ApqError {
     /// The `extensions.code` clients look for (Apollo Client and urql retry with the text on
     /// PERSISTED_QUERY_NOT_FOUND).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::NotFound => "PERSISTED_QUERY_NOT_FOUND",
-            Self::HashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
-            Self::Malformed => "BAD_REQUEST",
+            Self::NotFound => Code::PersistedQueryNotFound,
+            Self::HashMismatch => Code::PersistedQueryHashMismatch,
+            Self::Malformed => Code::BadRequest,
         }
     }
 }
@@ -166,6 +176,39 @@ mod tests {
             value!({ "version": 1, "sha256Hash": hash }),
         );
         request
+    }
+
+    #[tokio::test]
+    async fn upstream_apq_still_keeps_texts_that_never_ran() {
+        use async_graphql::{
+            EmptyMutation, EmptySubscription, Object, Schema,
+            extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
+        };
+
+        struct Query;
+
+        #[Object]
+        impl Query {
+            async fn a(&self) -> i32 {
+                1
+            }
+        }
+
+        let schema = Schema::build(Query, EmptyMutation, EmptySubscription)
+            .extension(ApolloPersistedQueries::new(LruCacheStorage::new(16)))
+            .finish();
+        // A text that parses but does not validate, registered with its hash.
+        let invalid = "{ nothing }";
+        let registering = schema.execute(request(invalid, &sha256_hex(invalid))).await;
+        assert!(registering.is_err());
+        // Upstream kept it: sent by hash alone, it is found (and refused again by validation)
+        // rather than unknown.
+        let by_hash = schema.execute(request("", &sha256_hex(invalid))).await;
+        let messages: Vec<&str> = by_hash.errors.iter().map(|e| e.message.as_str()).collect();
+        assert!(
+            !messages.contains(&"PersistedQueryNotFound") && !messages.is_empty(),
+            "async-graphql's extension no longer keeps texts that never ran: {messages:?}"
+        );
     }
 
     #[test]

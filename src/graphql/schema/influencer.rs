@@ -69,7 +69,7 @@ impl Influencer {
     }
 
     /// The segments this influencer belongs to. Empty means Unassigned.
-    #[graphql(complexity = "crate::graphql::limits::list_cost(child_complexity)")]
+    #[graphql(complexity = "crate::graphql::schema::complexity::list_cost(child_complexity)")]
     async fn segments(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
         Ok(memberships_of(ctx, self.0.id)
             .await?
@@ -79,7 +79,7 @@ impl Influencer {
     }
 
     /// Each membership, with when and how it was made.
-    #[graphql(complexity = "crate::graphql::limits::list_cost(child_complexity)")]
+    #[graphql(complexity = "crate::graphql::schema::complexity::list_cost(child_complexity)")]
     async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<SegmentMembership>> {
         Ok(memberships_of(ctx, self.0.id)
             .await?
@@ -222,7 +222,7 @@ impl InfluencerQuery {
 
     /// The roster, oldest first. `search` matches handle or display name, ignoring case.
     #[graphql(
-        complexity = "crate::graphql::limits::connection_cost(first, last, child_complexity)"
+        complexity = "crate::graphql::schema::complexity::connection_cost(first, last, child_complexity)"
     )]
     async fn influencers(
         &self,
@@ -248,7 +248,7 @@ impl InfluencerQuery {
 
     /// Influencers that belong to no segment: the default "Unassigned" folder.
     #[graphql(
-        complexity = "crate::graphql::limits::connection_cost(first, last, child_complexity)"
+        complexity = "crate::graphql::schema::complexity::connection_cost(first, last, child_complexity)"
     )]
     async fn unassigned(
         &self,

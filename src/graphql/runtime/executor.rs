@@ -3,11 +3,16 @@
 //! requests, responses shaped as the spec says (null
 //! propagation, field order), and the operation log.
 //!
-//! These are request-level steps, so they wrap the schema as an [`Executor`] rather than
-//! register as async-graphql extensions: with any extension registered, async-graphql resolves
-//! every field and list item through the extension chain, with a registry lookup and a type
-//! name built per field, even when no extension looks at fields. A dashboard resolves tens of
-//! thousands of fields.
+//! Our own pipeline, not a workaround of one upstream behaviour (the steps it runs that are
+//! workarounds say so in their modules). These are request-level steps, so they wrap the schema
+//! as an [`Executor`] rather than register as async-graphql extensions: with any extension
+//! registered, async-graphql resolves every field and list item through the extension chain,
+//! with a registry lookup and a type name built per field, even when no extension looks at
+//! fields. A dashboard resolves tens of thousands of fields.
+//!
+//! [`Api`] is generic over the schema: it is handed the built schema and its SDL, and what the
+//! schema's resolvers need of each WebSocket operation is attached by a function the schema
+//! gives it, so nothing here names a type of the schema.
 
 use std::{
     any::TypeId,
@@ -21,51 +26,58 @@ use async_graphql::{
 };
 use futures_util::stream::{self, BoxStream, StreamExt};
 
-use sea_orm::DatabaseConnection;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{
-    AppSchema,
     documents::Documents,
-    limits::{self, Limits, selected_operation, with_code},
+    error_codes,
+    limits::{Limits, selected_operation},
     null_propagation::FieldTypes,
-    scoped_request,
     variables::InputTypes,
 };
 use crate::{
+    errors::{Code, graphql::with_code},
     observability::OperationLog,
-    service::{Deadline, Scope, WorkspaceId, events::Events},
+    service::{Deadline, WorkspaceId},
 };
 
-/// The GraphQL API as HTTP and WebSocket serve it: the schema and the steps around it.
+/// What a schema attaches to a request so that its resolvers act for workspace `ws` (their scope,
+/// with the request's deadline when it has one, and a loader of its own). The HTTP handler
+/// calls it through [`Api::scoped`]; on a WebSocket, [`Api::execute_stream`] calls it for each
+/// operation with its connection's workspace.
+type ScopeRequest = dyn Fn(Request, WorkspaceId, Option<Arc<Deadline>>) -> Request + Send + Sync;
+
+/// A schema as HTTP and WebSocket serve it: the schema (any [`Executor`], in practice an
+/// `async_graphql::Schema`) and the steps around it.
 #[derive(Clone)]
-pub struct Api {
-    schema: AppSchema,
+pub struct Api<S> {
+    schema: S,
     limits: Arc<Limits>,
     types: Arc<FieldTypes>,
     inputs: Arc<InputTypes>,
     documents: Arc<Documents>,
     log: OperationLog,
-    /// For the workspace scope of each request.
-    db: DatabaseConnection,
-    events: Events,
+    scope_request: Arc<ScopeRequest>,
 }
 
-impl Api {
-    /// Serves `schema` (on `db`, whose writes publish to `events`) with these limits, logging
-    /// operations slower than `slow_operation`.
+impl<S: Executor> Api<S> {
+    /// Serves `schema`, whose SDL is `sdl`, with these limits, logging operations slower than
+    /// `slow_operation`. `scope_request` attaches to a request what the schema's resolvers need
+    /// to act for a workspace (see [`ScopeRequest`]).
     pub fn new(
-        schema: AppSchema,
-        db: DatabaseConnection,
-        events: Events,
+        schema: S,
+        sdl: &str,
         limits: Limits,
         slow_operation: Duration,
+        scope_request: impl Fn(Request, WorkspaceId, Option<Arc<Deadline>>) -> Request
+        + Send
+        + Sync
+        + 'static,
     ) -> Self {
-        let sdl = schema.sdl();
         let types =
-            FieldTypes::from_sdl(&sdl).expect("async-graphql writes SDL that its own parser reads");
+            FieldTypes::from_sdl(sdl).expect("async-graphql writes SDL that its own parser reads");
         let inputs =
-            InputTypes::from_sdl(&sdl).expect("async-graphql writes SDL that its own parser reads");
+            InputTypes::from_sdl(sdl).expect("async-graphql writes SDL that its own parser reads");
         Self {
             schema,
             limits: Arc::new(limits),
@@ -75,14 +87,19 @@ impl Api {
             log: OperationLog {
                 slow: slow_operation,
             },
-            db,
-            events,
+            scope_request: Arc::new(scope_request),
         }
     }
 
-    /// The handle service code reaches workspace `ws`'s data through (see [`Scope`]).
-    pub fn scope(&self, ws: WorkspaceId) -> Scope {
-        Scope::new(self.db.clone(), ws, self.events.clone())
+    /// `request`, made to act for workspace `ws`, within `deadline` when it has one: what the
+    /// HTTP handler does before [`Api::execute`].
+    pub fn scoped(
+        &self,
+        request: Request,
+        ws: WorkspaceId,
+        deadline: Option<Arc<Deadline>>,
+    ) -> Request {
+        (self.scope_request)(request, ws, deadline)
     }
 
     /// Runs a query or mutation.
@@ -98,7 +115,7 @@ impl Api {
                          /graphql/ws)",
                         None,
                     ),
-                    "BAD_REQUEST",
+                    Code::BadRequest,
                 )),
                 _ => Ok(document),
             }
@@ -145,7 +162,7 @@ impl Api {
     }
 }
 
-impl Executor for Api {
+impl<S: Executor> Executor for Api<S> {
     async fn execute(&self, request: Request) -> Response {
         Api::execute(self, request).await
     }
@@ -168,13 +185,19 @@ impl Executor for Api {
         let started = Instant::now();
         // Each operation gets a loader of its own, as each HTTP request does: one kept for the
         // whole connection would serve values primed by an earlier query to later operations.
-        let workspace = session_value::<WorkspaceId>(session_data.as_deref()).copied();
-        let limits = session_value::<ConnectionLimits>(session_data.as_deref()).cloned();
+        let workspace = session_data
+            .as_deref()
+            .and_then(session_value::<WorkspaceId>)
+            .copied();
+        let limits = session_data
+            .as_deref()
+            .and_then(session_value::<ConnectionLimits>)
+            .cloned();
         // Queries and mutations run within the connection's deadline (`within_deadline`), which
         // their writes mind when they commit.
         let deadline = Arc::new(Deadline::default());
         let mut request = match workspace {
-            Some(ws) => scoped_request(request, self.scope(ws).with_deadline(deadline.clone())),
+            Some(ws) => (self.scope_request)(request, ws, Some(deadline.clone())),
             None => request,
         };
         let document = match self.admit(&mut request) {
@@ -204,9 +227,7 @@ impl Executor for Api {
         };
         let query = std::mem::take(&mut request.query);
         let (types, log) = (self.types.clone(), self.log);
-        let responses = self
-            .schema
-            .execute_stream_with_session_data(request, session_data.unwrap_or_default());
+        let responses = self.schema.execute_stream(request, session_data);
         let responses = match limits {
             // Subscriptions are long-lived: no deadline.
             Some(limits) if !subscription => {
@@ -262,8 +283,8 @@ impl ConnectionLimits {
 }
 
 /// A value of type `T` in a connection's session data.
-fn session_value<T: 'static>(data: Option<&Data>) -> Option<&T> {
-    data?.get(&TypeId::of::<T>())?.downcast_ref::<T>()
+pub fn session_value<T: 'static>(data: &Data) -> Option<&T> {
+    data.get(&TypeId::of::<T>())?.downcast_ref::<T>()
 }
 
 /// The response of a query or mutation (the one item of `responses`), or a `REQUEST_TIMEOUT`
@@ -291,7 +312,7 @@ fn within_deadline(
                             "the request took longer than the server allows and was cancelled",
                             None,
                         ),
-                        "REQUEST_TIMEOUT",
+                        Code::RequestTimeout,
                     )]))
                 } else {
                     execution.await
@@ -314,7 +335,7 @@ fn too_many_subscriptions(limits: &ConnectionLimits) -> Response {
             ),
             None,
         ),
-        "TOO_MANY_SUBSCRIPTIONS",
+        Code::TooManySubscriptions,
     )])
 }
 
@@ -342,8 +363,8 @@ fn finish(
     name: Option<&str>,
     response: &mut Response,
 ) {
-    limits::code_request_errors(response);
-    limits::code_argument_errors(response);
+    error_codes::code_request_errors(response);
+    error_codes::code_argument_errors(response);
     types.shape(document, name, response);
 }
 

@@ -8,9 +8,10 @@
 //! variable was refused as a request error. Checked here, both are refused before execution with
 //! `GRAPHQL_VALIDATION_FAILED` (HTTP 400 under `application/graphql-response+json`), as GraphQL
 //! over HTTP prescribes for variables that do not fit their types.
-//! (Upstream: `impl ScalarType for i32` in async-graphql's `types/external/integers.rs`, whose
-//! `is_valid` checks `is_i64()`; the test `upstream_int_validation_still_ignores_the_range` fails when
-//! it starts checking the range, and this module can go.)
+//! A workaround. Upstream: `impl ScalarType for i32` in
+//! <https://github.com/async-graphql/async-graphql/blob/v7.2.1/src/types/external/integers.rs>,
+//! whose `is_valid` checks `is_i64()`; the test `upstream_int_validation_still_ignores_the_range`
+//! fails when it starts checking the range, and this module can go.
 
 use std::collections::HashMap;
 
@@ -19,7 +20,7 @@ use async_graphql::{
     parser::types::{BaseType, OperationDefinition, Type, TypeKind, TypeSystemDefinition},
 };
 
-use super::limits::with_code;
+use crate::errors::{Code, graphql::with_code};
 
 /// The fields of the schema's input objects, read once from its SDL (async-graphql shows its
 /// registry only to extensions).
@@ -73,7 +74,7 @@ impl InputTypes {
                 );
                 return Err(with_code(
                     ServerError::new(message, Some(*pos)),
-                    "GRAPHQL_VALIDATION_FAILED",
+                    Code::GraphqlValidationFailed,
                 ));
             }
         }

@@ -70,7 +70,7 @@ pub fn page(
     last: Option<i32>,
     before: Option<String>,
 ) -> Result<Page> {
-    let max = super::limits::of(ctx).max_page_size;
+    let max = crate::graphql::runtime::limits::of(ctx).max_page_size;
     let take = match (size(first, max, "first")?, size(last, max, "last")?) {
         (Some(_), Some(_)) => return Err(bad_input("pass `first` or `last`, not both")),
         (Some(n), None) => Take::First(n),

@@ -75,7 +75,7 @@ impl NodeQuery {
     /// Objects by global id, in the order given, null for each id of nothing. At most 100 ids.
     #[graphql(complexity = "1 + ids.len() * child_complexity")]
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
-        let max = super::limits::of(ctx).max_nodes;
+        let max = crate::graphql::runtime::limits::of(ctx).max_nodes;
         if ids.len() > max {
             return Err(bad_input(format!(
                 "at most {max} ids per call (got {})",

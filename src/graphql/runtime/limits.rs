@@ -1,21 +1,37 @@
 //! Limits on what one request may ask, so that no single request can take the server down:
 //! query size (tokens), aliases, depth, complexity and directives, checked before anything runs.
-//! Depth, complexity and directives use async-graphql's own checks; tokens and aliases are
-//! counted here. Every refusal is a GraphQL error with an `extensions.code`.
+//! Depth and complexity use async-graphql's own checks (their errors get codes in
+//! [`super::error_codes`]); tokens, aliases, directives and the size of a query with its
+//! fragments written out are counted here. Every refusal is a GraphQL error with an
+//! `extensions.code`.
+//!
+//! Mostly our own feature; two parts are workarounds:
+//! - The shape is measured before async-graphql sees the query, because its own checks after
+//!   parsing (`check_recursive_depth` and `check_max_directives` in
+//!   <https://github.com/async-graphql/async-graphql/blob/v7.2.1/src/schema.rs>) walk every
+//!   fragment spread written out: exponential for a "fragment bomb".
+//! - A request that leaves out a required variable is refused here ([`Limits::admit`]):
+//!   async-graphql's validation does not look for them, and only the resolver that reads one
+//!   fails, as a field error after the rest has run. The test
+//!   `upstream_still_runs_a_request_missing_a_required_variable` fails once upstream refuses it
+//!   itself, when that check may go.
 
 use async_graphql::{
-    Request, Response, ServerError, ServerResult, Variables,
+    Request, ServerError, ServerResult, Variables,
     parser::types::{
         DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
         SelectionSet,
     },
 };
 
+use crate::errors::{Code, graphql::with_code};
+
 /// Marks a request that may only read (it came by GET, which must not change anything): one
 /// whose selected operation is a mutation or subscription is refused with METHOD_NOT_ALLOWED.
 pub struct ReadOnly;
 
-/// The limits; each is configurable (see `config::ServeArgs`).
+/// The limits; each is configurable (see `config::ServeArgs`). Their defaults are written with
+/// the server's other defaults, in `config` (`impl Default for Limits` there).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Limits {
     pub max_depth: usize,
@@ -35,69 +51,12 @@ pub struct Limits {
     pub max_nodes: usize,
 }
 
-impl Default for Limits {
-    /// The limits when none is configured (see [`crate::config::defaults`]).
-    fn default() -> Self {
-        use crate::config::defaults as d;
-        Self {
-            max_depth: d::MAX_QUERY_DEPTH,
-            max_complexity: d::MAX_QUERY_COMPLEXITY,
-            max_aliases: d::MAX_QUERY_ALIASES,
-            max_directives: d::MAX_QUERY_DIRECTIVES,
-            max_tokens: d::MAX_QUERY_TOKENS,
-            introspection: true,
-            suggestions: true,
-            max_page_size: d::MAX_PAGE_SIZE,
-            max_bulk_ids: d::MAX_BULK_IDS as usize,
-            max_nodes: d::MAX_NODES as usize,
-        }
-    }
-}
-
 /// The request's limits, from the schema's data (the defaults when a schema was built without).
 pub fn of(ctx: &async_graphql::Context<'_>) -> Limits {
     ctx.data_opt::<Limits>().cloned().unwrap_or_default()
 }
 
-/// The cost of a connection field: the page size times the cost of what is selected per item.
-pub fn connection_cost(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
-    let size = first
-        .or(last)
-        .map_or(super::connection::DEFAULT_PAGE_SIZE as usize, |n| {
-            usize::try_from(n).unwrap_or(0)
-        });
-    1 + size.max(1).saturating_mul(child)
-}
-
-/// The cost of a list without paging (an influencer's segments, a campaign's audience): an
-/// estimate of its usual length times its selection.
-pub fn list_cost(child: usize) -> usize {
-    1 + 10usize.saturating_mul(child)
-}
-
-/// The error with this `extensions.code`.
-pub fn with_code(mut error: ServerError, code: &str) -> ServerError {
-    set_code(&mut error, code);
-    error
-}
-
-/// Sets an error's `extensions.code`.
-pub fn set_code(error: &mut ServerError, code: &str) {
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
-}
-
-/// An error's `extensions.code`, when it has one.
-pub fn code_of(error: &ServerError) -> Option<&str> {
-    match error.extensions.as_ref()?.get("code")? {
-        async_graphql::Value::String(code) => Some(code),
-        _ => None,
-    }
-}
-
-fn refuse(code: &'static str, message: String) -> ServerError {
+fn refuse(code: Code, message: String) -> ServerError {
     with_code(ServerError::new(message, None), code)
 }
 
@@ -271,12 +230,12 @@ impl Limits {
         let max = self.max_tokens;
         if count_tokens(query, max) > max {
             return Err(refuse(
-                "QUERY_TOO_LARGE",
+                Code::QueryTooLarge,
                 format!("the query has more than {max} tokens; send lists as variables"),
             ));
         }
         let document = async_graphql::parser::parse_query(query)
-            .map_err(|e| with_code(e.into(), "GRAPHQL_PARSE_FAILED"))?;
+            .map_err(|e| with_code(e.into(), Code::GraphqlParseFailed))?;
         self.check(&document)?;
         Ok(document)
     }
@@ -290,7 +249,7 @@ impl Limits {
         let operation = selected_operation(document, request.operation_name.as_deref());
         if read_only && operation.is_some_and(|op| op.ty != OperationType::Query) {
             return Err(refuse(
-                "METHOD_NOT_ALLOWED",
+                Code::MethodNotAllowed,
                 "only queries can be sent with GET; send mutations with POST".to_owned(),
             ));
         }
@@ -305,7 +264,7 @@ impl Limits {
         let shape = shape(document);
         if shape.aliases > self.max_aliases {
             return Err(refuse(
-                "TOO_MANY_ALIASES",
+                Code::TooManyAliases,
                 format!(
                     "the query uses {} aliases; at most {} are allowed",
                     shape.aliases, self.max_aliases
@@ -314,7 +273,7 @@ impl Limits {
         }
         if shape.directives > self.max_directives {
             return Err(refuse(
-                "TOO_MANY_DIRECTIVES",
+                Code::TooManyDirectives,
                 format!(
                     "the query uses {} directives; at most {} are allowed",
                     shape.directives, self.max_directives
@@ -323,7 +282,7 @@ impl Limits {
         }
         if shape.expanded_fields > self.max_tokens {
             return Err(refuse(
-                "QUERY_TOO_COMPLEX",
+                Code::QueryTooComplex,
                 format!(
                     "with its fragments written out the query selects more than {} fields",
                     self.max_tokens
@@ -332,7 +291,7 @@ impl Limits {
         }
         if shape.introspection && !self.introspection {
             return Err(refuse(
-                "INTROSPECTION_DISABLED",
+                Code::IntrospectionDisabled,
                 "introspection is disabled on this server".to_owned(),
             ));
         }
@@ -379,61 +338,49 @@ fn missing_variable(operation: &OperationDefinition, variables: &Variables) -> O
             );
             with_code(
                 ServerError::new(message, Some(definition.pos)),
-                "BAD_USER_INPUT",
+                Code::BadUserInput,
             )
         })
-}
-
-/// Gives the errors of a request that async-graphql refused before running it (it did not
-/// validate, break a depth or complexity limit, or name no operation it holds) their
-/// `extensions.code`. Errors of a request that ran have a path, or come with data.
-pub fn code_request_errors(response: &mut Response) {
-    if response.data != async_graphql::Value::Null {
-        return;
-    }
-    for error in response.errors.iter_mut() {
-        if code_of(error).is_some() || !error.path.is_empty() {
-            continue;
-        }
-        // async-graphql's own messages for these refusals.
-        let message = &error.message;
-        let code = if message == "Query is too complex." {
-            "QUERY_TOO_COMPLEX"
-        } else if message == "Query is nested too deep." {
-            "QUERY_TOO_DEEP"
-        } else if message.starts_with("The recursion depth of the query") {
-            // Checked by async-graphql as part of parsing.
-            "GRAPHQL_PARSE_FAILED"
-        } else if message.starts_with("Unknown operation named")
-            || message.starts_with("Operation name required")
-        {
-            "OPERATION_RESOLUTION_FAILURE"
-        } else {
-            "GRAPHQL_VALIDATION_FAILED"
-        };
-        set_code(error, code);
-    }
-}
-
-/// Gives `BAD_USER_INPUT` to the errors of arguments that failed to parse when a resolver read
-/// them: literals in the query text that async-graphql's validation lets through, such as an `Int`
-/// past 32 bits inside an input object (variables are checked before execution, see
-/// [`super::variables`]). async-graphql gives these errors no code and tells them only by their
-/// message; `tests/errors.rs` pins it, so an upgrade that changes it fails there.
-pub fn code_argument_errors(response: &mut Response) {
-    for error in response.errors.iter_mut() {
-        if code_of(error).is_none()
-            && !error.path.is_empty()
-            && error.message.starts_with("Failed to parse \"")
-        {
-            set_code(error, "BAD_USER_INPUT");
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn upstream_still_runs_a_request_missing_a_required_variable() {
+        use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+
+        struct Query;
+
+        #[Object]
+        impl Query {
+            async fn a(&self) -> i32 {
+                1
+            }
+            async fn b(&self, x: i32) -> Option<i32> {
+                Some(x)
+            }
+        }
+
+        let schema = Schema::new(Query, EmptyMutation, EmptySubscription);
+        let query = "query($x: Int!) { a b(x: $x) }";
+        let response = schema.execute(query).await;
+        assert_eq!(response.errors.len(), 1, "{:?}", response.errors);
+        assert!(
+            !response.errors[0].path.is_empty() && response.data != async_graphql::Value::Null,
+            "async-graphql now refuses a request missing a required variable before running it"
+        );
+        // Here it is a request error.
+        let document = parse(query);
+        let error = Limits::default()
+            .admit(&document, &Request::new(query))
+            .unwrap_err();
+        assert_eq!(
+            crate::errors::graphql::code_of(&error),
+            Some("BAD_USER_INPUT")
+        );
+    }
 
     #[test]
     fn tokens_are_counted_as_graphql_lexes_them() {
@@ -486,13 +433,5 @@ mod tests {
             ),
             (2, 3, 5, true)
         );
-    }
-
-    #[test]
-    fn connection_cost_uses_the_page_size() {
-        assert_eq!(connection_cost(Some(10), None, 3), 31);
-        assert_eq!(connection_cost(None, Some(5), 2), 11);
-        assert_eq!(connection_cost(None, None, 1), 21);
-        assert_eq!(connection_cost(Some(-5), None, 1), 2);
     }
 }
