@@ -10,7 +10,7 @@ use super::{
     errors::{UserError, internal},
     ids::{self, Kind},
     influencer::{Influencer, load_influencer},
-    mutation::{both, mutate, one},
+    mutation::{both, mutate, one, refused},
     scalars::DateTime,
     segment::{Segment, SegmentRef, load_segment},
 };
@@ -171,6 +171,13 @@ pub struct UpdateAutomationPayload {
     /// Why nothing was changed, if so.
     pub user_errors: Vec<UserError>,
 }
+
+refused!(
+    AddAutomationPayload,
+    DeleteAutomationPayload,
+    RecordEngagementPayload,
+    UpdateAutomationPayload,
+);
 
 /// The automation to delete.
 #[derive(InputObject)]

@@ -12,7 +12,7 @@ use super::{
     ids::{self, Kind},
     influencer::Influencer,
     loaders::{AudienceOf, AutomationsOf, CampaignById, InfluencerPage, SegmentById, loader},
-    mutation::{both, mutate, one},
+    mutation::{both, mutate, one, refused},
     scalars::DateTime,
     segment::Segment,
 };
@@ -183,6 +183,12 @@ pub struct UpdateCampaignPayload {
     /// Why nothing was changed, if so.
     pub user_errors: Vec<UserError>,
 }
+
+refused!(
+    CreateCampaignPayload,
+    DeleteCampaignPayload,
+    UpdateCampaignPayload,
+);
 
 /// The campaign to delete.
 #[derive(InputObject)]

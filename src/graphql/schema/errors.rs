@@ -46,37 +46,3 @@ pub fn outcome<T>(
 pub fn user_errors(errors: impl IntoIterator<Item = InputError>) -> Vec<UserError> {
     errors.into_iter().map(UserError::from).collect()
 }
-
-/// A mutation payload in the state "refused": no result, only the user errors that say why
-/// nothing was written.
-pub trait Refused: Default {
-    fn refused(user_errors: Vec<UserError>) -> Self;
-}
-
-macro_rules! refused {
-    ($($payload:ty),* $(,)?) => {$(
-        impl Refused for $payload {
-            fn refused(user_errors: Vec<UserError>) -> Self {
-                Self { user_errors, ..Default::default() }
-            }
-        }
-    )*};
-}
-
-refused!(
-    super::automation::AddAutomationPayload,
-    super::automation::DeleteAutomationPayload,
-    super::automation::RecordEngagementPayload,
-    super::automation::UpdateAutomationPayload,
-    super::campaign::CreateCampaignPayload,
-    super::campaign::DeleteCampaignPayload,
-    super::campaign::UpdateCampaignPayload,
-    super::influencer::CreateInfluencerPayload,
-    super::influencer::DeleteInfluencerPayload,
-    super::influencer::UpdateInfluencerPayload,
-    super::segment::AssignToSegmentPayload,
-    super::segment::CreateSegmentPayload,
-    super::segment::DeleteSegmentPayload,
-    super::segment::RemoveFromSegmentPayload,
-    super::segment::UpdateSegmentPayload,
-);

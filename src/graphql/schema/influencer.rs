@@ -11,7 +11,7 @@ use super::{
     errors::{UserError, internal},
     ids::{self, Kind},
     loaders::{AutomationById, InfluencerById, MembershipsOf, loader},
-    mutation::{mutate, one},
+    mutation::{mutate, one, refused},
     patch::patch,
     scalars::DateTime,
     segment::Segment,
@@ -305,6 +305,12 @@ pub struct UpdateInfluencerPayload {
     /// Why nothing was changed, if so.
     pub user_errors: Vec<UserError>,
 }
+
+refused!(
+    CreateInfluencerPayload,
+    DeleteInfluencerPayload,
+    UpdateInfluencerPayload,
+);
 
 /// The influencer to remove from the roster.
 #[derive(InputObject)]

@@ -6,9 +6,29 @@ use async_graphql::{Context, Result};
 
 use super::{
     context,
-    errors::{Refused, outcome, user_errors},
+    errors::{UserError, outcome, user_errors},
 };
 use crate::service::{InputError, ServiceResult, Tx};
+
+/// A mutation payload in the state "refused": no result, only the user errors that say why
+/// nothing was written.
+pub trait Refused: Default {
+    fn refused(user_errors: Vec<UserError>) -> Self;
+}
+
+/// Implements [`Refused`] for payloads whose other fields all default to "no result".
+macro_rules! refused {
+    ($($payload:ty),* $(,)?) => {$(
+        impl $crate::graphql::schema::mutation::Refused for $payload {
+            fn refused(
+                user_errors: Vec<$crate::graphql::schema::errors::UserError>,
+            ) -> Self {
+                Self { user_errors, ..Default::default() }
+            }
+        }
+    )*};
+}
+pub(crate) use refused;
 
 /// An input as the resolver decoded it, or every problem found on the way.
 pub type Decoded<T> = std::result::Result<T, Vec<InputError>>;

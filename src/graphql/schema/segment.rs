@@ -12,7 +12,7 @@ use super::{
     ids::{self, Kind},
     influencer::{Influencer, load_influencers},
     loaders::{InfluencerPage, MemberCount, SegmentById, loader},
-    mutation::{both, mutate, one},
+    mutation::{both, mutate, one, refused},
     patch::patch,
     scalars::DateTime,
 };
@@ -215,6 +215,14 @@ pub struct UpdateSegmentPayload {
     /// Why nothing was changed, if so.
     pub user_errors: Vec<UserError>,
 }
+
+refused!(
+    AssignToSegmentPayload,
+    CreateSegmentPayload,
+    DeleteSegmentPayload,
+    RemoveFromSegmentPayload,
+    UpdateSegmentPayload,
+);
 
 /// Result of `deleteSegment`.
 #[derive(SimpleObject, Default)]
