@@ -209,7 +209,8 @@ impl Events {
 pub struct Unavailable;
 
 /// The events of one write, published when it commits. Build with [`Events::outbox`], add with
-/// [`Outbox::add`] inside the transaction, and commit the transaction with [`Outbox::commit`].
+/// [`Outbox::add`] inside the transaction, and commit the transaction with [`Outbox::commit`]
+/// (`Scope::write` does all three: writes announce through `Tx::announce`).
 #[must_use = "commit the write's transaction with `Outbox::commit`"]
 pub struct Outbox<'a> {
     events: &'a Events,

@@ -17,7 +17,7 @@
 //! refers to a row and changes another, it takes them in the order the delete of the first takes
 //! its own locks (updateAutomation: the target segment, then the automation, as deleteSegment
 //! does), so the two cannot deadlock; a deadlock the database still finds is retried
-//! (`service::retrying`). SQLite has no row locks (the clause is left out), and needs none: its
+//! (`Scope::write`). SQLite has no row locks (the clause is left out), and needs none: its
 //! writers run one at a time from `BEGIN IMMEDIATE`.
 
 use std::collections::HashSet;
