@@ -10,7 +10,7 @@ use super::{
     errors::{UserError, internal},
     ids::{self, Kind},
     influencer::{Influencer, load_influencer},
-    mutation::{both, mutate, one, refused},
+    mutation::{both, delete_by_id, mutate, one, refused},
     scalars::DateTime,
     segment::{Segment, SegmentRef, load_segment},
 };
@@ -319,16 +319,14 @@ impl AutomationMutation {
         ctx: &Context<'_>,
         input: DeleteAutomationInput,
     ) -> Result<DeleteAutomationPayload> {
-        let id = one(ids::decode(&input.id, Kind::Automation, &["input", "id"]));
-        mutate(
+        delete_by_id(
             ctx,
-            id,
-            async move |tx, id| automations::delete(tx, *id).await,
-            async |id| {
-                Ok(DeleteAutomationPayload {
-                    deleted_automation_id: Some(ids::encode(Kind::Automation, id)),
-                    ..Default::default()
-                })
+            &input.id,
+            Kind::Automation,
+            async |tx, id| automations::delete(tx, id).await,
+            |id| DeleteAutomationPayload {
+                deleted_automation_id: Some(id),
+                ..Default::default()
             },
         )
         .await

@@ -12,7 +12,7 @@ use super::{
     ids::{self, Kind},
     influencer::Influencer,
     loaders::{AudienceOf, AutomationsOf, CampaignById, InfluencerPage, SegmentById, loader},
-    mutation::{both, mutate, one, refused},
+    mutation::{both, delete_by_id, mutate, one, refused},
     scalars::DateTime,
     segment::Segment,
 };
@@ -281,16 +281,14 @@ impl CampaignMutation {
         ctx: &Context<'_>,
         input: DeleteCampaignInput,
     ) -> Result<DeleteCampaignPayload> {
-        let id = one(ids::decode(&input.id, Kind::Campaign, &["input", "id"]));
-        mutate(
+        delete_by_id(
             ctx,
-            id,
-            async move |tx, id| campaigns::delete(tx, *id).await,
-            async |id| {
-                Ok(DeleteCampaignPayload {
-                    deleted_campaign_id: Some(ids::encode(Kind::Campaign, id)),
-                    ..Default::default()
-                })
+            &input.id,
+            Kind::Campaign,
+            async |tx, id| campaigns::delete(tx, id).await,
+            |id| DeleteCampaignPayload {
+                deleted_campaign_id: Some(id),
+                ..Default::default()
             },
         )
         .await

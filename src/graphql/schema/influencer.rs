@@ -11,7 +11,7 @@ use super::{
     errors::{UserError, internal},
     ids::{self, Kind},
     loaders::{AutomationById, InfluencerById, MembershipsOf, loader},
-    mutation::{mutate, one, refused},
+    mutation::{delete_by_id, mutate, one, refused},
     patch::patch,
     scalars::DateTime,
     segment::Segment,
@@ -395,16 +395,14 @@ impl InfluencerMutation {
         ctx: &Context<'_>,
         input: DeleteInfluencerInput,
     ) -> Result<DeleteInfluencerPayload> {
-        let id = one(ids::decode(&input.id, Kind::Influencer, &["input", "id"]));
-        mutate(
+        delete_by_id(
             ctx,
-            id,
-            async move |tx, id| influencers::delete(tx, *id).await,
-            async |id| {
-                Ok(DeleteInfluencerPayload {
-                    deleted_influencer_id: Some(ids::encode(Kind::Influencer, id)),
-                    ..Default::default()
-                })
+            &input.id,
+            Kind::Influencer,
+            async |tx, id| influencers::delete(tx, id).await,
+            |id| DeleteInfluencerPayload {
+                deleted_influencer_id: Some(id),
+                ..Default::default()
             },
         )
         .await

@@ -2,11 +2,12 @@
 //! transaction of the request's workspace, then the payload; or, when the input did not decode
 //! or the service refused it, the payload's `userErrors` with nothing written.
 
-use async_graphql::{Context, Result};
+use async_graphql::{Context, ID, Result};
 
 use super::{
     context,
     errors::{UserError, outcome, user_errors},
+    ids::{self, Kind},
 };
 use crate::service::{InputError, ServiceResult, Tx};
 
@@ -73,4 +74,26 @@ where
         Ok(value) => done(value).await,
         Err(errors) => Ok(P::refused(errors)),
     }
+}
+
+/// A delete by the id at `input.id`: `delete` removes the row of `kind` with that id and returns
+/// it, and `payload` is made from its global id.
+pub async fn delete_by_id<P>(
+    ctx: &Context<'_>,
+    id: &ID,
+    kind: Kind,
+    mut delete: impl AsyncFnMut(&mut Tx<'_>, i64) -> ServiceResult<i64>,
+    payload: impl FnOnce(ID) -> P,
+) -> Result<P>
+where
+    P: Refused,
+{
+    let id = one(ids::decode(id, kind, &["input", "id"]));
+    mutate(
+        ctx,
+        id,
+        async move |tx, id| delete(tx, *id).await,
+        async |id| Ok(payload(ids::encode(kind, id))),
+    )
+    .await
 }

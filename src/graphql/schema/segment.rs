@@ -12,7 +12,7 @@ use super::{
     ids::{self, Kind},
     influencer::{Influencer, load_influencers},
     loaders::{InfluencerPage, MemberCount, SegmentById, loader},
-    mutation::{both, mutate, one, refused},
+    mutation::{both, delete_by_id, mutate, one, refused},
     patch::patch,
     scalars::DateTime,
 };
@@ -318,16 +318,14 @@ impl SegmentMutation {
         ctx: &Context<'_>,
         input: DeleteSegmentInput,
     ) -> Result<DeleteSegmentPayload> {
-        let id = one(ids::decode(&input.id, Kind::Segment, &["input", "id"]));
-        mutate(
+        delete_by_id(
             ctx,
-            id,
-            async move |tx, id| segments::delete(tx, *id).await,
-            async |id| {
-                Ok(DeleteSegmentPayload {
-                    deleted_segment_id: Some(ids::encode(Kind::Segment, id)),
-                    ..Default::default()
-                })
+            &input.id,
+            Kind::Segment,
+            async |tx, id| segments::delete(tx, id).await,
+            |id| DeleteSegmentPayload {
+                deleted_segment_id: Some(id),
+                ..Default::default()
             },
         )
         .await
