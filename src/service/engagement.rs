@@ -80,6 +80,7 @@ pub async fn record(tx: &mut Tx<'_>, input: &NewEngagement) -> ServiceResult<Rec
     if let Some(id) = external_id.as_ref().map(ExternalId::as_str)
         && let Some(first) = by_external_id(tx, id).await?
     {
+        tx.changed_nothing();
         return Ok(Recorded {
             event: first,
             assigned_segment_ids: Vec::new(),
@@ -112,6 +113,7 @@ pub async fn record(tx: &mut Tx<'_>, input: &NewEngagement) -> ServiceResult<Rec
                 .await?
                 .ok_or(sea_orm::DbErr::RecordNotInserted)?;
             if !matches!(inserted, sea_orm::TryInsertResult::Inserted(1)) {
+                tx.changed_nothing();
                 return Ok(Recorded {
                     event: stored,
                     assigned_segment_ids: Vec::new(),

@@ -265,6 +265,7 @@ impl Outbox<'_> {
         txn: sea_orm::DatabaseTransaction,
         ws: WorkspaceId,
         deadline: Option<&super::Deadline>,
+        counts: Option<&super::count_cache::CountCache>,
     ) -> Result<(), DbErr> {
         let events = self.events;
         let _turn = if self.pending.is_empty() {
@@ -272,7 +273,7 @@ impl Outbox<'_> {
         } else {
             Some(events.inner.publishing.lock().await)
         };
-        super::commit(txn, ws, &events.inner.counts, deadline).await?;
+        super::commit(txn, ws, counts, deadline).await?;
         self.committed();
         Ok(())
     }

@@ -74,17 +74,19 @@ impl Deadline {
 
 /// Commits a write's transaction for workspace `ws`, unless its request's deadline has passed
 /// (then it is rolled back and the request answered as timed out). The application's counts kept
-/// for the workspace (`counts`) are forgotten once it commits.
+/// for the workspace (`counts`, when the write changed anything) are forgotten once it commits.
 pub(crate) async fn commit(
     txn: DatabaseTransaction,
     ws: WorkspaceId,
-    counts: &count_cache::CountCache,
+    counts: Option<&count_cache::CountCache>,
     deadline: Option<&Deadline>,
 ) -> Result<(), DbErr> {
     let allowed = deadline.is_none_or(Deadline::begin_commit);
     if allowed {
         txn.commit().await?;
-        counts.forget_workspace(ws.0);
+        if let Some(counts) = counts {
+            counts.forget_workspace(ws.0);
+        }
         Ok(())
     } else {
         txn.rollback().await?;

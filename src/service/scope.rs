@@ -197,10 +197,12 @@ impl Scope {
                     txn: begin_write(&self.db).await?,
                     ws: self.ws,
                     outbox: self.events.outbox(),
+                    changed: true,
                 };
                 let value = write(&mut tx).await?;
+                let counts = tx.changed.then(|| self.events.counts());
                 tx.outbox
-                    .commit(tx.txn, self.ws, self.deadline.as_deref())
+                    .commit(tx.txn, self.ws, self.deadline.as_deref(), counts)
                     .await?;
                 Ok(value)
             }
@@ -234,9 +236,18 @@ pub struct Tx<'a> {
     txn: DatabaseTransaction,
     ws: WorkspaceId,
     outbox: Outbox<'a>,
+    /// False once the write said it changed nothing (see [`Tx::changed_nothing`]).
+    changed: bool,
 }
 
 impl Tx<'_> {
+    /// Records that this write changed nothing (a replayed engagement), so that its commit keeps
+    /// the workspace's kept counts instead of forgetting them: a sender retrying a webhook must
+    /// not make the next large count be made again.
+    pub(crate) fn changed_nothing(&mut self) {
+        self.changed = false;
+    }
+
     /// Announces a change of memberships to subscribers, once the write commits.
     pub(crate) async fn announce(&mut self, batch: MembershipBatch) -> Result<(), DbErr> {
         self.outbox.add(&self.txn, batch).await
