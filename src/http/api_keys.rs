@@ -12,7 +12,7 @@ use crate::{
     service::{WorkspaceId, auth},
 };
 
-use super::{AppState, request_error};
+use super::{media::request_error, state::AppState};
 
 /// The token of an `Authorization: Bearer <token>` header.
 pub(super) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {

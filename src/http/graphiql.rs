@@ -9,17 +9,7 @@ use axum::{
     response::Html,
 };
 
-use crate::service::WorkspaceId;
-
-use super::AppState;
-
-/// A key that lives only in this process's memory, for the GraphiQL page of a server on a
-/// loopback address: a developer opens the page and it works, with no key to paste.
-pub(super) struct GraphiqlKey {
-    pub(super) secret: String,
-    pub(super) hash: String,
-    pub(super) workspace: WorkspaceId,
-}
+use super::state::AppState;
 
 /// Whether the Host a page was asked for names this machine. The GraphiQL key goes only to
 /// such pages: a page fetched under a foreign name that resolves to 127.0.0.1 (DNS rebinding),

@@ -21,11 +21,10 @@ use crate::{
 };
 
 use super::{
-    AppState,
     api_keys::{authenticate, bearer},
     graphiql::graphiql,
-    media::{self, ResponseMedia},
-    request_error,
+    media::{self, ResponseMedia, never_ran, request_error},
+    state::AppState,
 };
 
 /// Whether a POST body is declared as JSON, the one request media type of GraphQL over HTTP.
@@ -221,13 +220,6 @@ async fn execute(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
     http
-}
-
-/// Whether a response is a request error: no data, and only errors about the request itself.
-pub(super) fn never_ran(response: &async_graphql::Response) -> bool {
-    response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty())
 }
 
 fn not_acceptable() -> Response {

@@ -1,4 +1,5 @@
-//! Content negotiation: which media type a GraphQL response is sent as, from `Accept`.
+//! Content negotiation: which media type a GraphQL response is sent as, from `Accept`; and the
+//! responses of requests that never ran (request errors).
 
 use async_graphql_axum::GraphQLResponse;
 use axum::{
@@ -6,8 +7,9 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use serde_json::json;
 
-use super::graphql::never_ran;
+use crate::errors::Code;
 
 /// The media type of a GraphQL response, from the request's `Accept` (GraphQL over HTTP).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +112,26 @@ pub(super) fn is_page_request(headers: &axum::http::HeaderMap) -> bool {
         && !ranges
             .iter()
             .any(|r| r == "application/json" || r == "application/graphql-response+json")
+}
+
+/// A GraphQL-shaped error response with `extensions.code`, for failures before execution.
+pub(super) fn request_error(status: StatusCode, code: Code, message: &str) -> Response {
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+    let mut response = (status, Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+/// Whether a response is a request error: no data, and only errors about the request itself.
+pub(super) fn never_ran(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
 }
 
 #[cfg(test)]

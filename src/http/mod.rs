@@ -8,6 +8,7 @@ mod graphiql;
 mod graphql;
 mod media;
 mod server;
+mod state;
 mod ws;
 
 use std::{
@@ -45,7 +46,7 @@ use tracing::Span;
 use crate::{
     config::HttpConfig,
     errors::Code,
-    graphql::{Api, build_schema_with, runtime::apq::PersistedQueries},
+    graphql::{build_schema_with, runtime::apq::PersistedQueries},
     observability,
     service::{
         auth::{self, KeyCache},
@@ -53,44 +54,15 @@ use crate::{
     },
 };
 
+use media::request_error;
 pub use server::serve;
+pub use state::{AppState, Shared};
+use state::{GraphiqlKey, WsLimits};
 
 /// The header that carries a request's id.
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The longest request id a client may choose; a longer one is replaced.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
-
-/// What every handler shares: one allocation, so that the state each request's extractors take
-/// is a reference count, not a copy of every field.
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-/// The fields of [`AppState`].
-pub struct Shared {
-    pub schema: Api,
-    pub db: DatabaseConnection,
-    request_timeout: Duration,
-    /// How often an open WebSocket's key is checked again.
-    ws_key_recheck: Duration,
-    /// Message size and write timeout of WebSockets.
-    ws_limits: ws::WsLimits,
-    /// The key GraphiQL pages served to loopback peers carry, when enabled.
-    graphiql: Option<Arc<graphiql::GraphiqlKey>>,
-    /// Query texts known by hash (automatic persisted queries).
-    persisted: Arc<PersistedQueries>,
-    /// Live API keys seen lately.
-    keys: Arc<KeyCache>,
-    /// The hash of the bearer token /metrics requires, when one is set.
-    metrics_token_hash: Option<String>,
-}
 
 /// The application's router with the default configuration.
 pub fn router(db: DatabaseConnection) -> Router {
@@ -102,7 +74,7 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
     observability::init_metrics();
     let graphiql_key = config.graphiql_workspace.map(|workspace| {
         let secret = auth::generate_secret();
-        Arc::new(graphiql::GraphiqlKey {
+        Arc::new(GraphiqlKey {
             hash: auth::hash_of(&secret),
             secret,
             workspace,
@@ -115,7 +87,7 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
         db,
         request_timeout: config.request_timeout,
         ws_key_recheck: config.ws_key_recheck,
-        ws_limits: ws::WsLimits::new(config),
+        ws_limits: WsLimits::new(config),
         graphiql: graphiql_key,
         persisted: Arc::new(PersistedQueries::new(config.persisted_queries_bytes)),
         metrics_token_hash: config.metrics_token.as_deref().map(auth::hash_of),
@@ -302,19 +274,6 @@ async fn record_metrics(request: Request, next: Next) -> Response {
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
-    response
-}
-
-/// A GraphQL-shaped error response with `extensions.code`, for failures before execution.
-pub(super) fn request_error(status: StatusCode, code: Code, message: &str) -> Response {
-    let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
-    let mut response = (status, Json(body)).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
     response
 }
 

@@ -30,35 +30,10 @@ use futures_util::{
 
 use self::protocol::{ProtocolGuard, Violation, close_reason};
 use super::{
-    AppState,
     api_keys::{authenticate, bearer},
+    state::AppState,
 };
-use crate::{config::HttpConfig, graphql::runtime::ConnectionLimits};
-
-/// What every WebSocket connection is held to.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct WsLimits {
-    /// Largest message (and frame) a client may send: the HTTP body limit.
-    max_message_bytes: usize,
-    /// How long one message may take to write before the client is taken to be gone.
-    write_timeout: Duration,
-    /// How long a query or mutation may run, as over HTTP.
-    request_timeout: Duration,
-    /// Most subscriptions one connection may run at once.
-    max_subscriptions: usize,
-}
-
-impl WsLimits {
-    /// The limits `config` sets.
-    pub(super) fn new(config: &HttpConfig) -> Self {
-        Self {
-            max_message_bytes: config.max_body_bytes,
-            write_timeout: config.ws_write_timeout,
-            request_timeout: config.request_timeout,
-            max_subscriptions: config.max_ws_subscriptions,
-        }
-    }
-}
+use crate::graphql::runtime::ConnectionLimits;
 
 /// How a connection's writing ended.
 #[derive(Debug)]

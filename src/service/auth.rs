@@ -17,10 +17,12 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 use super::{
-    InputError, InputErrorCode, Scoped, ServiceError, ServiceResult, WorkspaceId,
-    errors::on_unique_violation,
+    clock::now,
+    errors::{InputError, InputErrorCode, ServiceError, ServiceResult, on_unique_violation},
     events::{self, Events},
-    now, scope, validate,
+    scope::{self, Scoped},
+    validate,
+    workspace::WorkspaceId,
 };
 use crate::sync::lock;
 

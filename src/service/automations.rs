@@ -8,9 +8,11 @@ use entity::{
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, sea_query::Expr};
 
 use super::{
-    InputError, InputErrorCode, Scoped, ServiceResult, Tx, locks,
+    clock::now,
+    errors::{InputError, InputErrorCode, ServiceResult},
+    locks,
     memberships::merge_errors,
-    now,
+    scope::{Scoped, Tx},
     segments::{self, SegmentTarget},
 };
 

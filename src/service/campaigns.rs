@@ -10,8 +10,13 @@ use sea_orm::{
 };
 
 use super::{
-    InputError, InputErrorCode, Scoped, ServiceError, ServiceResult, Tx, id_list::column_any_of,
-    locks, now, text::CampaignName, validate,
+    clock::now,
+    errors::{InputError, InputErrorCode, ServiceError, ServiceResult},
+    id_list::column_any_of,
+    locks,
+    scope::{Scoped, Tx},
+    text::CampaignName,
+    validate,
 };
 
 /// Creates a campaign (status DRAFT) whose audience is these segments.
@@ -27,7 +32,7 @@ pub async fn create(
         .ok();
     match validate::bulk_size(
         audience_segment_ids.len(),
-        super::HARD_MAX_BULK_IDS,
+        super::id_list::HARD_MAX_BULK_IDS,
         &["input", "audienceSegmentIds"],
     ) {
         Ok(()) => errors.extend(missing_segments(tx, audience_segment_ids).await?),
@@ -114,7 +119,7 @@ pub async fn update(
     if let Some(ids) = &changes.audience_segment_ids {
         match validate::bulk_size(
             ids.len(),
-            super::HARD_MAX_BULK_IDS,
+            super::id_list::HARD_MAX_BULK_IDS,
             &["input", "audienceSegmentIds"],
         ) {
             Ok(()) => errors.extend(missing_segments(tx, ids).await?),

@@ -28,7 +28,7 @@ use std::{
 
 use sea_orm::DbErr;
 
-use super::reads::InfluencerSet;
+use super::influencer_set::InfluencerSet;
 use crate::sync::lock;
 
 /// Counts that took at least this long are kept.

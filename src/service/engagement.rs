@@ -12,8 +12,12 @@ use sea_orm::{
 };
 
 use super::{
-    InputError, InputErrorCode, Scoped, ServiceError, ServiceResult, Tx, locks,
-    memberships::insert_memberships, now, text::ExternalId,
+    clock::now,
+    errors::{InputError, InputErrorCode, ServiceError, ServiceResult},
+    locks,
+    membership_rows::insert_memberships,
+    scope::{Scoped, Tx},
+    text::ExternalId,
 };
 
 /// An engagement to record.

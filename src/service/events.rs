@@ -26,7 +26,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, State
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, broadcast, oneshot, watch};
 
-use super::{WorkspaceId, count_cache::CountCache};
+use super::{count_cache::CountCache, workspace::WorkspaceId};
 
 /// The PostgreSQL channel membership changes travel on.
 const CHANNEL: &str = "segments_api_membership";
@@ -252,20 +252,17 @@ impl Outbox<'_> {
         Ok(())
     }
 
-    /// Commits the write's transaction (through `service::commit`, which minds the deadline and
-    /// the kept counts) and then publishes what waited for the commit.
+    /// Runs `commit` (the write's commit) and then publishes what waited for it; nothing is
+    /// published when the commit fails.
     ///
     /// Subscribers hear the changes in the order the writes committed, so the last event about a
     /// membership tells whether it exists (PostgreSQL delivers notifications in commit order).
     /// In process, a write holds the publishing turn from before its commit until it has
     /// published: the next write to commit (SQLite runs one writer at a time, from `BEGIN
     /// IMMEDIATE`) can only take the turn after that, and so publishes after it.
-    pub async fn commit(
+    pub async fn publish_after(
         self,
-        txn: sea_orm::DatabaseTransaction,
-        ws: WorkspaceId,
-        deadline: Option<&super::Deadline>,
-        counts: Option<&super::count_cache::CountCache>,
+        commit: impl Future<Output = Result<(), DbErr>>,
     ) -> Result<(), DbErr> {
         let events = self.events;
         let _turn = if self.pending.is_empty() {
@@ -273,7 +270,7 @@ impl Outbox<'_> {
         } else {
             Some(events.inner.publishing.lock().await)
         };
-        super::commit(txn, ws, counts, deadline).await?;
+        commit.await?;
         self.committed();
         Ok(())
     }
@@ -302,6 +299,13 @@ pub struct Revocation {
     instances: usize,
 }
 
+/// A name no other revocation has: 128 random bits, hex-encoded.
+fn revocation_name() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// How many instances confirmed a revocation, of those that were listening.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Confirmations {
@@ -312,7 +316,7 @@ pub struct Confirmations {
 impl Revocation {
     /// Starts listening for confirmations and counts the instances that will send one.
     pub async fn prepare(db: &DatabaseConnection) -> Result<Self, DbErr> {
-        let name = crate::service::auth::generate_secret();
+        let name = revocation_name();
         if db.get_database_backend() != DatabaseBackend::Postgres {
             return Ok(Self {
                 confirmations: None,

@@ -11,6 +11,10 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, SimpleExpr, extension::postgres::PgFunc},
 };
 
+/// The most ids one operation can take at all: each id is one bound parameter, and SQLite allows
+/// 32,766 per statement. The configured limit may not exceed it.
+pub const HARD_MAX_BULK_IDS: usize = 30_000;
+
 /// `column IN (ids)` for `backend`, `column` being any column expression (qualified or not).
 pub fn any_of(backend: DbBackend, column: Expr, ids: impl IntoIterator<Item = i64>) -> SimpleExpr {
     match backend {

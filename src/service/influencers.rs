@@ -4,11 +4,11 @@ use entity::{engagement_event, enums::Platform, influencer, segment_membership};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
 
 use super::{
-    InputError, InputErrorCode, Scoped, ServiceError, ServiceResult, Tx,
-    errors::on_unique_violation,
+    clock::now,
+    errors::{InputError, InputErrorCode, ServiceError, ServiceResult, on_unique_violation},
     locks,
-    memberships::delete_memberships,
-    now,
+    membership_rows::delete_memberships,
+    scope::{Scoped, Tx},
     segments::Patch,
     text::{DisplayName, Email, Handle, Niche},
     validate,

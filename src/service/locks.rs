@@ -24,7 +24,11 @@ use std::collections::HashSet;
 
 use sea_orm::{ColumnTrait, DbErr, QueryFilter, QueryOrder, QuerySelect, sea_query::LockType};
 
-use super::{InputError, Scoped, id_list::column_any_of, scope::Identified};
+use super::{
+    errors::InputError,
+    id_list::column_any_of,
+    scope::{Identified, Scoped},
+};
 
 /// The row of `E` with this id in the workspace, locked against deletion (`FOR KEY SHARE`) for
 /// a write that refers to it.
@@ -106,5 +110,5 @@ where
     S: Scoped,
 {
     let found = referred_ids::<E, S>(s, ids).await?;
-    Ok(super::reads::not_found(ids, &found, field, what))
+    Ok(super::reads::by_id::not_found(ids, &found, field, what))
 }

@@ -2,16 +2,14 @@
 //! 10,000 ids runs the same few statements as a call with one.
 
 use entity::{enums::MembershipSource, influencer, segment, segment_membership};
-use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, QueryFilter,
-    sea_query::{Expr, OnConflict, Query},
-};
+use sea_orm::ColumnTrait;
 
 use super::{
-    Scoped, ServiceError, ServiceResult, Tx,
-    events::{ChangeKind, MembershipBatch},
-    id_list::{any_of, column_any_of},
-    locks, now,
+    errors::{ServiceError, ServiceResult},
+    id_list::column_any_of,
+    locks,
+    membership_rows::{delete_memberships, insert_memberships},
+    scope::{Scoped, Tx},
     segments::{self, SegmentTarget},
     validate,
 };
@@ -36,119 +34,6 @@ async fn ensure_influencers<S: Scoped>(s: &S, ids: &[i64], field: &[&str]) -> Se
     }
 }
 
-/// Adds influencers to a segment in one statement (`INSERT ... SELECT ... ON CONFLICT DO
-/// NOTHING RETURNING`); memberships that exist already are left as they are. The new ones go to
-/// the outbox; returns how many there were.
-pub(crate) async fn insert_memberships(
-    tx: &mut Tx<'_>,
-    segment_id: i64,
-    influencer_ids: &[i64],
-    source: MembershipSource,
-    automation_id: Option<i64>,
-) -> ServiceResult<usize> {
-    use segment_membership::Column as M;
-    if influencer_ids.is_empty() {
-        return Ok(0);
-    }
-    let at = now();
-    let rows = Query::select()
-        .expr(Expr::val(segment_id))
-        .column(influencer::Column::Id)
-        .column(influencer::Column::WorkspaceId)
-        .expr(Expr::val(at))
-        .expr(Expr::val(source.to_value()))
-        .expr(Expr::val(automation_id))
-        .from(influencer::Entity)
-        .and_where(tx.owns::<influencer::Entity>())
-        .and_where(any_of(
-            tx.backend(),
-            Expr::col(influencer::Column::Id),
-            influencer_ids.iter().copied(),
-        ))
-        // One lock order for every writer, so two overlapping bulk assignments cannot deadlock.
-        .order_by(influencer::Column::Id, sea_orm::Order::Asc)
-        .to_owned();
-    let insert = Query::insert()
-        .into_table(segment_membership::Entity)
-        .columns([
-            M::SegmentId,
-            M::InfluencerId,
-            M::WorkspaceId,
-            M::AssignedAt,
-            M::Source,
-            M::AutomationId,
-        ])
-        .select_from(rows)
-        .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?
-        .on_conflict(
-            OnConflict::columns([M::WorkspaceId, M::SegmentId, M::InfluencerId])
-                .do_nothing()
-                .to_owned(),
-        )
-        // Only the rows this statement inserted: the memberships that are new.
-        .returning_col(M::InfluencerId)
-        .to_owned();
-    let added = tx
-        .conn()
-        .query_all(&insert)
-        .await?
-        .iter()
-        .map(|row| row.try_get::<i64>("", "influencer_id"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let count = added.len();
-    let workspace_id = tx.workspace().0;
-    tx.announce(MembershipBatch {
-        workspace_id,
-        segment_id,
-        change: ChangeKind::Added,
-        by_automation: source == MembershipSource::Automation,
-        automation_id,
-        at,
-        influencer_ids: added,
-    })
-    .await?;
-    Ok(count)
-}
-
-/// Deletes the memberships `filter` selects (within the workspace) in one statement
-/// (`DELETE ... RETURNING`), and puts what it deleted in the outbox.
-pub(crate) async fn delete_memberships(
-    tx: &mut Tx<'_>,
-    filter: sea_orm::Condition,
-) -> ServiceResult<()> {
-    use std::collections::BTreeMap;
-    let deleted = tx
-        .delete_many::<segment_membership::Entity>()
-        .filter(filter)
-        .exec_with_returning(tx.conn())
-        .await?;
-    let at = now();
-    // One batch per segment and source, in a stable order.
-    let mut batches: BTreeMap<(i64, bool, Option<i64>), Vec<i64>> = BTreeMap::new();
-    for row in deleted {
-        let by_automation = row.source == MembershipSource::Automation;
-        batches
-            .entry((row.segment_id, by_automation, row.automation_id))
-            .or_default()
-            .push(row.influencer_id);
-    }
-    for ((segment_id, by_automation, automation_id), mut influencer_ids) in batches {
-        influencer_ids.sort_unstable();
-        let workspace_id = tx.workspace().0;
-        tx.announce(MembershipBatch {
-            workspace_id,
-            segment_id,
-            change: ChangeKind::Removed,
-            by_automation,
-            automation_id,
-            at,
-            influencer_ids,
-        })
-        .await?;
-    }
-    Ok(())
-}
-
 /// Assigns influencers to an existing segment or to one created in the same transaction.
 /// Assigning someone who is already a member changes nothing.
 #[tracing::instrument(name = "memberships::assign", level = "debug", skip_all, fields(workspace = tx.workspace().0, influencers = influencer_ids.len()))]
@@ -159,7 +44,7 @@ pub async fn assign(
 ) -> ServiceResult<MembershipChange> {
     validate::bulk_size(
         influencer_ids.len(),
-        super::HARD_MAX_BULK_IDS,
+        super::id_list::HARD_MAX_BULK_IDS,
         &["input", "influencerIds"],
     )?;
     // Reads first: on PostgreSQL a failed insert (a name taken concurrently) aborts the
@@ -187,7 +72,7 @@ pub async fn remove(
 ) -> ServiceResult<MembershipChange> {
     validate::bulk_size(
         influencer_ids.len(),
-        super::HARD_MAX_BULK_IDS,
+        super::id_list::HARD_MAX_BULK_IDS,
         &["input", "influencerIds"],
     )?;
     let influencers = ensure_influencers(tx, influencer_ids, &["input", "influencerIds"]).await;

@@ -9,7 +9,7 @@
 use entity::{influencer, segment, segment_membership};
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement};
 
-use super::Scoped;
+use super::scope::Scoped;
 
 /// The columns, in the order [`decode_influencer`], [`decode_membership`] and
 /// [`decode_segment`] read them. The joins stay within the workspace whatever the rows say, as

@@ -32,11 +32,12 @@ use sea_orm::{
 };
 
 use super::{
-    Deadline, ServiceError, ServiceResult, WorkspaceId,
     count_cache::CountCache,
-    errors,
+    deadline::Deadline,
+    errors::{self, ServiceError, ServiceResult},
     events::{Events, MembershipBatch, Outbox},
     pagination::Keyed,
+    workspace::WorkspaceId,
 };
 
 /// A table whose rows belong to a workspace.
@@ -202,7 +203,7 @@ impl Scope {
                 let value = write(&mut tx).await?;
                 let counts = tx.changed.then(|| self.events.counts());
                 tx.outbox
-                    .commit(tx.txn, self.ws, self.deadline.as_deref(), counts)
+                    .publish_after(commit(tx.txn, self.ws, counts, self.deadline.as_deref()))
                     .await?;
                 Ok(value)
             }
@@ -215,6 +216,29 @@ impl Scope {
                 other => return other.map_err(errors::on_vanished_reference),
             }
         }
+    }
+}
+
+/// Commits a write's transaction for workspace `ws`, unless its request's deadline has passed
+/// (then it is rolled back and the request answered as timed out). The application's counts kept
+/// for the workspace (`counts`, when the write changed anything) are forgotten once it commits.
+async fn commit(
+    txn: DatabaseTransaction,
+    ws: WorkspaceId,
+    counts: Option<&CountCache>,
+    deadline: Option<&Deadline>,
+) -> Result<(), DbErr> {
+    if deadline.is_none_or(Deadline::begin_commit) {
+        txn.commit().await?;
+        if let Some(counts) = counts {
+            counts.forget_workspace(ws.0);
+        }
+        Ok(())
+    } else {
+        txn.rollback().await?;
+        Err(DbErr::Custom(
+            "the request's deadline passed before commit".into(),
+        ))
     }
 }
 

@@ -5,11 +5,11 @@ use entity::{automation, campaign_audience, segment, segment_membership};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, sea_query::Expr};
 
 use super::{
-    InputError, InputErrorCode, Scoped, ServiceResult, Tx,
-    errors::on_unique_violation,
+    clock::now,
+    errors::{InputError, InputErrorCode, ServiceResult, on_unique_violation},
     locks,
-    memberships::delete_memberships,
-    now,
+    membership_rows::delete_memberships,
+    scope::{Scoped, Tx},
     text::{Description, SegmentName},
 };
 
@@ -75,7 +75,7 @@ pub(crate) async fn insert<S: Scoped>(
     let (name, description) = match (name, description) {
         (Ok(n), Ok(d)) => (n, d),
         (n, d) => {
-            return Err(super::ServiceError::Input(
+            return Err(super::errors::ServiceError::Input(
                 [n.err(), d.err()].into_iter().flatten().collect(),
             ));
         }
@@ -159,7 +159,7 @@ pub async fn update(
         },
     }
     if !errors.is_empty() {
-        return Err(super::ServiceError::Input(errors));
+        return Err(super::errors::ServiceError::Input(errors));
     }
     change.update(tx.conn()).await.map_err(|e| {
         on_unique_violation(e, || {

@@ -2,25 +2,23 @@
 //! assign them to a segment", and the events that set them off.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use entity::{automation, engagement_event};
+use entity::engagement_event;
 
 use super::{
-    campaign::{Campaign, load_campaign},
     enums::{AutomationAction, EngagementKind},
     errors::{UserError, internal},
     ids::{self, Kind},
-    influencer::{Influencer, load_influencer},
     mutation::{both, delete_by_id, mutate, one, refused},
+    objects::{
+        Automation, Campaign, Influencer, Segment, load_campaign, load_influencer, load_segment,
+    },
     scalars::DateTime,
-    segment::{Segment, SegmentRef, load_segment},
+    segment::SegmentRef,
 };
 use crate::service::{
     automations::{self, AutomationChanges},
     engagement::{self, NewEngagement},
 };
-
-#[derive(Clone)]
-pub struct Automation(pub automation::Model);
 
 /// When an influencer of the campaign does `trigger`, do `action`.
 #[Object]

@@ -1,28 +1,22 @@
 //! Campaigns: outreach aimed at the influencers of some segments.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use entity::campaign;
 
 use super::{
-    automation::Automation,
     connection::{Conn, Total, connection, page},
     context::scope,
     enums::CampaignStatus,
     errors::{UserError, internal},
     ids::{self, Kind},
-    influencer::Influencer,
-    loaders::{AudienceOf, AutomationsOf, CampaignById, InfluencerPage, SegmentById, loader},
+    loaders::{AudienceOf, AutomationsOf, InfluencerPage, SegmentById, loader},
     mutation::{both, delete_by_id, mutate, one, refused},
+    objects::{Automation, Campaign, Influencer, Segment, load_campaign},
     scalars::DateTime,
-    segment::Segment,
 };
 use crate::service::{
     campaigns::{self, CampaignChanges},
     reads::{self, InfluencerSet},
 };
-
-#[derive(Clone)]
-pub struct Campaign(pub campaign::Model);
 
 /// Outreach to the influencers of one or more segments.
 #[Object]
@@ -101,15 +95,6 @@ impl Campaign {
             .map(Automation)
             .collect())
     }
-}
-
-/// One campaign through the request's loader.
-pub async fn load_campaign(ctx: &Context<'_>, id: i64) -> Result<Option<Campaign>> {
-    Ok(loader(ctx)?
-        .load_one(CampaignById(id))
-        .await
-        .map_err(internal)?
-        .map(Campaign))
 }
 
 #[derive(Default)]

@@ -5,11 +5,9 @@ use async_graphql::{Context, Object, OutputType, Result, SimpleObject};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use super::{
-    campaign::Campaign,
     errors::{bad_input, internal},
-    influencer::Influencer,
     loaders::{MemberCount, RecipientCount, loader},
-    segment::Segment,
+    objects::{Campaign, Influencer, Segment},
 };
 use crate::service::{
     pagination::{Keyed, Page, PageResult, Take},

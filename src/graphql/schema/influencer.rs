@@ -1,29 +1,25 @@
 //! Influencers: the roster, each influencer's segments and memberships, and `createInfluencer`.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use entity::{influencer, segment, segment_membership};
+use entity::{segment, segment_membership};
 
 use super::{
-    automation::Automation,
     connection::{self, Conn, Total, connection, page},
     context::scope,
     enums::{MembershipSource, Platform},
     errors::{UserError, internal},
     ids::{self, Kind},
-    loaders::{AutomationById, InfluencerById, MembershipsOf, loader},
+    loaders::{AutomationById, MembershipsOf, loader},
     mutation::{delete_by_id, mutate, one, refused},
+    objects::{Automation, Influencer, Segment, load_influencer},
     patch::patch,
     scalars::DateTime,
-    segment::Segment,
 };
 use crate::service::{
     influencers::{self, InfluencerChanges, NewInfluencer},
     profile,
     reads::{self, InfluencerSet},
 };
-
-#[derive(Clone)]
-pub struct Influencer(pub influencer::Model);
 
 /// An influencer in the workspace's roster ("My Influencers").
 #[Object]
@@ -146,15 +142,6 @@ impl SegmentMembership {
     }
 }
 
-/// One influencer through the request's loader.
-pub async fn load_influencer(ctx: &Context<'_>, id: i64) -> Result<Option<Influencer>> {
-    Ok(loader(ctx)?
-        .load_one(InfluencerById(id))
-        .await
-        .map_err(internal)?
-        .map(Influencer))
-}
-
 /// An influencer read with its memberships in one statement (a profile page), which then
 /// serve its `memberships`, `segments` and `unassigned` without a batch of their own.
 async fn load_with_memberships(ctx: &Context<'_>, id: i64) -> Result<Option<Influencer>> {
@@ -166,19 +153,6 @@ async fn load_with_memberships(ctx: &Context<'_>, id: i64) -> Result<Option<Infl
     };
     loader(ctx)?.prime(MembershipsOf(id), memberships);
     Ok(Some(Influencer(influencer)))
-}
-
-/// These influencers, in the order given (ids of nothing are skipped).
-pub async fn load_influencers(ctx: &Context<'_>, ids: &[i64]) -> Result<Vec<Influencer>> {
-    let mut found = loader(ctx)?
-        .load_many(ids.iter().map(|id| InfluencerById(*id)))
-        .await
-        .map_err(internal)?;
-    Ok(ids
-        .iter()
-        .filter_map(|id| found.remove(&InfluencerById(*id)))
-        .map(Influencer)
-        .collect())
 }
 
 /// A page of an influencer set fetched directly (root connections).

@@ -8,9 +8,10 @@
 //!
 //! A module belongs here when it names the schema's types or the data behind them. The object
 //! types refer to each other (`Segment.influencers` is `Influencer`, `Influencer.segments` is
-//! `Segment`, a campaign's automations and an automation's campaign...): a graph schema's
-//! types form cycles, and those cycles stay inside this module. What runs requests, whatever
-//! their schema, is in [`super::runtime`], which this module uses and which never uses it.
+//! `Segment`, a campaign's automations and an automation's campaign...), so they are declared
+//! once in `objects`, and each domain module resolves its own type's fields there: the types
+//! form cycles, the modules do not. What runs requests, whatever their schema, is in
+//! [`super::runtime`], which this module uses and which never uses it.
 
 pub mod automation;
 pub mod campaign;
@@ -24,6 +25,7 @@ pub mod influencer;
 pub mod loaders;
 pub mod mutation;
 pub mod node;
+pub mod objects;
 pub mod patch;
 pub mod scalars;
 pub mod segment;

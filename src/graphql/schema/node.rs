@@ -5,14 +5,14 @@ use async_graphql::{Context, ID, Interface, Object, Result};
 use futures_util::future::try_join_all;
 
 use super::{
-    automation::{Automation, EngagementEvent},
-    campaign::{Campaign, load_campaign},
+    automation::EngagementEvent,
     context::scope,
     errors::{bad_input, internal},
     ids::{self, Kind},
-    influencer::{Influencer, load_influencer},
     loaders::{AutomationById, EventById, loader},
-    segment::{Segment, load_segment},
+    objects::{
+        Automation, Campaign, Influencer, Segment, load_campaign, load_influencer, load_segment,
+    },
     workspace::Workspace,
 };
 use sea_orm::EntityTrait;

@@ -3,16 +3,15 @@
 use async_graphql::{
     Context, ID, InputObject, MaybeUndefined, Object, OneofObject, Result, SimpleObject,
 };
-use entity::segment;
 
 use super::{
     connection::{self, Conn, Total, connection, page},
     context::scope,
     errors::{UserError, internal},
     ids::{self, Kind},
-    influencer::{Influencer, load_influencers},
-    loaders::{InfluencerPage, MemberCount, SegmentById, loader},
+    loaders::{InfluencerPage, MemberCount, loader},
     mutation::{both, delete_by_id, mutate, one, refused},
+    objects::{Influencer, Segment, load_influencers, load_segment},
     patch::patch,
     scalars::DateTime,
 };
@@ -21,9 +20,6 @@ use crate::service::{
     reads::{self, InfluencerSet},
     segments::{self, NewSegment, SegmentTarget},
 };
-
-#[derive(Clone)]
-pub struct Segment(pub segment::Model);
 
 /// A named group of influencers, like a folder. An influencer may be in many.
 #[Object]
@@ -79,15 +75,6 @@ impl Segment {
             .unwrap_or_default();
         Ok(connection(result, Total::Influencers(set), Influencer))
     }
-}
-
-/// One segment through the request's loader.
-pub async fn load_segment(ctx: &Context<'_>, id: i64) -> Result<Option<Segment>> {
-    Ok(loader(ctx)?
-        .load_one(SegmentById(id))
-        .await
-        .map_err(internal)?
-        .map(Segment))
 }
 
 #[derive(Default)]

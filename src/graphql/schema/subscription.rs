@@ -10,14 +10,12 @@ use futures_util::{Stream, stream};
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 use super::{
-    automation::Automation,
     context::{self, scope},
     enums::MembershipSource,
     errors::bad_input,
     ids::{self, Kind},
-    influencer::Influencer,
+    objects::{Automation, Influencer, Segment},
     scalars::DateTime,
-    segment::Segment,
 };
 use crate::{
     errors::{Code, graphql::error_with_code},

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use entity::{automation, campaign, campaign_audience};
 use sea_orm::{DbErr, QueryFilter, QueryOrder, QueryTrait, sea_query::SelectStatement};
 
-use super::{col, count};
+use super::sql::{col, count};
 use crate::service::{
-    Scoped,
     id_list::column_any_of,
     pagination::{Page, PagePart, PageResult, fetch_pages},
+    scope::Scoped,
 };
 
 fn campaign_base<S: Scoped>(s: &S) -> SelectStatement {

@@ -10,10 +10,15 @@ use sea_orm::{
 };
 
 use super::{
-    col, count,
-    influencers::{InfluencerSet, influencer_base},
+    influencers::influencer_base,
+    sql::{col, count},
 };
-use crate::service::{Scope, Scoped, count_cache, id_list::any_of};
+use crate::service::influencer_set::InfluencerSet;
+use crate::service::{
+    count_cache,
+    id_list::any_of,
+    scope::{Scope, Scoped},
+};
 
 /// How many influencers a set holds. Exact, except that a count which took longer than
 /// [`count_cache::SLOW`] to compute (Unassigned on a roster of a million) is reused for up to

@@ -10,26 +10,13 @@ use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait, IntoIden, JoinType, Query, SelectStatement},
 };
 
-use super::{col, contains};
+use super::sql::{col, contains};
 use crate::service::{
-    Scoped,
     id_list::column_any_of,
+    influencer_set::InfluencerSet,
     pagination::{Page, PagePart, PageResult, Take, Without, assemble, fetch_pages},
-    text::SearchTerm,
+    scope::Scoped,
 };
-
-/// A set of influencers that a connection pages over.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum InfluencerSet {
-    /// The whole roster, optionally narrowed by a search on handle and display name.
-    Roster { search: Option<SearchTerm> },
-    /// Influencers in no segment: the derived "Unassigned" folder.
-    Unassigned,
-    /// Members of one segment.
-    InSegment(i64),
-    /// Influencers in any audience segment of one campaign, each once.
-    RecipientsOf(i64),
-}
 
 /// The base query of an influencer set (all influencer columns), the key it pages by, and the
 /// anti-join that completes it (Unassigned), which the caller applies: see [`Without`].

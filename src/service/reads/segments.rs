@@ -3,10 +3,10 @@
 use entity::segment;
 use sea_orm::{DbErr, QueryTrait, sea_query::SelectStatement};
 
-use super::{col, contains, count};
+use super::sql::{col, contains, count};
 use crate::service::{
-    Scoped,
     pagination::{Page, PagePart, PageResult, fetch_pages},
+    scope::Scoped,
     text::SearchTerm,
 };
 

@@ -2,7 +2,7 @@
 
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder};
 
-use crate::service::WorkspaceId;
+use crate::service::workspace::WorkspaceId;
 
 /// The workspace that requests belong to until authentication exists: the first one created.
 pub async fn default_workspace<C: ConnectionTrait>(db: &C) -> Result<WorkspaceId, DbErr> {

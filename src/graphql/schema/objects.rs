@@ -1,0 +1,69 @@
+//! The object types that other types return, declared apart from their fields: `Segment.influencers`
+//! is `Influencer`, `Influencer.segments` is `Segment`, a campaign has automations and an
+//! automation a campaign. Each type's fields are resolved in its own module (`segment`,
+//! `influencer`, `campaign`, `automation`); declaring the types here lets those modules name each
+//! other's types without importing each other, so no two of them form an import cycle.
+
+use async_graphql::{Context, Result};
+use entity::{automation, campaign, influencer, segment};
+
+use super::{
+    errors::internal,
+    loaders::{CampaignById, InfluencerById, SegmentById, loader},
+};
+
+/// A rule of a campaign (fields in [`super::automation`]).
+#[derive(Clone)]
+pub struct Automation(pub automation::Model);
+
+/// An outreach campaign (fields in [`super::campaign`]).
+#[derive(Clone)]
+pub struct Campaign(pub campaign::Model);
+
+/// An influencer of the roster (fields in [`super::influencer`]).
+#[derive(Clone)]
+pub struct Influencer(pub influencer::Model);
+
+/// A segment (fields in [`super::segment`]).
+#[derive(Clone)]
+pub struct Segment(pub segment::Model);
+
+/// One campaign through the request's loader.
+pub async fn load_campaign(ctx: &Context<'_>, id: i64) -> Result<Option<Campaign>> {
+    Ok(loader(ctx)?
+        .load_one(CampaignById(id))
+        .await
+        .map_err(internal)?
+        .map(Campaign))
+}
+
+/// One influencer through the request's loader.
+pub async fn load_influencer(ctx: &Context<'_>, id: i64) -> Result<Option<Influencer>> {
+    Ok(loader(ctx)?
+        .load_one(InfluencerById(id))
+        .await
+        .map_err(internal)?
+        .map(Influencer))
+}
+
+/// These influencers, in the order given (ids of nothing are skipped).
+pub async fn load_influencers(ctx: &Context<'_>, ids: &[i64]) -> Result<Vec<Influencer>> {
+    let mut found = loader(ctx)?
+        .load_many(ids.iter().map(|id| InfluencerById(*id)))
+        .await
+        .map_err(internal)?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.remove(&InfluencerById(*id)))
+        .map(Influencer)
+        .collect())
+}
+
+/// One segment through the request's loader.
+pub async fn load_segment(ctx: &Context<'_>, id: i64) -> Result<Option<Segment>> {
+    Ok(loader(ctx)?
+        .load_one(SegmentById(id))
+        .await
+        .map_err(internal)?
+        .map(Segment))
+}
