@@ -595,6 +595,35 @@ macro_rules! campaign_page {
 /// (`another_workspaces_changes_never_reach_a_subscriber`).
 const COVERED_BY_SUBSCRIPTION_TESTS: &[&str] = &["Subscription.segmentMembershipChanged.segmentId"];
 
+/// Filter arguments that name segments and campaigns, tried in
+/// `a_filter_argument_naming_another_workspaces_segments_or_campaigns_is_refused_as_for_nothing`:
+/// ids of nothing there are a BAD_USER_INPUT error, which the probes above do not expect.
+const COVERED_BY_FILTER_TESTS: &[&str] = &[
+    "Query.influencers.filter.inAnySegment",
+    "Query.influencers.filter.inAllSegments",
+    "Query.influencers.filter.inNoSegment",
+    "Query.influencers.filter.engaged.campaignId",
+];
+
+/// A filter naming the target's segment in each segment list and its campaign.
+fn filter_naming(t: &Target) -> Value {
+    json!({
+        "anyOf": [
+            { "inAnySegment": [t.segment] },
+            { "inAllSegments": [t.segment] },
+            { "inNoSegment": [t.segment] },
+            { "engaged": { "campaignId": t.campaign } },
+        ]
+    })
+}
+
+const FILTER_PATHS: [&str; 4] = [
+    "inAnySegment",
+    "inAllSegments",
+    "inNoSegment",
+    "engaged.campaignId",
+];
+
 const QUERY_PROBES: &[Probe] = &[
     Probe {
         field: "viewer",
@@ -783,6 +812,32 @@ struct Attack {
 }
 
 const MUTATION_ATTACKS: &[Attack] = &[
+    Attack {
+        field: "assignToSegment",
+        covers: &[
+            "assignToSegment.input.filter.inAnySegment",
+            "assignToSegment.input.filter.inAllSegments",
+            "assignToSegment.input.filter.inNoSegment",
+            "assignToSegment.input.filter.engaged.campaignId",
+        ],
+        query: "mutation($filter: InfluencerFilter!, $segment: ID!) { assignToSegment(input: { filter: $filter, segment: { id: $segment } }) { segment { id memberCount } addedCount userErrors { field message code } } }",
+        vars: |t, o| json!({ "filter": filter_naming(t), "segment": o.segment }),
+        nothing_gets: &["NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND"],
+        adds: &[],
+    },
+    Attack {
+        field: "removeFromSegment",
+        covers: &[
+            "removeFromSegment.input.filter.inAnySegment",
+            "removeFromSegment.input.filter.inAllSegments",
+            "removeFromSegment.input.filter.inNoSegment",
+            "removeFromSegment.input.filter.engaged.campaignId",
+        ],
+        query: "mutation($filter: InfluencerFilter!, $segment: ID!) { removeFromSegment(input: { filter: $filter, segmentId: $segment }) { segment { id memberCount } removedCount userErrors { field message code } } }",
+        vars: |t, o| json!({ "filter": filter_naming(t), "segment": o.segment }),
+        nothing_gets: &["NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND"],
+        adds: &[],
+    },
     Attack {
         field: "createInfluencer",
         covers: &["createInfluencer.input.handle"],
@@ -1105,6 +1160,71 @@ async fn reads_with_another_workspaces_ids_cursors_and_names_answer_as_for_nothi
 }
 
 #[tokio::test]
+async fn a_filter_argument_naming_another_workspaces_segments_or_campaigns_is_refused_as_for_nothing()
+ {
+    let w = world().await;
+    const QUERY: &str = "query($filter: InfluencerFilter!) { influencers(filter: $filter) { totalCount nodes { id } } }";
+    let for_nothing = exec_as(
+        &w.app,
+        w.a.ws,
+        QUERY,
+        json!({ "filter": filter_naming(&w.nothing) }),
+    )
+    .await;
+    assert_eq!(for_nothing["data"], Value::Null, "{for_nothing:#}");
+    let error = &for_nothing["errors"][0];
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{error:#}");
+    let problems: Vec<(String, String)> = error["extensions"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let field: Vec<&str> = p["field"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap())
+                .collect();
+            (field.join("."), id_at(&p["code"]))
+        })
+        .collect();
+    let expected: Vec<(String, String)> = FILTER_PATHS
+        .iter()
+        .enumerate()
+        .map(|(index, path)| {
+            let list = if path.contains('.') { "" } else { ".0" };
+            (
+                format!("filter.anyOf.{index}.{path}{list}"),
+                "NOT_FOUND".to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(problems, expected);
+    let with_theirs = exec_as(
+        &w.app,
+        w.a.ws,
+        QUERY,
+        json!({ "filter": filter_naming(&w.theirs) }),
+    )
+    .await;
+    assert_eq!(
+        with_theirs, for_nothing,
+        "as A with B's segment and campaign"
+    );
+
+    // Control: B's own ids filter B's roster.
+    let as_b = exec_as(
+        &w.app,
+        w.b.ws,
+        QUERY,
+        json!({ "filter": filter_naming(&w.theirs) }),
+    )
+    .await;
+    assert!(as_b.get("errors").is_none(), "{as_b:#}");
+    assert!(as_b["data"]["influencers"]["totalCount"].as_i64().unwrap() > 0);
+}
+
+#[tokio::test]
 async fn writes_with_another_workspaces_ids_and_names_answer_as_for_nothing_and_leave_it_unchanged()
 {
     let w = world().await;
@@ -1245,20 +1365,37 @@ fn names(list: &Value) -> BTreeSet<String> {
         .collect()
 }
 
-/// Every leaf path `prefix.field...` under an input type, and whether it carries an ID.
+/// Every leaf path `prefix.field...` under an input type, and whether it carries an ID. A type
+/// nested in itself (a filter's `anyOf`, `allOf`, `not`) is followed once: its fields below are
+/// the same fields, read by the same code.
 fn input_paths(
     types: &BTreeMap<String, Value>,
     ty: &Value,
     prefix: String,
     out: &mut BTreeMap<String, bool>,
 ) {
+    input_paths_below(types, ty, prefix, &mut Vec::new(), out);
+}
+
+fn input_paths_below(
+    types: &BTreeMap<String, Value>,
+    ty: &Value,
+    prefix: String,
+    enclosing: &mut Vec<String>,
+    out: &mut BTreeMap<String, bool>,
+) {
     let ty = named(ty);
-    if ty["kind"] == "INPUT_OBJECT" && prefix.matches('.').count() < 8 {
-        let input = &types[ty["name"].as_str().unwrap()];
-        for field in input["inputFields"].as_array().unwrap() {
-            let path = format!("{prefix}.{}", field["name"].as_str().unwrap());
-            input_paths(types, &field["type"], path, out);
+    if ty["kind"] == "INPUT_OBJECT" {
+        let name = id_at(&ty["name"]);
+        if enclosing.contains(&name) {
+            return;
         }
+        enclosing.push(name.clone());
+        for field in types[&name]["inputFields"].as_array().unwrap() {
+            let path = format!("{prefix}.{}", field["name"].as_str().unwrap());
+            input_paths_below(types, &field["type"], path, enclosing, out);
+        }
+        enclosing.pop();
     } else {
         out.insert(prefix, ty["name"] == "ID");
     }
@@ -1317,9 +1454,18 @@ async fn every_query_and_mutation_field_and_every_id_cursor_or_search_argument_h
         for field in ty["fields"].as_array().unwrap() {
             for arg in field["args"].as_array().unwrap() {
                 let arg_name = arg["name"].as_str().unwrap();
+                let path = format!("{type_name}.{}.{arg_name}", field["name"].as_str().unwrap());
+                if named(&arg["type"])["kind"] == "INPUT_OBJECT" {
+                    // An input argument (a filter): each of its fields that takes an id. The
+                    // inputs of mutations are checked below, against MUTATION_ATTACKS.
+                    if ty["name"] == schema["mutationType"]["name"] {
+                        continue;
+                    }
+                    input_paths(&types, &arg["type"], path, &mut arguments);
+                    continue;
+                }
                 let sensitive = named(&arg["type"])["name"] == "ID"
                     || ["after", "before", "search"].contains(&arg_name);
-                let path = format!("{type_name}.{}.{arg_name}", field["name"].as_str().unwrap());
                 arguments.insert(path, sensitive);
             }
         }
@@ -1328,6 +1474,7 @@ async fn every_query_and_mutation_field_and_every_id_cursor_or_search_argument_h
         .iter()
         .flat_map(|p| p.covers.iter().copied())
         .chain(COVERED_BY_SUBSCRIPTION_TESTS.iter().copied())
+        .chain(COVERED_BY_FILTER_TESTS.iter().copied())
         .collect();
     let untried: Vec<&String> = arguments
         .iter()

@@ -25,6 +25,9 @@ pub struct Model {
     pub display_name_key: Option<String>,
     pub email: Option<String>,
     pub niche: Option<String>,
+    /// [`text_key`](crate::text_key::text_key) of `niche`: what the roster filter's `nicheIn`
+    /// matches.
+    pub niche_key: Option<String>,
     pub follower_count: Option<i32>,
     pub created_at: DateTimeUtc,
 }

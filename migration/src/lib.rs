@@ -10,6 +10,7 @@ mod m20261130_000005_api_keys;
 mod m20261201_000001_automation_segment_check;
 mod m20261201_000002_folded_keys;
 mod m20261202_000001_workspace_keys;
+mod m20261202_000002_niche_key;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_automation_segment_check::Migration),
             Box::new(m20261201_000002_folded_keys::Migration),
             Box::new(m20261202_000001_workspace_keys::Migration),
+            Box::new(m20261202_000002_niche_key::Migration),
         ]
     }
 }

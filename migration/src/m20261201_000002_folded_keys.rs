@@ -88,8 +88,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        recompute(conn, &SEGMENT, SEGMENT.keys, text_key).await?;
-        recompute(conn, &INFLUENCER, INFLUENCER.keys, text_key).await?;
+        recompute(conn, SEGMENT.table, SEGMENT.keys, text_key).await?;
+        recompute(conn, INFLUENCER.table, INFLUENCER.keys, text_key).await?;
         refuse_collisions(conn, "Unicode case folding and NFC").await?;
         create_unique_indexes(manager).await
     }
@@ -100,8 +100,8 @@ impl MigrationTrait for Migration {
         let conn = manager.get_connection();
         drop_unique_indexes(manager).await?;
         let lower = |text: &str| text.to_lowercase();
-        recompute(conn, &SEGMENT, SEGMENT.keys, lower).await?;
-        recompute(conn, &INFLUENCER, &INFLUENCER.keys[..1], lower).await?;
+        recompute(conn, SEGMENT.table, SEGMENT.keys, lower).await?;
+        recompute(conn, INFLUENCER.table, &INFLUENCER.keys[..1], lower).await?;
         refuse_collisions(conn, "lower-casing").await?;
         manager
             .alter_table(
@@ -144,11 +144,12 @@ async fn create_unique_indexes(manager: &SchemaManager<'_>) -> Result<(), DbErr>
     Ok(())
 }
 
-/// Rewrites the key columns `keys` of `keyed.table` as `key` of their text, `BATCH` rows at a
-/// time in id order; rows whose keys are already right are not written.
-async fn recompute<C: ConnectionTrait>(
+/// Rewrites the key columns `keys` of `table` as `key` of their text, `BATCH` rows at a time in
+/// id order; rows whose keys are already right are not written. Later migrations that add a key
+/// column fill it with this too.
+pub(crate) async fn recompute<C: ConnectionTrait>(
     conn: &C,
-    keyed: &Keyed,
+    table: &str,
     keys: &[(&str, &str)],
     key: impl Fn(&str) -> String,
 ) -> Result<(), DbErr> {
@@ -160,7 +161,7 @@ async fn recompute<C: ConnectionTrait>(
     let select = format!(
         "SELECT id, {} FROM {} WHERE id > $1 ORDER BY id LIMIT {BATCH}",
         columns.join(", "),
-        keyed.table
+        table
     );
     let mut after = i64::MIN;
     loop {
@@ -198,7 +199,7 @@ async fn recompute<C: ConnectionTrait>(
             changed.extend([first.into(), after.into()]);
             conn.execute_raw(Statement::from_sql_and_values(
                 backend,
-                update_statement(keyed.table, keys, rows),
+                update_statement(table, keys, rows),
                 changed,
             ))
             .await?;

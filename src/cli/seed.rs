@@ -119,6 +119,7 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
                     display_name_key: Set(row.display_name.as_deref().map(validate::name_key)),
                     display_name: Set(row.display_name),
                     email: Set(row.email),
+                    niche_key: Set(row.niche.as_deref().map(validate::name_key)),
                     niche: Set(row.niche),
                     follower_count: Set(row.follower_count),
                     created_at: Set(created_at),
@@ -369,6 +370,7 @@ async fn insert_influencers_pg(
     let mut name_keys = Vec::with_capacity(numbers.len());
     let mut emails = Vec::with_capacity(numbers.len());
     let mut niches = Vec::with_capacity(numbers.len());
+    let mut niche_keys = Vec::with_capacity(numbers.len());
     let mut followers = Vec::with_capacity(numbers.len());
     for n in numbers {
         let row = InfluencerRow::new(*n);
@@ -378,15 +380,16 @@ async fn insert_influencers_pg(
         name_keys.push(row.display_name.as_deref().map(validate::name_key));
         names.push(row.display_name);
         emails.push(row.email);
+        niche_keys.push(row.niche.as_deref().map(validate::name_key));
         niches.push(row.niche);
         followers.push(row.follower_count);
     }
     sqlx::query(
         "INSERT INTO influencer (workspace_id, handle, handle_key, platform, display_name, \
-         display_name_key, email, niche, follower_count, created_at) \
-         SELECT $1, h, k, p, d, dk, e, ni, f, $10 FROM UNNEST($2::text[], $3::text[], \
-         $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int4[]) \
-         AS t(h, k, p, d, dk, e, ni, f) \
+         display_name_key, email, niche, niche_key, follower_count, created_at) \
+         SELECT $1, h, k, p, d, dk, e, ni, nk, f, $11 FROM UNNEST($2::text[], $3::text[], \
+         $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int4[]) \
+         AS t(h, k, p, d, dk, e, ni, nk, f) \
          ON CONFLICT DO NOTHING",
     )
     .bind(ws.0)
@@ -397,6 +400,7 @@ async fn insert_influencers_pg(
     .bind(name_keys)
     .bind(emails)
     .bind(niches)
+    .bind(niche_keys)
     .bind(followers)
     .bind(created_at)
     .execute(pool)

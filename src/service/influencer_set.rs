@@ -1,12 +1,18 @@
 //! The sets of influencers that connections page over and counts count.
 
-use super::text::SearchTerm;
+use std::sync::Arc;
+
+use super::{filter::InfluencerFilter, text::SearchTerm};
 
 /// A set of influencers that a connection pages over.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum InfluencerSet {
-    /// The whole roster, optionally narrowed by a search on handle and display name.
-    Roster { search: Option<SearchTerm> },
+    /// The whole roster, optionally narrowed by a search on handle and display name and by a
+    /// filter.
+    Roster {
+        search: Option<SearchTerm>,
+        filter: Option<Arc<InfluencerFilter>>,
+    },
     /// Influencers in no segment: the derived "Unassigned" folder.
     Unassigned,
     /// Members of one segment.

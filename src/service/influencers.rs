@@ -120,6 +120,7 @@ fn set_fields(model: &mut influencer::ActiveModel, fields: Validated) {
     model.display_name_key = Set(fields.display_name.as_ref().map(DisplayName::key));
     model.display_name = Set(fields.display_name.map(Into::into));
     model.email = Set(fields.email.map(Into::into));
+    model.niche_key = Set(fields.niche.as_ref().map(Niche::key));
     model.niche = Set(fields.niche.map(Into::into));
     model.follower_count = Set(fields.follower_count);
 }

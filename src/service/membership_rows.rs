@@ -26,10 +26,28 @@ pub(crate) async fn insert_memberships(
     source: MembershipSource,
     automation_id: Option<i64>,
 ) -> ServiceResult<usize> {
-    use segment_membership::Column as M;
     if influencer_ids.is_empty() {
         return Ok(0);
     }
+    let named = any_of(
+        tx.backend(),
+        Expr::col((influencer::Entity, influencer::Column::Id)),
+        influencer_ids.iter().copied(),
+    );
+    insert_memberships_where(tx, segment_id, named, source, automation_id).await
+}
+
+/// Adds to a segment every influencer of the workspace that `matching` (a condition on the
+/// `influencer` table) selects, in one statement, as [`insert_memberships`] does for a list of
+/// ids: the whole roster takes the same one statement as ten influencers.
+pub(crate) async fn insert_memberships_where(
+    tx: &mut Tx<'_>,
+    segment_id: i64,
+    matching: sea_orm::sea_query::SimpleExpr,
+    source: MembershipSource,
+    automation_id: Option<i64>,
+) -> ServiceResult<usize> {
+    use segment_membership::Column as M;
     let at = now();
     let rows = Query::select()
         .expr(Expr::val(segment_id))
@@ -40,11 +58,7 @@ pub(crate) async fn insert_memberships(
         .expr(Expr::val(automation_id))
         .from(influencer::Entity)
         .and_where(tx.owns::<influencer::Entity>())
-        .and_where(any_of(
-            tx.backend(),
-            Expr::col(influencer::Column::Id),
-            influencer_ids.iter().copied(),
-        ))
+        .and_where(matching)
         // One lock order for every writer, so two overlapping bulk assignments cannot deadlock.
         .order_by(influencer::Column::Id, sea_orm::Order::Asc)
         .to_owned();
@@ -91,17 +105,19 @@ pub(crate) async fn insert_memberships(
 }
 
 /// Deletes the memberships `filter` selects (within the workspace) in one statement
-/// (`DELETE ... RETURNING`), and puts what it deleted in the outbox.
+/// (`DELETE ... RETURNING`), and puts what it deleted in the outbox; returns how many it
+/// deleted.
 pub(crate) async fn delete_memberships(
     tx: &mut Tx<'_>,
     filter: sea_orm::Condition,
-) -> ServiceResult<()> {
+) -> ServiceResult<usize> {
     use std::collections::BTreeMap;
     let deleted = tx
         .delete_many::<segment_membership::Entity>()
         .filter(filter)
         .exec_with_returning(tx.conn())
         .await?;
+    let count = deleted.len();
     let at = now();
     // One batch per segment and source, in a stable order.
     let mut batches: BTreeMap<(i64, bool, Option<i64>), Vec<i64>> = BTreeMap::new();
@@ -126,5 +142,5 @@ pub(crate) async fn delete_memberships(
         })
         .await?;
     }
-    Ok(())
+    Ok(count)
 }

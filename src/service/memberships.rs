@@ -2,24 +2,40 @@
 //! 10,000 ids runs the same few statements as a call with one.
 
 use entity::{enums::MembershipSource, influencer, segment, segment_membership};
-use sea_orm::ColumnTrait;
+use sea_orm::{
+    ColumnTrait,
+    sea_query::{Expr, ExprTrait, Query, SimpleExpr},
+};
 
 use super::{
+    clock::now,
     errors::{ServiceError, ServiceResult},
-    id_list::column_any_of,
+    filter::{self, InfluencerFilter},
+    id_list::{HARD_MAX_BULK_IDS, any_of, column_any_of},
     locks,
-    membership_rows::{delete_memberships, insert_memberships},
+    membership_rows::{delete_memberships, insert_memberships, insert_memberships_where},
     scope::{Scoped, Tx},
     segments::{self, SegmentTarget},
     validate,
 };
 
-/// The outcome of an assignment or removal: the segment and the (deduplicated) influencer ids
-/// named in the input, in input order.
+/// Which influencers an assignment or removal takes.
+#[derive(Clone, Debug)]
+pub enum Chosen {
+    /// These ids (`input.influencerIds`): every one must name an influencer.
+    Ids(Vec<i64>),
+    /// Every influencer the filter matches when the write runs (`input.filter`).
+    Matching(InfluencerFilter),
+}
+
+/// The outcome of an assignment or removal.
 #[derive(Clone, Debug)]
 pub struct MembershipChange {
     pub segment: segment::Model,
-    pub influencer_ids: Vec<i64>,
+    /// The (deduplicated) influencer ids named in the input, in input order; none for a filter.
+    pub influencer_ids: Option<Vec<i64>>,
+    /// How many memberships the call made (assign) or ended (remove).
+    pub count: usize,
 }
 
 /// Checks that every id names an influencer of the workspace, and locks them against deletion
@@ -34,48 +50,92 @@ async fn ensure_influencers<S: Scoped>(s: &S, ids: &[i64], field: &[&str]) -> Se
     }
 }
 
-/// Assigns influencers to an existing segment or to one created in the same transaction.
-/// Assigning someone who is already a member changes nothing.
-#[tracing::instrument(name = "memberships::assign", level = "debug", skip_all, fields(workspace = tx.workspace().0, influencers = influencer_ids.len()))]
+/// Checks what `chosen` names: the ids (locked, as [`ensure_influencers`]), or the segments and
+/// campaigns of the filter.
+async fn ensure_chosen<S: Scoped>(s: &S, chosen: &Chosen) -> ServiceResult<()> {
+    match chosen {
+        Chosen::Ids(ids) => {
+            validate::bulk_size(ids.len(), HARD_MAX_BULK_IDS, IDS_FIELD)?;
+            ensure_influencers(s, ids, IDS_FIELD).await
+        }
+        Chosen::Matching(filter) => {
+            let missing = filter::missing_references(s, filter, FILTER_FIELD).await?;
+            if missing.is_empty() {
+                Ok(())
+            } else {
+                Err(ServiceError::Input(missing))
+            }
+        }
+    }
+}
+
+const IDS_FIELD: &[&str] = &["input", "influencerIds"];
+const FILTER_FIELD: &[&str] = &["input", "filter"];
+
+/// The condition on the `influencer` table that selects what `chosen` names.
+fn chosen_condition<S: Scoped>(s: &S, chosen: &Chosen) -> SimpleExpr {
+    match chosen {
+        Chosen::Ids(ids) => any_of(
+            s.backend(),
+            Expr::col((influencer::Entity, influencer::Column::Id)),
+            ids.iter().copied(),
+        ),
+        Chosen::Matching(filter) => filter::condition(s, filter, now()),
+    }
+}
+
+/// The ids of the input, deduplicated in input order; none for a filter.
+fn named_ids(chosen: &Chosen) -> Option<Vec<i64>> {
+    match chosen {
+        Chosen::Ids(ids) => Some(validate::dedup(ids)),
+        Chosen::Matching(_) => None,
+    }
+}
+
+/// Assigns influencers to an existing segment or to one created in the same transaction, in
+/// one statement whatever their number (the whole roster, by a filter, included). Assigning
+/// someone who is already a member changes nothing.
+#[tracing::instrument(name = "memberships::assign", level = "debug", skip_all, fields(workspace = tx.workspace().0))]
 pub async fn assign(
     tx: &mut Tx<'_>,
-    influencer_ids: &[i64],
+    chosen: &Chosen,
     target: &SegmentTarget,
 ) -> ServiceResult<MembershipChange> {
-    validate::bulk_size(
-        influencer_ids.len(),
-        super::id_list::HARD_MAX_BULK_IDS,
-        &["input", "influencerIds"],
-    )?;
     // Reads first: on PostgreSQL a failed insert (a name taken concurrently) aborts the
     // transaction, so nothing may run after `resolve`'s.
-    let influencers = ensure_influencers(tx, influencer_ids, &["input", "influencerIds"]).await;
+    let influencers = ensure_chosen(tx, chosen).await;
     let segment = segments::resolve(tx, target, &["input", "segment"]).await;
     let segment = match (segment, influencers) {
         (Ok(segment), Ok(())) => segment,
         (segment, influencers) => return Err(merge_errors(segment.err(), influencers.err())),
     };
-    let unique = validate::dedup(influencer_ids);
-    insert_memberships(tx, segment.id, &unique, MembershipSource::Manual, None).await?;
+    let influencer_ids = named_ids(chosen);
+    let count = match &influencer_ids {
+        Some(ids) => {
+            insert_memberships(tx, segment.id, ids, MembershipSource::Manual, None).await?
+        }
+        None => {
+            let matching = chosen_condition(tx, chosen);
+            insert_memberships_where(tx, segment.id, matching, MembershipSource::Manual, None)
+                .await?
+        }
+    };
     Ok(MembershipChange {
         segment,
-        influencer_ids: unique,
+        influencer_ids,
+        count,
     })
 }
 
-/// Removes influencers from a segment; those who were not members are left as they are.
-#[tracing::instrument(name = "memberships::remove", level = "debug", skip_all, fields(workspace = tx.workspace().0, influencers = influencer_ids.len(), segment = segment_id))]
+/// Removes influencers from a segment, in one statement whatever their number; those who were
+/// not members are left as they are.
+#[tracing::instrument(name = "memberships::remove", level = "debug", skip_all, fields(workspace = tx.workspace().0, segment = segment_id))]
 pub async fn remove(
     tx: &mut Tx<'_>,
-    influencer_ids: &[i64],
+    chosen: &Chosen,
     segment_id: i64,
 ) -> ServiceResult<MembershipChange> {
-    validate::bulk_size(
-        influencer_ids.len(),
-        super::id_list::HARD_MAX_BULK_IDS,
-        &["input", "influencerIds"],
-    )?;
-    let influencers = ensure_influencers(tx, influencer_ids, &["input", "influencerIds"]).await;
+    let influencers = ensure_chosen(tx, chosen).await;
     let segment = locks::referred::<segment::Entity, _>(tx, segment_id)
         .await?
         .ok_or_else(|| segments::not_found(&["input", "segmentId"]));
@@ -88,24 +148,43 @@ pub async fn remove(
             ));
         }
     };
-    let unique = validate::dedup(influencer_ids);
-    if !unique.is_empty() {
+    let influencer_ids = named_ids(chosen);
+    let count = if influencer_ids.as_ref().is_some_and(Vec::is_empty) {
+        0
+    } else {
         let backend = tx.backend();
+        let members = match &influencer_ids {
+            Some(ids) => column_any_of(
+                backend,
+                segment_membership::Column::InfluencerId,
+                ids.iter().copied(),
+            ),
+            None => {
+                let matched = Query::select()
+                    .column((influencer::Entity, influencer::Column::Id))
+                    .from(influencer::Entity)
+                    .and_where(tx.owns::<influencer::Entity>())
+                    .and_where(chosen_condition(tx, chosen))
+                    .to_owned();
+                Expr::col((
+                    segment_membership::Entity,
+                    segment_membership::Column::InfluencerId,
+                ))
+                .in_subquery(matched)
+            }
+        };
         delete_memberships(
             tx,
             sea_orm::Condition::all()
                 .add(segment_membership::Column::SegmentId.eq(segment.id))
-                .add(column_any_of(
-                    backend,
-                    segment_membership::Column::InfluencerId,
-                    unique.iter().copied(),
-                )),
+                .add(members),
         )
-        .await?;
-    }
+        .await?
+    };
     Ok(MembershipChange {
         segment,
-        influencer_ids: unique,
+        influencer_ids,
+        count,
     })
 }
 

@@ -13,6 +13,7 @@ pub mod deadline;
 pub mod engagement;
 pub mod errors;
 pub mod events;
+pub mod filter;
 pub mod id_list;
 pub mod influencer_set;
 pub mod influencers;

@@ -19,7 +19,8 @@ const STATEMENT: &str = "\
     SELECT i.id, i.workspace_id, i.handle, i.handle_key, i.platform, i.display_name, i.email, \
            i.niche, i.follower_count, i.created_at, \
            m.segment_id, m.assigned_at, m.source, m.automation_id, \
-           s.id, s.name, s.name_key, s.description, s.created_at, i.display_name_key \
+           s.id, s.name, s.name_key, s.description, s.created_at, i.display_name_key, \
+           i.niche_key \
     FROM influencer i \
     LEFT JOIN segment_membership m \
       ON m.influencer_id = i.id AND m.workspace_id = i.workspace_id \
@@ -69,6 +70,7 @@ fn decode_influencer(row: &QueryResult) -> Result<influencer::Model, DbErr> {
         display_name_key: row.try_get_by_index(19)?,
         email: row.try_get_by_index(6)?,
         niche: row.try_get_by_index(7)?,
+        niche_key: row.try_get_by_index(20)?,
         follower_count: row.try_get_by_index(8)?,
         created_at: row.try_get_by_index(9)?,
     })

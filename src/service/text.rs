@@ -139,6 +139,11 @@ impl Niche {
     pub fn parse(raw: Option<&str>, field: &[&str]) -> Result<Option<Self>, InputError> {
         Ok(validate::optional_text(raw, NICHE_MAX, field, "niche")?.map(Self))
     }
+
+    /// The key the roster filter's `nicheIn` matches: case and encoding do not count.
+    pub fn key(&self) -> String {
+        validate::name_key(&self.0)
+    }
 }
 
 impl ExternalId {

@@ -1,5 +1,7 @@
 //! Influencers: the roster, each influencer's segments and memberships, and `createInfluencer`.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use entity::{segment, segment_membership};
 
@@ -8,6 +10,7 @@ use super::{
     context::scope,
     enums::{MembershipSource, Platform},
     errors::{UserError, internal},
+    filter::{self, InfluencerFilterInput},
     ids::{self, Kind},
     loaders::{AutomationById, MembershipsOf, loader},
     mutation::{delete_by_id, mutate, one, refused},
@@ -194,7 +197,9 @@ impl InfluencerQuery {
         }
     }
 
-    /// The roster, oldest first. `search` matches handle or display name, ignoring case.
+    /// The roster, oldest first. `search` matches handle or display name, ignoring case;
+    /// `filter` keeps those matching its conditions (both may be given). `totalCount` counts
+    /// the matches exactly: a preview of what an assignment by the same filter would take in.
     #[graphql(
         complexity = "crate::graphql::schema::complexity::connection_cost(first, last, child_complexity)"
     )]
@@ -206,11 +211,17 @@ impl InfluencerQuery {
         last: Option<i32>,
         before: Option<String>,
         search: Option<String>,
+        filter: Option<InfluencerFilterInput>,
     ) -> Result<Conn<Influencer>> {
+        let filter = match filter {
+            Some(input) => Some(Arc::new(filter::argument(ctx, input, "filter").await?)),
+            None => None,
+        };
         influencer_connection(
             ctx,
             InfluencerSet::Roster {
                 search: connection::search(search)?,
+                filter,
             },
             first,
             after,

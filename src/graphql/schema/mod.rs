@@ -20,6 +20,7 @@ pub mod connection;
 pub mod context;
 pub mod enums;
 pub mod errors;
+pub mod filter;
 pub mod ids;
 pub mod influencer;
 pub mod loaders;

@@ -8,6 +8,7 @@ use super::{
     connection::{self, Conn, Total, connection, page},
     context::scope,
     errors::{UserError, internal},
+    filter::{self, InfluencerFilterInput},
     ids::{self, Kind},
     loaders::{InfluencerPage, MemberCount, loader},
     mutation::{both, delete_by_id, mutate, one, refused},
@@ -16,7 +17,8 @@ use super::{
     scalars::DateTime,
 };
 use crate::service::{
-    InputError, memberships,
+    InputError, InputErrorCode,
+    memberships::{self, Chosen, MembershipChange},
     reads::{self, InfluencerSet},
     segments::{self, NewSegment, SegmentTarget},
 };
@@ -169,19 +171,24 @@ pub struct DeleteSegmentInput {
     pub id: ID,
 }
 
-/// Influencers to put in a segment.
+/// Influencers to put in a segment: exactly one of `influencerIds` and `filter`.
 #[derive(InputObject)]
 pub struct AssignToSegmentInput {
     /// Up to 10,000 influencer ids. Those already members are left as they are.
-    pub influencer_ids: Vec<ID>,
+    pub influencer_ids: Option<Vec<ID>>,
+    /// Every influencer matching the filter when the mutation runs, however many: one
+    /// transaction, one statement.
+    pub filter: Option<InfluencerFilterInput>,
     pub segment: SegmentRef,
 }
 
-/// Influencers to take out of a segment.
+/// Influencers to take out of a segment: exactly one of `influencerIds` and `filter`.
 #[derive(InputObject)]
 pub struct RemoveFromSegmentInput {
     /// Up to 10,000 influencer ids. Those not members are ignored.
-    pub influencer_ids: Vec<ID>,
+    pub influencer_ids: Option<Vec<ID>>,
+    /// Every member matching the filter when the mutation runs, however many.
+    pub filter: Option<InfluencerFilterInput>,
     pub segment_id: ID,
 }
 
@@ -225,8 +232,10 @@ pub struct DeleteSegmentPayload {
 pub struct AssignToSegmentPayload {
     /// The segment assigned to (created, when the input said so).
     pub segment: Option<Segment>,
-    /// The influencers named in the input, now members.
+    /// The influencers named in the input, now members; null for an assignment by filter.
     pub influencers: Option<Vec<Influencer>>,
+    /// How many influencers became members in this call.
+    pub added_count: Option<i32>,
     /// Why nothing was assigned, if so.
     pub user_errors: Vec<UserError>,
 }
@@ -236,16 +245,54 @@ pub struct AssignToSegmentPayload {
 pub struct RemoveFromSegmentPayload {
     /// The segment.
     pub segment: Option<Segment>,
-    /// The influencers named in the input, no longer members.
+    /// The influencers named in the input, no longer members; null for a removal by filter.
     pub influencers: Option<Vec<Influencer>>,
+    /// How many memberships this call ended.
+    pub removed_count: Option<i32>,
     /// Why nothing was removed, if so.
     pub user_errors: Vec<UserError>,
 }
 
-/// The `influencerIds` of an input, within the configured bulk limit.
-fn influencer_ids(ctx: &Context<'_>, ids_in: &[ID]) -> Result<Vec<i64>, Vec<InputError>> {
-    let max = crate::graphql::runtime::limits::of(ctx).max_bulk_ids;
-    ids::decode_bulk(ids_in, Kind::Influencer, &["input", "influencerIds"], max)
+/// The influencers an input chooses: its `influencerIds` (within the configured bulk limit) or
+/// its `filter`, exactly one of them.
+fn chosen(
+    ctx: &Context<'_>,
+    ids_in: Option<Vec<ID>>,
+    filter_in: Option<InfluencerFilterInput>,
+) -> Result<Chosen, Vec<InputError>> {
+    match (ids_in, filter_in) {
+        (Some(ids_in), None) => {
+            let max = crate::graphql::runtime::limits::of(ctx).max_bulk_ids;
+            ids::decode_bulk(&ids_in, Kind::Influencer, &["input", "influencerIds"], max)
+                .map(Chosen::Ids)
+        }
+        (None, Some(filter_in)) => {
+            filter::decoded(filter_in, &["input", "filter"]).map(Chosen::Matching)
+        }
+        (Some(_), Some(_)) => Err(vec![InputError::new(
+            InputErrorCode::Invalid,
+            &["input", "filter"],
+            "give influencerIds or filter, not both",
+        )]),
+        (None, None) => Err(vec![InputError::new(
+            InputErrorCode::Invalid,
+            &["input", "influencerIds"],
+            "give influencerIds or filter",
+        )]),
+    }
+}
+
+/// A count as a GraphQL `Int` (counts beyond its range show as its largest value).
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// The influencers a change names, loaded; none for a change by filter.
+async fn named(ctx: &Context<'_>, change: &MembershipChange) -> Result<Option<Vec<Influencer>>> {
+    match &change.influencer_ids {
+        Some(ids) => Ok(Some(load_influencers(ctx, ids).await?)),
+        None => Ok(None),
+    }
 }
 
 #[derive(Default)]
@@ -326,16 +373,17 @@ impl SegmentMutation {
         input: AssignToSegmentInput,
     ) -> Result<AssignToSegmentPayload> {
         let decoded = both(
-            influencer_ids(ctx, &input.influencer_ids),
+            chosen(ctx, input.influencer_ids, input.filter),
             one(input.segment.target(&["input", "segment"])),
         );
         mutate(
             ctx,
             decoded,
-            async move |tx, (ids, target)| memberships::assign(tx, ids, target).await,
+            async move |tx, (chosen, target)| memberships::assign(tx, chosen, target).await,
             async |change| {
                 Ok(AssignToSegmentPayload {
-                    influencers: Some(load_influencers(ctx, &change.influencer_ids).await?),
+                    influencers: named(ctx, &change).await?,
+                    added_count: Some(count(change.count)),
                     segment: Some(Segment(change.segment)),
                     ..Default::default()
                 })
@@ -351,7 +399,7 @@ impl SegmentMutation {
         input: RemoveFromSegmentInput,
     ) -> Result<RemoveFromSegmentPayload> {
         let decoded = both(
-            influencer_ids(ctx, &input.influencer_ids),
+            chosen(ctx, input.influencer_ids, input.filter),
             one(ids::decode(
                 &input.segment_id,
                 Kind::Segment,
@@ -361,10 +409,13 @@ impl SegmentMutation {
         mutate(
             ctx,
             decoded,
-            async move |tx, (ids, segment_id)| memberships::remove(tx, ids, *segment_id).await,
+            async move |tx, (chosen, segment_id)| {
+                memberships::remove(tx, chosen, *segment_id).await
+            },
             async |change| {
                 Ok(RemoveFromSegmentPayload {
-                    influencers: Some(load_influencers(ctx, &change.influencer_ids).await?),
+                    influencers: named(ctx, &change).await?,
+                    removed_count: Some(count(change.count)),
                     segment: Some(Segment(change.segment)),
                     ..Default::default()
                 })

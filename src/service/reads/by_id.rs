@@ -58,12 +58,21 @@ where
     E: Identified,
     S: Scoped,
 {
+    let found = existing_ids::<E, S>(s, ids).await?;
+    Ok(not_found(ids, &found, field, what))
+}
+
+/// Which of these ids name a row of `E` in the workspace. One query, none for no ids.
+pub async fn existing_ids<E, S>(s: &S, ids: &[i64]) -> Result<HashSet<i64>, DbErr>
+where
+    E: Identified,
+    S: Scoped,
+{
     let unique = validate::dedup(ids);
     if unique.is_empty() {
-        return Ok(Vec::new());
+        return Ok(HashSet::new());
     }
-    let found: HashSet<i64> = s
-        .find::<E>()
+    Ok(s.find::<E>()
         .select_only()
         .column(E::id_column())
         .filter(column_any_of(s.backend(), E::id_column(), unique))
@@ -71,8 +80,7 @@ where
         .all(s.conn())
         .await?
         .into_iter()
-        .collect();
-    Ok(not_found(ids, &found, field, what))
+        .collect())
 }
 
 /// NOT_FOUND errors for the ids not among `found`, each naming its position in the input list

@@ -12,6 +12,8 @@ use sea_orm::{
 
 use super::sql::{col, contains};
 use crate::service::{
+    clock::now,
+    filter,
     id_list::column_any_of,
     influencer_set::InfluencerSet,
     pagination::{Page, PagePart, PageResult, Take, Without, assemble, fetch_pages},
@@ -30,12 +32,15 @@ pub(super) fn influencer_base<S: Scoped>(
     let mut key = col(influencer::Entity, I::Id);
     let mut without = None;
     match set {
-        InfluencerSet::Roster { search } => {
+        InfluencerSet::Roster { search, filter } => {
             if let Some(term) = search {
                 base.and_where(
                     contains(col(influencer::Entity, I::HandleKey), term)
                         .or(contains(col(influencer::Entity, I::DisplayNameKey), term)),
                 );
+            }
+            if let Some(filter) = filter {
+                base.and_where(filter::condition(s, filter, now()));
             }
         }
         InfluencerSet::Unassigned => {
