@@ -3,8 +3,20 @@
 
 use sea_orm::entity::prelude::*;
 
-/// Where an influencer publishes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+/// Where an influencer publishes. Serialized (in stored rules) as its stored string.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum Platform {
     #[sea_orm(string_value = "INSTAGRAM")]
@@ -29,6 +41,21 @@ pub enum MembershipSource {
     Manual,
     #[sea_orm(string_value = "AUTOMATION")]
     Automation,
+    /// Made and ended by the segment's rule.
+    #[sea_orm(string_value = "RULE")]
+    Rule,
+}
+
+/// How a segment's members are decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+pub enum SegmentKind {
+    /// By people and automations, one assignment at a time.
+    #[sea_orm(string_value = "MANUAL")]
+    Manual,
+    /// By its rule: the server keeps the members equal to the rule's matches.
+    #[sea_orm(string_value = "RULE")]
+    Rule,
 }
 
 /// Lifecycle of a campaign.
@@ -46,7 +73,19 @@ pub enum CampaignStatus {
 }
 
 /// What an influencer did with a campaign's outreach.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum EngagementKind {
     #[sea_orm(string_value = "EMAIL_OPENED")]

@@ -17,6 +17,8 @@ pub mod campaign_audience;
 pub mod engagement_event;
 pub mod enums;
 pub mod influencer;
+pub mod rule_campaign_reference;
+pub mod rule_segment_reference;
 pub mod segment;
 pub mod segment_membership;
 pub mod text_key;

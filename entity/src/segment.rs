@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::SegmentKind;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "segment")]
 pub struct Model {
@@ -17,6 +19,11 @@ pub struct Model {
     pub name_key: String,
     pub description: Option<String>,
     pub created_at: DateTimeUtc,
+    /// How the members are decided: by people and automations, or by the segment's rule.
+    pub kind: SegmentKind,
+    /// The rule of a RULE segment: its roster filter as JSON, ids as stored (see
+    /// `segments_api::service::rules`); none for a MANUAL segment.
+    pub rule: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ mod m20261201_000001_automation_segment_check;
 mod m20261201_000002_folded_keys;
 mod m20261202_000001_workspace_keys;
 mod m20261202_000002_niche_key;
+mod m20261202_000003_rule_segments;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_folded_keys::Migration),
             Box::new(m20261202_000001_workspace_keys::Migration),
             Box::new(m20261202_000002_niche_key::Migration),
+            Box::new(m20261202_000003_rule_segments::Migration),
         ]
     }
 }

@@ -43,9 +43,9 @@ const PLATFORMS: [Platform; 5] = [
     Platform::Twitch,
     Platform::X,
 ];
-/// Rows per INSERT, kept under SQLite's 32,766 bound parameters (influencer rows have 10
+/// Rows per INSERT, kept under SQLite's 32,766 bound parameters (influencer rows have 11
 /// columns, memberships 6).
-const INFLUENCER_CHUNK: usize = 3_000;
+const INFLUENCER_CHUNK: usize = 32_766 / 11;
 const MEMBERSHIP_CHUNK: usize = 5_000;
 /// Influencer rows per statement on PostgreSQL, where columns travel as arrays (twice as many
 /// memberships per statement).

@@ -69,6 +69,9 @@ pub struct MembershipBatch {
     /// `true` when an automation made (or had made) the memberships.
     #[serde(rename = "auto")]
     pub by_automation: bool,
+    /// `true` when the segment's rule made (or ended) the memberships.
+    #[serde(rename = "rule", default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_rule: bool,
     #[serde(rename = "a")]
     pub automation_id: Option<i64>,
     #[serde(rename = "t")]
@@ -79,7 +82,9 @@ pub struct MembershipBatch {
 
 impl MembershipBatch {
     pub fn source(&self) -> MembershipSource {
-        if self.by_automation {
+        if self.by_rule {
+            MembershipSource::Rule
+        } else if self.by_automation {
             MembershipSource::Automation
         } else {
             MembershipSource::Manual
@@ -493,6 +498,7 @@ mod tests {
             segment_id: i64::MAX,
             change: ChangeKind::Removed,
             by_automation: true,
+            by_rule: true,
             automation_id: Some(i64::MAX),
             at: Utc::now(),
             influencer_ids: vec![i64::MIN; IDS_PER_NOTIFICATION],

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{filter::InfluencerFilter, text::SearchTerm};
+use super::{filter::input::InfluencerFilter, text::SearchTerm};
 
 /// A set of influencers that a connection pages over.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -3,9 +3,11 @@
 //! automations all end or start memberships through these two.
 
 use entity::{enums::MembershipSource, influencer, segment_membership};
+use std::collections::BTreeMap;
+
 use sea_orm::{
     ActiveEnum, ConnectionTrait, QueryFilter,
-    sea_query::{Expr, OnConflict, Query},
+    sea_query::{Expr, OnConflict, Query, SelectStatement},
 };
 
 use super::{
@@ -47,21 +49,48 @@ pub(crate) async fn insert_memberships_where(
     source: MembershipSource,
     automation_id: Option<i64>,
 ) -> ServiceResult<usize> {
-    use segment_membership::Column as M;
     let at = now();
-    let rows = Query::select()
+    let rows = membership_rows(tx, segment_id, matching, at, source, automation_id)
+        // One lock order for every writer, so two overlapping bulk assignments cannot deadlock.
+        .order_by(influencer::Column::Id, sea_orm::Order::Asc)
+        .to_owned();
+    insert_rows(tx, rows, at, source, automation_id).await
+}
+
+/// `SELECT segment_id, influencer.id, ...` for each influencer of the workspace that `matching`
+/// selects: the rows of new memberships, in the table's column order for [`insert_rows`].
+pub(crate) fn membership_rows<S: Scoped>(
+    s: &S,
+    segment_id: i64,
+    matching: sea_orm::sea_query::SimpleExpr,
+    at: chrono::DateTime<chrono::Utc>,
+    source: MembershipSource,
+    automation_id: Option<i64>,
+) -> SelectStatement {
+    Query::select()
         .expr(Expr::val(segment_id))
-        .column(influencer::Column::Id)
-        .column(influencer::Column::WorkspaceId)
+        .column((influencer::Entity, influencer::Column::Id))
+        .column((influencer::Entity, influencer::Column::WorkspaceId))
         .expr(Expr::val(at))
         .expr(Expr::val(source.to_value()))
         .expr(Expr::val(automation_id))
         .from(influencer::Entity)
-        .and_where(tx.owns::<influencer::Entity>())
+        .and_where(s.owns::<influencer::Entity>())
         .and_where(matching)
-        // One lock order for every writer, so two overlapping bulk assignments cannot deadlock.
-        .order_by(influencer::Column::Id, sea_orm::Order::Asc)
-        .to_owned();
+        .to_owned()
+}
+
+/// Inserts the memberships `rows` selects (see [`membership_rows`]; several segments at once
+/// with `UNION ALL`), leaving those that exist as they are, in one statement; announces the new
+/// ones, a batch per segment, and returns how many there were.
+pub(crate) async fn insert_rows(
+    tx: &mut Tx<'_>,
+    rows: SelectStatement,
+    at: chrono::DateTime<chrono::Utc>,
+    source: MembershipSource,
+    automation_id: Option<i64>,
+) -> ServiceResult<usize> {
+    use segment_membership::Column as M;
     let insert = Query::insert()
         .into_table(segment_membership::Entity)
         .columns([
@@ -80,28 +109,57 @@ pub(crate) async fn insert_memberships_where(
                 .to_owned(),
         )
         // Only the rows this statement inserted: the memberships that are new.
-        .returning_col(M::InfluencerId)
+        .returning(Query::returning().columns([M::SegmentId, M::InfluencerId]))
         .to_owned();
-    let added = tx
-        .conn()
-        .query_all(&insert)
-        .await?
-        .iter()
-        .map(|row| row.try_get::<i64>("", "influencer_id"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let count = added.len();
+    let mut added: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    let mut count = 0;
+    for row in tx.conn().query_all(&insert).await? {
+        let segment_id: i64 = row.try_get("", "segment_id")?;
+        added
+            .entry(segment_id)
+            .or_default()
+            .push(row.try_get("", "influencer_id")?);
+        count += 1;
+    }
+    for (segment_id, mut influencer_ids) in added {
+        influencer_ids.sort_unstable();
+        announce(
+            tx,
+            segment_id,
+            ChangeKind::Added,
+            source,
+            automation_id,
+            at,
+            influencer_ids,
+        )
+        .await?;
+    }
+    Ok(count)
+}
+
+/// Puts one batch of changes in the outbox.
+async fn announce(
+    tx: &mut Tx<'_>,
+    segment_id: i64,
+    change: ChangeKind,
+    source: MembershipSource,
+    automation_id: Option<i64>,
+    at: chrono::DateTime<chrono::Utc>,
+    influencer_ids: Vec<i64>,
+) -> ServiceResult<()> {
     let workspace_id = tx.workspace().0;
     tx.announce(MembershipBatch {
         workspace_id,
         segment_id,
-        change: ChangeKind::Added,
+        change,
         by_automation: source == MembershipSource::Automation,
+        by_rule: source == MembershipSource::Rule,
         automation_id,
         at,
-        influencer_ids: added,
+        influencer_ids,
     })
     .await?;
-    Ok(count)
+    Ok(())
 }
 
 /// Deletes the memberships `filter` selects (within the workspace) in one statement
@@ -111,7 +169,6 @@ pub(crate) async fn delete_memberships(
     tx: &mut Tx<'_>,
     filter: sea_orm::Condition,
 ) -> ServiceResult<usize> {
-    use std::collections::BTreeMap;
     let deleted = tx
         .delete_many::<segment_membership::Entity>()
         .filter(filter)
@@ -120,26 +177,26 @@ pub(crate) async fn delete_memberships(
     let count = deleted.len();
     let at = now();
     // One batch per segment and source, in a stable order.
-    let mut batches: BTreeMap<(i64, bool, Option<i64>), Vec<i64>> = BTreeMap::new();
+    let mut batches: BTreeMap<(i64, String, Option<i64>), (MembershipSource, Vec<i64>)> =
+        BTreeMap::new();
     for row in deleted {
-        let by_automation = row.source == MembershipSource::Automation;
         batches
-            .entry((row.segment_id, by_automation, row.automation_id))
-            .or_default()
+            .entry((row.segment_id, row.source.to_value(), row.automation_id))
+            .or_insert_with(|| (row.source, Vec::new()))
+            .1
             .push(row.influencer_id);
     }
-    for ((segment_id, by_automation, automation_id), mut influencer_ids) in batches {
+    for ((segment_id, _, automation_id), (source, mut influencer_ids)) in batches {
         influencer_ids.sort_unstable();
-        let workspace_id = tx.workspace().0;
-        tx.announce(MembershipBatch {
-            workspace_id,
+        announce(
+            tx,
             segment_id,
-            change: ChangeKind::Removed,
-            by_automation,
+            ChangeKind::Removed,
+            source,
             automation_id,
             at,
             influencer_ids,
-        })
+        )
         .await?;
     }
     Ok(count)

@@ -25,7 +25,7 @@ pub enum Chosen {
     /// These ids (`input.influencerIds`): every one must name an influencer.
     Ids(Vec<i64>),
     /// Every influencer the filter matches when the write runs (`input.filter`).
-    Matching(InfluencerFilter),
+    Matching(Box<InfluencerFilter>),
 }
 
 /// The outcome of an assignment or removal.

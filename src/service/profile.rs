@@ -20,7 +20,7 @@ const STATEMENT: &str = "\
            i.niche, i.follower_count, i.created_at, \
            m.segment_id, m.assigned_at, m.source, m.automation_id, \
            s.id, s.name, s.name_key, s.description, s.created_at, i.display_name_key, \
-           i.niche_key \
+           i.niche_key, s.kind, s.rule \
     FROM influencer i \
     LEFT JOIN segment_membership m \
       ON m.influencer_id = i.id AND m.workspace_id = i.workspace_id \
@@ -102,5 +102,7 @@ fn decode_segment(row: &QueryResult) -> Result<Option<segment::Model>, DbErr> {
         name_key: row.try_get_by_index(16)?,
         description: row.try_get_by_index(17)?,
         created_at: row.try_get_by_index(18)?,
+        kind: row.try_get_by_index(21)?,
+        rule: row.try_get_by_index(22)?,
     }))
 }

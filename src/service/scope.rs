@@ -22,8 +22,8 @@
 use std::sync::Arc;
 
 use entity::{
-    api_key, automation, campaign, campaign_audience, engagement_event, influencer, segment,
-    segment_membership,
+    api_key, automation, campaign, campaign_audience, engagement_event, influencer,
+    rule_campaign_reference, rule_segment_reference, segment, segment_membership,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
@@ -89,7 +89,9 @@ tenant!(
     automation,
     engagement_event,
     segment_membership,
-    api_key
+    api_key,
+    rule_segment_reference,
+    rule_campaign_reference
 );
 identified!(influencer, segment, campaign, automation, engagement_event);
 

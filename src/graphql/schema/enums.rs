@@ -23,6 +23,18 @@ pub enum MembershipSource {
     Manual,
     /// By an automation, when the influencer engaged with a campaign.
     Automation,
+    /// Made and ended by the segment's rule.
+    Rule,
+}
+
+/// How a segment's members are decided.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "enums::SegmentKind")]
+pub enum SegmentKind {
+    /// By people and automations, one assignment at a time.
+    Manual,
+    /// By its rule: the server keeps the members equal to the rule's matches.
+    Rule,
 }
 
 /// Where a campaign is in its life.

@@ -203,6 +203,8 @@ impl InfluencerQuery {
     #[graphql(
         complexity = "crate::graphql::schema::complexity::connection_cost(first, last, child_complexity)"
     )]
+    // One parameter per GraphQL argument: the field's arguments are its signature.
+    #[allow(clippy::too_many_arguments)]
     async fn influencers(
         &self,
         ctx: &Context<'_>,

@@ -267,7 +267,7 @@ fn chosen(
                 .map(Chosen::Ids)
         }
         (None, Some(filter_in)) => {
-            filter::decoded(filter_in, &["input", "filter"]).map(Chosen::Matching)
+            filter::decoded(filter_in, &["input", "filter"]).map(|f| Chosen::Matching(Box::new(f)))
         }
         (Some(_), Some(_)) => Err(vec![InputError::new(
             InputErrorCode::Invalid,

@@ -1,30 +1,11 @@
-//! The roster filter: conditions on influencers, composed with `anyOf`, `allOf` and `not`,
-//! checked once ([`parse`], [`missing_references`]) and compiled to one SQL condition
-//! ([`condition`]) that pages, counts, assigns and removes use alike.
-//!
-//! Every condition is two-valued: it holds or it does not, never SQL's unknown. A missing niche
-//! or follower count simply fails a niche or range condition, and so passes its `not`. This is
-//! what makes `not` exact, and the same on SQLite and PostgreSQL.
+//! The filter as it arrives and as it is checked: [`FilterInput`] (what the caller sent, ids
+//! decoded; also how a rule is stored) and [`InfluencerFilter`] (checked by [`parse`]).
 
-use chrono::{DateTime, Duration, Utc};
-use entity::{
-    engagement_event,
-    enums::{EngagementKind, Platform},
-    influencer, segment, segment_membership,
-};
-use sea_orm::{
-    ActiveEnum, DbErr,
-    sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr},
-};
+use chrono::{DateTime, Utc};
+use entity::enums::{EngagementKind, Platform};
 
-use super::{
+use crate::service::{
     errors::{InputError, InputErrorCode},
-    id_list::any_of,
-    reads::{
-        by_id::existing_ids,
-        sql::{col, contains},
-    },
-    scope::Scoped,
     text::{Niche, SearchTerm},
     validate,
 };
@@ -39,44 +20,74 @@ pub const MAX_VALUES: usize = 1000;
 /// Bounds of `withinDays`.
 pub const WITHIN_DAYS: std::ops::RangeInclusive<i32> = 1..=3650;
 
-/// A filter as the caller sent it, ids already decoded. [`parse`] checks it.
-#[derive(Clone, Debug, Default)]
+/// A filter as the caller sent it, ids already decoded. [`parse`] checks it. A RULE segment
+/// stores its rule in this form, as JSON (fields left out when not given).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FilterInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform_in: Option<Vec<Platform>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub niche_in: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follower_count: Option<IntRange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<TimeRange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_any_segment: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_all_segments: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_no_segment: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unassigned: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engaged: Option<EngagedInput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub any_of: Option<Vec<FilterInput>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all_of: Option<Vec<FilterInput>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not: Option<Box<FilterInput>>,
 }
 
 /// An engagement condition as the caller sent it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EngagedInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kinds: Option<Vec<EngagementKind>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within_days: Option<i32>,
 }
 
 /// Inclusive bounds; either may be missing.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(deny_unknown_fields)]
 pub struct IntRange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<i32>,
 }
 
 /// `from` inclusive, `to` exclusive; either may be missing.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(deny_unknown_fields)]
 pub struct TimeRange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<DateTime<Utc>>,
 }
 
@@ -110,20 +121,20 @@ pub struct Engaged {
 
 /// A path in the input, for errors.
 #[derive(Clone)]
-struct Path(Vec<String>);
+pub(super) struct Path(pub(super) Vec<String>);
 
 impl Path {
-    fn join(&self, field: &str) -> Path {
+    pub(super) fn join(&self, field: &str) -> Path {
         let mut next = self.0.clone();
         next.push(field.to_owned());
         Path(next)
     }
 
-    fn index(&self, index: usize) -> Path {
+    pub(super) fn index(&self, index: usize) -> Path {
         self.join(&index.to_string())
     }
 
-    fn error(&self, code: InputErrorCode, message: impl Into<String>) -> InputError {
+    pub(super) fn error(&self, code: InputErrorCode, message: impl Into<String>) -> InputError {
         InputError {
             field: self.0.clone(),
             message: message.into(),
@@ -200,9 +211,8 @@ fn parse_level(
     let in_any_segment = list(input.in_any_segment, "inAnySegment", errors);
     let in_all_segments = list(input.in_all_segments, "inAllSegments", errors);
     let in_no_segment = list(input.in_no_segment, "inNoSegment", errors);
-    let platform_in = input.platform_in.map(|platforms| {
+    let platform_in = input.platform_in.inspect(|platforms| {
         within_values(platforms.len(), &path.join("platformIn"), errors);
-        platforms
     });
     let niche_in = input.niche_in.map(|niches| {
         let at = path.join("nicheIn");
@@ -295,10 +305,17 @@ fn parse_level(
     };
     let any_of = input.any_of.map(|f| nested(f, "anyOf", errors));
     let all_of = input.all_of.map(|f| nested(f, "allOf", errors));
-    let not = input
-        .not
-        .map(|f| nested(vec![*f], "not", errors).pop().unwrap_or_default())
-        .map(Box::new);
+    let not = input.not.map(|f| {
+        let at = path.join("not");
+        if nested_too_deep {
+            errors.push(at.error(
+                InputErrorCode::TooMany,
+                format!("filters nest at most {MAX_DEPTH} levels deep"),
+            ));
+            return Box::default();
+        }
+        Box::new(parse_level(*f, &at, depth + 1, errors))
+    });
     InfluencerFilter {
         platform_in,
         niche_in,
@@ -323,218 +340,4 @@ fn within_values(len: usize, at: &Path, errors: &mut Vec<InputError>) {
             format!("at most {MAX_VALUES} values in a list (got {len})"),
         ));
     }
-}
-
-/// The segments and campaigns a filter names, each with its path.
-fn references(
-    filter: &InfluencerFilter,
-    path: &Path,
-    segments: &mut Vec<(i64, Path)>,
-    campaigns: &mut Vec<(i64, Path)>,
-) {
-    for (field, ids) in [
-        ("inAnySegment", &filter.in_any_segment),
-        ("inAllSegments", &filter.in_all_segments),
-        ("inNoSegment", &filter.in_no_segment),
-    ] {
-        for (index, id) in ids.iter().flatten().enumerate() {
-            segments.push((*id, path.join(field).index(index)));
-        }
-    }
-    if let Some(id) = filter.engaged.as_ref().and_then(|e| e.campaign_id) {
-        campaigns.push((id, path.join("engaged").join("campaignId")));
-    }
-    for (field, filters) in [("anyOf", &filter.any_of), ("allOf", &filter.all_of)] {
-        for (index, nested) in filters.iter().flatten().enumerate() {
-            references(nested, &path.join(field).index(index), segments, campaigns);
-        }
-    }
-    if let Some(nested) = &filter.not {
-        references(nested, &path.join("not"), segments, campaigns);
-    }
-}
-
-/// NOT_FOUND errors for the segment and campaign ids of a filter (at `path`) that name nothing
-/// in the workspace: another workspace's ids are the same as ids of nothing. Two queries at
-/// most, whatever the filter.
-pub async fn missing_references<S: Scoped>(
-    s: &S,
-    filter: &InfluencerFilter,
-    path: &[&str],
-) -> Result<Vec<InputError>, DbErr> {
-    let path = Path(path.iter().map(|s| (*s).to_owned()).collect());
-    let (mut segments, mut campaigns) = (Vec::new(), Vec::new());
-    references(filter, &path, &mut segments, &mut campaigns);
-    let mut errors = Vec::new();
-    for (named, what, found) in [
-        (
-            &segments,
-            "segment",
-            existing::<segment::Entity, S>(s, &segments).await?,
-        ),
-        (
-            &campaigns,
-            "campaign",
-            existing::<entity::campaign::Entity, S>(s, &campaigns).await?,
-        ),
-    ] {
-        for (id, at) in named {
-            if !found.contains(id) {
-                errors.push(at.error(InputErrorCode::NotFound, format!("no {what} has this id")));
-            }
-        }
-    }
-    Ok(errors)
-}
-
-async fn existing<E, S>(
-    s: &S,
-    named: &[(i64, Path)],
-) -> Result<std::collections::HashSet<i64>, DbErr>
-where
-    E: super::scope::Identified,
-    S: Scoped,
-{
-    let ids: Vec<i64> = named.iter().map(|(id, _)| *id).collect();
-    existing_ids::<E, S>(s, &ids).await
-}
-
-/// The filter as one condition on the `influencer` table of the statement it goes into
-/// (unaliased), evaluated at `now` (for `withinDays`).
-pub fn condition<S: Scoped>(s: &S, filter: &InfluencerFilter, now: DateTime<Utc>) -> SimpleExpr {
-    use influencer::Column as I;
-    let mut all: Vec<SimpleExpr> = Vec::new();
-    let column = |c: I| col(influencer::Entity, c);
-    if let Some(platforms) = &filter.platform_in {
-        let values: Vec<String> = platforms.iter().map(|p| p.to_value()).collect();
-        all.push(column(I::Platform).is_in(values));
-    }
-    if let Some(keys) = &filter.niche_in {
-        all.push(
-            column(I::NicheKey)
-                .is_not_null()
-                .and(column(I::NicheKey).is_in(keys.iter().cloned())),
-        );
-    }
-    if let Some(range) = filter.follower_count {
-        let mut held = column(I::FollowerCount).is_not_null();
-        if let Some(min) = range.min {
-            held = held.and(column(I::FollowerCount).gte(min));
-        }
-        if let Some(max) = range.max {
-            held = held.and(column(I::FollowerCount).lte(max));
-        }
-        all.push(held);
-    }
-    if let Some(range) = filter.created_at {
-        if let Some(from) = range.from {
-            all.push(column(I::CreatedAt).gte(from));
-        }
-        if let Some(to) = range.to {
-            all.push(column(I::CreatedAt).lt(to));
-        }
-    }
-    if let Some(term) = &filter.search {
-        all.push(
-            contains(column(I::HandleKey), term).or(column(I::DisplayNameKey)
-                .is_not_null()
-                .and(contains(column(I::DisplayNameKey), term))),
-        );
-    }
-    if let Some(ids) = &filter.in_any_segment {
-        all.push(Expr::exists(memberships(s, Some(ids))));
-    }
-    if let Some(ids) = &filter.in_all_segments
-        && !ids.is_empty()
-    {
-        let mut count = memberships(s, Some(ids));
-        count.clear_selects().expr(Expr::cust("COUNT(*)"));
-        all.push(
-            Expr::expr(SimpleExpr::SubQuery(None, Box::new(count.into()))).eq(ids.len() as i64),
-        );
-    }
-    if let Some(ids) = &filter.in_no_segment {
-        all.push(Expr::exists(memberships(s, Some(ids))).not());
-    }
-    if let Some(unassigned) = filter.unassigned {
-        let any = Expr::exists(memberships(s, None));
-        all.push(if unassigned { any.not() } else { any });
-    }
-    if let Some(engaged) = &filter.engaged {
-        all.push(Expr::exists(engagements(s, engaged, now)));
-    }
-    if let Some(filters) = &filter.any_of {
-        all.push(
-            filters
-                .iter()
-                .map(|f| condition(s, f, now))
-                .reduce(SimpleExpr::or)
-                .unwrap_or_else(|| Expr::val(false).into()),
-        );
-    }
-    if let Some(filters) = &filter.all_of {
-        all.extend(filters.iter().map(|f| condition(s, f, now)));
-    }
-    if let Some(filter) = &filter.not {
-        all.push(condition(s, filter, now).not());
-    }
-    all.into_iter()
-        .reduce(SimpleExpr::and)
-        .unwrap_or_else(|| Expr::val(true).into())
-}
-
-/// `SELECT 1 FROM segment_membership fm WHERE` it is the outer influencer's (in the workspace)
-/// `[AND fm.segment_id IN (ids)]`.
-fn memberships<S: Scoped>(s: &S, ids: Option<&[i64]>) -> sea_orm::sea_query::SelectStatement {
-    use segment_membership::Column as M;
-    let alias = Alias::new("fm");
-    let mut query = Query::select();
-    query
-        .expr(Expr::val(1))
-        .from_as(segment_membership::Entity, alias.clone())
-        .and_where(s.owns_column((alias.clone(), M::WorkspaceId)))
-        .and_where(
-            Expr::col((alias.clone(), M::InfluencerId))
-                .equals((influencer::Entity, influencer::Column::Id)),
-        );
-    if let Some(ids) = ids {
-        query.and_where(any_of(
-            s.backend(),
-            Expr::col((alias, M::SegmentId)),
-            ids.iter().copied(),
-        ));
-    }
-    query
-}
-
-/// `SELECT 1 FROM engagement_event fe WHERE` it is the outer influencer's and has every
-/// property the condition gives.
-fn engagements<S: Scoped>(
-    s: &S,
-    engaged: &Engaged,
-    now: DateTime<Utc>,
-) -> sea_orm::sea_query::SelectStatement {
-    use engagement_event::Column as E;
-    let alias = Alias::new("fe");
-    let at = |c: E| Expr::col((alias.clone(), c));
-    let mut query = Query::select();
-    query
-        .expr(Expr::val(1))
-        .from_as(engagement_event::Entity, alias.clone())
-        .and_where(s.owns_column((alias.clone(), E::WorkspaceId)))
-        .and_where(at(E::InfluencerId).equals((influencer::Entity, influencer::Column::Id)));
-    if let Some(kinds) = &engaged.kinds {
-        let values: Vec<String> = kinds.iter().map(|k| k.to_value()).collect();
-        query.and_where(at(E::Kind).is_in(values));
-    }
-    if let Some(campaign) = engaged.campaign_id {
-        query.and_where(at(E::CampaignId).eq(campaign));
-    }
-    if let Some(since) = engaged.since {
-        query.and_where(at(E::OccurredAt).gte(since));
-    }
-    if let Some(days) = engaged.within_days {
-        query.and_where(at(E::OccurredAt).gte(now - Duration::days(i64::from(days))));
-    }
-    query
 }
