@@ -162,6 +162,10 @@ async fn announce(
     Ok(())
 }
 
+/// Deleted memberships by segment, source and automation (the key, in a stable order), with
+/// the source and the influencers.
+type Batches = BTreeMap<(i64, String, Option<i64>), (MembershipSource, Vec<i64>)>;
+
 /// Deletes the memberships `filter` selects (within the workspace) in one statement
 /// (`DELETE ... RETURNING`), and puts what it deleted in the outbox; returns how many it
 /// deleted.
@@ -177,8 +181,7 @@ pub(crate) async fn delete_memberships(
     let count = deleted.len();
     let at = now();
     // One batch per segment and source, in a stable order.
-    let mut batches: BTreeMap<(i64, String, Option<i64>), (MembershipSource, Vec<i64>)> =
-        BTreeMap::new();
+    let mut batches: Batches = BTreeMap::new();
     for row in deleted {
         batches
             .entry((row.segment_id, row.source.to_value(), row.automation_id))
