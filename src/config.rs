@@ -22,6 +22,8 @@ pub mod defaults {
     pub const PERSISTED_QUERIES_BYTES: usize = 8 * 1024 * 1024;
     /// `API_KEY_CACHE_SECONDS`.
     pub const API_KEY_CACHE_SECONDS: u64 = 5;
+    /// `RULE_REFRESH_SECONDS`.
+    pub const RULE_REFRESH_SECONDS: u64 = 300;
     /// `WS_WRITE_TIMEOUT_SECONDS`.
     pub const WS_WRITE_TIMEOUT_SECONDS: u64 = 30;
     /// `MAX_CONNECTIONS`.
@@ -203,6 +205,11 @@ pub struct ServeArgs {
     #[arg(long, env = "API_KEY_CACHE_SECONDS", default_value_t = defaults::API_KEY_CACHE_SECONDS)]
     pub api_key_cache_seconds: u64,
 
+    /// Seconds between evaluations of the rules with a rolling window (`withinDays`), whose
+    /// matches move with the clock. Several instances on one PostgreSQL take turns.
+    #[arg(long, env = "RULE_REFRESH_SECONDS", default_value_t = defaults::RULE_REFRESH_SECONDS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rule_refresh_seconds: u64,
+
     /// Seconds one WebSocket message may take to write; a client that reads nothing for that
     /// long is disconnected (and its subscriptions end).
     #[arg(long, env = "WS_WRITE_TIMEOUT_SECONDS", default_value_t = defaults::WS_WRITE_TIMEOUT_SECONDS, value_parser = clap::value_parser!(u64).range(1..))]
@@ -323,6 +330,8 @@ pub struct HttpConfig {
     /// How long a live API key is trusted without looking it up again (see
     /// `service::auth::KeyCache`); zero looks every request's key up.
     pub api_key_cache: Duration,
+    /// How often rules with a rolling window are evaluated again.
+    pub rule_refresh: Duration,
     /// How long one WebSocket message may take to write before the client is disconnected.
     pub ws_write_timeout: Duration,
     /// Most subscriptions one WebSocket connection may run at once.
@@ -354,6 +363,7 @@ impl Default for HttpConfig {
             persisted_queries_bytes: defaults::PERSISTED_QUERIES_BYTES,
             ws_key_recheck: Duration::from_secs(defaults::WS_KEY_RECHECK_SECONDS),
             api_key_cache: Duration::from_secs(defaults::API_KEY_CACHE_SECONDS),
+            rule_refresh: Duration::from_secs(defaults::RULE_REFRESH_SECONDS),
             ws_write_timeout: Duration::from_secs(defaults::WS_WRITE_TIMEOUT_SECONDS),
             max_ws_subscriptions: defaults::MAX_WS_SUBSCRIPTIONS,
             metrics_token: None,
@@ -407,6 +417,7 @@ impl From<&ServeArgs> for HttpConfig {
             persisted_queries_bytes: args.persisted_queries_bytes,
             ws_key_recheck: Duration::from_secs(defaults::WS_KEY_RECHECK_SECONDS),
             api_key_cache: Duration::from_secs(args.api_key_cache_seconds),
+            rule_refresh: Duration::from_secs(args.rule_refresh_seconds),
             ws_write_timeout: Duration::from_secs(args.ws_write_timeout_seconds),
             max_ws_subscriptions: args.max_ws_subscriptions as usize,
             metrics_token: args.metrics_token.clone(),

@@ -51,6 +51,7 @@ use crate::{
     service::{
         auth::{self, KeyCache},
         events::Events,
+        rule_refresh,
     },
 };
 
@@ -81,7 +82,9 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
         })
     });
     let events = Events::start(&db);
+    let refresher = rule_refresh::start(db.clone(), events.clone(), config.rule_refresh);
     let state = AppState(Arc::new(Shared {
+        _rule_refresh: refresher,
         keys: Arc::new(KeyCache::new(&events, config.api_key_cache)),
         schema: build_schema_with(db.clone(), events, config.slow_operation, &config.limits),
         db,

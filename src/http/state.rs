@@ -39,6 +39,8 @@ pub struct Shared {
     pub(super) persisted: Arc<PersistedQueries>,
     /// Live API keys seen lately.
     pub(super) keys: Arc<KeyCache>,
+    /// The periodic evaluation of rolling rules; it stops with the application.
+    pub(super) _rule_refresh: crate::service::rule_refresh::Refresher,
     /// The hash of the bearer token /metrics requires, when one is set.
     pub(super) metrics_token_hash: Option<String>,
 }

@@ -9,9 +9,9 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, sea_
 
 use super::{
     clock::now,
+    errors::merge_errors,
     errors::{InputError, InputErrorCode, ServiceResult},
     locks,
-    memberships::merge_errors,
     scope::{Scoped, Tx},
     segments::{self, SegmentTarget},
 };

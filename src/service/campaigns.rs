@@ -14,6 +14,7 @@ use super::{
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult},
     id_list::column_any_of,
     locks,
+    rule_references::{self, Named},
     scope::{Scoped, Tx},
     text::CampaignName,
     validate,
@@ -149,6 +150,7 @@ pub async fn delete(tx: &mut Tx<'_>, id: i64) -> ServiceResult<i64> {
     locks::deleted::<campaign::Entity, _>(tx, id)
         .await?
         .ok_or_else(not_found)?;
+    rule_references::refuse_deleting(tx, Named::Campaign(id)).await?;
     let automation_ids: Vec<i64> = tx
         .find::<automation::Entity>()
         .select_only()

@@ -16,6 +16,7 @@ use super::{
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult},
     locks,
     membership_rows::insert_memberships,
+    rules::{self, Among, Change},
     scope::{Scoped, Tx},
     text::ExternalId,
 };
@@ -165,6 +166,12 @@ pub async fn record(tx: &mut Tx<'_>, input: &NewEngagement) -> ServiceResult<Rec
             assigned.push(segment_id);
         }
     }
+    let change = Change {
+        engaged: true,
+        segments: assigned.clone(),
+        ..Change::default()
+    };
+    rules::follow(tx, &change, Among::These(&[input.influencer_id])).await?;
     Ok(Recorded {
         event,
         assigned_segment_ids: assigned,

@@ -50,6 +50,19 @@ impl From<InputError> for ServiceError {
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
+/// Both halves' input errors together, so the caller sees every problem at once; a database
+/// error wins over input errors.
+pub(crate) fn merge_errors(a: Option<ServiceError>, b: Option<ServiceError>) -> ServiceError {
+    let mut input = Vec::new();
+    for error in [a, b].into_iter().flatten() {
+        match error {
+            ServiceError::Db(e) => return ServiceError::Db(e),
+            ServiceError::Input(errors) => input.extend(errors),
+        }
+    }
+    ServiceError::Input(input)
+}
+
 /// Turns the faults a write gets when something it names was deleted while it ran (a foreign key
 /// violated by its insert, an update that found its row gone) into NOT_FOUND. Writes lock what
 /// they name (see `locks`), so these should not happen; if one does, the caller still gets the

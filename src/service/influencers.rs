@@ -8,6 +8,7 @@ use super::{
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult, on_unique_violation},
     locks,
     membership_rows::delete_memberships,
+    rules::{self, Among, Change},
     scope::{Scoped, Tx},
     segments::Patch,
     text::{DisplayName, Email, Handle, Niche},
@@ -136,10 +137,16 @@ pub async fn create(tx: &mut Tx<'_>, input: &NewInfluencer) -> ServiceResult<inf
         ..Default::default()
     });
     set_fields(&mut model, fields);
-    model
+    let created = model
         .insert(tx.conn())
         .await
-        .map_err(|e| on_unique_violation(e, || taken))
+        .map_err(|e| on_unique_violation(e, || taken))?;
+    let change = Change {
+        created: true,
+        ..Change::default()
+    };
+    rules::follow(tx, &change, Among::These(&[created.id])).await?;
+    Ok(created)
 }
 
 /// Edits an influencer; the same rules as on creation apply to the result.
@@ -164,10 +171,16 @@ pub async fn update(
     let taken = handle_taken(&fields.handle, fields.platform);
     let mut model: influencer::ActiveModel = current.into();
     set_fields(&mut model, fields);
-    model
+    let updated = model
         .update(tx.conn())
         .await
-        .map_err(|e| on_unique_violation(e, || taken))
+        .map_err(|e| on_unique_violation(e, || taken))?;
+    let change = Change {
+        fields: true,
+        ..Change::default()
+    };
+    rules::follow(tx, &change, Among::These(&[id])).await?;
+    Ok(updated)
 }
 
 /// Removes an influencer from the roster, with its memberships and engagement events.

@@ -9,11 +9,12 @@ use sea_orm::{
 
 use super::{
     clock::now,
-    errors::{ServiceError, ServiceResult},
+    errors::{ServiceError, ServiceResult, merge_errors},
     filter::{self, InfluencerFilter},
     id_list::{HARD_MAX_BULK_IDS, any_of, column_any_of},
     locks,
     membership_rows::{delete_memberships, insert_memberships, insert_memberships_where},
+    rules::{self, Among, Change},
     scope::{Scoped, Tx},
     segments::{self, SegmentTarget},
     validate,
@@ -120,6 +121,7 @@ pub async fn assign(
                 .await?
         }
     };
+    follow_rules(tx, segment.id, influencer_ids.as_deref(), count).await?;
     Ok(MembershipChange {
         segment,
         influencer_ids,
@@ -138,7 +140,11 @@ pub async fn remove(
     let influencers = ensure_chosen(tx, chosen).await;
     let segment = locks::referred::<segment::Entity, _>(tx, segment_id)
         .await?
-        .ok_or_else(|| segments::not_found(&["input", "segmentId"]));
+        .ok_or_else(|| segments::not_found(&["input", "segmentId"]))
+        .and_then(|segment| {
+            segments::refuse_rule_segment(&segment, &["input", "segmentId"])?;
+            Ok(segment)
+        });
     let segment = match (segment, influencers) {
         (Ok(segment), Ok(())) => segment,
         (segment, influencers) => {
@@ -181,6 +187,7 @@ pub async fn remove(
         )
         .await?
     };
+    follow_rules(tx, segment.id, influencer_ids.as_deref(), count).await?;
     Ok(MembershipChange {
         segment,
         influencer_ids,
@@ -188,15 +195,21 @@ pub async fn remove(
     })
 }
 
-/// Both halves' input errors together, so the caller sees every problem at once; a database
-/// error wins over input errors.
-pub(crate) fn merge_errors(a: Option<ServiceError>, b: Option<ServiceError>) -> ServiceError {
-    let mut input = Vec::new();
-    for error in [a, b].into_iter().flatten() {
-        match error {
-            ServiceError::Db(e) => return ServiceError::Db(e),
-            ServiceError::Input(errors) => input.extend(errors),
-        }
+/// Keeps the rules that name `segment_id` equal to their matches after its members changed
+/// (for the ids named, or everyone after a change by filter); nothing when nothing changed.
+async fn follow_rules(
+    tx: &mut Tx<'_>,
+    segment_id: i64,
+    ids: Option<&[i64]>,
+    changed: usize,
+) -> ServiceResult<()> {
+    if changed == 0 {
+        return Ok(());
     }
-    ServiceError::Input(input)
+    let change = Change {
+        segments: vec![segment_id],
+        ..Change::default()
+    };
+    let among = ids.map_or(Among::Everyone, Among::These);
+    rules::follow(tx, &change, among).await
 }

@@ -1,14 +1,16 @@
 //! Creating, renaming and deleting segments, and resolving a "segment reference" (an existing
 //! segment or one to create on the spot) inside another operation's transaction.
 
-use entity::{automation, campaign_audience, segment, segment_membership};
+use entity::{automation, campaign_audience, enums::SegmentKind, segment, segment_membership};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, sea_query::Expr};
 
 use super::{
     clock::now,
     errors::{InputError, InputErrorCode, ServiceResult, on_unique_violation},
+    filter::FilterInput,
     locks,
     membership_rows::delete_memberships,
+    rule_references::{self, Named},
     scope::{Scoped, Tx},
     text::{Description, SegmentName},
 };
@@ -18,6 +20,8 @@ use super::{
 pub struct NewSegment {
     pub name: String,
     pub description: Option<String>,
+    /// The rule of a RULE segment (see [`rules::create`](super::rules::create)).
+    pub rule: Option<Box<FilterInput>>,
 }
 
 /// Which segment an operation acts on: an existing one, or one it creates in the same transaction.
@@ -61,13 +65,13 @@ async fn name_in_use<S: Scoped>(s: &S, key: &str, except: Option<i64>) -> Servic
     Ok(query.one(s.conn()).await?.is_some())
 }
 
-/// Validates and inserts a segment inside the caller's transaction. `prefix` is the path of the
-/// `CreateSegmentInput` in the request, so errors name the right field.
-pub(crate) async fn insert<S: Scoped>(
+/// Checks a segment to create: its name and description, and that the name is free. `prefix`
+/// is the path of the `CreateSegmentInput` in the request, so errors name the right field.
+pub(crate) async fn check_new<S: Scoped>(
     s: &S,
     input: &NewSegment,
     prefix: &[&str],
-) -> ServiceResult<segment::Model> {
+) -> ServiceResult<(SegmentName, Option<Description>)> {
     let name_field = field(prefix, "name");
     let name = SegmentName::parse(&input.name, &name_field);
     let description =
@@ -80,15 +84,49 @@ pub(crate) async fn insert<S: Scoped>(
             ));
         }
     };
-    let key = name.key();
-    if name_in_use(s, &key, None).await? {
+    if name_in_use(s, &name.key(), None).await? {
         return Err(name_taken(&name_field, name.as_str()).into());
     }
+    Ok((name, description))
+}
+
+/// Validates and inserts a MANUAL segment inside the caller's transaction (an operation that
+/// makes its segment on the spot). A rule is refused there: a RULE segment is made by
+/// `createSegment`, and filled by its rule, not by the operation.
+pub(crate) async fn insert<S: Scoped>(
+    s: &S,
+    input: &NewSegment,
+    prefix: &[&str],
+) -> ServiceResult<segment::Model> {
+    if input.rule.is_some() {
+        return Err(InputError::new(
+            InputErrorCode::Invalid,
+            &field(prefix, "rule"),
+            "a segment made inside another change cannot have a rule: create the RULE segment \
+             with createSegment",
+        )
+        .into());
+    }
+    insert_as(s, input, prefix, SegmentKind::Manual, None).await
+}
+
+/// Validates and inserts a segment of `kind` (with its stored `rule`, for a RULE segment).
+pub(crate) async fn insert_as<S: Scoped>(
+    s: &S,
+    input: &NewSegment,
+    prefix: &[&str],
+    kind: SegmentKind,
+    rule: Option<String>,
+) -> ServiceResult<segment::Model> {
+    let (name, description) = check_new(s, input, prefix).await?;
+    let name_field = field(prefix, "name");
     s.owned(segment::ActiveModel {
         name: Set(name.clone().into()),
-        name_key: Set(key),
+        name_key: Set(name.key()),
         description: Set(description.map(Into::into)),
         created_at: Set(now()),
+        kind: Set(kind),
+        rule: Set(rule),
         ..Default::default()
     })
     .insert(s.conn())
@@ -105,11 +143,32 @@ pub(crate) async fn resolve<S: Scoped>(
     prefix: &[&str],
 ) -> ServiceResult<segment::Model> {
     match target {
-        SegmentTarget::Existing(id) => locks::referred::<segment::Entity, _>(s, *id)
-            .await?
-            .ok_or_else(|| not_found(&field(prefix, "id")).into()),
+        SegmentTarget::Existing(id) => {
+            let segment = locks::referred::<segment::Entity, _>(s, *id)
+                .await?
+                .ok_or_else(|| not_found(&field(prefix, "id")))?;
+            refuse_rule_segment(&segment, &field(prefix, "id"))?;
+            Ok(segment)
+        }
         SegmentTarget::New(new) => insert(s, new, &field(prefix, "create")).await,
     }
+}
+
+/// Refuses to put members in a RULE segment by hand (or by an automation), naming `field`: its
+/// members are its rule's matches.
+pub(crate) fn refuse_rule_segment(
+    segment: &segment::Model,
+    field: &[&str],
+) -> Result<(), InputError> {
+    if segment.kind == SegmentKind::Rule {
+        return Err(InputError::new(
+            InputErrorCode::Invalid,
+            field,
+            "the members of a RULE segment are its rule's matches: change the rule, or convert \
+             the segment to MANUAL",
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn not_found(field: &[&str]) -> InputError {
@@ -181,6 +240,7 @@ pub async fn delete(tx: &mut Tx<'_>, id: i64) -> ServiceResult<i64> {
     locks::deleted::<segment::Entity, _>(tx, id)
         .await?
         .ok_or_else(|| not_found(&["input", "id"]))?;
+    rule_references::refuse_deleting(tx, Named::Segment(id)).await?;
     // Explicit rather than left to ON DELETE actions, so the effect does not depend on SQLite's
     // foreign_keys pragma, and so subscribers hear of every membership that ends.
     delete_memberships(

@@ -178,6 +178,55 @@ fn decode(
     }
 }
 
+/// A filter at `path` with its ids decoded (as a rule is stored); the service checks the rest.
+pub fn input(input: InfluencerFilterInput, path: &[&str]) -> Result<FilterInput, Vec<InputError>> {
+    let mut errors = Vec::new();
+    let path_owned: Vec<String> = path.iter().map(|s| (*s).to_owned()).collect();
+    let raw = decode(input, &path_owned, &mut errors);
+    if errors.is_empty() {
+        Ok(raw)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A stored filter as clients write it, to send back as is: global ids for its segments and
+/// campaigns.
+pub fn to_json(input: &FilterInput) -> serde_json::Value {
+    fn encode_ids(value: &mut serde_json::Value) {
+        let Some(object) = value.as_object_mut() else {
+            return;
+        };
+        for field in ["inAnySegment", "inAllSegments", "inNoSegment"] {
+            if let Some(serde_json::Value::Array(ids)) = object.get_mut(field) {
+                for id in ids {
+                    if let Some(n) = id.as_i64() {
+                        *id = ids::encode(Kind::Segment, n).0.into();
+                    }
+                }
+            }
+        }
+        if let Some(campaign) = object
+            .get_mut("engaged")
+            .and_then(|e| e.get_mut("campaignId"))
+            && let Some(n) = campaign.as_i64()
+        {
+            *campaign = ids::encode(Kind::Campaign, n).0.into();
+        }
+        for field in ["anyOf", "allOf"] {
+            if let Some(serde_json::Value::Array(nested)) = object.get_mut(field) {
+                nested.iter_mut().for_each(encode_ids);
+            }
+        }
+        if let Some(nested) = object.get_mut("not") {
+            encode_ids(nested);
+        }
+    }
+    let mut value = serde_json::to_value(input).expect("a filter always serializes");
+    encode_ids(&mut value);
+    value
+}
+
 /// A filter in a mutation's input at `path`: decoded and checked, with every problem as an
 /// input error at its path. Whether the ids it names exist is checked in the write.
 pub fn decoded(

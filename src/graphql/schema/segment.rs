@@ -1,12 +1,13 @@
 //! Segments: the folders over the roster, their members, and the mutations that shape them.
 
 use async_graphql::{
-    Context, ID, InputObject, MaybeUndefined, Object, OneofObject, Result, SimpleObject,
+    Context, ID, InputObject, Json, MaybeUndefined, Object, OneofObject, Result, SimpleObject,
 };
 
 use super::{
     connection::{self, Conn, Total, connection, page},
     context::scope,
+    enums::SegmentKind,
     errors::{UserError, internal},
     filter::{self, InfluencerFilterInput},
     ids::{self, Kind},
@@ -20,6 +21,7 @@ use crate::service::{
     InputError, InputErrorCode,
     memberships::{self, Chosen, MembershipChange},
     reads::{self, InfluencerSet},
+    rules,
     segments::{self, NewSegment, SegmentTarget},
 };
 
@@ -44,6 +46,19 @@ impl Segment {
     /// When the segment was created.
     async fn created_at(&self) -> DateTime {
         self.0.created_at.into()
+    }
+
+    /// How the members are decided: by people and automations (MANUAL), or by the rule.
+    async fn kind(&self) -> SegmentKind {
+        self.0.kind.into()
+    }
+
+    /// The rule of a RULE segment, as an InfluencerFilter value that can be sent back as is;
+    /// null for a MANUAL segment.
+    async fn rule(&self) -> Result<Option<Json<serde_json::Value>>> {
+        Ok(rules::rule_of(&self.0)
+            .map_err(internal)?
+            .map(|rule| Json(filter::to_json(&rule))))
     }
 
     /// How many influencers are in the segment.
@@ -121,14 +136,29 @@ pub struct CreateSegmentInput {
     pub name: String,
     /// Up to 500 characters.
     pub description: Option<String>,
+    /// Makes a RULE segment whose members are the filter's matches, now and from now on (only
+    /// in `createSegment`: a segment made inside another change cannot have a rule). A rule
+    /// cannot use `unassigned`, nor depend on its own segment through other rules; rules naming
+    /// RULE segments chain at most 5 deep.
+    pub rule: Option<Box<InfluencerFilterInput>>,
 }
 
-impl From<CreateSegmentInput> for NewSegment {
-    fn from(input: CreateSegmentInput) -> Self {
-        Self {
-            name: input.name,
-            description: input.description,
-        }
+impl CreateSegmentInput {
+    /// The segment to create, its rule's ids decoded.
+    fn decoded(self, prefix: &[&str]) -> Result<NewSegment, Vec<InputError>> {
+        let rule = match self.rule {
+            Some(rule) => {
+                let mut at = prefix.to_vec();
+                at.push("rule");
+                Some(Box::new(filter::input(*rule, &at)?))
+            }
+            None => None,
+        };
+        Ok(NewSegment {
+            name: self.name,
+            description: self.description,
+            rule,
+        })
     }
 }
 
@@ -150,7 +180,12 @@ impl SegmentRef {
                 field.push("id");
                 ids::decode(&id, Kind::Segment, &field).map(SegmentTarget::Existing)
             }
-            SegmentRef::Create(input) => Ok(SegmentTarget::New(input.into())),
+            // A rule here is refused by the service whatever it says; its ids are not decoded.
+            SegmentRef::Create(input) => Ok(SegmentTarget::New(NewSegment {
+                rule: input.rule.map(|_| Box::default()),
+                name: input.name,
+                description: input.description,
+            })),
         }
     }
 }
@@ -163,6 +198,26 @@ pub struct UpdateSegmentInput {
     pub name: Option<String>,
     /// New description; null clears it.
     pub description: MaybeUndefined<String>,
+    /// A new rule for a RULE segment; members are re-evaluated in the same step.
+    pub rule: Option<InfluencerFilterInput>,
+}
+
+/// What a segment becomes.
+#[derive(InputObject)]
+pub struct ConvertSegmentInput {
+    pub id: ID,
+    /// MANUAL freezes a RULE segment's current members as ordinary memberships. RULE is
+    /// refused: create a RULE segment instead.
+    pub to: SegmentKind,
+}
+
+/// Result of `convertSegment`.
+#[derive(SimpleObject, Default)]
+pub struct ConvertSegmentPayload {
+    /// The segment as it is now.
+    pub segment: Option<Segment>,
+    /// Why nothing was changed, if so.
+    pub user_errors: Vec<UserError>,
 }
 
 /// The segment to delete.
@@ -212,6 +267,7 @@ pub struct UpdateSegmentPayload {
 
 refused!(
     AssignToSegmentPayload,
+    ConvertSegmentPayload,
     CreateSegmentPayload,
     DeleteSegmentPayload,
     RemoveFromSegmentPayload,
@@ -306,11 +362,13 @@ impl SegmentMutation {
         ctx: &Context<'_>,
         input: CreateSegmentInput,
     ) -> Result<CreateSegmentPayload> {
-        let new: NewSegment = input.into();
         mutate(
             ctx,
-            Ok(new),
-            async move |tx, new| segments::create(tx, new).await,
+            input.decoded(&["input"]),
+            async move |tx, new| match &new.rule {
+                Some(rule) => rules::create(tx, new, rule).await,
+                None => segments::create(tx, new).await,
+            },
             async |model| {
                 Ok(CreateSegmentPayload {
                     segment: Some(Segment(model)),
@@ -321,22 +379,69 @@ impl SegmentMutation {
         .await
     }
 
-    /// Renames a segment or changes its description.
+    /// Renames a segment, changes its description, or gives a RULE segment a new rule (its
+    /// members become the new rule's matches in the same step).
     async fn update_segment(
         &self,
         ctx: &Context<'_>,
         input: UpdateSegmentInput,
     ) -> Result<UpdateSegmentPayload> {
-        let id = one(ids::decode(&input.id, Kind::Segment, &["input", "id"]));
+        let rule = input
+            .rule
+            .map(|rule| filter::input(rule, &["input", "rule"]))
+            .transpose();
+        let decoded = both(
+            one(ids::decode(&input.id, Kind::Segment, &["input", "id"])),
+            rule,
+        );
         let description = patch(input.description);
         mutate(
             ctx,
-            id,
-            async move |tx, id| {
-                segments::update(tx, *id, input.name.clone(), description.clone()).await
+            decoded,
+            async move |tx, (id, rule)| {
+                let segment =
+                    segments::update(tx, *id, input.name.clone(), description.clone()).await?;
+                match rule {
+                    Some(rule) => rules::update(tx, *id, rule).await,
+                    None => Ok(segment),
+                }
             },
             async |model| {
                 Ok(UpdateSegmentPayload {
+                    segment: Some(Segment(model)),
+                    ..Default::default()
+                })
+            },
+        )
+        .await
+    }
+
+    /// Makes a RULE segment MANUAL: its current members stay, as ordinary memberships, and no
+    /// rule changes them any more. Converting to RULE is refused: create a RULE segment.
+    async fn convert_segment(
+        &self,
+        ctx: &Context<'_>,
+        input: ConvertSegmentInput,
+    ) -> Result<ConvertSegmentPayload> {
+        let to_manual = if input.to == SegmentKind::Manual {
+            Ok(())
+        } else {
+            Err(InputError::new(
+                InputErrorCode::Invalid,
+                &["input", "to"],
+                "a segment cannot become RULE: create a RULE segment with the rule instead",
+            ))
+        };
+        let decoded = both(
+            one(ids::decode(&input.id, Kind::Segment, &["input", "id"])),
+            one(to_manual),
+        );
+        mutate(
+            ctx,
+            decoded,
+            async move |tx, (id, ())| rules::freeze(tx, *id).await,
+            async |model| {
+                Ok(ConvertSegmentPayload {
                     segment: Some(Segment(model)),
                     ..Default::default()
                 })

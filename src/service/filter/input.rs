@@ -341,3 +341,81 @@ fn within_values(len: usize, at: &Path, errors: &mut Vec<InputError>) {
         ));
     }
 }
+
+impl InfluencerFilter {
+    /// Every level of the filter, this one first.
+    fn levels(&self) -> Vec<&InfluencerFilter> {
+        let mut all = vec![self];
+        let mut next = 0;
+        while next < all.len() {
+            let level = all[next];
+            all.extend(level.any_of.iter().flatten());
+            all.extend(level.all_of.iter().flatten());
+            all.extend(level.not.as_deref());
+            next += 1;
+        }
+        all
+    }
+
+    /// The segments the filter names, at any level.
+    pub fn named_segments(&self) -> std::collections::BTreeSet<i64> {
+        self.levels()
+            .into_iter()
+            .flat_map(|f| {
+                [&f.in_any_segment, &f.in_all_segments, &f.in_no_segment]
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .copied()
+            })
+            .collect()
+    }
+
+    /// The campaigns the filter names, at any level.
+    pub fn named_campaigns(&self) -> std::collections::BTreeSet<i64> {
+        self.levels()
+            .into_iter()
+            .filter_map(|f| f.engaged.as_ref()?.campaign_id)
+            .collect()
+    }
+
+    /// Whether a condition reads an influencer's own fields (which an update can change).
+    pub fn uses_fields(&self) -> bool {
+        self.levels().into_iter().any(|f| {
+            f.platform_in.is_some()
+                || f.niche_in.is_some()
+                || f.follower_count.is_some()
+                || f.search.is_some()
+        })
+    }
+
+    /// Whether a condition reads engagement.
+    pub fn uses_engagement(&self) -> bool {
+        self.levels().into_iter().any(|f| f.engaged.is_some())
+    }
+
+    /// Whether a condition has a rolling window, whose matches move with the clock.
+    pub fn uses_rolling_window(&self) -> bool {
+        self.levels()
+            .into_iter()
+            .any(|f| f.engaged.as_ref().is_some_and(|e| e.within_days.is_some()))
+    }
+
+    /// The path of the first `unassigned` condition, if any, below `path`.
+    pub fn unassigned_path(&self, path: &[&str]) -> Option<Vec<String>> {
+        fn find(filter: &InfluencerFilter, path: &Path) -> Option<Vec<String>> {
+            if filter.unassigned.is_some() {
+                return Some(path.join("unassigned").0);
+            }
+            for (field, filters) in [("anyOf", &filter.any_of), ("allOf", &filter.all_of)] {
+                for (index, nested) in filters.iter().flatten().enumerate() {
+                    if let Some(found) = find(nested, &path.join(field).index(index)) {
+                        return Some(found);
+                    }
+                }
+            }
+            find(filter.not.as_deref()?, &path.join("not"))
+        }
+        find(self, &Path(path.iter().map(|s| (*s).to_owned()).collect()))
+    }
+}

@@ -1,0 +1,498 @@
+//! RULE segments: segments whose members are their rule's matches, kept so by the server.
+//!
+//! - Creating a rule, or changing one, evaluates it over the whole roster in one set-based step
+//!   (one `INSERT ... SELECT` of the matches that are not members, one `DELETE` of the members
+//!   that no longer match).
+//! - Every write that can change a match calls [`follow`] in its own transaction with what it
+//!   changed and which influencers. Only the rules that can be affected are evaluated, and only
+//!   for those influencers: an influencer's fields touch the rules with conditions on fields; a
+//!   membership change touches the rules naming that segment; an engagement, the rules with an
+//!   engagement condition. A rule naming another RULE segment follows that segment's changes, in
+//!   dependency order, at most [`MAX_CHAIN`] deep.
+//! - Rolling windows (`withinDays`) are evaluated again by [`refresh_rolling`], which the server
+//!   runs periodically.
+//!
+//! Rules and writes take turns through the rule segments' rows: a write reads the rules it
+//! follows `FOR SHARE`, a rule change locks its segment `FOR UPDATE`. A write that read a rule
+//! first commits before the rule change evaluates (and so is seen by it); a rule change that
+//! locked first commits before the write reads the rule (and so the write evaluates the new
+//! rule). Either way, once both commit, members equal matches. SQLite runs one writer at a time.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use entity::{
+    enums::{MembershipSource, SegmentKind},
+    influencer, segment, segment_membership,
+};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, LockType, Query, SimpleExpr, UnionType},
+};
+
+use super::{
+    clock::now,
+    errors::{InputError, InputErrorCode, ServiceError, ServiceResult},
+    filter::{self, FilterInput, InfluencerFilter},
+    id_list::any_of,
+    locks,
+    membership_rows::{delete_memberships, insert_rows, membership_rows},
+    rule_references,
+    scope::{Scoped, Tx},
+    segments::{self, NewSegment},
+};
+
+/// The longest chain of rules naming RULE segments, the rule itself included.
+pub const MAX_CHAIN: usize = 5;
+
+/// Above this many influencers, a write's rules are evaluated over the whole roster (one
+/// statement each way, whatever its size) rather than with the ids as a list.
+const AS_LIST_AT_MOST: usize = 1000;
+
+/// A RULE segment and its rule.
+#[derive(Clone, Debug)]
+struct RuleSegment {
+    id: i64,
+    filter: InfluencerFilter,
+}
+
+/// What a write changed, for finding the rules it can affect.
+#[derive(Clone, Debug, Default)]
+pub struct Change {
+    /// Influencers were added to the roster: every rule may match them.
+    pub created: bool,
+    /// Influencers' own fields changed (platform, niche, followers, names).
+    pub fields: bool,
+    /// Influencers engaged.
+    pub engaged: bool,
+    /// Memberships of these segments began or ended.
+    pub segments: Vec<i64>,
+}
+
+/// Which influencers an evaluation covers.
+#[derive(Clone, Copy, Debug)]
+pub enum Among<'a> {
+    Everyone,
+    These(&'a [i64]),
+}
+
+impl Among<'_> {
+    /// A list too long to send as ids is the whole roster: as correct, and one statement.
+    fn bounded(self) -> Self {
+        match self {
+            Among::These(ids) if ids.len() > AS_LIST_AT_MOST => Among::Everyone,
+            other => other,
+        }
+    }
+}
+
+/// A rule as it is stored: JSON of the filter as given (ids decoded).
+fn encode(rule: &FilterInput) -> String {
+    serde_json::to_string(rule).expect("a filter always serializes")
+}
+
+/// The stored rule of a RULE segment, checked again as when it was set.
+fn stored(model: &segment::Model) -> Result<Option<(FilterInput, InfluencerFilter)>, DbErr> {
+    let Some(text) = model.rule.as_deref() else {
+        return Ok(None);
+    };
+    let broken = |why: String| DbErr::Custom(format!("segment {}: stored rule: {why}", model.id));
+    let input: FilterInput = serde_json::from_str(text).map_err(|e| broken(e.to_string()))?;
+    let filter = filter::parse(input.clone(), &["rule"]).map_err(|e| broken(format!("{e:?}")))?;
+    Ok(Some((input, filter)))
+}
+
+/// The stored rule of a segment as the filter input it was given as (for `Segment.rule`).
+pub fn rule_of(model: &segment::Model) -> Result<Option<FilterInput>, DbErr> {
+    Ok(stored(model)?.map(|(input, _)| input))
+}
+
+/// The workspace's RULE segments with their rules, in id order; read `FOR SHARE` by a write that
+/// follows them, so that a rule change waits for it (or it for the rule change).
+async fn load<S: Scoped>(s: &S, lock: bool) -> Result<Vec<RuleSegment>, DbErr> {
+    let mut query = s
+        .find::<segment::Entity>()
+        .filter(segment::Column::Kind.eq(SegmentKind::Rule))
+        .order_by_asc(segment::Column::Id);
+    if lock && s.backend() == sea_orm::DatabaseBackend::Postgres {
+        query = query.lock(LockType::Share);
+    }
+    let mut rules = Vec::new();
+    for model in query.all(s.conn()).await? {
+        if let Some((_, filter)) = stored(&model)? {
+            rules.push(RuleSegment {
+                id: model.id,
+                filter,
+            });
+        }
+    }
+    Ok(rules)
+}
+
+/// Each rule's level: 1 for a rule naming no RULE segment, else one more than the deepest it
+/// names. `None` when the rules name each other in a circle.
+fn levels(rules: &BTreeMap<i64, BTreeSet<i64>>) -> Option<BTreeMap<i64, usize>> {
+    fn level(
+        id: i64,
+        rules: &BTreeMap<i64, BTreeSet<i64>>,
+        done: &mut BTreeMap<i64, usize>,
+        path: &mut Vec<i64>,
+    ) -> Option<usize> {
+        if let Some(known) = done.get(&id) {
+            return Some(*known);
+        }
+        if path.contains(&id) {
+            return None;
+        }
+        path.push(id);
+        let mut deepest = 0;
+        for named in &rules[&id] {
+            if rules.contains_key(named) {
+                deepest = Ord::max(deepest, level(*named, rules, done, path)?);
+            }
+        }
+        path.pop();
+        done.insert(id, deepest + 1);
+        Some(deepest + 1)
+    }
+    let mut done = BTreeMap::new();
+    for id in rules.keys() {
+        level(*id, rules, &mut done, &mut Vec::new())?;
+    }
+    Some(done)
+}
+
+/// The rules by the segments they name.
+fn graph(rules: &[RuleSegment]) -> BTreeMap<i64, BTreeSet<i64>> {
+    rules
+        .iter()
+        .map(|r| (r.id, r.filter.named_segments()))
+        .collect()
+}
+
+/// Checks a rule for segment `own` (a placeholder id for one being made) against the
+/// workspace's other rules: no `unassigned`, ids that exist, no circle, no chain over
+/// [`MAX_CHAIN`].
+async fn check<S: Scoped>(
+    s: &S,
+    own: i64,
+    rule: &InfluencerFilter,
+    others: &[RuleSegment],
+    path: &[&str],
+) -> ServiceResult<()> {
+    if let Some(at) = rule.unassigned_path(path) {
+        return Err(InputError {
+            field: at,
+            message: "a rule cannot use unassigned: its own members would never be Unassigned"
+                .into(),
+            code: InputErrorCode::Invalid,
+        }
+        .into());
+    }
+    let missing = filter::missing_references(s, rule, path).await?;
+    if !missing.is_empty() {
+        return Err(ServiceError::Input(missing));
+    }
+    let mut rules = graph(others);
+    rules.insert(own, rule.named_segments());
+    let invalid = |message: String| InputError::new(InputErrorCode::Invalid, path, message);
+    match levels(&rules) {
+        None => Err(invalid(
+            "the rule depends on its own segment, directly or through other rules".into(),
+        )
+        .into()),
+        Some(levels) if levels.values().any(|l| *l > MAX_CHAIN) => Err(invalid(format!(
+            "rules naming RULE segments chain at most {MAX_CHAIN} deep"
+        ))
+        .into()),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Creates a RULE segment and fills it with its rule's matches, in one transaction.
+#[tracing::instrument(name = "rules::create", level = "debug", skip_all, fields(workspace = tx.workspace().0))]
+pub async fn create(
+    tx: &mut Tx<'_>,
+    input: &NewSegment,
+    rule: &FilterInput,
+) -> ServiceResult<segment::Model> {
+    let parsed = filter::parse(rule.clone(), &["input", "rule"]);
+    let others = load(tx, true).await?;
+    // A placeholder id for the new segment: the graph only needs it to differ from the others.
+    let checked = match &parsed {
+        Ok(filter) => check(tx, 0, filter, &others, &["input", "rule"]).await,
+        Err(errors) => Err(ServiceError::Input(errors.clone())),
+    };
+    // Name and rule problems are reported together; nothing is written before both are known.
+    let segment = match checked {
+        Ok(()) => {
+            segments::insert_as(tx, input, &["input"], SegmentKind::Rule, Some(encode(rule)))
+                .await?
+        }
+        Err(rule_errors) => {
+            let name_errors = segments::check_new(tx, input, &["input"]).await.err();
+            return Err(super::errors::merge_errors(Some(rule_errors), name_errors));
+        }
+    };
+    let filter = parsed.expect("checked above");
+    rule_references::store(tx, segment.id, &filter).await?;
+    let mut all = others;
+    all.push(RuleSegment {
+        id: segment.id,
+        filter,
+    });
+    evaluate(tx, &all, &[segment.id].into(), Among::Everyone).await?;
+    Ok(segment)
+}
+
+/// Gives a RULE segment a new rule and makes its members (and those of the rules that name it)
+/// the new matches, in one transaction.
+#[tracing::instrument(name = "rules::update", level = "debug", skip_all, fields(workspace = tx.workspace().0, segment = id))]
+pub async fn update(tx: &mut Tx<'_>, id: i64, rule: &FilterInput) -> ServiceResult<segment::Model> {
+    let path = ["input", "rule"];
+    let segment = locks::changed::<segment::Entity, _>(tx, id)
+        .await?
+        .ok_or_else(|| segments::not_found(&["input", "id"]))?;
+    if segment.kind != SegmentKind::Rule {
+        return Err(InputError::new(
+            InputErrorCode::Invalid,
+            &path,
+            "a MANUAL segment has no rule; create a RULE segment instead",
+        )
+        .into());
+    }
+    let filter = filter::parse(rule.clone(), &path).map_err(ServiceError::Input)?;
+    let others: Vec<RuleSegment> = load(tx, true)
+        .await?
+        .into_iter()
+        .filter(|r| r.id != id)
+        .collect();
+    check(tx, id, &filter, &others, &path).await?;
+    let mut model: segment::ActiveModel = segment.into();
+    model.rule = Set(Some(encode(rule)));
+    let segment = model.update(tx.conn()).await?;
+    rule_references::store(tx, id, &filter).await?;
+    let mut all = others;
+    all.push(RuleSegment { id, filter });
+    let affected = with_dependents(&all, [id].into());
+    evaluate(tx, &all, &affected, Among::Everyone).await?;
+    Ok(segment)
+}
+
+/// Turns a RULE segment into a MANUAL one whose members are the current members, as ordinary
+/// memberships. A MANUAL segment stays as it is.
+#[tracing::instrument(name = "rules::freeze", level = "debug", skip_all, fields(workspace = tx.workspace().0, segment = id))]
+pub async fn freeze(tx: &mut Tx<'_>, id: i64) -> ServiceResult<segment::Model> {
+    let segment = locks::changed::<segment::Entity, _>(tx, id)
+        .await?
+        .ok_or_else(|| segments::not_found(&["input", "id"]))?;
+    if segment.kind == SegmentKind::Manual {
+        return Ok(segment);
+    }
+    tx.update_many::<segment_membership::Entity>()
+        .col_expr(
+            segment_membership::Column::Source,
+            Expr::value(MembershipSource::Manual),
+        )
+        .filter(segment_membership::Column::SegmentId.eq(id))
+        .exec(tx.conn())
+        .await?;
+    let mut model: segment::ActiveModel = segment.into();
+    model.kind = Set(SegmentKind::Manual);
+    model.rule = Set(None);
+    let segment = model.update(tx.conn()).await?;
+    rule_references::forget(tx, id).await?;
+    Ok(segment)
+}
+
+/// `ids` and every rule that names one of them, directly or through other rules.
+fn with_dependents(rules: &[RuleSegment], mut ids: BTreeSet<i64>) -> BTreeSet<i64> {
+    let named = graph(rules);
+    loop {
+        let before = ids.len();
+        for (rule, names) in &named {
+            if names.iter().any(|n| ids.contains(n)) {
+                ids.insert(*rule);
+            }
+        }
+        if ids.len() == before {
+            return ids;
+        }
+    }
+}
+
+/// Keeps the RULE segments equal to their matches after a write that made `change` to the
+/// influencers `among`, in the write's transaction.
+#[tracing::instrument(name = "rules::follow", level = "debug", skip_all, fields(workspace = tx.workspace().0))]
+pub async fn follow(tx: &mut Tx<'_>, change: &Change, among: Among<'_>) -> ServiceResult<()> {
+    if matches!(among, Among::These(ids) if ids.is_empty()) {
+        return Ok(());
+    }
+    let rules = load(tx, true).await?;
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let direct: BTreeSet<i64> = rules
+        .iter()
+        .filter(|r| {
+            change.created
+                || (change.fields && r.filter.uses_fields())
+                || (change.engaged && r.filter.uses_engagement())
+                || r.filter
+                    .named_segments()
+                    .iter()
+                    .any(|s| change.segments.contains(s))
+        })
+        .map(|r| r.id)
+        .collect();
+    if direct.is_empty() {
+        return Ok(());
+    }
+    let affected = with_dependents(&rules, direct);
+    evaluate(tx, &rules, &affected, among.bounded()).await
+}
+
+/// Evaluates the rules of `affected` (among `all`, the workspace's rules) for `among`, level by
+/// level so that a rule naming a RULE segment sees that segment's new members: per level, one
+/// statement adds the matches that are not members and one deletes the members that no longer
+/// match.
+async fn evaluate(
+    tx: &mut Tx<'_>,
+    all: &[RuleSegment],
+    affected: &BTreeSet<i64>,
+    among: Among<'_>,
+) -> ServiceResult<()> {
+    let levels = levels(&graph(all)).ok_or_else(|| {
+        ServiceError::Db(DbErr::Custom(
+            "stored rules name each other in a circle".into(),
+        ))
+    })?;
+    let mut by_level: BTreeMap<usize, Vec<&RuleSegment>> = BTreeMap::new();
+    for rule in all.iter().filter(|r| affected.contains(&r.id)) {
+        by_level.entry(levels[&rule.id]).or_default().push(rule);
+    }
+    let at = now();
+    for rules in by_level.values() {
+        add_matches(tx, rules, among, at).await?;
+        remove_non_matches(tx, rules, among).await?;
+    }
+    Ok(())
+}
+
+/// The influencers `among` covers, as a condition on the `influencer` table.
+fn among_influencers(s: &impl Scoped, among: Among<'_>) -> SimpleExpr {
+    match among {
+        Among::Everyone => Expr::val(true),
+        Among::These(ids) => any_of(
+            s.backend(),
+            Expr::col((influencer::Entity, influencer::Column::Id)),
+            ids.iter().copied(),
+        ),
+    }
+}
+
+async fn add_matches(
+    tx: &mut Tx<'_>,
+    rules: &[&RuleSegment],
+    among: Among<'_>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<usize> {
+    let mut selects = rules.iter().map(|rule| {
+        membership_rows(
+            tx,
+            rule.id,
+            among_influencers(tx, among).and(filter::condition(tx, &rule.filter, at)),
+            at,
+            MembershipSource::Rule,
+            None,
+        )
+    });
+    let Some(mut rows) = selects.next() else {
+        return Ok(0);
+    };
+    for more in selects {
+        rows.union(UnionType::All, more);
+    }
+    insert_rows(tx, rows, at, MembershipSource::Rule, None).await
+}
+
+async fn remove_non_matches(
+    tx: &mut Tx<'_>,
+    rules: &[&RuleSegment],
+    among: Among<'_>,
+) -> ServiceResult<usize> {
+    use segment_membership::Column as M;
+    let at = now();
+    let member = |c: M| Expr::col((segment_membership::Entity, c));
+    let still_matches = rules
+        .iter()
+        .map(|rule| {
+            member(M::SegmentId)
+                .eq(rule.id)
+                .and(filter::condition(tx, &rule.filter, at))
+        })
+        .reduce(SimpleExpr::or)
+        .expect("a level has rules");
+    let matching = Query::select()
+        .expr(Expr::val(1))
+        .from(influencer::Entity)
+        .and_where(tx.owns::<influencer::Entity>())
+        .and_where(
+            Expr::col((influencer::Entity, influencer::Column::Id))
+                .equals((segment_membership::Entity, M::InfluencerId)),
+        )
+        .and_where(still_matches)
+        .to_owned();
+    let mut gone = sea_orm::Condition::all()
+        .add(any_of(
+            tx.backend(),
+            member(M::SegmentId),
+            rules.iter().map(|r| r.id),
+        ))
+        .add(Expr::exists(matching).not());
+    if let Among::These(ids) = among {
+        gone = gone.add(any_of(
+            tx.backend(),
+            member(M::InfluencerId),
+            ids.iter().copied(),
+        ));
+    }
+    delete_memberships(tx, gone).await
+}
+
+/// Evaluates again, over the whole roster, every rule with a rolling window (`withinDays`) and
+/// the rules that name their segments: matches move as time passes without any write.
+#[tracing::instrument(name = "rules::refresh_rolling", level = "debug", skip_all, fields(workspace = tx.workspace().0))]
+pub async fn refresh_rolling(tx: &mut Tx<'_>) -> ServiceResult<usize> {
+    let rules = load(tx, true).await?;
+    let rolling: BTreeSet<i64> = rules
+        .iter()
+        .filter(|r| r.filter.uses_rolling_window())
+        .map(|r| r.id)
+        .collect();
+    if rolling.is_empty() {
+        tx.changed_nothing();
+        return Ok(0);
+    }
+    let affected = with_dependents(&rules, rolling);
+    evaluate(tx, &rules, &affected, Among::Everyone).await?;
+    Ok(affected.len())
+}
+
+/// The workspaces that may have a rule with a rolling window: one statement across workspaces,
+/// for the periodic refresh, which is maintenance of every workspace rather than a request of
+/// one. The text match only narrows the list; [`refresh_rolling`] reads each rule.
+pub async fn workspaces_with_rolling_rules(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<Vec<i64>, DbErr> {
+    segment::Entity::find()
+        .select_only()
+        .column(segment::Column::WorkspaceId)
+        .distinct()
+        .filter(segment::Column::Kind.eq(SegmentKind::Rule))
+        .filter(segment::Column::Rule.like("%\"withinDays\"%"))
+        .into_tuple()
+        .all(db)
+        .await
+}

@@ -1,0 +1,529 @@
+//! RULE segments: made with a rule, their members are the rule's matches and stay so through
+//! every write that can change a match (influencer created or updated, memberships of segments
+//! rules name, engagement), through chains of rules, rule changes, and the periodic refresh of
+//! rolling windows; refused where they would contradict themselves; frozen by convertSegment.
+//! On SQLite by default, on PostgreSQL with `TEST_DATABASE_URL`.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, Utc};
+use common::TestApp;
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+
+const CREATE_INFLUENCER: &str = "mutation($input: CreateInfluencerInput!) { createInfluencer(input: $input) { influencer { id } userErrors { field code } } }";
+const UPDATE_INFLUENCER: &str = "mutation($input: UpdateInfluencerInput!) { updateInfluencer(input: $input) { influencer { id } userErrors { field code } } }";
+const CREATE_SEGMENT: &str = "mutation($input: CreateSegmentInput!) { createSegment(input: $input) { segment { id name kind rule memberCount } userErrors { field code message } } }";
+const UPDATE_SEGMENT: &str = "mutation($input: UpdateSegmentInput!) { updateSegment(input: $input) { segment { id kind rule memberCount } userErrors { field code message } } }";
+const CONVERT: &str = "mutation($input: ConvertSegmentInput!) { convertSegment(input: $input) { segment { id kind rule memberCount } userErrors { field code message } } }";
+const ASSIGN: &str = "mutation($input: AssignToSegmentInput!) { assignToSegment(input: $input) { segment { id } userErrors { field code } } }";
+const REMOVE: &str = "mutation($input: RemoveFromSegmentInput!) { removeFromSegment(input: $input) { segment { id } userErrors { field code } } }";
+const MEMBERS: &str = "query($id: ID!) { segment(id: $id) { memberCount influencers(first: 100) { nodes { handle memberships { source segment { id } } } } } }";
+
+async fn influencer(app: &TestApp, input: Value) -> String {
+    let data = app.data(CREATE_INFLUENCER, json!({ "input": input })).await;
+    assert_eq!(data["createInfluencer"]["userErrors"], json!([]), "{input}");
+    data["createInfluencer"]["influencer"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Creates a RULE segment; returns its id.
+async fn rule_segment(app: &TestApp, name: &str, rule: Value) -> String {
+    let data = app
+        .data(
+            CREATE_SEGMENT,
+            json!({ "input": { "name": name, "rule": rule } }),
+        )
+        .await;
+    let payload = &data["createSegment"];
+    assert_eq!(payload["userErrors"], json!([]), "{name}: {payload:#}");
+    assert_eq!(payload["segment"]["kind"], "RULE");
+    payload["segment"]["id"].as_str().unwrap().to_owned()
+}
+
+/// The handles of a segment's members, checking that each membership says the rule made it
+/// and that `memberCount` agrees.
+async fn members(app: &TestApp, segment: &str) -> Vec<String> {
+    let data = app.data(MEMBERS, json!({ "id": segment })).await;
+    let nodes = data["segment"]["influencers"]["nodes"].as_array().unwrap();
+    assert_eq!(data["segment"]["memberCount"], nodes.len());
+    nodes
+        .iter()
+        .map(|n| {
+            let membership = n["memberships"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["segment"]["id"] == segment)
+                .unwrap();
+            assert_eq!(membership["source"], "RULE", "{n}");
+            n["handle"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// The handles the segment's own rule matches now, read through `influencers(filter:)`.
+async fn matches(app: &TestApp, segment: &str) -> Vec<String> {
+    let data = app
+        .data(
+            "query($id: ID!) { segment(id: $id) { rule } }",
+            json!({ "id": segment }),
+        )
+        .await;
+    let rule = data["segment"]["rule"].clone();
+    let data = app
+        .data(
+            "query($f: InfluencerFilter) { influencers(filter: $f, first: 100) { nodes { handle } } }",
+            json!({ "f": rule }),
+        )
+        .await;
+    data["influencers"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["handle"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn assert_in_step(app: &TestApp, segment: &str, expected: &[&str]) {
+    assert_eq!(members(app, segment).await, expected, "members");
+    assert_eq!(matches(app, segment).await, expected, "matches");
+}
+
+#[tokio::test]
+async fn a_rule_segment_holds_its_matches_and_follows_every_write_that_changes_one() {
+    let app = TestApp::spawn().await;
+    let ana = influencer(&app, json!({ "handle": "ana", "platform": "TIKTOK", "niche": "Fitness", "followerCount": 60000 })).await;
+    influencer(
+        &app,
+        json!({ "handle": "ben", "platform": "TIKTOK", "niche": "Gaming", "followerCount": 90000 }),
+    )
+    .await;
+    influencer(&app, json!({ "handle": "cal", "platform": "INSTAGRAM", "niche": "fitness", "followerCount": 70000 })).await;
+    let big = rule_segment(
+        &app,
+        "Big TikTok fitness",
+        json!({ "platformIn": ["TIKTOK"], "nicheIn": ["FITNESS"], "followerCount": { "min": 50000 } }),
+    )
+    .await;
+    assert_in_step(&app, &big, &["ana"]).await;
+    // In a RULE segment is not Unassigned.
+    assert_eq!(app.unassigned_handles().await, vec!["ben", "cal"]);
+
+    // A new influencer that matches joins; an update that stops matching leaves.
+    let dee = influencer(&app, json!({ "handle": "dee", "platform": "TIKTOK", "niche": "fitness", "followerCount": 51000 })).await;
+    assert_in_step(&app, &big, &["ana", "dee"]).await;
+    let updated = app
+        .data(
+            UPDATE_INFLUENCER,
+            json!({ "input": { "id": ana, "followerCount": 10 } }),
+        )
+        .await;
+    assert_eq!(updated["updateInfluencer"]["userErrors"], json!([]));
+    assert_in_step(&app, &big, &["dee"]).await;
+    app.data(
+        UPDATE_INFLUENCER,
+        json!({ "input": { "id": dee, "platform": "INSTAGRAM" } }),
+    )
+    .await;
+    assert_in_step(&app, &big, &[]).await;
+    app.data(
+        UPDATE_INFLUENCER,
+        json!({ "input": { "id": ana, "followerCount": 50000 } }),
+    )
+    .await;
+    assert_in_step(&app, &big, &["ana"]).await;
+    assert_eq!(app.unassigned_handles().await, vec!["ben", "cal", "dee"]);
+
+    // The rule comes back as an InfluencerFilter value that can be sent back as is.
+    let data = app
+        .data(
+            "query($id: ID!) { segment(id: $id) { rule } }",
+            json!({ "id": big }),
+        )
+        .await;
+    assert_eq!(
+        data["segment"]["rule"],
+        json!({ "platformIn": ["TIKTOK"], "nicheIn": ["FITNESS"], "followerCount": { "min": 50000 } })
+    );
+}
+
+#[tokio::test]
+async fn rules_follow_memberships_of_the_segments_they_name_through_chains_and_engagement() {
+    let app = TestApp::spawn().await;
+    let ids = app.create_influencers("i", 4).await;
+    let shortlist = app.create_segment("Shortlist").await;
+    let declined = app.create_segment("Declined").await;
+    // Shortlisted and not declined; and a rule on that rule's segment.
+    let ready = rule_segment(
+        &app,
+        "Ready",
+        json!({ "inAnySegment": [shortlist], "not": { "inAnySegment": [declined] } }),
+    )
+    .await;
+    let campaign = app
+        .data(
+            "mutation { createCampaign(input: { name: \"Launch\" }) { campaign { id } } }",
+            json!({}),
+        )
+        .await["createCampaign"]["campaign"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ready_and_replied = rule_segment(
+        &app,
+        "Ready and replied",
+        json!({ "inAllSegments": [ready], "engaged": { "kinds": ["EMAIL_REPLIED"], "campaignId": campaign } }),
+    )
+    .await;
+    assert_in_step(&app, &ready, &[]).await;
+
+    app.assign(&ids[..3], &shortlist).await;
+    assert_in_step(&app, &ready, &["i0", "i1", "i2"]).await;
+    app.assign(&ids[1..2], &declined).await;
+    assert_in_step(&app, &ready, &["i0", "i2"]).await;
+    assert_in_step(&app, &ready_and_replied, &[]).await;
+
+    for (who, kind) in [
+        (0, "EMAIL_REPLIED"),
+        (2, "EMAIL_OPENED"),
+        (3, "EMAIL_REPLIED"),
+    ] {
+        let data = app
+            .data(
+                "mutation($c: ID!, $i: ID!, $k: EngagementKind!) { recordEngagement(input: { campaignId: $c, influencerId: $i, kind: $k }) { userErrors { code } } }",
+                json!({ "c": campaign, "i": ids[who], "k": kind }),
+            )
+            .await;
+        assert_eq!(data["recordEngagement"]["userErrors"], json!([]));
+    }
+    assert_in_step(&app, &ready_and_replied, &["i0"]).await;
+
+    // Removing from a named segment moves both rules, in the same write.
+    let removed = app
+        .data(
+            REMOVE,
+            json!({ "input": { "influencerIds": [ids[0]], "segmentId": shortlist } }),
+        )
+        .await;
+    assert_eq!(removed["removeFromSegment"]["userErrors"], json!([]));
+    assert_in_step(&app, &ready, &["i2"]).await;
+    assert_in_step(&app, &ready_and_replied, &[]).await;
+
+    // And so does an assignment by filter.
+    let assigned = app
+        .data(
+            ASSIGN,
+            json!({ "input": { "filter": {}, "segment": { "id": shortlist } } }),
+        )
+        .await;
+    assert_eq!(assigned["assignToSegment"]["userErrors"], json!([]));
+    assert_in_step(&app, &ready, &["i0", "i2", "i3"]).await;
+    assert_in_step(&app, &ready_and_replied, &["i0", "i3"]).await;
+}
+
+#[tokio::test]
+async fn changing_a_rule_re_evaluates_it_and_the_rules_that_name_its_segment() {
+    let app = TestApp::spawn().await;
+    for (handle, platform) in [("a", "TIKTOK"), ("b", "INSTAGRAM"), ("c", "YOUTUBE")] {
+        influencer(&app, json!({ "handle": handle, "platform": platform })).await;
+    }
+    let video = rule_segment(
+        &app,
+        "Video",
+        json!({ "platformIn": ["TIKTOK", "YOUTUBE"] }),
+    )
+    .await;
+    let not_video = rule_segment(&app, "Not video", json!({ "inNoSegment": [video] })).await;
+    assert_in_step(&app, &video, &["a", "c"]).await;
+    assert_in_step(&app, &not_video, &["b"]).await;
+
+    let changed = app
+        .data(
+            UPDATE_SEGMENT,
+            json!({ "input": { "id": video, "rule": { "platformIn": ["INSTAGRAM"] } } }),
+        )
+        .await;
+    assert_eq!(changed["updateSegment"]["userErrors"], json!([]));
+    assert_eq!(changed["updateSegment"]["segment"]["memberCount"], 1);
+    assert_in_step(&app, &video, &["b"]).await;
+    assert_in_step(&app, &not_video, &["a", "c"]).await;
+}
+
+#[tokio::test]
+async fn converting_to_manual_freezes_the_members_and_stops_following() {
+    let app = TestApp::spawn().await;
+    influencer(&app, json!({ "handle": "a", "platform": "TIKTOK" })).await;
+    let tiktok = rule_segment(&app, "TikTok", json!({ "platformIn": ["TIKTOK"] })).await;
+    let converted = app
+        .data(
+            CONVERT,
+            json!({ "input": { "id": tiktok, "to": "MANUAL" } }),
+        )
+        .await;
+    assert_eq!(
+        converted["convertSegment"],
+        json!({ "segment": { "id": tiktok, "kind": "MANUAL", "rule": null, "memberCount": 1 }, "userErrors": [] })
+    );
+    let data = app.data(MEMBERS, json!({ "id": tiktok })).await;
+    assert_eq!(
+        data["segment"]["influencers"]["nodes"][0]["memberships"][0]["source"],
+        "MANUAL"
+    );
+    // No longer followed: a new TikTok influencer stays out, and people may assign again.
+    let b = influencer(&app, json!({ "handle": "b", "platform": "TIKTOK" })).await;
+    assert_eq!(
+        app.data(MEMBERS, json!({ "id": tiktok })).await["segment"]["memberCount"],
+        1
+    );
+    let assigned = app.assign(&[b], &tiktok).await;
+    assert_eq!(assigned["userErrors"], json!([]));
+    // Converting to RULE is refused.
+    let refused = app
+        .data(CONVERT, json!({ "input": { "id": tiktok, "to": "RULE" } }))
+        .await;
+    assert_eq!(
+        common::without_messages(refused["convertSegment"].clone()),
+        json!({ "segment": null, "userErrors": [{ "field": ["input", "to"], "code": "INVALID" }] })
+    );
+}
+
+/// The `(field, code)` of a payload's user errors.
+fn problems(payload: &Value) -> Vec<(String, String)> {
+    payload["userErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let field: Vec<&str> = e["field"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap())
+                .collect();
+            (field.join("."), e["code"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+/// Rows of the tables a refused write could touch.
+async fn rows(app: &TestApp) -> [i64; 5] {
+    [
+        app.count_rows("segment").await,
+        app.count_rows("segment_membership").await,
+        app.count_rows("automation").await,
+        app.count_rows("campaign").await,
+        app.count_rows("rule_segment_reference").await,
+    ]
+}
+
+#[tokio::test]
+async fn what_would_contradict_a_rule_is_refused_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let ids = app.create_influencers("i", 2).await;
+    let manual = app.create_segment("Manual").await;
+    let campaign = app
+        .data(
+            "mutation { createCampaign(input: { name: \"C\" }) { campaign { id } } }",
+            json!({}),
+        )
+        .await["createCampaign"]["campaign"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rule = rule_segment(
+        &app,
+        "Rule",
+        json!({ "anyOf": [{ "inAnySegment": [manual] }, { "engaged": { "campaignId": campaign } }] }),
+    )
+    .await;
+    let chain_top = {
+        let mut below = rule.clone();
+        for level in 2..=5 {
+            below = rule_segment(
+                &app,
+                &format!("Level {level}"),
+                json!({ "inAnySegment": [below] }),
+            )
+            .await;
+        }
+        below
+    };
+    let before = rows(&app).await;
+    let cases: Vec<(&str, &str, Value, Vec<(&str, &str)>)> = vec![
+        (
+            "assignToSegment",
+            ASSIGN,
+            json!({ "influencerIds": [ids[0]], "segment": { "id": rule } }),
+            vec![("input.segment.id", "INVALID")],
+        ),
+        (
+            "assignToSegment",
+            ASSIGN,
+            json!({ "influencerIds": [ids[0]], "segment": { "create": { "name": "Inline", "rule": {} } } }),
+            vec![("input.segment.create.rule", "INVALID")],
+        ),
+        (
+            "removeFromSegment",
+            REMOVE,
+            json!({ "filter": {}, "segmentId": rule }),
+            vec![("input.segmentId", "INVALID")],
+        ),
+        (
+            "addAutomation",
+            "mutation($input: AddAutomationInput!) { addAutomation(input: $input) { automation { id } userErrors { field code } } }",
+            json!({ "campaignId": campaign, "trigger": "EMAIL_REPLIED", "assignToSegment": { "id": rule } }),
+            vec![("input.assignToSegment.id", "INVALID")],
+        ),
+        (
+            "createSegment",
+            CREATE_SEGMENT,
+            json!({ "name": "Contradiction", "rule": { "allOf": [{ "platformIn": ["X"] }, { "not": { "unassigned": false } }] } }),
+            vec![("input.rule.allOf.1.not.unassigned", "INVALID")],
+        ),
+        (
+            "createSegment",
+            CREATE_SEGMENT,
+            json!({ "name": "Too deep", "rule": { "inAnySegment": [chain_top] } }),
+            vec![("input.rule", "INVALID")],
+        ),
+        (
+            "createSegment",
+            CREATE_SEGMENT,
+            json!({ "name": "Manual", "rule": { "inAnySegment": [common::unknown_id(segments_api::graphql::schema::ids::Kind::Segment)] } }),
+            vec![
+                ("input.rule.inAnySegment.0", "NOT_FOUND"),
+                ("input.name", "NAME_TAKEN"),
+            ],
+        ),
+        (
+            "updateSegment",
+            UPDATE_SEGMENT,
+            // The bottom of the chain naming the top: a circle.
+            json!({ "id": rule, "rule": { "inAnySegment": [chain_top] } }),
+            vec![("input.rule", "INVALID")],
+        ),
+        (
+            "updateSegment",
+            UPDATE_SEGMENT,
+            json!({ "id": rule, "rule": { "inAnySegment": [rule] } }),
+            vec![("input.rule", "INVALID")],
+        ),
+        (
+            "updateSegment",
+            UPDATE_SEGMENT,
+            json!({ "id": manual, "rule": { "platformIn": ["X"] } }),
+            vec![("input.rule", "INVALID")],
+        ),
+        (
+            "deleteSegment",
+            "mutation($input: DeleteSegmentInput!) { deleteSegment(input: $input) { deletedSegmentId userErrors { field code } } }",
+            json!({ "id": manual }),
+            vec![("input.id", "INVALID")],
+        ),
+        (
+            "deleteCampaign",
+            "mutation($input: DeleteCampaignInput!) { deleteCampaign(input: $input) { deletedCampaignId userErrors { field code } } }",
+            json!({ "id": campaign }),
+            vec![("input.id", "INVALID")],
+        ),
+    ];
+    for (field, mutation, input, expected) in cases {
+        let data = app.data(mutation, json!({ "input": input })).await;
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(p, c)| ((*p).to_owned(), (*c).to_owned()))
+            .collect();
+        assert_eq!(problems(&data[field]), expected, "{field} {input}");
+        assert_eq!(rows(&app).await, before, "{field} {input} wrote nothing");
+    }
+}
+
+#[tokio::test]
+async fn a_rolling_window_is_evaluated_again_as_time_passes() {
+    let app = TestApp::spawn().await;
+    let mut config = segments_api::config::HttpConfig::default();
+    config.rule_refresh = std::time::Duration::from_secs(1);
+    let addr = app.serve(&config).await;
+    let key = app.api_key().await;
+    let ids = app.create_influencers("i", 2).await;
+    let campaign = app
+        .data(
+            "mutation { createCampaign(input: { name: \"C\" }) { campaign { id } } }",
+            json!({}),
+        )
+        .await["createCampaign"]["campaign"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // i0 replied 30 days ago less three seconds: inside a 30-day window for three more seconds.
+    for (who, ago) in [
+        (0, Duration::days(30) - Duration::seconds(3)),
+        (1, Duration::days(1)),
+    ] {
+        app.data(
+            "mutation($c: ID!, $i: ID!, $at: DateTime!) { recordEngagement(input: { campaignId: $c, influencerId: $i, kind: EMAIL_REPLIED, occurredAt: $at }) { userErrors { code } } }",
+            json!({ "c": campaign, "i": ids[who], "at": (Utc::now() - ago).to_rfc3339() }),
+        )
+        .await;
+    }
+    let recent = rule_segment(&app, "Recent", json!({ "engaged": { "withinDays": 30 } })).await;
+    assert_eq!(members(&app, &recent).await, ["i0", "i1"]);
+    // No write happens; the server's own refresh moves i0 out once the window passes it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let data = common::graphql_at(
+            &addr,
+            &key,
+            "query($id: ID!) { segment(id: $id) { influencers { nodes { handle } } } }",
+            json!({ "id": recent }),
+        )
+        .await;
+        let handles: BTreeSet<String> = data["segment"]["influencers"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["handle"].as_str().unwrap().to_owned())
+            .collect();
+        if handles == BTreeSet::from(["i1".to_owned()]) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {handles:?} 20 s later"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_writes_racing_a_rule_change_leave_members_equal_to_matches() {
+    let app = TestApp::spawn().await;
+    let ids = app.create_influencers("i", 6).await;
+    let rule = rule_segment(&app, "Big", json!({ "followerCount": { "min": 100 } })).await;
+    for round in 0..8 {
+        let threshold = if round % 2 == 0 { 50 } else { 150 };
+        let followers = 100 + round * 10;
+        let rule_change = app.exec(
+            UPDATE_SEGMENT,
+            json!({ "input": { "id": rule, "rule": { "followerCount": { "min": threshold } } } }),
+        );
+        let updates = futures_util::future::join_all(ids.iter().map(|id| {
+            app.exec(
+                UPDATE_INFLUENCER,
+                json!({ "input": { "id": id, "followerCount": followers } }),
+            )
+        }));
+        let (changed, updated) = tokio::join!(rule_change, updates);
+        assert!(changed.get("errors").is_none(), "{changed:#}");
+        for response in updated {
+            assert!(response.get("errors").is_none(), "{response:#}");
+        }
+        let members = members(&app, &rule).await;
+        assert_eq!(members, matches(&app, &rule).await, "round {round}");
+    }
+}
