@@ -310,6 +310,14 @@ fn problems(payload: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A mutation field, its document, its input and the `(path, code)` of the errors it gets.
+type Refusal = (
+    &'static str,
+    &'static str,
+    Value,
+    Vec<(&'static str, &'static str)>,
+);
+
 /// Rows of the tables a refused write could touch.
 async fn rows(app: &TestApp) -> [i64; 5] {
     [
@@ -354,7 +362,7 @@ async fn what_would_contradict_a_rule_is_refused_and_writes_nothing() {
         below
     };
     let before = rows(&app).await;
-    let cases: Vec<(&str, &str, Value, Vec<(&str, &str)>)> = vec![
+    let cases: Vec<Refusal> = vec![
         (
             "assignToSegment",
             ASSIGN,
@@ -446,8 +454,10 @@ async fn what_would_contradict_a_rule_is_refused_and_writes_nothing() {
 #[tokio::test]
 async fn a_rolling_window_is_evaluated_again_as_time_passes() {
     let app = TestApp::spawn().await;
-    let mut config = segments_api::config::HttpConfig::default();
-    config.rule_refresh = std::time::Duration::from_secs(1);
+    let config = segments_api::config::HttpConfig {
+        rule_refresh: std::time::Duration::from_secs(1),
+        ..Default::default()
+    };
     let addr = app.serve(&config).await;
     let key = app.api_key().await;
     let ids = app.create_influencers("i", 2).await;
