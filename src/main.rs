@@ -56,9 +56,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("seeding failed: {e}"))?;
             println!(
-                "seeded {} influencers, {} segments, {} memberships, {} campaigns, {} events",
+                "seeded {} influencers, {} segments ({} more by rule), {} memberships, {} campaigns, {} events",
                 seeded.influencers,
                 seeded.segments,
+                seeded.rule_segments,
                 seeded.memberships,
                 seeded.campaigns,
                 seeded.events

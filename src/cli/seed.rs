@@ -20,7 +20,14 @@ use sea_orm::{
     sqlx::{self, PgConnection, PgPool},
 };
 
-use crate::service::{Scoped, ServiceResult, WorkspaceId, now, scope, validate};
+use crate::service::{
+    Scope, Scoped, ServiceResult, WorkspaceId,
+    events::Events,
+    filter::{EngagedInput, FilterInput, IntRange},
+    now, rules, scope,
+    segments::NewSegment,
+    validate,
+};
 
 const NICHES: [&str; 12] = [
     "Fitness",
@@ -59,6 +66,8 @@ pub struct Seeded {
     pub memberships: u64,
     pub campaigns: u64,
     pub events: u64,
+    /// RULE segments, besides `segments`.
+    pub rule_segments: u64,
 }
 
 /// A deterministic pseudo-random number for `n` (splitmix64): the same seed gives the same data.
@@ -317,6 +326,7 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
         }
         seeded.campaigns += 1;
     }
+    seeded.rule_segments = seed_rules(db, ws, first_number, &segment_ids).await?;
     tracing::info!(?seeded, "seeded");
     Ok(seeded)
 }
@@ -512,6 +522,68 @@ async fn insert_memberships(
         sea_orm::TryInsertResult::Inserted(n) => n,
         _ => 0,
     })
+}
+
+/// Three RULE segments over the first three niche segments ("Fitness creators", "Beauty
+/// creators", "Gaming creators"): big fitness creators, recent repliers, and those in both of the
+/// first two. Their members are all in segments already, so Unassigned is as without them. Made
+/// through the service, as `createSegment` makes them: each is filled by its rule.
+async fn seed_rules(
+    db: &DatabaseConnection,
+    ws: WorkspaceId,
+    batch: u64,
+    segment_ids: &[i64],
+) -> ServiceResult<u64> {
+    let [first, second, third, ..] = segment_ids else {
+        return Ok(0);
+    };
+    let niches = vec![*first, *second, *third];
+    let made: [(String, FilterInput); 3] = [
+        (
+            format!("Big fitness creators (seed {batch})"),
+            FilterInput {
+                in_any_segment: Some(niches.clone()),
+                niche_in: Some(vec!["fitness".into()]),
+                follower_count: Some(IntRange {
+                    min: Some(100_000),
+                    max: None,
+                }),
+                ..FilterInput::default()
+            },
+        ),
+        (
+            format!("Replied in the last 30 days (seed {batch})"),
+            FilterInput {
+                in_any_segment: Some(niches),
+                engaged: Some(EngagedInput {
+                    kinds: Some(vec![EngagementKind::EmailReplied]),
+                    within_days: Some(30),
+                    ..EngagedInput::default()
+                }),
+                ..FilterInput::default()
+            },
+        ),
+        (
+            format!("Fitness and beauty (seed {batch})"),
+            FilterInput {
+                in_all_segments: Some(vec![*first, *second]),
+                ..FilterInput::default()
+            },
+        ),
+    ];
+    let scope = Scope::new(db.clone(), ws, Events::start(db));
+    for (name, rule) in &made {
+        let segment = NewSegment {
+            name: name.clone(),
+            description: Some("Filled by its rule".into()),
+            rule: Some(Box::new(rule.clone())),
+        };
+        scope
+            .write(async |tx| rules::create(tx, &segment, rule).await)
+            .await?;
+        tracing::info!(segment = %name, "seeded a RULE segment");
+    }
+    Ok(made.len() as u64)
 }
 
 #[cfg(test)]
