@@ -534,3 +534,71 @@ async fn operations_on_one_socket_each_read_the_memberships_as_they_are() {
         json!([{ "unassigned": false, "segments": [{ "name": "Later" }] }])
     );
 }
+
+#[tokio::test]
+async fn changes_by_filter_and_by_rule_reach_subscribers_whole_with_their_source() {
+    let server = Server::start().await;
+    // Thousands of influencers: their events travel in many bounded notifications on
+    // PostgreSQL, each batch at most a few thousand ids.
+    let seeded = segments_api::cli::seed::seed(&server.app.db, server.app.workspace, 3_000)
+        .await
+        .expect("seed");
+    let roster = seeded.influencers as usize;
+    const SOURCES: &str =
+        "subscription { segmentMembershipChanged { change influencerId segment { name } source } }";
+    let mut ws = WsClient::connect(&server.addr, &server.key).await;
+    ws.subscribe("1", SOURCES, json!({})).await;
+    ws.sync().await;
+
+    let everyone = server
+        .graphql(
+            "mutation { assignToSegment(input: { filter: {}, segment: { create: { name: \"Everyone\" } } }) { segment { id } addedCount userErrors { code } } }",
+            json!({}),
+        )
+        .await["assignToSegment"]
+        .clone();
+    assert_eq!(everyone["addedCount"], roster, "{everyone}");
+    let events = ws.events("1", roster).await;
+    let mut added = std::collections::BTreeSet::new();
+    for event in &events {
+        let change = &event["data"]["segmentMembershipChanged"];
+        assert_eq!(
+            (
+                &change["change"],
+                &change["segment"]["name"],
+                &change["source"]
+            ),
+            (&json!("ADDED"), &json!("Everyone"), &json!("MANUAL"))
+        );
+        added.insert(change["influencerId"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(added.len(), roster, "each influencer once");
+
+    let tiktok = server
+        .graphql(
+            "{ influencers(filter: { platformIn: [TIKTOK] }) { totalCount } }",
+            json!({}),
+        )
+        .await["influencers"]["totalCount"]
+        .as_u64()
+        .unwrap() as usize;
+    let made = server
+        .graphql(
+            "mutation($all: ID!) { createSegment(input: { name: \"TikTok\", rule: { inAnySegment: [$all], platformIn: [TIKTOK] } }) { segment { memberCount } userErrors { code } } }",
+            json!({ "all": everyone["segment"]["id"] }),
+        )
+        .await;
+    assert_eq!(made["createSegment"]["segment"]["memberCount"], tiktok);
+    for event in ws.events("1", tiktok).await {
+        let change = &event["data"]["segmentMembershipChanged"];
+        assert_eq!(
+            (
+                &change["change"],
+                &change["segment"]["name"],
+                &change["source"]
+            ),
+            (&json!("ADDED"), &json!("TikTok"), &json!("RULE"))
+        );
+    }
+    ws.assert_quiet(Duration::from_millis(300)).await;
+}
