@@ -813,6 +813,82 @@ struct Attack {
 
 const MUTATION_ATTACKS: &[Attack] = &[
     Attack {
+        field: "createSegment",
+        covers: &[
+            "createSegment.input.rule.inAnySegment",
+            "createSegment.input.rule.inAllSegments",
+            "createSegment.input.rule.inNoSegment",
+            "createSegment.input.rule.engaged.campaignId",
+        ],
+        query: "mutation($rule: InfluencerFilter!) { createSegment(input: { name: \"Ruled\", rule: $rule }) { segment { id memberCount } userErrors { field message code } } }",
+        vars: |t, _| json!({ "rule": filter_naming(t) }),
+        nothing_gets: &["NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND"],
+        adds: &[],
+    },
+    // A's segment is MANUAL: the rule is refused before its ids are looked up, the same for B's
+    // ids as for ids of nothing.
+    Attack {
+        field: "updateSegment",
+        covers: &[
+            "updateSegment.input.rule.inAnySegment",
+            "updateSegment.input.rule.inAllSegments",
+            "updateSegment.input.rule.inNoSegment",
+            "updateSegment.input.rule.engaged.campaignId",
+        ],
+        query: "mutation($id: ID!, $rule: InfluencerFilter!) { updateSegment(input: { id: $id, rule: $rule }) { segment { id memberCount } userErrors { field message code } } }",
+        vars: |t, o| json!({ "id": o.segment, "rule": filter_naming(t) }),
+        nothing_gets: &["INVALID"],
+        adds: &[],
+    },
+    // A rule inside another change is refused whatever it names.
+    Attack {
+        field: "assignToSegment",
+        covers: &[
+            "assignToSegment.input.segment.create.rule.inAnySegment",
+            "assignToSegment.input.segment.create.rule.inAllSegments",
+            "assignToSegment.input.segment.create.rule.inNoSegment",
+            "assignToSegment.input.segment.create.rule.engaged.campaignId",
+        ],
+        query: "mutation($ids: [ID!]!, $rule: InfluencerFilter!) { assignToSegment(input: { influencerIds: $ids, segment: { create: { name: \"Inline\", rule: $rule } } }) { segment { id } userErrors { field message code } } }",
+        vars: |t, o| json!({ "ids": [o.influencer], "rule": filter_naming(t) }),
+        nothing_gets: &["INVALID"],
+        adds: &[],
+    },
+    Attack {
+        field: "addAutomation",
+        covers: &[
+            "addAutomation.input.assignToSegment.create.rule.inAnySegment",
+            "addAutomation.input.assignToSegment.create.rule.inAllSegments",
+            "addAutomation.input.assignToSegment.create.rule.inNoSegment",
+            "addAutomation.input.assignToSegment.create.rule.engaged.campaignId",
+        ],
+        query: "mutation($campaign: ID!, $rule: InfluencerFilter!) { addAutomation(input: { campaignId: $campaign, trigger: LINK_CLICKED, assignToSegment: { create: { name: \"Inline\", rule: $rule } } }) { automation { id } userErrors { field message code } } }",
+        vars: |t, o| json!({ "campaign": o.campaign, "rule": filter_naming(t) }),
+        nothing_gets: &["INVALID"],
+        adds: &[],
+    },
+    Attack {
+        field: "updateAutomation",
+        covers: &[
+            "updateAutomation.input.assignToSegment.create.rule.inAnySegment",
+            "updateAutomation.input.assignToSegment.create.rule.inAllSegments",
+            "updateAutomation.input.assignToSegment.create.rule.inNoSegment",
+            "updateAutomation.input.assignToSegment.create.rule.engaged.campaignId",
+        ],
+        query: "mutation($id: ID!, $rule: InfluencerFilter!) { updateAutomation(input: { id: $id, assignToSegment: { create: { name: \"Inline\", rule: $rule } } }) { automation { id } userErrors { field message code } } }",
+        vars: |t, o| json!({ "id": o.automation, "rule": filter_naming(t) }),
+        nothing_gets: &["INVALID"],
+        adds: &[],
+    },
+    Attack {
+        field: "convertSegment",
+        covers: &["convertSegment.input.id"],
+        query: "mutation($id: ID!) { convertSegment(input: { id: $id, to: MANUAL }) { segment { id kind } userErrors { field message code } } }",
+        vars: |t, _| json!({ "id": t.segment }),
+        nothing_gets: &["NOT_FOUND"],
+        adds: &[],
+    },
+    Attack {
         field: "assignToSegment",
         covers: &[
             "assignToSegment.input.filter.inAnySegment",
