@@ -173,7 +173,7 @@ fn seed_fills_the_default_workspace() {
     let output = run(&["seed", "--influencers", "50"], &[("DATABASE_URL", &url)]);
     assert!(output.status.success(), "{output:?}");
     assert!(
-        stdout(&output).starts_with("seeded 50 influencers, 12 segments, "),
+        stdout(&output).starts_with("seeded 50 influencers, 12 segments (3 more by rule), "),
         "{}",
         stdout(&output)
     );
