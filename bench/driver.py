@@ -32,8 +32,8 @@ PG_LOG = os.environ.get("BENCH_PG_LOG", "/var/log/postgresql/postgresql-15-main.
 PORTS = {"segments-api": 5200, "postgraphile": 5300, "baseline": 5100}
 CONCURRENCY = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 PAGE = 50
-WORKLOADS = ["dashboard", "unassigned-first", "unassigned-deep", "profile", "assign-1000",
-             "engagement"]
+WORKLOADS = ["dashboard", "unassigned-first", "unassigned-deep", "profile", "filter",
+             "assign-1000", "engagement"]
 
 
 class BenchFailure(Exception):
@@ -110,6 +110,24 @@ PG_PROFILE = (
     "niche followerCount segmentMembershipsByWorkspaceIdAndInfluencerId(orderBy: PRIMARY_KEY_ASC) { nodes { "
     "assignedAt source segmentByWorkspaceIdAndSegmentId { id name } } } } }"
 )
+# A realistic four-condition roster filter: platform, niche, a follower range, and a search on
+# handle or display name. PostGraphile answers it with postgraphile-plugin-connection-filter
+# over the same key columns (`niche_key`, `handle_key`, `display_name_key`).
+OURS_FILTER = (
+    "query Filter($f: InfluencerFilter) { influencers(first: %d, filter: $f) { totalCount "
+    "nodes { id handle followerCount } } }" % PAGE
+)
+OURS_FILTER_VALUE = {"platformIn": ["TIKTOK", "INSTAGRAM"], "nicheIn": ["fitness", "beauty"],
+                     "followerCount": {"min": 50000, "max": 500000}, "search": "a"}
+PG_FILTER = (
+    "query Filter($ws: BigInt!, $f: InfluencerFilter) { allInfluencers(first: %d, "
+    "orderBy: PRIMARY_KEY_ASC, condition: {workspaceId: $ws}, filter: $f) { totalCount "
+    "nodes { id handle followerCount } } }" % PAGE
+)
+PG_FILTER_VALUE = {"platform": {"in": ["TIKTOK", "INSTAGRAM"]},
+                   "nicheKey": {"in": ["fitness", "beauty"]},
+                   "followerCount": {"greaterThanOrEqualTo": 50000, "lessThanOrEqualTo": 500000},
+                   "or": [{"handleKey": {"includes": "a"}}, {"displayNameKey": {"includes": "a"}}]}
 OURS_ASSIGN = (
     "mutation Assign($ids: [ID!]!, $segment: ID!) { assignToSegment(input: "
     "{influencerIds: $ids, segment: {id: $segment}}) { segment { id } userErrors { code } } }"
@@ -166,6 +184,13 @@ def norm_unassigned(server, data):
     return (page["totalCount"], page["pageInfo"]["hasNextPage"],
             [(pk(n["id"]), n["handle"], n["displayName"], n["followerCount"])
              for n in page["nodes"]])
+
+
+def norm_filter(server, data):
+    key = "influencers" if server == "segments-api" else "allInfluencers"
+    conn = data["data"][key]
+    return [conn["totalCount"], [(pk(n["id"]), n["handle"], n["followerCount"])
+                                 for n in conn["nodes"]]]
 
 
 def norm_profile(server, data):
@@ -425,6 +450,10 @@ class SizeRun:
                 "postgraphile": [q(PG_PROFILE, {"ws": ws, "id": str(self.profile_id)})],
                 "baseline": [f"/influencer/{self.profile_id}"],
             },
+            "filter": {
+                "segments-api": [q(OURS_FILTER, {"f": OURS_FILTER_VALUE})],
+                "postgraphile": [q(PG_FILTER, {"ws": ws, "f": PG_FILTER_VALUE})],
+            },
             "assign-1000": {
                 "segments-api": [q(OURS_ASSIGN, {"segment": gid("Segment", s),
                                                  "ids": [gid("Influencer", i) for i in ids]})
@@ -471,7 +500,9 @@ class SizeRun:
                     "-c", url, "--schema", "public,postgraphile_bench", "--host", "127.0.0.1",
                     "--port", str(PORTS["postgraphile"]), "--disable-query-log", "--disable-graphiql",
                     "--dynamic-json", "--no-setof-functions-contain-nulls", "--max-pool-size", "10",
-                    "--disable-default-mutations"], {"NODE_ENV": "production"}, logdir)
+                    "--disable-default-mutations",
+                    "--append-plugins", "postgraphile-plugin-connection-filter"],
+                    {"NODE_ENV": "production"}, logdir)
             if "baseline" in which:
                 servers["baseline"] = Server("baseline", [self.args.baseline_bin], {
                     "BASELINE_DATABASE_URL": url, "BASELINE_WORKSPACE": str(self.ws),
@@ -498,10 +529,11 @@ class SizeRun:
         servers = self.start_servers(logdir)
         try:
             norms = {"dashboard": norm_dashboard, "unassigned-first": norm_unassigned,
-                     "unassigned-deep": norm_unassigned, "profile": norm_profile}
+                     "unassigned-deep": norm_unassigned, "profile": norm_profile,
+                     "filter": norm_filter}
             for workload, norm in norms.items():
                 answers = {}
-                for server in servers:
+                for server in self.workloads[workload]:
                     data = self.ask(server, workload)
                     if isinstance(data, dict) and data.get("errors"):
                         raise BenchFailure(f"{server} {workload}: {data['errors']}")
@@ -520,8 +552,10 @@ class SizeRun:
                     raise BenchFailure(f"unassigned totalCount {first[0]} != {self.unassigned_total}")
                 if workload == "profile" and not first[7]:
                     raise BenchFailure("profile has no memberships")
+                if workload == "filter" and not first[1]:
+                    raise BenchFailure("the filter matched nobody")
                 log(f"{workload}: all servers agree")
-                for server in servers:
+                for server in self.workloads[workload]:
                     self.statements[(workload, server)] = self.measure_statements(
                         lambda: self.ask(server, workload))
             # Statements as the dashboard grows: 1, 10 and 100 segments.
@@ -630,7 +664,7 @@ class SizeRun:
         servers = self.start_servers(logdir)
         duration = self.args.duration
         try:
-            reads = ["dashboard", "unassigned-first", "unassigned-deep", "profile"]
+            reads = ["dashboard", "unassigned-first", "unassigned-deep", "profile", "filter"]
             writes = ["assign-1000", "engagement"]
             for workload in [w for w in reads + writes if w in self.args.workloads]:
                 order = list(self.workloads[workload])
@@ -772,6 +806,10 @@ def report(args, runs, meta):
       f"cursors on a function connection are `[\"natural\", offset]`: offset-based) | `after=<id>` |")
     w("| profile | `influencer(id:)` with `memberships { assignedAt source segment { id name } }` | "
       "`influencerByWorkspaceIdAndId(workspaceId:, id:)` with `segmentMembershipsByWorkspaceIdAndInfluencerId` | `GET /influencer/ID` |")
+    w(f"| filter | `influencers(first: {PAGE}, filter:)` with `totalCount`: platform in (TIKTOK, "
+      "INSTAGRAM), niche in (fitness, beauty), 50,000 to 500,000 followers, handle or display "
+      f"name containing \"a\" | `allInfluencers(first: {PAGE}, filter:)` with `totalCount`, the "
+      "same conditions with postgraphile-plugin-connection-filter on the key columns | – |")
     w("| assign-1000 | `assignToSegment` with 1,000 ids (30 different bodies in turn) | "
       "`assignToSegment` function mutation, same ids | – |")
     w("| engagement | `recordEngagement` (EMAIL_REPLIED; the campaign has two automations for it) | "

@@ -383,6 +383,16 @@ async fn migrated_through(last: Option<&str>) -> (DatabaseConnection, Option<tem
     (db, dir)
 }
 
+/// The names of the migrations from `first` on, in order: what is pending once `first` is.
+fn pending_from(first: &str) -> Vec<String> {
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let at = names.iter().position(|n| n == first).expect("registered");
+    names[at..].to_vec()
+}
+
 /// The migration before the one under test.
 fn previous_migration() -> String {
     let names: Vec<String> = Migrator::migrations()
@@ -887,7 +897,8 @@ async fn migrating_keeps_every_row_and_down_restores_the_previous_layout() {
     };
     assert_eq!(count(&db, &made_by(&a)).await, 1);
 
-    Migrator::up(&db, None).await.expect("migrate");
+    // This migration alone: later ones add columns of their own.
+    Migrator::up(&db, Some(1)).await.expect("migrate");
     assert_eq!(snapshot(&db).await, before);
     assert_eq!(count(&db, &made_by(&a)).await, 1);
     assert_eq!(count(&db, &made_by(&b)).await, 1);
@@ -919,7 +930,7 @@ async fn migrating_keeps_every_row_and_down_restores_the_previous_layout() {
             .iter()
             .map(|m| m.name().to_owned())
             .collect::<Vec<_>>(),
-        [WORKSPACE_KEYS]
+        pending_from(WORKSPACE_KEYS)
     );
     assert_eq!(snapshot(&db).await, after);
     assert_eq!(schema(&db).await, previous_schema);
@@ -937,7 +948,7 @@ async fn migrating_keeps_every_row_and_down_restores_the_previous_layout() {
     );
 
     // And up again.
-    Migrator::up(&db, None).await.expect("migrate again");
+    Migrator::up(&db, Some(1)).await.expect("migrate again");
     assert_eq!(snapshot(&db).await, after);
     assert_eq!(violations(&catalog(&db).await), Vec::<String>::new());
     assert_cross_workspace_rows_refused(&db, &a, &b).await;
