@@ -382,9 +382,11 @@ class SizeRun:
         self.key = re.search(r"sk_[A-Za-z0-9_-]+", out).group(0)
         sh(["psql", f"{PG}/{self.db}", "-v", "ON_ERROR_STOP=1", "-qf",
             os.path.join(HERE, "postgraphile", "setup.sql")])
-        # A campaign whose two automations both fire on EMAIL_REPLIED, into two segments.
+        # A campaign whose two automations both fire on EMAIL_REPLIED, into two segments. Only
+        # MANUAL segments take automations and assignments (the seed's RULE segments are filled
+        # by their rules).
         segs = psql(self.db, f"SELECT id FROM segment WHERE workspace_id = {self.ws} "
-                             "ORDER BY id DESC LIMIT 2").split()
+                             "AND kind = 'MANUAL' ORDER BY id DESC LIMIT 2").split()
         self.campaign = int(psql(self.db, (
             "INSERT INTO campaign (workspace_id, name, status, created_at) VALUES "
             f"({self.ws}, 'Benchmark outreach', 'ACTIVE', now()) RETURNING id")).split()[0])
@@ -413,7 +415,7 @@ class SizeRun:
         ids = [int(x) for x in psql(self.db, f"SELECT id FROM influencer WHERE workspace_id = "
                                              f"{self.ws} ORDER BY id").split()]
         seg_ids = [int(x) for x in psql(self.db, f"SELECT id FROM segment WHERE workspace_id = "
-                                                 f"{self.ws} ORDER BY id").split()]
+                                                 f"{self.ws} AND kind = 'MANUAL' ORDER BY id").split()]
         rng = random.Random(4)
         self.assign_sets = [(rng.choice(seg_ids[len(seg_ids) // 2:]), rng.sample(ids, 1000))
                             for _ in range(30)]
