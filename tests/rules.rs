@@ -537,3 +537,39 @@ async fn concurrent_writes_racing_a_rule_change_leave_members_equal_to_matches()
         assert_eq!(members, matches(&app, &rule).await, "round {round}");
     }
 }
+
+#[tokio::test]
+async fn writes_racing_the_creation_of_a_rule_segment_are_in_it_once_both_commit() {
+    let app = TestApp::spawn().await;
+    let ids = app.create_influencers("i", 4).await;
+    for round in 0..6 {
+        let created = app.exec(
+            CREATE_SEGMENT,
+            json!({ "input": { "name": format!("Round {round}"), "rule": { "followerCount": { "min": 100 } } } }),
+        );
+        let new_influencer = app.exec(
+            CREATE_INFLUENCER,
+            json!({ "input": { "handle": format!("new{round}"), "platform": "X", "followerCount": 500 } }),
+        );
+        let updates = futures_util::future::join_all(ids.iter().enumerate().map(|(n, id)| {
+            let followers = if (n + round) % 2 == 0 { 50 } else { 150 };
+            app.exec(
+                UPDATE_INFLUENCER,
+                json!({ "input": { "id": id, "followerCount": followers } }),
+            )
+        }));
+        let (created, new_influencer, updated) = tokio::join!(created, new_influencer, updates);
+        for response in updated.iter().chain([&created, &new_influencer]) {
+            assert!(response.get("errors").is_none(), "{response:#}");
+        }
+        let segment = created["data"]["createSegment"]["segment"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            members(&app, &segment).await,
+            matches(&app, &segment).await,
+            "round {round}"
+        );
+    }
+}

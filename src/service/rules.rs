@@ -12,11 +12,14 @@
 //! - Rolling windows (`withinDays`) are evaluated again by [`refresh_rolling`], which the server
 //!   runs periodically.
 //!
-//! Rules and writes take turns through the rule segments' rows: a write reads the rules it
-//! follows `FOR SHARE`, a rule change locks its segment `FOR UPDATE`. A write that read a rule
-//! first commits before the rule change evaluates (and so is seen by it); a rule change that
-//! locked first commits before the write reads the rule (and so the write evaluates the new
-//! rule). Either way, once both commit, members equal matches. SQLite runs one writer at a time.
+//! Rules and writes take turns through the workspace's rule lock (a PostgreSQL advisory lock
+//! held until the transaction ends): a write that follows rules takes it shared before it reads
+//! them, a rule change (create, update, convert) takes it exclusive before anything else. A
+//! write that came first commits before the rule change evaluates (and so is seen by it); a rule
+//! change that came first commits before the write reads the rules (and so the write evaluates
+//! the new rule, a new RULE segment included). Either way, once both commit, members equal
+//! matches. Writes do not wait for each other on it, and it costs no row lock. SQLite runs one
+//! writer at a time.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,8 +30,9 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait, LockType, Query, SimpleExpr, UnionType},
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement,
+    sea_query::{Expr, ExprTrait, Query, SimpleExpr, UnionType},
 };
 
 use super::{
@@ -108,16 +112,38 @@ pub fn rule_of(model: &segment::Model) -> Result<Option<FilterInput>, DbErr> {
     Ok(stored(model)?.map(|(input, _)| input))
 }
 
-/// The workspace's RULE segments with their rules, in id order; read `FOR SHARE` by a write that
-/// follows them, so that a rule change waits for it (or it for the rule change).
-async fn load<S: Scoped>(s: &S, lock: bool) -> Result<Vec<RuleSegment>, DbErr> {
-    let mut query = s
+/// The first key of the workspace's rule lock (the second is the workspace).
+const RULES_LOCK: i32 = 0x5e62;
+
+/// Takes the workspace's rule lock for the rest of the transaction: shared for a write that
+/// follows rules, exclusive for a rule change (see the module's documentation).
+async fn take_rules_lock<S: Scoped>(s: &S, exclusive: bool) -> Result<(), DbErr> {
+    if s.backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let function = if exclusive {
+        "pg_advisory_xact_lock"
+    } else {
+        "pg_advisory_xact_lock_shared"
+    };
+    // The workspace's low 32 bits: two workspaces that share them share a lock, and at worst
+    // wait for each other's rule changes.
+    s.conn()
+        .execute_raw(Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            format!("SELECT {function}($1, $2)"),
+            [RULES_LOCK.into(), (s.workspace().0 as i32).into()],
+        ))
+        .await?;
+    Ok(())
+}
+
+/// The workspace's RULE segments with their rules, in id order.
+async fn load<S: Scoped>(s: &S) -> Result<Vec<RuleSegment>, DbErr> {
+    let query = s
         .find::<segment::Entity>()
         .filter(segment::Column::Kind.eq(SegmentKind::Rule))
         .order_by_asc(segment::Column::Id);
-    if lock && s.backend() == sea_orm::DatabaseBackend::Postgres {
-        query = query.lock(LockType::Share);
-    }
     let mut rules = Vec::new();
     for model in query.all(s.conn()).await? {
         if let Some((_, filter)) = stored(&model)? {
@@ -217,8 +243,9 @@ pub async fn create(
     input: &NewSegment,
     rule: &FilterInput,
 ) -> ServiceResult<segment::Model> {
+    take_rules_lock(tx, true).await?;
     let parsed = filter::parse(rule.clone(), &["input", "rule"]);
-    let others = load(tx, true).await?;
+    let others = load(tx).await?;
     // A placeholder id for the new segment: the graph only needs it to differ from the others.
     let checked = match &parsed {
         Ok(filter) => check(tx, 0, filter, &others, &["input", "rule"]).await,
@@ -251,6 +278,7 @@ pub async fn create(
 #[tracing::instrument(name = "rules::update", level = "debug", skip_all, fields(workspace = tx.workspace().0, segment = id))]
 pub async fn update(tx: &mut Tx<'_>, id: i64, rule: &FilterInput) -> ServiceResult<segment::Model> {
     let path = ["input", "rule"];
+    take_rules_lock(tx, true).await?;
     let segment = locks::changed::<segment::Entity, _>(tx, id)
         .await?
         .ok_or_else(|| segments::not_found(&["input", "id"]))?;
@@ -263,11 +291,7 @@ pub async fn update(tx: &mut Tx<'_>, id: i64, rule: &FilterInput) -> ServiceResu
         .into());
     }
     let filter = filter::parse(rule.clone(), &path).map_err(ServiceError::Input)?;
-    let others: Vec<RuleSegment> = load(tx, true)
-        .await?
-        .into_iter()
-        .filter(|r| r.id != id)
-        .collect();
+    let others: Vec<RuleSegment> = load(tx).await?.into_iter().filter(|r| r.id != id).collect();
     check(tx, id, &filter, &others, &path).await?;
     let mut model: segment::ActiveModel = segment.into();
     model.rule = Set(Some(encode(rule)));
@@ -284,6 +308,7 @@ pub async fn update(tx: &mut Tx<'_>, id: i64, rule: &FilterInput) -> ServiceResu
 /// memberships. A MANUAL segment stays as it is.
 #[tracing::instrument(name = "rules::freeze", level = "debug", skip_all, fields(workspace = tx.workspace().0, segment = id))]
 pub async fn freeze(tx: &mut Tx<'_>, id: i64) -> ServiceResult<segment::Model> {
+    take_rules_lock(tx, true).await?;
     let segment = locks::changed::<segment::Entity, _>(tx, id)
         .await?
         .ok_or_else(|| segments::not_found(&["input", "id"]))?;
@@ -329,7 +354,8 @@ pub async fn follow(tx: &mut Tx<'_>, change: &Change, among: Among<'_>) -> Servi
     if matches!(among, Among::These(ids) if ids.is_empty()) {
         return Ok(());
     }
-    let rules = load(tx, true).await?;
+    take_rules_lock(tx, false).await?;
+    let rules = load(tx).await?;
     if rules.is_empty() {
         return Ok(());
     }
@@ -465,7 +491,8 @@ async fn remove_non_matches(
 /// the rules that name their segments: matches move as time passes without any write.
 #[tracing::instrument(name = "rules::refresh_rolling", level = "debug", skip_all, fields(workspace = tx.workspace().0))]
 pub async fn refresh_rolling(tx: &mut Tx<'_>) -> ServiceResult<usize> {
-    let rules = load(tx, true).await?;
+    take_rules_lock(tx, false).await?;
+    let rules = load(tx).await?;
     let rolling: BTreeSet<i64> = rules
         .iter()
         .filter(|r| r.filter.uses_rolling_window())
