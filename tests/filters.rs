@@ -362,20 +362,7 @@ fn problems(response: &Value) -> Vec<(String, String)> {
     assert_eq!(errors.len(), 1, "{response:#}");
     assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT");
     assert_eq!(errors[0]["path"], json!(["influencers"]));
-    errors[0]["extensions"]["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            let field: Vec<&str> = p["field"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| f.as_str().unwrap())
-                .collect();
-            (field.join("."), p["code"].as_str().unwrap().to_owned())
-        })
-        .collect()
+    common::paths_and_codes(&errors[0]["extensions"]["problems"])
 }
 
 fn nested_nots(levels: usize) -> Value {
@@ -627,20 +614,7 @@ async fn a_refused_assignment_or_removal_by_filter_writes_nothing() {
     for (mutation, input, expected) in refused {
         let data = app.data(mutation, json!({ "input": input })).await;
         let payload = data.as_object().unwrap().values().next().unwrap();
-        let found: Vec<(String, String)> = payload["userErrors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                let field: Vec<&str> = e["field"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|f| f.as_str().unwrap())
-                    .collect();
-                (field.join("."), e["code"].as_str().unwrap().to_owned())
-            })
-            .collect();
+        let found = common::paths_and_codes(&payload["userErrors"]);
         let expected: Vec<(String, String)> = expected
             .iter()
             .map(|(p, c)| ((*p).to_owned(), (*c).to_owned()))

@@ -1250,20 +1250,7 @@ async fn a_filter_argument_naming_another_workspaces_segments_or_campaigns_is_re
     assert_eq!(for_nothing["data"], Value::Null, "{for_nothing:#}");
     let error = &for_nothing["errors"][0];
     assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{error:#}");
-    let problems: Vec<(String, String)> = error["extensions"]["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            let field: Vec<&str> = p["field"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| f.as_str().unwrap())
-                .collect();
-            (field.join("."), id_at(&p["code"]))
-        })
-        .collect();
+    let problems = common::paths_and_codes(&error["extensions"]["problems"]);
     let expected: Vec<(String, String)> = FILTER_PATHS
         .iter()
         .enumerate()

@@ -292,24 +292,6 @@ async fn converting_to_manual_freezes_the_members_and_stops_following() {
     );
 }
 
-/// The `(field, code)` of a payload's user errors.
-fn problems(payload: &Value) -> Vec<(String, String)> {
-    payload["userErrors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            let field: Vec<&str> = e["field"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| f.as_str().unwrap())
-                .collect();
-            (field.join("."), e["code"].as_str().unwrap().to_owned())
-        })
-        .collect()
-}
-
 /// A mutation field, its document, its input and the `(path, code)` of the errors it gets.
 type Refusal = (
     &'static str,
@@ -446,7 +428,11 @@ async fn what_would_contradict_a_rule_is_refused_and_writes_nothing() {
             .iter()
             .map(|(p, c)| ((*p).to_owned(), (*c).to_owned()))
             .collect();
-        assert_eq!(problems(&data[field]), expected, "{field} {input}");
+        assert_eq!(
+            common::paths_and_codes(&data[field]["userErrors"]),
+            expected,
+            "{field} {input}"
+        );
         assert_eq!(rows(&app).await, before, "{field} {input} wrote nothing");
     }
 }

@@ -54,6 +54,24 @@ pub fn unknown_id(kind: Kind) -> String {
     encode(kind, 999_999).0
 }
 
+/// The `(path, code)` of each entry of a list of errors or problems (`field` joined with dots).
+pub fn paths_and_codes(errors: &Value) -> Vec<(String, String)> {
+    errors
+        .as_array()
+        .unwrap_or_else(|| panic!("a list, got {errors}"))
+        .iter()
+        .map(|e| {
+            let field: Vec<&str> = e["field"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap())
+                .collect();
+            (field.join("."), e["code"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
 /// Every user error's message is words for a person; strip them so the rest compares exactly.
 pub fn without_messages(mut payload: Value) -> Value {
     for error in payload["userErrors"]
