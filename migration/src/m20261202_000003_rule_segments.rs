@@ -23,6 +23,9 @@ const REFERENCE_TABLES: [(&str, &str, &str); 2] = [
     ("rule_campaign_reference", "campaign_id", "campaign"),
 ];
 
+/// The index the rules of a workspace are read through.
+const KIND_INDEX: &str = "ix_segment_workspace_kind";
+
 fn col(name: &str) -> Alias {
     Alias::new(name)
 }
@@ -52,6 +55,18 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table(col("segment"))
                     .add_column(ColumnDef::new(col("rule")).text())
+                    .to_owned(),
+            )
+            .await?;
+        // Every write that can change a match reads the workspace's RULE segments: through this
+        // index, not through all of the workspace's segments.
+        manager
+            .create_index(
+                Index::create()
+                    .name(KIND_INDEX)
+                    .table(col("segment"))
+                    .col(col("workspace_id"))
+                    .col(col("kind"))
                     .to_owned(),
             )
             .await?;
@@ -110,6 +125,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name(KIND_INDEX)
+                    .table(col("segment"))
+                    .to_owned(),
+            )
+            .await?;
         for (table, _, _) in REFERENCE_TABLES {
             manager
                 .drop_table(Table::drop().table(col(table)).to_owned())
