@@ -559,3 +559,54 @@ async fn writes_racing_the_creation_of_a_rule_segment_are_in_it_once_both_commit
         );
     }
 }
+
+#[tokio::test]
+async fn two_writes_that_each_make_half_of_a_match_leave_the_influencer_in_the_rule_segment() {
+    let app = TestApp::spawn().await;
+    let (s1, s2) = (
+        app.create_segment("S1").await,
+        app.create_segment("S2").await,
+    );
+    let both = rule_segment(&app, "Both", json!({ "inAllSegments": [s1, s2] })).await;
+    let tiktok_in_s1 = rule_segment(
+        &app,
+        "TikTok in S1",
+        json!({ "platformIn": ["TIKTOK"], "inAnySegment": [s1] }),
+    )
+    .await;
+    let ids = app.create_influencers("i", 8).await;
+    for id in &ids {
+        let assign = |segment: &str| {
+            app.exec(
+                ASSIGN,
+                json!({ "input": { "influencerIds": [id], "segment": { "id": segment } } }),
+            )
+        };
+        // Memberships of two segments at once; then a membership and a field at once.
+        let (a, b) = tokio::join!(assign(&s1), assign(&s2));
+        for response in [a, b] {
+            assert!(response.get("errors").is_none(), "{response:#}");
+        }
+    }
+    assert_eq!(members(&app, &both).await.len(), ids.len());
+    let ids = app.create_influencers("j", 8).await;
+    for id in &ids {
+        let update = app.exec(
+            UPDATE_INFLUENCER,
+            json!({ "input": { "id": id, "platform": "TIKTOK" } }),
+        );
+        let assign = app.exec(
+            ASSIGN,
+            json!({ "input": { "influencerIds": [id], "segment": { "id": s1 } } }),
+        );
+        let (a, b) = tokio::join!(update, assign);
+        for response in [a, b] {
+            assert!(response.get("errors").is_none(), "{response:#}");
+        }
+    }
+    assert_eq!(members(&app, &tiktok_in_s1).await.len(), ids.len());
+    assert_eq!(
+        members(&app, &tiktok_in_s1).await,
+        matches(&app, &tiktok_in_s1).await
+    );
+}

@@ -18,8 +18,9 @@
 //! write that came first commits before the rule change evaluates (and so is seen by it); a rule
 //! change that came first commits before the write reads the rules (and so the write evaluates
 //! the new rule, a new RULE segment included). Either way, once both commit, members equal
-//! matches. Writes do not wait for each other on it, and it costs no row lock. SQLite runs one
-//! writer at a time.
+//! matches. Writes do not wait for each other on it; two writes touching the same influencers
+//! do, on those influencers' rows (see [`lock_influencers`]), and a write of the whole roster
+//! takes the lock exclusive. SQLite runs one writer at a time.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,7 +40,7 @@ use super::{
     clock::now,
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult},
     filter::{self, FilterInput, InfluencerFilter},
-    id_list::any_of,
+    id_list::{any_of, column_any_of},
     locks,
     membership_rows::{delete_memberships, insert_rows, membership_rows},
     rule_references,
@@ -354,7 +355,11 @@ pub async fn follow(tx: &mut Tx<'_>, change: &Change, among: Among<'_>) -> Servi
     if matches!(among, Among::These(ids) if ids.is_empty()) {
         return Ok(());
     }
-    take_rules_lock(tx, false).await?;
+    let among = among.bounded();
+    // A change of the whole roster (an assignment by filter) evaluates for everyone: it takes
+    // the rule lock exclusive, so no other write's evaluation overlaps it. A change of a few
+    // influencers shares the lock and locks those influencers below.
+    take_rules_lock(tx, matches!(among, Among::Everyone)).await?;
     let rules = load(tx).await?;
     if rules.is_empty() {
         return Ok(());
@@ -376,7 +381,35 @@ pub async fn follow(tx: &mut Tx<'_>, change: &Change, among: Among<'_>) -> Servi
         return Ok(());
     }
     let affected = with_dependents(&rules, direct);
-    evaluate(tx, &rules, &affected, among.bounded()).await
+    if let Among::These(ids) = among {
+        lock_influencers(tx, ids).await?;
+    }
+    evaluate(tx, &rules, &affected, among).await
+}
+
+/// Locks the influencers a write evaluates rules for (`FOR NO KEY UPDATE`, in id order) on
+/// PostgreSQL. Two writes that each make half of a match (one assigns to S1, the other to S2,
+/// for a rule on both) then evaluate one after the other, the second seeing the first's change;
+/// without it each saw only its own half and neither added the member. Assignments and foreign
+/// keys take `FOR KEY SHARE`, which this does not block.
+async fn lock_influencers(tx: &Tx<'_>, ids: &[i64]) -> Result<(), DbErr> {
+    if tx.backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    tx.find::<influencer::Entity>()
+        .select_only()
+        .column(influencer::Column::Id)
+        .filter(column_any_of(
+            tx.backend(),
+            influencer::Column::Id,
+            ids.iter().copied(),
+        ))
+        .order_by_asc(influencer::Column::Id)
+        .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
+        .into_tuple::<i64>()
+        .all(tx.conn())
+        .await?;
+    Ok(())
 }
 
 /// Evaluates the rules of `affected` (among `all`, the workspace's rules) for `among`, level by
