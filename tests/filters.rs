@@ -11,7 +11,6 @@ use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
 const CREATE: &str = "mutation($input: CreateInfluencerInput!) { createInfluencer(input: $input) { influencer { id } userErrors { field code } } }";
-const CAMPAIGN: &str = "mutation($name: String!) { createCampaign(input: { name: $name }) { campaign { id } userErrors { code } } }";
 const ENGAGE: &str = "mutation($c: ID!, $i: ID!, $kind: EngagementKind!, $at: DateTime!) { recordEngagement(input: { campaignId: $c, influencerId: $i, kind: $kind, occurredAt: $at }) { event { id } userErrors { field code } } }";
 const FILTERED: &str = "query($filter: InfluencerFilter, $search: String, $first: Int, $after: String, $last: Int, $before: String) { influencers(filter: $filter, search: $search, first: $first, after: $after, last: $last, before: $before) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } nodes { handle } } }";
 
@@ -79,16 +78,10 @@ async fn roster() -> Roster {
     app.assign(&[ids[1].clone(), ids[3].clone(), ids[6].clone()], &b)
         .await;
     app.assign(&[ids[4].clone(), ids[6].clone()], &c).await;
-    let mut campaigns = Vec::new();
-    for name in ["c1", "c2"] {
-        let data = app.data(CAMPAIGN, json!({ "name": name })).await;
-        campaigns.push(
-            data["createCampaign"]["campaign"]["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-    }
+    let campaigns = [
+        app.create_campaign("c1").await,
+        app.create_campaign("c2").await,
+    ];
     let days_ago = |n: i64| (Utc::now() - Duration::days(n)).to_rfc3339();
     for (who, campaign, kind, at) in [
         (0, 0, "EMAIL_REPLIED", days_ago(2)),
@@ -302,7 +295,6 @@ async fn every_condition_and_composition_matches_exactly_the_influencers_it_desc
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(r.ids.len(), 8);
 }
 
 #[tokio::test]
@@ -624,8 +616,6 @@ async fn a_refused_assignment_or_removal_by_filter_writes_nothing() {
         assert_eq!(app.count_rows("segment_membership").await, memberships);
         assert_eq!(app.count_rows("segment").await, segments);
     }
-    assert_eq!(r.b.len(), r.c.len());
-    assert_ne!(r.c1, r.c2);
 }
 
 #[tokio::test]

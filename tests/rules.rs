@@ -165,15 +165,7 @@ async fn rules_follow_memberships_of_the_segments_they_name_through_chains_and_e
         json!({ "inAnySegment": [shortlist], "not": { "inAnySegment": [declined] } }),
     )
     .await;
-    let campaign = app
-        .data(
-            "mutation { createCampaign(input: { name: \"Launch\" }) { campaign { id } } }",
-            json!({}),
-        )
-        .await["createCampaign"]["campaign"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let campaign = app.create_campaign("Launch").await;
     let ready_and_replied = rule_segment(
         &app,
         "Ready and replied",
@@ -316,15 +308,7 @@ async fn what_would_contradict_a_rule_is_refused_and_writes_nothing() {
     let app = TestApp::spawn().await;
     let ids = app.create_influencers("i", 2).await;
     let manual = app.create_segment("Manual").await;
-    let campaign = app
-        .data(
-            "mutation { createCampaign(input: { name: \"C\" }) { campaign { id } } }",
-            json!({}),
-        )
-        .await["createCampaign"]["campaign"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let campaign = app.create_campaign("C").await;
     let rule = rule_segment(
         &app,
         "Rule",
@@ -447,15 +431,7 @@ async fn a_rolling_window_is_evaluated_again_as_time_passes() {
     let addr = app.serve(&config).await;
     let key = app.api_key().await;
     let ids = app.create_influencers("i", 2).await;
-    let campaign = app
-        .data(
-            "mutation { createCampaign(input: { name: \"C\" }) { campaign { id } } }",
-            json!({}),
-        )
-        .await["createCampaign"]["campaign"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let campaign = app.create_campaign("C").await;
     // i0 replied 30 days ago less three seconds: inside a 30-day window for three more seconds.
     for (who, ago) in [
         (0, Duration::days(30) - Duration::seconds(3)),

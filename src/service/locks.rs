@@ -19,14 +19,21 @@
 //! does), so the two cannot deadlock; a deadlock the database still finds is retried
 //! (`Scope::write`). SQLite has no row locks (the clause is left out), and needs none: its
 //! writers run one at a time from `BEGIN IMMEDIATE`.
+//!
+//! Beside row locks, [`workspace_lock`] takes a PostgreSQL advisory lock keyed by a class and the
+//! workspace, for work that must take turns per workspace rather than per row (rules and the
+//! writes that follow them; the periodic refresh of rolling rules).
 
 use std::collections::HashSet;
 
-use sea_orm::{ColumnTrait, DbErr, QueryFilter, QueryOrder, QuerySelect, sea_query::LockType};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, QueryFilter, QueryOrder, QuerySelect,
+    Statement, sea_query::LockType,
+};
 
 use super::{
     errors::InputError,
-    id_list::column_any_of,
+    reads::by_id::id_select,
     scope::{Identified, Scoped},
 };
 
@@ -73,8 +80,32 @@ where
 }
 
 /// Which of these ids name a row of `E` in the workspace, each locked against deletion
-/// (`FOR KEY SHARE`), in id order so that two writes locking overlapping sets cannot deadlock.
+/// (`FOR KEY SHARE`).
 async fn referred_ids<E, S>(s: &S, ids: &[i64]) -> Result<HashSet<i64>, DbErr>
+where
+    E: Identified,
+    S: Scoped,
+{
+    locked_ids::<E, S>(s, ids, LockType::KeyShare).await
+}
+
+/// Locks the rows of `E` with these ids for a write that changes what depends on them
+/// (`FOR NO KEY UPDATE`): two such writes on the same rows run one after the other. References
+/// (`FOR KEY SHARE`) do not wait for it. No statement on SQLite, whose writers take turns anyway.
+pub(crate) async fn changed_ids<E, S>(s: &S, ids: &[i64]) -> Result<(), DbErr>
+where
+    E: Identified,
+    S: Scoped,
+{
+    if s.backend() == DatabaseBackend::Postgres {
+        locked_ids::<E, S>(s, ids, LockType::NoKeyUpdate).await?;
+    }
+    Ok(())
+}
+
+/// The ids of `E` among these that exist in the workspace, locked with `lock` in id order, so
+/// that two writes locking overlapping sets cannot deadlock.
+async fn locked_ids<E, S>(s: &S, ids: &[i64], lock: LockType) -> Result<HashSet<i64>, DbErr>
 where
     E: Identified,
     S: Scoped,
@@ -83,17 +114,58 @@ where
     if unique.is_empty() {
         return Ok(HashSet::new());
     }
-    Ok(s.find::<E>()
-        .select_only()
-        .column(E::id_column())
-        .filter(column_any_of(s.backend(), E::id_column(), unique))
+    Ok(id_select::<E, S>(s, unique)
         .order_by_asc(E::id_column())
-        .lock(LockType::KeyShare)
+        .lock(lock)
         .into_tuple::<i64>()
         .all(s.conn())
         .await?
         .into_iter()
         .collect())
+}
+
+/// How a [`workspace_lock`] is taken.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Advisory {
+    /// With others taking it shared; waits for an exclusive holder.
+    Shared,
+    /// Alone; waits for every holder.
+    Exclusive,
+    /// Alone, or not at all when someone holds it (no wait).
+    TryExclusive,
+}
+
+/// Takes the advisory lock `(class, workspace)` until the transaction ends; returns whether it
+/// was taken (only [`Advisory::TryExclusive`] can return false). Always true on SQLite, which
+/// has no such locks and runs one writer at a time. The workspace's low 32 bits are the second
+/// key: two workspaces that share them share the lock, and at worst wait for each other.
+pub(crate) async fn workspace_lock<S: Scoped>(
+    s: &S,
+    class: i32,
+    how: Advisory,
+) -> Result<bool, DbErr> {
+    if s.backend() != DatabaseBackend::Postgres {
+        return Ok(true);
+    }
+    let sql = match how {
+        Advisory::Shared => {
+            "SELECT true AS taken FROM (SELECT pg_advisory_xact_lock_shared($1, $2)) l"
+        }
+        Advisory::Exclusive => "SELECT true AS taken FROM (SELECT pg_advisory_xact_lock($1, $2)) l",
+        Advisory::TryExclusive => "SELECT pg_try_advisory_xact_lock($1, $2) AS taken",
+    };
+    let row = s
+        .conn()
+        .query_one_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            sql,
+            [class.into(), (s.workspace().0 as i32).into()],
+        ))
+        .await?;
+    match row {
+        Some(row) => row.try_get("", "taken"),
+        None => Ok(false),
+    }
 }
 
 /// NOT_FOUND errors for the ids that name no row of `E` in the workspace, each naming its

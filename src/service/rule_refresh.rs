@@ -8,14 +8,15 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
+use sea_orm::DatabaseConnection;
 use tokio::sync::oneshot;
 
 use super::{
     errors::ServiceResult,
     events::Events,
+    locks::{self, Advisory},
     rules,
-    scope::{Scope, Scoped, Tx},
+    scope::Scope,
     workspace::WorkspaceId,
 };
 
@@ -59,7 +60,8 @@ pub async fn refresh_all(db: &DatabaseConnection, events: &Events) -> ServiceRes
         let scope = Scope::new(db.clone(), WorkspaceId(ws), events.clone());
         evaluated += scope
             .write(async |tx| {
-                if !take_turn(tx).await? {
+                // One instance at a time: another holding the workspace's turn does it now.
+                if !locks::workspace_lock(tx, LOCK_CLASS, Advisory::TryExclusive).await? {
                     tx.changed_nothing();
                     return Ok(0);
                 }
@@ -68,28 +70,4 @@ pub async fn refresh_all(db: &DatabaseConnection, events: &Events) -> ServiceRes
             .await?;
     }
     Ok(evaluated)
-}
-
-/// Whether this instance may refresh the workspace now: always on SQLite (one process owns the
-/// file); on PostgreSQL when no other instance holds the workspace's advisory lock, which this
-/// transaction then holds until it ends.
-async fn take_turn(tx: &Tx<'_>) -> Result<bool, DbErr> {
-    if tx.backend() != DatabaseBackend::Postgres {
-        return Ok(true);
-    }
-    // The workspace id as the lock's second key: two workspaces whose ids agree in their low
-    // 32 bits share a lock, and at worst one waits a round.
-    let key = tx.workspace().0 as i32;
-    let row = tx
-        .conn()
-        .query_one_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "SELECT pg_try_advisory_xact_lock($1, $2) AS turn",
-            [LOCK_CLASS.into(), key.into()],
-        ))
-        .await?;
-    Ok(match row {
-        Some(row) => row.try_get("", "turn")?,
-        None => false,
-    })
 }

@@ -19,7 +19,7 @@
 //! change that came first commits before the write reads the rules (and so the write evaluates
 //! the new rule, a new RULE segment included). Either way, once both commit, members equal
 //! matches. Writes do not wait for each other on it; two writes touching the same influencers
-//! do, on those influencers' rows (see [`lock_influencers`]), and a write of the whole roster
+//! do, on those influencers' rows (`locks::changed_ids`), and a write of the whole roster
 //! takes the lock exclusive. SQLite runs one writer at a time.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,8 +31,7 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement,
+    ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, Query, SimpleExpr, UnionType},
 };
 
@@ -40,8 +39,8 @@ use super::{
     clock::now,
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult},
     filter::{self, FilterInput, InfluencerFilter},
-    id_list::{any_of, column_any_of},
-    locks,
+    id_list::any_of,
+    locks::{self, Advisory},
     membership_rows::{delete_memberships, insert_rows, membership_rows},
     rule_references,
     scope::{Scoped, Tx},
@@ -55,11 +54,19 @@ pub const MAX_CHAIN: usize = 5;
 /// statement each way, whatever its size) rather than with the ids as a list.
 const AS_LIST_AT_MOST: usize = 1000;
 
-/// A RULE segment and its rule.
+/// A RULE segment, its rule, and the segments the rule names (derived once, when read).
 #[derive(Clone, Debug)]
 struct RuleSegment {
     id: i64,
     filter: InfluencerFilter,
+    named: BTreeSet<i64>,
+}
+
+impl RuleSegment {
+    fn new(id: i64, filter: InfluencerFilter) -> Self {
+        let named = filter.named_segments();
+        Self { id, filter, named }
+    }
 }
 
 /// What a write changed, for finding the rules it can affect.
@@ -119,23 +126,12 @@ const RULES_LOCK: i32 = 0x5e62;
 /// Takes the workspace's rule lock for the rest of the transaction: shared for a write that
 /// follows rules, exclusive for a rule change (see the module's documentation).
 async fn take_rules_lock<S: Scoped>(s: &S, exclusive: bool) -> Result<(), DbErr> {
-    if s.backend() != sea_orm::DatabaseBackend::Postgres {
-        return Ok(());
-    }
-    let function = if exclusive {
-        "pg_advisory_xact_lock"
+    let how = if exclusive {
+        Advisory::Exclusive
     } else {
-        "pg_advisory_xact_lock_shared"
+        Advisory::Shared
     };
-    // The workspace's low 32 bits: two workspaces that share them share a lock, and at worst
-    // wait for each other's rule changes.
-    s.conn()
-        .execute_raw(Statement::from_sql_and_values(
-            sea_orm::DatabaseBackend::Postgres,
-            format!("SELECT {function}($1, $2)"),
-            [RULES_LOCK.into(), (s.workspace().0 as i32).into()],
-        ))
-        .await?;
+    locks::workspace_lock(s, RULES_LOCK, how).await?;
     Ok(())
 }
 
@@ -148,10 +144,7 @@ async fn load<S: Scoped>(s: &S) -> Result<Vec<RuleSegment>, DbErr> {
     let mut rules = Vec::new();
     for model in query.all(s.conn()).await? {
         if let Some((_, filter)) = stored(&model)? {
-            rules.push(RuleSegment {
-                id: model.id,
-                filter,
-            });
+            rules.push(RuleSegment::new(model.id, filter));
         }
     }
     Ok(rules)
@@ -192,10 +185,7 @@ fn levels(rules: &BTreeMap<i64, BTreeSet<i64>>) -> Option<BTreeMap<i64, usize>> 
 
 /// The rules by the segments they name.
 fn graph(rules: &[RuleSegment]) -> BTreeMap<i64, BTreeSet<i64>> {
-    rules
-        .iter()
-        .map(|r| (r.id, r.filter.named_segments()))
-        .collect()
+    rules.iter().map(|r| (r.id, r.named.clone())).collect()
 }
 
 /// Checks a rule for segment `own` (a placeholder id for one being made) against the
@@ -266,10 +256,7 @@ pub async fn create(
     let filter = parsed.expect("checked above");
     rule_references::store(tx, segment.id, &filter).await?;
     let mut all = others;
-    all.push(RuleSegment {
-        id: segment.id,
-        filter,
-    });
+    all.push(RuleSegment::new(segment.id, filter));
     evaluate(tx, &all, &[segment.id].into(), Among::Everyone).await?;
     Ok(segment)
 }
@@ -299,7 +286,7 @@ pub async fn update(tx: &mut Tx<'_>, id: i64, rule: &FilterInput) -> ServiceResu
     let segment = model.update(tx.conn()).await?;
     rule_references::store(tx, id, &filter).await?;
     let mut all = others;
-    all.push(RuleSegment { id, filter });
+    all.push(RuleSegment::new(id, filter));
     let affected = with_dependents(&all, [id].into());
     evaluate(tx, &all, &affected, Among::Everyone).await?;
     Ok(segment)
@@ -370,10 +357,7 @@ pub async fn follow(tx: &mut Tx<'_>, change: &Change, among: Among<'_>) -> Servi
             change.created
                 || (change.fields && r.filter.uses_fields())
                 || (change.engaged && r.filter.uses_engagement())
-                || r.filter
-                    .named_segments()
-                    .iter()
-                    .any(|s| change.segments.contains(s))
+                || r.named.iter().any(|s| change.segments.contains(s))
         })
         .map(|r| r.id)
         .collect();
@@ -381,35 +365,14 @@ pub async fn follow(tx: &mut Tx<'_>, change: &Change, among: Among<'_>) -> Servi
         return Ok(());
     }
     let affected = with_dependents(&rules, direct);
+    // The influencers a write evaluates rules for are locked (`locks::changed_ids`): two writes
+    // that each make half of a match (one assigns to S1, the other to S2, for a rule on both) then
+    // evaluate one after the other, the second seeing the first's change; without it each saw only
+    // its own half and neither added the member.
     if let Among::These(ids) = among {
-        lock_influencers(tx, ids).await?;
+        locks::changed_ids::<influencer::Entity, _>(tx, ids).await?;
     }
     evaluate(tx, &rules, &affected, among).await
-}
-
-/// Locks the influencers a write evaluates rules for (`FOR NO KEY UPDATE`, in id order) on
-/// PostgreSQL. Two writes that each make half of a match (one assigns to S1, the other to S2,
-/// for a rule on both) then evaluate one after the other, the second seeing the first's change;
-/// without it each saw only its own half and neither added the member. Assignments and foreign
-/// keys take `FOR KEY SHARE`, which this does not block.
-async fn lock_influencers(tx: &Tx<'_>, ids: &[i64]) -> Result<(), DbErr> {
-    if tx.backend() != sea_orm::DatabaseBackend::Postgres {
-        return Ok(());
-    }
-    tx.find::<influencer::Entity>()
-        .select_only()
-        .column(influencer::Column::Id)
-        .filter(column_any_of(
-            tx.backend(),
-            influencer::Column::Id,
-            ids.iter().copied(),
-        ))
-        .order_by_asc(influencer::Column::Id)
-        .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
-        .into_tuple::<i64>()
-        .all(tx.conn())
-        .await?;
-    Ok(())
 }
 
 /// Evaluates the rules of `affected` (among `all`, the workspace's rules) for `among`, level by

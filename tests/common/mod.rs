@@ -295,6 +295,21 @@ impl TestApp {
             .to_owned()
     }
 
+    /// A campaign with no audience; returns its id.
+    pub async fn create_campaign(&self, name: &str) -> String {
+        let data = self
+            .data(
+                "mutation($name: String!) { createCampaign(input: { name: $name }) { campaign { id } userErrors { code message } } }",
+                json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(data["createCampaign"]["userErrors"], json!([]), "{name}");
+        data["createCampaign"]["campaign"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     pub async fn assign(&self, influencer_ids: &[String], segment_id: &str) -> Value {
         self.data(
             "mutation($ids: [ID!]!, $seg: ID!) { assignToSegment(input: { influencerIds: $ids, segment: { id: $seg } }) { segment { id } influencers { id } userErrors { field message code } } }",

@@ -272,30 +272,10 @@ fn refused(errors: Vec<InputError>) -> async_graphql::Error {
         .map(|e| format!("{}: {}", e.field.join("."), e.message))
         .collect::<Vec<_>>()
         .join("; ");
-    let problems: Vec<async_graphql::Value> = errors
+    let problems: Vec<serde_json::Value> = errors
         .iter()
-        .map(|e| {
-            let mut problem = async_graphql::indexmap::IndexMap::new();
-            problem.insert(
-                async_graphql::Name::new("field"),
-                async_graphql::Value::List(
-                    e.field
-                        .iter()
-                        .map(|f| async_graphql::Value::String(f.clone()))
-                        .collect(),
-                ),
-            );
-            problem.insert(
-                async_graphql::Name::new("code"),
-                async_graphql::Value::String(e.code.as_str().to_owned()),
-            );
-            problem.insert(
-                async_graphql::Name::new("message"),
-                async_graphql::Value::String(e.message.clone()),
-            );
-            async_graphql::Value::Object(problem)
-        })
+        .map(|e| serde_json::json!({ "field": e.field, "code": e.code.as_str(), "message": e.message }))
         .collect();
-    error_with_code(message, Code::BadUserInput)
-        .extend_with(|_, ext| ext.set("problems", async_graphql::Value::List(problems)))
+    let problems = async_graphql::Value::from_json(problems.into()).expect("plain JSON");
+    error_with_code(message, Code::BadUserInput).extend_with(|_, ext| ext.set("problems", problems))
 }

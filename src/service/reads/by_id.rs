@@ -72,15 +72,25 @@ where
     if unique.is_empty() {
         return Ok(HashSet::new());
     }
-    Ok(s.find::<E>()
-        .select_only()
-        .column(E::id_column())
-        .filter(column_any_of(s.backend(), E::id_column(), unique))
+    Ok(id_select::<E, S>(s, unique)
         .into_tuple::<i64>()
         .all(s.conn())
         .await?
         .into_iter()
         .collect())
+}
+
+/// `SELECT id FROM E WHERE id IN (ids)` in the workspace: what [`existing_ids`] reads, and what
+/// the row locks of `locks` lock.
+pub(crate) fn id_select<E, S>(s: &S, ids: Vec<i64>) -> sea_orm::Select<E>
+where
+    E: Identified,
+    S: Scoped,
+{
+    s.find::<E>()
+        .select_only()
+        .column(E::id_column())
+        .filter(column_any_of(s.backend(), E::id_column(), ids))
 }
 
 /// NOT_FOUND errors for the ids not among `found`, each naming its position in the input list
