@@ -6,7 +6,9 @@
 
 use entity::{
     automation, campaign, campaign_audience, engagement_event,
-    enums::{AutomationAction, CampaignStatus, EngagementKind, MembershipSource, Platform},
+    enums::{
+        AutomationAction, CampaignStatus, EngagementKind, MembershipSource, Platform, SegmentKind,
+    },
     influencer, segment, segment_membership,
 };
 use std::sync::Arc;
@@ -173,6 +175,10 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
             name: Set(name),
             description: Set(None),
             created_at: Set(created_at),
+            // Written out rather than left to the column's default: the statement returns the
+            // rows it inserted, and a defaulted column once came back empty on SQLite.
+            kind: Set(SegmentKind::Manual),
+            rule: Set(None),
             ..Default::default()
         })
     });
