@@ -33,7 +33,13 @@ PORTS = {"segments-api": 5200, "postgraphile": 5300, "baseline": 5100}
 CONCURRENCY = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 PAGE = 50
 WORKLOADS = ["dashboard", "unassigned-first", "unassigned-deep", "profile", "filter",
-             "assign-1000", "engagement"]
+             "assign-1000", "engagement", "rules"]
+# The rules phase: RULE segments made through the API (the first matches about a tenth of the
+# roster), `updateInfluencer` with none and with this many, and an assignment by filter.
+RULES = 50
+# Lines of `updateInfluencer` bodies per run: every run starts at its own block, so every
+# request changes a value (a body sent again would set what its first send set).
+UPDATE_BLOCK = 8000
 
 
 class BenchFailure(Exception):
@@ -128,6 +134,16 @@ PG_FILTER_VALUE = {"platform": {"in": ["TIKTOK", "INSTAGRAM"]},
                    "nicheKey": {"in": ["fitness", "beauty"]},
                    "followerCount": {"greaterThanOrEqualTo": 50000, "lessThanOrEqualTo": 500000},
                    "or": [{"handleKey": {"includes": "a"}}, {"displayNameKey": {"includes": "a"}}]}
+OURS_UPDATE = (
+    "mutation Update($id: ID!, $followers: Int!) { updateInfluencer(input: {id: $id, "
+    "followerCount: $followers}) { influencer { id followerCount } userErrors { code } } }"
+)
+OURS_CREATE_RULE = (
+    "mutation Rule($name: String!, $rule: InfluencerFilter!) { createSegment(input: {name: $name, "
+    "rule: $rule}) { segment { id memberCount } userErrors { code message field } } }"
+)
+OURS_COUNT = "query Count($f: InfluencerFilter) { influencers(first: 1, filter: $f) { totalCount } }"
+OURS_MEMBERS = "query Members($id: ID!) { node(id: $id) { ... on Segment { memberCount } } }"
 OURS_ASSIGN = (
     "mutation Assign($ids: [ID!]!, $segment: ID!) { assignToSegment(input: "
     "{influencerIds: $ids, segment: {id: $segment}}) { segment { id } userErrors { code } } }"
@@ -318,9 +334,9 @@ def parse_wrk(out):
     return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "failed": failed, "requests": total}
 
 
-def run_wrk(port, requests_file, duration, method="POST", path="/graphql", key=""):
+def run_wrk(port, requests_file, duration, method="POST", path="/graphql", key="", start=0):
     env = dict(os.environ, BENCH_REQUESTS=requests_file, BENCH_METHOD=method, BENCH_PATH=path,
-               BENCH_AUTH=key)
+               BENCH_AUTH=key, BENCH_START=str(start))
     cmd = ["wrk", "-t1", f"-c{CONCURRENCY}", f"-d{duration}s", "--timeout", "30s", "--latency",
            "-s", os.path.join(HERE, "wrk.lua"), f"http://127.0.0.1:{port}"]
     out = subprocess.run(cmd, env=env, check=True, text=True, capture_output=True).stdout
@@ -371,7 +387,10 @@ class SizeRun:
         if exists != "1":
             return False
         try:
-            return int(psql(self.db, "SELECT count(*) FROM influencer")) == self.size
+            # The rules phase converts the seed's RULE segments to MANUAL: a database it ran on
+            # is seeded again.
+            return (int(psql(self.db, "SELECT count(*) FROM influencer")) == self.size
+                    and int(psql(self.db, "SELECT count(*) FROM segment WHERE kind = 'RULE'")) > 0)
         except Exception:
             return False
 
@@ -423,7 +442,53 @@ class SizeRun:
         # A segment whose description the statement counts rewrite (see `forget_counts`).
         self.scratch_segment = seg_ids[-2]
         self.engage_ids = rng.sample(ids, 200)
+        # Rules phase: distinct influencers, each set to a follower count drawn log-uniformly
+        # from 1,000 to 5,000,000, so that updates cross the rules' thresholds as real ones do.
+        blocks = 2 * (1 + self.args.rounds)
+        self.update_pairs = [(i, int(10 ** rng.uniform(3, 6.7)))
+                             for i in rng.sample(ids, min(len(ids), blocks * UPDATE_BLOCK))]
+        self.manual_segments = seg_ids
+        self.rules = self.bench_rules(rng)
         self.build_requests()
+
+    def follower_quantile(self, rank):
+        """The follower count of the influencer at `rank` (0-based) in follower order: a filter
+        `followerCount: {max: q}` matches about `rank` influencers (more on ties)."""
+        return int(psql(self.db, (
+            f"SELECT follower_count FROM influencer WHERE workspace_id = {self.ws} AND "
+            f"follower_count IS NOT NULL ORDER BY follower_count OFFSET {max(0, rank - 1)} "
+            "LIMIT 1")))
+
+    def bench_rules(self, rng):
+        """The rules phase's RULE segments: the first matches about a tenth of the roster (the
+        issue's "rule over 10% of 1M"); the others are the mix a team keeps, over fields,
+        memberships of MANUAL segments, engagement, and their compositions."""
+        platforms = ["INSTAGRAM", "TIKTOK", "YOUTUBE", "TWITCH", "X"]
+        niches = ["fitness", "beauty", "gaming", "travel", "food", "tech", "fashion", "parenting",
+                  "finance", "music", "outdoors", "pets"]
+        segments = self.manual_segments
+        segment = lambda: gid("Segment", rng.choice(segments))
+        tenth = {"followerCount": {"max": self.follower_quantile(self.size // 10)}}
+        rules = [tenth]
+        shapes = [
+            lambda: {"platformIn": rng.sample(platforms, 2),
+                     "followerCount": {"min": rng.choice([10_000, 50_000, 100_000])}},
+            lambda: {"nicheIn": rng.sample(niches, 2),
+                     "followerCount": {"min": 5_000, "max": rng.choice([250_000, 1_000_000])}},
+            lambda: {"inAnySegment": [segment(), segment()],
+                     "followerCount": {"min": rng.choice([20_000, 200_000])}},
+            lambda: {"engaged": {"kinds": ["EMAIL_REPLIED"], "withinDays": rng.choice([7, 30, 90])},
+                     "platformIn": rng.sample(platforms, 3)},
+            lambda: {"anyOf": [{"nicheIn": [rng.choice(niches)]},
+                               {"platformIn": [rng.choice(platforms)],
+                                "followerCount": {"min": 500_000}}]},
+            lambda: {"nicheIn": [rng.choice(niches)], "not": {"inAnySegment": [segment()]}},
+            lambda: {"search": rng.choice(["fit", "cook", "game", "travel"]),
+                     "followerCount": {"min": 1_000}},
+        ]
+        while len(rules) < RULES:
+            rules.append(shapes[len(rules) % len(shapes)]())
+        return rules
 
     def build_requests(self):
         ws = str(self.ws)
@@ -463,6 +528,10 @@ class SizeRun:
                 "postgraphile": [q(PG_ASSIGN, {"ws": ws, "segment": str(s),
                                                "ids": [str(i) for i in ids]})
                                  for s, ids in self.assign_sets],
+            },
+            "update": {
+                "segments-api": [q(OURS_UPDATE, {"id": gid("Influencer", i), "followers": f})
+                                 for i, f in self.update_pairs],
             },
             "engagement": {
                 "segments-api": [q(OURS_ENGAGE, {"campaign": gid("Campaign", self.campaign),
@@ -683,6 +752,102 @@ class SizeRun:
             for s in servers.values():
                 s.stop()
 
+    # -- phase 3: RULE segments and filters (segments-api alone) --------------------------------
+
+    def rules_phase(self, logdir):
+        """`updateInfluencer` with no RULE segment in the workspace and then with RULES of them,
+        the time to create each (the first over a tenth of the roster), and an assignment and a
+        removal by filter of up to 100,000 influencers. Leaves the database as seeded, except
+        for the seed's RULE segments, which end up MANUAL (see below)."""
+        servers = self.start_servers(logdir, which=("segments-api",))
+        self.rule_stats = {}
+        try:
+            # Without rules first: the seed's RULE segments are frozen into MANUAL ones (their
+            # members stay, so every other figure is unchanged).
+            seeded = [int(x) for x in psql(self.db, (
+                f"SELECT id FROM segment WHERE workspace_id = {self.ws} AND kind = 'RULE' "
+                "ORDER BY id DESC")).split()]
+            for segment in seeded:
+                self.call("mutation($id: ID!) { convertSegment(input: {id: $id, to: MANUAL}) { "
+                          "userErrors { code } } }", {"id": gid("Segment", segment)})
+            block = 0
+            for phase in ("update-none", f"update-{RULES}"):
+                if phase != "update-none":
+                    self.create_rules()
+                self.wrk("segments-api", "update", 1, record=False, start=block * UPDATE_BLOCK)
+                block += 1
+                for _ in range(self.args.rounds):
+                    result = self.wrk("segments-api", "update", self.args.duration, record=False,
+                                      start=block * UPDATE_BLOCK)
+                    block += 1
+                    self.results.setdefault((phase, "segments-api"), []).append(result)
+                    log(f"{self.db} {phase}: {result['rps']:.0f} req/s, p50 {result['p50']:.1f} ms")
+            # Members still equal matches after thousands of updates crossed the thresholds.
+            self.check_rules()
+            self.by_filter()
+            for segment in self.rule_segments:
+                self.call("mutation($id: ID!) { deleteSegment(input: {id: $id}) { "
+                          "userErrors { code } } }", {"id": gid("Segment", segment)})
+        finally:
+            for s in servers.values():
+                s.stop()
+
+    def call(self, query, variables):
+        return self.expect_ok("segments-api", post(
+            PORTS["segments-api"], json.dumps({"query": query, "variables": variables}), self.key))
+
+    def create_rules(self):
+        self.rule_segments, seconds = [], []
+        for n, rule in enumerate(self.rules):
+            start = time.monotonic()
+            made = self.call(OURS_CREATE_RULE, {"name": f"Benchmark rule {n + 1}", "rule": rule})
+            seconds.append(time.monotonic() - start)
+            segment = made["data"]["createSegment"]["segment"]
+            self.rule_segments.append(pk(segment["id"]))
+            if n == 0:
+                self.rule_stats["tenth"] = (segment["memberCount"], seconds[0])
+                log(f"{self.db}: a rule over {segment['memberCount']:,} influencers made in "
+                    f"{seconds[0]:.2f} s")
+        self.rule_stats["create"] = sorted(seconds)
+        self.check_rules()
+
+    def check_rules(self):
+        """Each RULE segment's members are exactly its rule's matches."""
+        for segment, rule in zip(self.rule_segments, self.rules):
+            members = self.call(OURS_MEMBERS, {"id": gid("Segment", segment)})
+            matches = self.call(OURS_COUNT, {"f": rule})
+            held = members["data"]["node"]["memberCount"]
+            want = matches["data"]["influencers"]["totalCount"]
+            if held != want:
+                raise BenchFailure(f"RULE segment {segment}: {held} members, {want} matches")
+        log(f"{self.db}: {len(self.rule_segments)} RULE segments equal their matches")
+
+    def by_filter(self):
+        """One assignment by filter of up to 100,000 influencers into a new MANUAL segment, and
+        its removal by the same filter, each one request (one transaction), timed."""
+        rule = {"followerCount": {"max": self.follower_quantile(min(100_000, self.size))}}
+        start = time.monotonic()
+        made = self.call(
+            "mutation($f: InfluencerFilter!) { assignToSegment(input: {filter: $f, segment: "
+            "{create: {name: \"Benchmark assignment by filter\"}}}) { segment { id } addedCount "
+            "userErrors { code } } }", {"f": rule})
+        assigned = time.monotonic() - start
+        payload = made["data"]["assignToSegment"]
+        segment = payload["segment"]["id"]
+        start = time.monotonic()
+        removed = self.call(
+            "mutation($f: InfluencerFilter!, $s: ID!) { removeFromSegment(input: {filter: $f, "
+            "segmentId: $s}) { removedCount userErrors { code } } }", {"f": rule, "s": segment})
+        seconds = time.monotonic() - start
+        count = removed["data"]["removeFromSegment"]["removedCount"]
+        if count != payload["addedCount"]:
+            raise BenchFailure(f"assigned {payload['addedCount']} by filter, removed {count}")
+        self.rule_stats["by-filter"] = (payload["addedCount"], assigned, seconds)
+        log(f"{self.db}: assigned {count:,} by filter in {assigned:.2f} s, removed in "
+            f"{seconds:.2f} s")
+        self.call("mutation($id: ID!) { deleteSegment(input: {id: $id}) { userErrors { code } } }",
+                  {"id": segment})
+
     def settle(self):
         """Cancels the statements a finished run left running in PostgreSQL and waits until none
         is active. A server whose requests take seconds (a full count on a million rows) keeps
@@ -698,13 +863,13 @@ class SizeRun:
             time.sleep(0.2)
         raise BenchFailure(f"statements still running on {self.db} a minute after a run")
 
-    def wrk(self, server, workload, duration, record=True):
+    def wrk(self, server, workload, duration, record=True, start=0):
         path = self.files[(workload, server)]
         if server == "baseline":
             result = run_wrk(PORTS[server], path, duration, method="GET")
         else:
             result = run_wrk(PORTS[server], path, duration,
-                             key=self.key if server == "segments-api" else "")
+                             key=self.key if server == "segments-api" else "", start=start)
         self.settle()
         if result["failed"]:
             raise BenchFailure(f"{server} {workload}: {result['failed']} of {result['requests']} "
@@ -713,6 +878,7 @@ class SizeRun:
             self.results.setdefault((workload, server), []).append(result)
             log(f"{self.db} {workload} {server}: {result['rps']:.0f} req/s, "
                 f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms")
+        return result
 
     def median(self, workload, server):
         runs = self.results.get((workload, server))
@@ -825,6 +991,8 @@ def report(args, runs, meta):
           "req/s vs PostGraphile | p99 vs PostGraphile | req/s vs baseline |")
         w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for workload in run.workloads:
+            if workload == "update":
+                continue  # The rules phase's, reported below.
             pg = run.median(workload, "postgraphile")
             base = run.median(workload, "baseline")
             for server in run.workloads[workload]:
@@ -858,6 +1026,7 @@ def report(args, runs, meta):
         w(f"- Peak RSS (VmHWM) after the load runs: " + ", ".join(
             f"{s} {fmt(v, 1)} MB" for s, v in run.rss.items()) + ".")
         w("")
+    rules_section(runs, w)
     targets = targets_section(runs)
     w(targets)
     w(NOTES)
@@ -926,6 +1095,41 @@ NOTES = """### How segments-api answers, and why where a target is not met yet
 """
 
 
+def rules_section(runs, w):
+    runs = [run for run in runs if getattr(run, "rule_stats", None)]
+    if not runs:
+        return
+    w("## RULE segments and filters\n")
+    w(f"segments-api alone, after the load runs, on the same database: `updateInfluencer` "
+      f"(a new follower count, drawn log-uniformly from 1,000 to 5,000,000, for a different "
+      f"influencer in every request) with no RULE segment in the workspace (the seed's are "
+      f"converted to MANUAL first), then the same with {RULES} RULE segments, created through "
+      f"`createSegment` one after the other: the first matches about a tenth of the roster "
+      f"(`followerCount: {{max: q}}`), the others mix platform, niche, follower ranges, "
+      f"membership of MANUAL segments, engagement within 7 to 90 days, search, `anyOf` and `not` "
+      f"(bench/driver.py, `bench_rules`). Before and after the updates, every RULE segment's "
+      f"`memberCount` is checked against `influencers(filter: rule) {{ totalCount }}`. Then one "
+      f"`assignToSegment` by filter of up to 100,000 influencers into a new segment, and one "
+      f"`removeFromSegment` by the same filter; each is one request and one transaction, timed "
+      f"by the driver around the HTTP call. wrk runs as above ({CONCURRENCY} connections), "
+      f"median of the runs by throughput.\n")
+    w(f"| size | rule over a tenth: members, s | {RULES - 1} other rules: median / max s | "
+      f"updateInfluencer, no rules: req/s, p50 ms | with {RULES}: req/s, p50 ms | p50 ratio | "
+      f"assign by filter: influencers, s | remove by filter: s |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for run in runs:
+        stats = run.rule_stats
+        members, tenth = stats["tenth"]
+        others = stats["create"][1:] or [0.0]
+        none, full = run.median("update-none", "segments-api"), run.median(f"update-{RULES}", "segments-api")
+        count, assigned, removed = stats["by-filter"]
+        w(f"| {run.size:,} | {members:,}, {tenth:.2f} | {others[len(others) // 2]:.2f} / "
+          f"{others[-1]:.2f} | {none['rps']:.0f}, {none['p50']:.1f} | {full['rps']:.0f}, "
+          f"{full['p50']:.1f} | {full['p50'] / none['p50']:.2f}x | {count:,}, {assigned:.2f} | "
+          f"{removed:.2f} |")
+    w("")
+
+
 def targets_section(runs):
     lines = ["## Targets\n", "Measured against the targets of the benchmark issue, per size:\n",
              "| target | " + " | ".join(f"{r.size:,}" for r in runs) + " |",
@@ -936,7 +1140,7 @@ def targets_section(runs):
         for run in runs:
             try:
                 cells.append(check(run))
-            except (TypeError, KeyError, ZeroDivisionError):
+            except (TypeError, KeyError, ZeroDivisionError, AttributeError):
                 cells.append("–")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
 
@@ -962,6 +1166,21 @@ def targets_section(runs):
         run.statements[("assign-10000", "segments-api")] == run.statements[("assign-1000", "segments-api")],
         f"{fmt(run.statements[('assign-10000', 'segments-api')])} statements (1,000 ids: "
         f"{fmt(run.statements[('assign-1000', 'segments-api')])})"))
+    def filter_check(run):
+        ours, pg = run.median("filter", "segments-api"), run.median("filter", "postgraphile")
+        ok = ours["rps"] > pg["rps"] and (run.size < 1_000_000 or ours["p50"] < 100)
+        return verdict(ok, f"{ours['rps'] / pg['rps']:.2f}x PostGraphile req/s, p50 "
+                           f"{ours['p50']:.1f} ms")
+    row("filter: ahead of PostGraphile with the filter plugin; p50 < 100 ms on 1M", filter_check)
+    row("RULE segment over a tenth of the roster made in < 10 s (1M)", lambda run: verdict(
+        run.size < 1_000_000 or run.rule_stats["tenth"][1] < 10,
+        f"{run.rule_stats['tenth'][0]:,} members in {run.rule_stats['tenth'][1]:.2f} s"))
+    row(f"updateInfluencer with {RULES} RULE segments: p50 ≤ 2x with none", lambda run: verdict(
+        run.median(f"update-{RULES}", "segments-api")["p50"]
+        <= 2 * run.median("update-none", "segments-api")["p50"],
+        f"{run.median(f'update-{RULES}', 'segments-api')['p50'] / run.median('update-none', 'segments-api')['p50']:.2f}x"))
+    row("assign by filter of 100,000 (one request, one transaction): its time", lambda run:
+        f"{run.rule_stats['by-filter'][0]:,} in {run.rule_stats['by-filter'][1]:.2f} s")
     row("segments-api peak RSS under load < 150 MB", lambda run: verdict(
         run.rss["segments-api"] < 150, f"{run.rss['segments-api']:.1f} MB"))
     return "\n".join(lines) + "\n"
@@ -1029,6 +1248,8 @@ def main():
                 run.prepare()
                 run.check_and_count(logdir)
                 run.load(logdir)
+                if "rules" in args.workloads:
+                    run.rules_phase(logdir)
                 runs.append(run)
         except BenchFailure as e:
             log(f"FAILED: {e}")

@@ -1,6 +1,7 @@
 -- wrk script shared by every server and workload: cycles through the request bodies (POST) or
 -- paths (GET) in $BENCH_REQUESTS, one per line, and counts failed requests: a status other than
--- 200, or a body with GraphQL "errors" or non-empty "userErrors".
+-- 200, or a body with GraphQL "errors" or non-empty "userErrors". $BENCH_START (default 0) is
+-- the line the first thread starts after.
 local requests = {}
 for line in io.lines(os.getenv("BENCH_REQUESTS")) do
   requests[#requests + 1] = line
@@ -8,6 +9,7 @@ end
 local method = os.getenv("BENCH_METHOD") or "POST"
 local auth = os.getenv("BENCH_AUTH") or ""
 local path = os.getenv("BENCH_PATH") or "/graphql"
+local start = tonumber(os.getenv("BENCH_START") or "0")
 wrk.headers["Content-Type"] = "application/json"
 if auth ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. auth
@@ -23,7 +25,7 @@ local i = 0
 failed = 0
 function init(args)
   -- Each thread starts at a different place in the list.
-  i = (id or 0) * 7
+  i = start + (id or 0) * 7
 end
 
 function request()

@@ -204,6 +204,7 @@ impl Events {
         Outbox {
             events: self,
             pending: Vec::new(),
+            payloads: Vec::new(),
         }
     }
 }
@@ -214,40 +215,48 @@ impl Events {
 pub struct Unavailable;
 
 /// The events of one write, published when it commits. Build with [`Events::outbox`], add with
-/// [`Outbox::add`] inside the transaction, and commit the transaction with [`Outbox::commit`]
-/// (`Scope::write` does all three: writes announce through `Tx::announce`).
-#[must_use = "commit the write's transaction with `Outbox::commit`"]
+/// [`Outbox::add`] inside the transaction, send them with [`Outbox::send`] as the transaction's
+/// last statement, and commit it with [`Outbox::publish_after`] (`Scope::write` does all four:
+/// writes announce through `Tx::announce`).
+#[must_use = "commit the write's transaction with `Outbox::publish_after`"]
 pub struct Outbox<'a> {
     events: &'a Events,
     /// Batches waiting for the commit (SQLite only: PostgreSQL holds them in the transaction).
     pending: Vec<MembershipBatch>,
+    /// Notification payloads waiting for [`Outbox::send`] (PostgreSQL only): a write that
+    /// changes several segments sends them all in one statement.
+    payloads: Vec<String>,
 }
 
 impl Outbox<'_> {
-    /// Adds a batch. On PostgreSQL this sends its notifications through `conn`, which must be
-    /// the write's transaction: one statement for the whole batch, whatever its size.
-    pub async fn add<C: ConnectionTrait>(
-        &mut self,
-        conn: &C,
-        mut batch: MembershipBatch,
-    ) -> Result<(), DbErr> {
+    /// Adds a batch.
+    pub fn add(&mut self, mut batch: MembershipBatch) {
         if batch.influencer_ids.is_empty() {
-            return Ok(());
+            return;
         }
         if self.events.inner.backend != DatabaseBackend::Postgres {
             self.pending.push(batch);
-            return Ok(());
+            return;
         }
         // One payload per chunk of ids, each the batch with only that chunk.
         let ids = std::mem::take(&mut batch.influencer_ids);
-        let payloads: Vec<String> = ids
-            .chunks(IDS_PER_NOTIFICATION)
-            .map(|chunk| {
+        self.payloads
+            .extend(ids.chunks(IDS_PER_NOTIFICATION).map(|chunk| {
                 batch.influencer_ids = chunk.to_vec();
                 serde_json::to_string(&batch).expect("a batch always serializes")
-            })
-            .collect();
-        let payloads = serde_json::to_string(&payloads).expect("strings always serialize");
+            }));
+    }
+
+    /// On PostgreSQL, sends the notifications of every batch added through `conn`, which must be
+    /// the write's transaction (PostgreSQL delivers them when it commits): one statement for the
+    /// whole write, whatever it changed. Nothing on SQLite, where they wait for the commit in
+    /// memory.
+    pub async fn send<C: ConnectionTrait>(&mut self, conn: &C) -> Result<(), DbErr> {
+        if self.payloads.is_empty() {
+            return Ok(());
+        }
+        let payloads = serde_json::to_string(&std::mem::take(&mut self.payloads))
+            .expect("strings always serialize");
         conn.execute_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
             "SELECT pg_notify($1, payload) FROM json_array_elements_text($2::json) AS payload",
@@ -269,6 +278,7 @@ impl Outbox<'_> {
         self,
         commit: impl Future<Output = Result<(), DbErr>>,
     ) -> Result<(), DbErr> {
+        debug_assert!(self.payloads.is_empty(), "notifications added but not sent");
         let events = self.events;
         let _turn = if self.pending.is_empty() {
             None

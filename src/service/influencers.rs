@@ -6,6 +6,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
 use super::{
     clock::now,
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult, on_unique_violation},
+    filter::InfluencerField,
     locks,
     membership_rows::delete_memberships,
     rules::{self, Among, Change},
@@ -145,7 +146,7 @@ pub async fn create(tx: &mut Tx<'_>, input: &NewInfluencer) -> ServiceResult<inf
         created: true,
         ..Change::default()
     };
-    rules::follow(tx, &change, Among::These(&[created.id])).await?;
+    rules::follow(tx, &change, Among::Held(&[created.id])).await?;
     Ok(created)
 }
 
@@ -169,18 +170,39 @@ pub async fn update(
     })?;
     ensure_handle_free(tx, &fields, Some(id)).await?;
     let taken = handle_taken(&fields.handle, fields.platform);
-    let mut model: influencer::ActiveModel = current.into();
+    let mut model: influencer::ActiveModel = current.clone().into();
     set_fields(&mut model, fields);
     let updated = model
         .update(tx.conn())
         .await
         .map_err(|e| on_unique_violation(e, || taken))?;
     let change = Change {
-        fields: true,
+        fields: changed_fields(&current, &updated),
         ..Change::default()
     };
-    rules::follow(tx, &change, Among::These(&[id])).await?;
+    rules::follow(tx, &change, Among::Held(&[id])).await?;
     Ok(updated)
+}
+
+/// The fields that filters read and that differ between two versions of an influencer (as
+/// filters read them: niche and names by their keys).
+fn changed_fields(before: &influencer::Model, after: &influencer::Model) -> Vec<InfluencerField> {
+    [
+        (InfluencerField::Platform, before.platform != after.platform),
+        (InfluencerField::Niche, before.niche_key != after.niche_key),
+        (
+            InfluencerField::FollowerCount,
+            before.follower_count != after.follower_count,
+        ),
+        (
+            InfluencerField::Names,
+            before.handle_key != after.handle_key
+                || before.display_name_key != after.display_name_key,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(field, changed)| changed.then_some(field))
+    .collect()
 }
 
 /// Removes an influencer from the roster, with its memberships and engagement events.

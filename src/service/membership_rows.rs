@@ -131,14 +131,13 @@ pub(crate) async fn insert_rows(
             automation_id,
             at,
             influencer_ids,
-        )
-        .await?;
+        );
     }
     Ok(count)
 }
 
 /// Puts one batch of changes in the outbox.
-async fn announce(
+fn announce(
     tx: &mut Tx<'_>,
     segment_id: i64,
     change: ChangeKind,
@@ -146,7 +145,7 @@ async fn announce(
     automation_id: Option<i64>,
     at: chrono::DateTime<chrono::Utc>,
     influencer_ids: Vec<i64>,
-) -> ServiceResult<()> {
+) {
     let workspace_id = tx.workspace().0;
     tx.announce(MembershipBatch {
         workspace_id,
@@ -157,9 +156,7 @@ async fn announce(
         automation_id,
         at,
         influencer_ids,
-    })
-    .await?;
-    Ok(())
+    });
 }
 
 /// Deleted memberships by segment, source and automation (the key, in a stable order), with
@@ -199,8 +196,7 @@ pub(crate) async fn delete_memberships(
             automation_id,
             at,
             influencer_ids,
-        )
-        .await?;
+        );
     }
     Ok(count)
 }

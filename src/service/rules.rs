@@ -31,14 +31,14 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, Query, SimpleExpr, UnionType},
 };
 
 use super::{
     clock::now,
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult},
-    filter::{self, FilterInput, InfluencerFilter},
+    filter::{self, FilterInput, InfluencerField, InfluencerFilter},
     id_list::any_of,
     locks::{self, Advisory},
     membership_rows::{delete_memberships, insert_rows, membership_rows},
@@ -74,26 +74,38 @@ impl RuleSegment {
 pub struct Change {
     /// Influencers were added to the roster: every rule may match them.
     pub created: bool,
-    /// Influencers' own fields changed (platform, niche, followers, names).
-    pub fields: bool,
+    /// These fields of the influencers changed.
+    pub fields: Vec<InfluencerField>,
     /// Influencers engaged.
     pub engaged: bool,
     /// Memberships of these segments began or ended.
     pub segments: Vec<i64>,
 }
 
+impl Change {
+    /// Nothing a rule reads changed (an update of an email, or of nothing).
+    fn is_nothing(&self) -> bool {
+        !self.created && self.fields.is_empty() && !self.engaged && self.segments.is_empty()
+    }
+}
+
 /// Which influencers an evaluation covers.
 #[derive(Clone, Copy, Debug)]
 pub enum Among<'a> {
+    /// The whole roster.
     Everyone,
+    /// These influencers; their rows are locked for the evaluation (see [`follow`]).
     These(&'a [i64]),
+    /// These influencers, whose rows the write holds locked already (it updated or created
+    /// them).
+    Held(&'a [i64]),
 }
 
 impl Among<'_> {
     /// A list too long to send as ids is the whole roster: as correct, and one statement.
     fn bounded(self) -> Self {
         match self {
-            Among::These(ids) if ids.len() > AS_LIST_AT_MOST => Among::Everyone,
+            Among::These(ids) | Among::Held(ids) if ids.len() > AS_LIST_AT_MOST => Among::Everyone,
             other => other,
         }
     }
@@ -106,13 +118,19 @@ fn encode(rule: &FilterInput) -> String {
 
 /// The stored rule of a RULE segment, checked again as when it was set.
 fn stored(model: &segment::Model) -> Result<Option<(FilterInput, InfluencerFilter)>, DbErr> {
-    let Some(text) = model.rule.as_deref() else {
-        return Ok(None);
-    };
-    let broken = |why: String| DbErr::Custom(format!("segment {}: stored rule: {why}", model.id));
+    model
+        .rule
+        .as_deref()
+        .map(|text| parse_stored(model.id, text))
+        .transpose()
+}
+
+/// A rule as stored for segment `id`, checked again as when it was set.
+fn parse_stored(id: i64, text: &str) -> Result<(FilterInput, InfluencerFilter), DbErr> {
+    let broken = |why: String| DbErr::Custom(format!("segment {id}: stored rule: {why}"));
     let input: FilterInput = serde_json::from_str(text).map_err(|e| broken(e.to_string()))?;
     let filter = filter::parse(input.clone(), &["rule"]).map_err(|e| broken(format!("{e:?}")))?;
-    Ok(Some((input, filter)))
+    Ok((input, filter))
 }
 
 /// The stored rule of a segment as the filter input it was given as (for `Segment.rule`).
@@ -137,14 +155,19 @@ async fn take_rules_lock<S: Scoped>(s: &S, exclusive: bool) -> Result<(), DbErr>
 
 /// The workspace's RULE segments with their rules, in id order.
 async fn load<S: Scoped>(s: &S) -> Result<Vec<RuleSegment>, DbErr> {
-    let query = s
+    let rows: Vec<(i64, Option<String>)> = s
         .find::<segment::Entity>()
+        .select_only()
+        .columns([segment::Column::Id, segment::Column::Rule])
         .filter(segment::Column::Kind.eq(SegmentKind::Rule))
-        .order_by_asc(segment::Column::Id);
+        .order_by_asc(segment::Column::Id)
+        .into_tuple()
+        .all(s.conn())
+        .await?;
     let mut rules = Vec::new();
-    for model in query.all(s.conn()).await? {
-        if let Some((_, filter)) = stored(&model)? {
-            rules.push(RuleSegment::new(model.id, filter));
+    for (id, text) in rows {
+        if let Some(text) = text {
+            rules.push(RuleSegment::new(id, parse_stored(id, &text)?.1));
         }
     }
     Ok(rules)
@@ -339,7 +362,9 @@ fn with_dependents(rules: &[RuleSegment], mut ids: BTreeSet<i64>) -> BTreeSet<i6
 /// influencers `among`, in the write's transaction.
 #[tracing::instrument(name = "rules::follow", level = "debug", skip_all, fields(workspace = tx.workspace().0))]
 pub async fn follow(tx: &mut Tx<'_>, change: &Change, among: Among<'_>) -> ServiceResult<()> {
-    if matches!(among, Among::These(ids) if ids.is_empty()) {
+    if change.is_nothing()
+        || matches!(among, Among::These(ids) | Among::Held(ids) if ids.is_empty())
+    {
         return Ok(());
     }
     let among = among.bounded();
@@ -355,7 +380,7 @@ pub async fn follow(tx: &mut Tx<'_>, change: &Change, among: Among<'_>) -> Servi
         .iter()
         .filter(|r| {
             change.created
-                || (change.fields && r.filter.uses_fields())
+                || r.filter.uses_any_field(&change.fields)
                 || (change.engaged && r.filter.uses_engagement())
                 || r.named.iter().any(|s| change.segments.contains(s))
         })
@@ -396,35 +421,155 @@ async fn evaluate(
     }
     let at = now();
     for rules in by_level.values() {
-        add_matches(tx, rules, among, at).await?;
-        remove_non_matches(tx, rules, among).await?;
+        match among {
+            Among::Everyone => {
+                add_matches(tx, rules, at).await?;
+                remove_non_matches(tx, rules).await?;
+            }
+            Among::These(ids) | Among::Held(ids) => {
+                for chunk in rules.chunks(RULES_PER_READ) {
+                    follow_listed(tx, chunk, ids, at).await?;
+                }
+            }
+        }
     }
     Ok(())
 }
 
-/// The influencers `among` covers, as a condition on the `influencer` table.
-fn among_influencers(s: &impl Scoped, among: Among<'_>) -> SimpleExpr {
-    match among {
-        Among::Everyone => Expr::val(true),
-        Among::These(ids) => any_of(
-            s.backend(),
-            Expr::col((influencer::Entity, influencer::Column::Id)),
-            ids.iter().copied(),
-        ),
+/// The most rules one statement of [`follow_listed`] reads (two columns each).
+const RULES_PER_READ: usize = 200;
+
+/// Evaluates `rules` (of one level) for a few influencers: one statement reads, for each of
+/// them, whether it matches each rule and whether it is a member, and only the pairs that
+/// differ are written. Most writes move nobody in or out of a rule and write nothing more.
+///
+/// On PostgreSQL the read runs with a generic plan: its text changes only when the rules do, so
+/// each connection plans it once, where a custom plan per call (PostgreSQL's choice for it,
+/// as the id list makes a generic plan look costlier) planned fifty rules' conditions on every
+/// write.
+async fn follow_listed(
+    tx: &mut Tx<'_>,
+    rules: &[&RuleSegment],
+    ids: &[i64],
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<()> {
+    use segment_membership::Column as M;
+    let id = || Expr::col((influencer::Entity, influencer::Column::Id));
+    // One id (a write of one influencer, the usual case) as `id = $1`: PostgreSQL then plans for
+    // one row, and checks each rule's subqueries for it alone instead of hashing whole tables
+    // as it would for the ten rows it assumes of a list.
+    let listed = match ids {
+        [one] => id().eq(*one),
+        _ => any_of(tx.backend(), id(), ids.iter().copied()),
+    };
+    let mut read = Query::select();
+    read.expr(id())
+        .from(influencer::Entity)
+        .and_where(tx.owns::<influencer::Entity>())
+        .and_where(listed.clone());
+    for rule in rules {
+        read.expr(filter::condition(tx, &rule.filter, at));
     }
+    let postgres = tx.backend() == sea_orm::DatabaseBackend::Postgres;
+    if postgres {
+        tx.conn()
+            .execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
+            .await?;
+    }
+    let mut matches: Pairs = BTreeMap::new();
+    for row in tx.conn().query_all(&read).await? {
+        let influencer: i64 = row.try_get_by_index(0)?;
+        for (index, rule) in rules.iter().enumerate() {
+            // A condition is never NULL (see `filter::condition`); NULL would not match.
+            if row.try_get_by_index::<Option<bool>>(1 + index)? == Some(true) {
+                matches.entry(rule.id).or_default().insert(influencer);
+            }
+        }
+    }
+    if postgres {
+        tx.conn()
+            .execute_unprepared("SET LOCAL plan_cache_mode = auto")
+            .await?;
+    }
+    let members: Vec<(i64, i64)> = tx
+        .find::<segment_membership::Entity>()
+        .select_only()
+        .columns([M::SegmentId, M::InfluencerId])
+        .filter(any_of(
+            tx.backend(),
+            Expr::col((segment_membership::Entity, M::SegmentId)),
+            rules.iter().map(|r| r.id),
+        ))
+        .filter(match ids {
+            [one] => Expr::col((segment_membership::Entity, M::InfluencerId)).eq(*one),
+            _ => any_of(
+                tx.backend(),
+                Expr::col((segment_membership::Entity, M::InfluencerId)),
+                ids.iter().copied(),
+            ),
+        })
+        .into_tuple()
+        .all(tx.conn())
+        .await?;
+    // What is left of the matches once the members are taken out are the pairs to add; the
+    // members that were not among the matches, the pairs to delete.
+    let mut gone: Pairs = BTreeMap::new();
+    for (segment, influencer) in members {
+        if !matches
+            .get_mut(&segment)
+            .is_some_and(|m| m.remove(&influencer))
+        {
+            gone.entry(segment).or_default().insert(influencer);
+        }
+    }
+    let added = matches.into_iter().filter(|(_, ids)| !ids.is_empty());
+    let mut rows = added.into_iter().map(|(segment, influencers)| {
+        membership_rows(
+            tx,
+            segment,
+            any_of(tx.backend(), id(), influencers),
+            at,
+            MembershipSource::Rule,
+            None,
+        )
+    });
+    if let Some(mut first) = rows.next() {
+        for more in rows {
+            first.union(UnionType::All, more);
+        }
+        insert_rows(tx, first, at, MembershipSource::Rule, None).await?;
+    }
+    if !gone.is_empty() {
+        let pairs = gone.into_iter().map(|(segment, influencers)| {
+            Expr::col((segment_membership::Entity, M::SegmentId))
+                .eq(segment)
+                .and(any_of(
+                    tx.backend(),
+                    Expr::col((segment_membership::Entity, M::InfluencerId)),
+                    influencers,
+                ))
+        });
+        let any = pairs.fold(sea_orm::Condition::any(), sea_orm::Condition::add);
+        delete_memberships(tx, sea_orm::Condition::all().add(any)).await?;
+    }
+    Ok(())
 }
 
+/// Influencers by RULE segment, in segment and influencer order.
+type Pairs = BTreeMap<i64, BTreeSet<i64>>;
+
+/// Adds every influencer of the roster that matches one of `rules` (of one level) and is not a
+/// member, in one statement.
 async fn add_matches(
     tx: &mut Tx<'_>,
     rules: &[&RuleSegment],
-    among: Among<'_>,
     at: chrono::DateTime<chrono::Utc>,
 ) -> ServiceResult<usize> {
     let mut selects = rules.iter().map(|rule| {
         membership_rows(
             tx,
             rule.id,
-            among_influencers(tx, among).and(filter::condition(tx, &rule.filter, at)),
+            filter::condition(tx, &rule.filter, at),
             at,
             MembershipSource::Rule,
             None,
@@ -439,11 +584,8 @@ async fn add_matches(
     insert_rows(tx, rows, at, MembershipSource::Rule, None).await
 }
 
-async fn remove_non_matches(
-    tx: &mut Tx<'_>,
-    rules: &[&RuleSegment],
-    among: Among<'_>,
-) -> ServiceResult<usize> {
+/// Deletes every member of `rules` (of one level) that no longer matches, in one statement.
+async fn remove_non_matches(tx: &mut Tx<'_>, rules: &[&RuleSegment]) -> ServiceResult<usize> {
     use segment_membership::Column as M;
     let at = now();
     let member = |c: M| Expr::col((segment_membership::Entity, c));
@@ -466,20 +608,13 @@ async fn remove_non_matches(
         )
         .and_where(still_matches)
         .to_owned();
-    let mut gone = sea_orm::Condition::all()
+    let gone = sea_orm::Condition::all()
         .add(any_of(
             tx.backend(),
             member(M::SegmentId),
             rules.iter().map(|r| r.id),
         ))
         .add(Expr::exists(matching).not());
-    if let Among::These(ids) = among {
-        gone = gone.add(any_of(
-            tx.backend(),
-            member(M::InfluencerId),
-            ids.iter().copied(),
-        ));
-    }
     delete_memberships(tx, gone).await
 }
 

@@ -204,6 +204,7 @@ impl Scope {
                 };
                 let value = write(&mut tx).await?;
                 let counts = tx.changed.then(|| self.events.counts());
+                tx.outbox.send(&tx.txn).await?;
                 tx.outbox
                     .publish_after(commit(tx.txn, self.ws, counts, self.deadline.as_deref()))
                     .await?;
@@ -275,8 +276,8 @@ impl Tx<'_> {
     }
 
     /// Announces a change of memberships to subscribers, once the write commits.
-    pub(crate) async fn announce(&mut self, batch: MembershipBatch) -> Result<(), DbErr> {
-        self.outbox.add(&self.txn, batch).await
+    pub(crate) fn announce(&mut self, batch: MembershipBatch) {
+        self.outbox.add(batch);
     }
 }
 

@@ -91,6 +91,16 @@ pub struct TimeRange {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// An influencer's own fields that filter conditions read (`createdAt` never changes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InfluencerField {
+    Platform,
+    Niche,
+    FollowerCount,
+    /// The handle and the display name, which `search` reads.
+    Names,
+}
+
 /// A checked filter: every field given must hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct InfluencerFilter {
@@ -379,13 +389,15 @@ impl InfluencerFilter {
             .collect()
     }
 
-    /// Whether a condition reads an influencer's own fields (which an update can change).
-    pub fn uses_fields(&self) -> bool {
+    /// Whether a condition reads one of these fields of an influencer (which an update changed).
+    pub fn uses_any_field(&self, fields: &[InfluencerField]) -> bool {
         self.levels().into_iter().any(|f| {
-            f.platform_in.is_some()
-                || f.niche_in.is_some()
-                || f.follower_count.is_some()
-                || f.search.is_some()
+            fields.iter().any(|field| match field {
+                InfluencerField::Platform => f.platform_in.is_some(),
+                InfluencerField::Niche => f.niche_in.is_some(),
+                InfluencerField::FollowerCount => f.follower_count.is_some(),
+                InfluencerField::Names => f.search.is_some(),
+            })
         })
     }
 

@@ -10,7 +10,7 @@ pub(crate) mod input;
 mod sql;
 
 pub use input::{
-    Engaged, EngagedInput, FilterInput, InfluencerFilter, IntRange, MAX_CONDITIONS, MAX_DEPTH,
-    MAX_VALUES, TimeRange, WITHIN_DAYS, parse,
+    Engaged, EngagedInput, FilterInput, InfluencerField, InfluencerFilter, IntRange,
+    MAX_CONDITIONS, MAX_DEPTH, MAX_VALUES, TimeRange, WITHIN_DAYS, parse,
 };
 pub use sql::{condition, missing_references};
