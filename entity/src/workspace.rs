@@ -9,6 +9,8 @@ pub struct Model {
     pub id: i64,
     pub name: String,
     pub created_at: DateTimeUtc,
+    /// Counts the changes to the workspace's rules (see the migration that made it).
+    pub rules_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

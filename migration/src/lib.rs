@@ -12,6 +12,7 @@ mod m20261201_000002_folded_keys;
 mod m20261202_000001_workspace_keys;
 mod m20261202_000002_niche_key;
 mod m20261202_000003_rule_segments;
+mod m20261202_000004_rules_version;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_workspace_keys::Migration),
             Box::new(m20261202_000002_niche_key::Migration),
             Box::new(m20261202_000003_rule_segments::Migration),
+            Box::new(m20261202_000004_rules_version::Migration),
         ]
     }
 }

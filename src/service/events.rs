@@ -26,7 +26,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, State
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, broadcast, oneshot, watch};
 
-use super::{count_cache::CountCache, workspace::WorkspaceId};
+use super::{count_cache::CountCache, rule_cache::RuleCache, workspace::WorkspaceId};
 
 /// The PostgreSQL channel membership changes travel on.
 const CHANNEL: &str = "segments_api_membership";
@@ -125,6 +125,8 @@ struct Inner {
     /// The counts this application keeps: its writes forget them, and so does the listener when
     /// another instance changes memberships.
     counts: CountCache,
+    /// The workspaces' rules as this application compiled them.
+    rules: RuleCache,
     /// Dropped with the hub, which stops the listener task.
     _stop: Option<oneshot::Sender<()>>,
 }
@@ -156,6 +158,7 @@ impl Events {
                     key_revocations,
                     publishing: Mutex::new(()),
                     counts,
+                    rules: RuleCache::default(),
                     _stop: Some(stop),
                 }),
             }
@@ -170,6 +173,7 @@ impl Events {
                     key_revocations: watch::channel(0).1,
                     publishing: Mutex::new(()),
                     counts,
+                    rules: RuleCache::default(),
                     _stop: None,
                 }),
             }
@@ -197,6 +201,11 @@ impl Events {
     /// The counts this application keeps (see [`CountCache`]).
     pub fn counts(&self) -> &CountCache {
         &self.inner.counts
+    }
+
+    /// The rules this application keeps compiled (see [`RuleCache`]).
+    pub fn rules(&self) -> &RuleCache {
+        &self.inner.rules
     }
 
     /// An empty outbox for one write.
@@ -229,6 +238,11 @@ pub struct Outbox<'a> {
 }
 
 impl Outbox<'_> {
+    /// The hub the outbox publishes to.
+    pub fn events(&self) -> &Events {
+        self.events
+    }
+
     /// Adds a batch.
     pub fn add(&mut self, mut batch: MembershipBatch) {
         if batch.influencer_ids.is_empty() {

@@ -124,41 +124,19 @@ where
         .collect())
 }
 
-/// How a [`workspace_lock`] is taken.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Advisory {
-    /// With others taking it shared; waits for an exclusive holder.
-    Shared,
-    /// Alone; waits for every holder.
-    Exclusive,
-    /// Alone, or not at all when someone holds it (no wait).
-    TryExclusive,
-}
-
-/// Takes the advisory lock `(class, workspace)` until the transaction ends; returns whether it
-/// was taken (only [`Advisory::TryExclusive`] can return false). Always true on SQLite, which
-/// has no such locks and runs one writer at a time. The workspace's low 32 bits are the second
-/// key: two workspaces that share them share the lock, and at worst wait for each other.
-pub(crate) async fn workspace_lock<S: Scoped>(
-    s: &S,
-    class: i32,
-    how: Advisory,
-) -> Result<bool, DbErr> {
+/// Takes the advisory lock `(class, workspace)` until the transaction ends, unless someone holds
+/// it (no wait); returns whether it was taken. Always true on SQLite, which has no such locks and
+/// runs one writer at a time. The workspace's low 32 bits are the second key: two workspaces that
+/// share them share the lock, and at worst skip a turn.
+pub(crate) async fn try_workspace_lock<S: Scoped>(s: &S, class: i32) -> Result<bool, DbErr> {
     if s.backend() != DatabaseBackend::Postgres {
         return Ok(true);
     }
-    let sql = match how {
-        Advisory::Shared => {
-            "SELECT true AS taken FROM (SELECT pg_advisory_xact_lock_shared($1, $2)) l"
-        }
-        Advisory::Exclusive => "SELECT true AS taken FROM (SELECT pg_advisory_xact_lock($1, $2)) l",
-        Advisory::TryExclusive => "SELECT pg_try_advisory_xact_lock($1, $2) AS taken",
-    };
     let row = s
         .conn()
         .query_one_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
-            sql,
+            "SELECT pg_try_advisory_xact_lock($1, $2) AS taken",
             [class.into(), (s.workspace().0 as i32).into()],
         ))
         .await?;

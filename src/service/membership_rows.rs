@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use sea_orm::{
     ActiveEnum, ConnectionTrait, QueryFilter,
-    sea_query::{Expr, OnConflict, Query, SelectStatement},
+    sea_query::{Expr, InsertStatement, OnConflict, Query, SelectStatement},
 };
 
 use super::{
@@ -90,8 +90,50 @@ pub(crate) async fn insert_rows(
     source: MembershipSource,
     automation_id: Option<i64>,
 ) -> ServiceResult<usize> {
+    let mut insert = insert_into();
+    insert
+        .select_from(rows)
+        .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    insert_returning(tx, insert, at, source, automation_id).await
+}
+
+/// The most memberships [`insert_pairs`] writes per statement (six parameters each, under
+/// SQLite's 32,766).
+const PAIRS_PER_INSERT: usize = 5_000;
+
+/// Inserts the memberships `(segment, influencer)`, of influencers and segments known to be the
+/// workspace's, leaving those that exist as they are, as rows of values (no select of the
+/// influencers); announces the new ones and returns how many there were.
+pub(crate) async fn insert_pairs(
+    tx: &mut Tx<'_>,
+    pairs: &[(i64, i64)],
+    at: chrono::DateTime<chrono::Utc>,
+    source: MembershipSource,
+) -> ServiceResult<usize> {
+    let workspace = tx.workspace().0;
+    let mut count = 0;
+    for chunk in pairs.chunks(PAIRS_PER_INSERT) {
+        let mut insert = insert_into();
+        for (segment, influencer) in chunk {
+            insert.values_panic([
+                (*segment).into(),
+                (*influencer).into(),
+                workspace.into(),
+                at.into(),
+                source.to_value().into(),
+                Option::<i64>::None.into(),
+            ]);
+        }
+        count += insert_returning(tx, insert, at, source, None).await?;
+    }
+    Ok(count)
+}
+
+/// `INSERT INTO segment_membership (...)` in the table's column order, leaving memberships that
+/// exist as they are and returning the new ones; rows to be added.
+fn insert_into() -> InsertStatement {
     use segment_membership::Column as M;
-    let insert = Query::insert()
+    Query::insert()
         .into_table(segment_membership::Entity)
         .columns([
             M::SegmentId,
@@ -101,8 +143,6 @@ pub(crate) async fn insert_rows(
             M::Source,
             M::AutomationId,
         ])
-        .select_from(rows)
-        .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?
         .on_conflict(
             OnConflict::columns([M::WorkspaceId, M::SegmentId, M::InfluencerId])
                 .do_nothing()
@@ -110,7 +150,18 @@ pub(crate) async fn insert_rows(
         )
         // Only the rows this statement inserted: the memberships that are new.
         .returning(Query::returning().columns([M::SegmentId, M::InfluencerId]))
-        .to_owned();
+        .to_owned()
+}
+
+/// Runs an insert of [`insert_into`], announces the memberships it made, a batch per segment,
+/// and returns how many there were.
+async fn insert_returning(
+    tx: &mut Tx<'_>,
+    insert: InsertStatement,
+    at: chrono::DateTime<chrono::Utc>,
+    source: MembershipSource,
+    automation_id: Option<i64>,
+) -> ServiceResult<usize> {
     let mut added: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
     let mut count = 0;
     for row in tx.conn().query_all(&insert).await? {

@@ -23,6 +23,8 @@ pub mod memberships;
 pub mod pagination;
 pub mod profile;
 pub mod reads;
+pub mod rule_cache;
+pub(crate) mod rule_lock;
 pub(crate) mod rule_references;
 pub mod rule_refresh;
 pub mod rules;

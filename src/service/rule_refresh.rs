@@ -12,12 +12,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::oneshot;
 
 use super::{
-    errors::ServiceResult,
-    events::Events,
-    locks::{self, Advisory},
-    rules,
-    scope::Scope,
-    workspace::WorkspaceId,
+    errors::ServiceResult, events::Events, locks, rules, scope::Scope, workspace::WorkspaceId,
 };
 
 /// The first key of the advisory locks (the second is the workspace).
@@ -61,7 +56,7 @@ pub async fn refresh_all(db: &DatabaseConnection, events: &Events) -> ServiceRes
         evaluated += scope
             .write(async |tx| {
                 // One instance at a time: another holding the workspace's turn does it now.
-                if !locks::workspace_lock(tx, LOCK_CLASS, Advisory::TryExclusive).await? {
+                if !locks::try_workspace_lock(tx, LOCK_CLASS).await? {
                     tx.changed_nothing();
                     return Ok(0);
                 }

@@ -12,17 +12,23 @@
 //! - Rolling windows (`withinDays`) are evaluated again by [`refresh_rolling`], which the server
 //!   runs periodically.
 //!
-//! Rules and writes take turns through the workspace's rule lock (a PostgreSQL advisory lock
-//! held until the transaction ends): a write that follows rules takes it shared before it reads
-//! them, a rule change (create, update, convert) takes it exclusive before anything else. A
-//! write that came first commits before the rule change evaluates (and so is seen by it); a rule
-//! change that came first commits before the write reads the rules (and so the write evaluates
-//! the new rule, a new RULE segment included). Either way, once both commit, members equal
-//! matches. Writes do not wait for each other on it; two writes touching the same influencers
-//! do, on those influencers' rows (`locks::changed_ids`), and a write of the whole roster
-//! takes the lock exclusive. SQLite runs one writer at a time.
+//! Rules and writes take turns through the workspace's rule lock ([`crate::service::rule_lock`]):
+//! a write that follows rules shares it, a rule change holds it alone. Writes do not wait for
+//! each other on it; two writes touching the same influencers do, on those influencers' rows
+//! (`locks::changed_ids`), and a write of the whole roster holds the rules alone. SQLite runs
+//! one writer at a time. The rules are compiled once per version and kept
+//! ([`crate::service::rule_cache`]).
+//!
+//! A few influencers are evaluated by one read of which rules each matches, and only the pairs
+//! that differ are written; the whole roster by one `INSERT ... SELECT` and one `DELETE` per
+//! level. The periodic refresh shares the lock and evaluates the whole roster: a write it
+//! overlaps may leave a rolling rule's member decided on the data before that write, which the
+//! next refresh corrects (a rolling window is as current as its refresh anyway).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+};
 
 use entity::{
     enums::{MembershipSource, SegmentKind},
@@ -32,7 +38,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait, Query, SimpleExpr, UnionType},
+    sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr, UnionType},
 };
 
 use super::{
@@ -40,8 +46,9 @@ use super::{
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult},
     filter::{self, FilterInput, InfluencerField, InfluencerFilter},
     id_list::any_of,
-    locks::{self, Advisory},
-    membership_rows::{delete_memberships, insert_rows, membership_rows},
+    locks,
+    membership_rows::{delete_memberships, insert_pairs, insert_rows, membership_rows},
+    rule_lock::{RulesLock, count_rule_change, lock_rules},
     rule_references,
     scope::{Scoped, Tx},
     segments::{self, NewSegment},
@@ -138,19 +145,32 @@ pub fn rule_of(model: &segment::Model) -> Result<Option<FilterInput>, DbErr> {
     Ok(stored(model)?.map(|(input, _)| input))
 }
 
-/// The first key of the workspace's rule lock (the second is the workspace).
-const RULES_LOCK: i32 = 0x5e62;
+/// A workspace's rules as evaluated: each parsed, with its level. Compiled once per version of
+/// the rules and kept (see [`crate::service::rule_cache`]).
+struct Compiled {
+    rules: Vec<RuleSegment>,
+    levels: BTreeMap<i64, usize>,
+}
 
-/// Takes the workspace's rule lock for the rest of the transaction: shared for a write that
-/// follows rules, exclusive for a rule change (see the module's documentation).
-async fn take_rules_lock<S: Scoped>(s: &S, exclusive: bool) -> Result<(), DbErr> {
-    let how = if exclusive {
-        Advisory::Exclusive
-    } else {
-        Advisory::Shared
-    };
-    locks::workspace_lock(s, RULES_LOCK, how).await?;
-    Ok(())
+impl Compiled {
+    fn new(rules: Vec<RuleSegment>) -> Result<Self, DbErr> {
+        let levels = levels(&graph(&rules))
+            .ok_or_else(|| DbErr::Custom("stored rules name each other in a circle".into()))?;
+        Ok(Self { rules, levels })
+    }
+}
+
+/// The workspace's rules, locked for this transaction (`how`), compiled: kept ones when their
+/// version is still the current one.
+async fn locked_rules(tx: &Tx<'_>, how: RulesLock) -> Result<Arc<Compiled>, DbErr> {
+    let version = lock_rules(tx, how).await?;
+    let workspace = tx.workspace().0;
+    if let Some(kept) = tx.rule_cache().get::<Compiled>(workspace, version) {
+        return Ok(kept);
+    }
+    let compiled = Arc::new(Compiled::new(load(tx).await?)?);
+    tx.rule_cache().keep(workspace, version, compiled.clone());
+    Ok(compiled)
 }
 
 /// The workspace's RULE segments with their rules, in id order.
@@ -257,7 +277,7 @@ pub async fn create(
     input: &NewSegment,
     rule: &FilterInput,
 ) -> ServiceResult<segment::Model> {
-    take_rules_lock(tx, true).await?;
+    lock_rules(tx, RulesLock::Change).await?;
     let parsed = filter::parse(rule.clone(), &["input", "rule"]);
     let others = load(tx).await?;
     // A placeholder id for the new segment: the graph only needs it to differ from the others.
@@ -278,8 +298,10 @@ pub async fn create(
     };
     let filter = parsed.expect("checked above");
     rule_references::store(tx, segment.id, &filter).await?;
+    count_rule_change(tx).await?;
     let mut all = others;
     all.push(RuleSegment::new(segment.id, filter));
+    let all = Compiled::new(all)?;
     evaluate(tx, &all, &[segment.id].into(), Among::Everyone).await?;
     Ok(segment)
 }
@@ -289,7 +311,7 @@ pub async fn create(
 #[tracing::instrument(name = "rules::update", level = "debug", skip_all, fields(workspace = tx.workspace().0, segment = id))]
 pub async fn update(tx: &mut Tx<'_>, id: i64, rule: &FilterInput) -> ServiceResult<segment::Model> {
     let path = ["input", "rule"];
-    take_rules_lock(tx, true).await?;
+    lock_rules(tx, RulesLock::Change).await?;
     let segment = locks::changed::<segment::Entity, _>(tx, id)
         .await?
         .ok_or_else(|| segments::not_found(&["input", "id"]))?;
@@ -308,9 +330,11 @@ pub async fn update(tx: &mut Tx<'_>, id: i64, rule: &FilterInput) -> ServiceResu
     model.rule = Set(Some(encode(rule)));
     let segment = model.update(tx.conn()).await?;
     rule_references::store(tx, id, &filter).await?;
+    count_rule_change(tx).await?;
     let mut all = others;
     all.push(RuleSegment::new(id, filter));
     let affected = with_dependents(&all, [id].into());
+    let all = Compiled::new(all)?;
     evaluate(tx, &all, &affected, Among::Everyone).await?;
     Ok(segment)
 }
@@ -319,13 +343,14 @@ pub async fn update(tx: &mut Tx<'_>, id: i64, rule: &FilterInput) -> ServiceResu
 /// memberships. A MANUAL segment stays as it is.
 #[tracing::instrument(name = "rules::freeze", level = "debug", skip_all, fields(workspace = tx.workspace().0, segment = id))]
 pub async fn freeze(tx: &mut Tx<'_>, id: i64) -> ServiceResult<segment::Model> {
-    take_rules_lock(tx, true).await?;
+    lock_rules(tx, RulesLock::Change).await?;
     let segment = locks::changed::<segment::Entity, _>(tx, id)
         .await?
         .ok_or_else(|| segments::not_found(&["input", "id"]))?;
     if segment.kind == SegmentKind::Manual {
         return Ok(segment);
     }
+    count_rule_change(tx).await?;
     tx.update_many::<segment_membership::Entity>()
         .col_expr(
             segment_membership::Column::Source,
@@ -369,10 +394,14 @@ pub async fn follow(tx: &mut Tx<'_>, change: &Change, among: Among<'_>) -> Servi
     }
     let among = among.bounded();
     // A change of the whole roster (an assignment by filter) evaluates for everyone: it takes
-    // the rule lock exclusive, so no other write's evaluation overlaps it. A change of a few
-    // influencers shares the lock and locks those influencers below.
-    take_rules_lock(tx, matches!(among, Among::Everyone)).await?;
-    let rules = load(tx).await?;
+    // the rules alone, so no other write's evaluation overlaps it. A change of a few influencers
+    // shares them and locks those influencers below.
+    let how = match among {
+        Among::Everyone => RulesLock::Change,
+        Among::These(_) | Among::Held(_) => RulesLock::Follow,
+    };
+    let compiled = locked_rules(tx, how).await?;
+    let rules = &compiled.rules;
     if rules.is_empty() {
         return Ok(());
     }
@@ -389,7 +418,7 @@ pub async fn follow(tx: &mut Tx<'_>, change: &Change, among: Among<'_>) -> Servi
     if direct.is_empty() {
         return Ok(());
     }
-    let affected = with_dependents(&rules, direct);
+    let affected = with_dependents(rules, direct);
     // The influencers a write evaluates rules for are locked (`locks::changed_ids`): two writes
     // that each make half of a match (one assigns to S1, the other to S2, for a rule on both) then
     // evaluate one after the other, the second seeing the first's change; without it each saw only
@@ -397,7 +426,7 @@ pub async fn follow(tx: &mut Tx<'_>, change: &Change, among: Among<'_>) -> Servi
     if let Among::These(ids) = among {
         locks::changed_ids::<influencer::Entity, _>(tx, ids).await?;
     }
-    evaluate(tx, &rules, &affected, among).await
+    evaluate(tx, &compiled, &affected, among).await
 }
 
 /// Evaluates the rules of `affected` (among `all`, the workspace's rules) for `among`, level by
@@ -406,18 +435,13 @@ pub async fn follow(tx: &mut Tx<'_>, change: &Change, among: Among<'_>) -> Servi
 /// match.
 async fn evaluate(
     tx: &mut Tx<'_>,
-    all: &[RuleSegment],
+    all: &Compiled,
     affected: &BTreeSet<i64>,
     among: Among<'_>,
 ) -> ServiceResult<()> {
-    let levels = levels(&graph(all)).ok_or_else(|| {
-        ServiceError::Db(DbErr::Custom(
-            "stored rules name each other in a circle".into(),
-        ))
-    })?;
     let mut by_level: BTreeMap<usize, Vec<&RuleSegment>> = BTreeMap::new();
-    for rule in all.iter().filter(|r| affected.contains(&r.id)) {
-        by_level.entry(levels[&rule.id]).or_default().push(rule);
+    for rule in all.rules.iter().filter(|r| affected.contains(&r.id)) {
+        by_level.entry(all.levels[&rule.id]).or_default().push(rule);
     }
     let at = now();
     for rules in by_level.values() {
@@ -436,17 +460,18 @@ async fn evaluate(
     Ok(())
 }
 
-/// The most rules one statement of [`follow_listed`] reads (two columns each).
+/// The most rules one statement of [`follow_listed`] reads (a column each).
 const RULES_PER_READ: usize = 200;
 
 /// Evaluates `rules` (of one level) for a few influencers: one statement reads, for each of
-/// them, whether it matches each rule and whether it is a member, and only the pairs that
-/// differ are written. Most writes move nobody in or out of a rule and write nothing more.
+/// them, whether it matches each rule and which of the rules' segments it is in, and only the
+/// pairs that differ are written. Most writes move nobody in or out of a rule and write nothing
+/// more.
 ///
-/// On PostgreSQL the read runs with a generic plan: its text changes only when the rules do, so
-/// each connection plans it once, where a custom plan per call (PostgreSQL's choice for it,
-/// as the id list makes a generic plan look costlier) planned fifty rules' conditions on every
-/// write.
+/// For one influencer (the usual write) the read's text changes only when the rules do, and it
+/// is planned for one row: PostgreSQL settles on a generic plan after a few calls and plans it
+/// no more on that connection, where a list of ids kept it planning every rule's conditions on
+/// every write.
 async fn follow_listed(
     tx: &mut Tx<'_>,
     rules: &[&RuleSegment],
@@ -454,91 +479,25 @@ async fn follow_listed(
     at: chrono::DateTime<chrono::Utc>,
 ) -> ServiceResult<()> {
     use segment_membership::Column as M;
-    let id = || Expr::col((influencer::Entity, influencer::Column::Id));
-    // One id (a write of one influencer, the usual case) as `id = $1`: PostgreSQL then plans for
-    // one row, and checks each rule's subqueries for it alone instead of hashing whole tables
-    // as it would for the ten rows it assumes of a list.
-    let listed = match ids {
-        [one] => id().eq(*one),
-        _ => any_of(tx.backend(), id(), ids.iter().copied()),
-    };
-    let mut read = Query::select();
-    read.expr(id())
-        .from(influencer::Entity)
-        .and_where(tx.owns::<influencer::Entity>())
-        .and_where(listed.clone());
-    for rule in rules {
-        read.expr(filter::condition(tx, &rule.filter, at));
-    }
-    let postgres = tx.backend() == sea_orm::DatabaseBackend::Postgres;
-    if postgres {
-        tx.conn()
-            .execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
-            .await?;
-    }
-    let mut matches: Pairs = BTreeMap::new();
-    for row in tx.conn().query_all(&read).await? {
+    let read = matches_and_memberships(tx, rules, ids, at);
+    let rows = tx.conn().query_all(&read).await?;
+    let (mut added, mut gone) = (Vec::new(), Pairs::new());
+    for row in rows {
         let influencer: i64 = row.try_get_by_index(0)?;
+        let members = member_of(tx.backend(), &row, 1)?;
         for (index, rule) in rules.iter().enumerate() {
             // A condition is never NULL (see `filter::condition`); NULL would not match.
-            if row.try_get_by_index::<Option<bool>>(1 + index)? == Some(true) {
-                matches.entry(rule.id).or_default().insert(influencer);
+            let matches = row.try_get_by_index::<Option<bool>>(2 + index)? == Some(true);
+            match (matches, members.contains(&rule.id)) {
+                (true, false) => added.push((rule.id, influencer)),
+                (false, true) => {
+                    gone.entry(rule.id).or_default().insert(influencer);
+                }
+                _ => {}
             }
         }
     }
-    if postgres {
-        tx.conn()
-            .execute_unprepared("SET LOCAL plan_cache_mode = auto")
-            .await?;
-    }
-    let members: Vec<(i64, i64)> = tx
-        .find::<segment_membership::Entity>()
-        .select_only()
-        .columns([M::SegmentId, M::InfluencerId])
-        .filter(any_of(
-            tx.backend(),
-            Expr::col((segment_membership::Entity, M::SegmentId)),
-            rules.iter().map(|r| r.id),
-        ))
-        .filter(match ids {
-            [one] => Expr::col((segment_membership::Entity, M::InfluencerId)).eq(*one),
-            _ => any_of(
-                tx.backend(),
-                Expr::col((segment_membership::Entity, M::InfluencerId)),
-                ids.iter().copied(),
-            ),
-        })
-        .into_tuple()
-        .all(tx.conn())
-        .await?;
-    // What is left of the matches once the members are taken out are the pairs to add; the
-    // members that were not among the matches, the pairs to delete.
-    let mut gone: Pairs = BTreeMap::new();
-    for (segment, influencer) in members {
-        if !matches
-            .get_mut(&segment)
-            .is_some_and(|m| m.remove(&influencer))
-        {
-            gone.entry(segment).or_default().insert(influencer);
-        }
-    }
-    let added = matches.into_iter().filter(|(_, ids)| !ids.is_empty());
-    let mut rows = added.into_iter().map(|(segment, influencers)| {
-        membership_rows(
-            tx,
-            segment,
-            any_of(tx.backend(), id(), influencers),
-            at,
-            MembershipSource::Rule,
-            None,
-        )
-    });
-    if let Some(mut first) = rows.next() {
-        for more in rows {
-            first.union(UnionType::All, more);
-        }
-        insert_rows(tx, first, at, MembershipSource::Rule, None).await?;
-    }
+    insert_pairs(tx, &added, at, MembershipSource::Rule).await?;
     if !gone.is_empty() {
         let pairs = gone.into_iter().map(|(segment, influencers)| {
             Expr::col((segment_membership::Entity, M::SegmentId))
@@ -553,6 +512,79 @@ async fn follow_listed(
         delete_memberships(tx, sea_orm::Condition::all().add(any)).await?;
     }
     Ok(())
+}
+
+/// `SELECT influencer.id, <segments of the rules it is in>, <rule 1 matches>, ...` for the
+/// influencers `ids` of the workspace.
+fn matches_and_memberships(
+    tx: &Tx<'_>,
+    rules: &[&RuleSegment],
+    ids: &[i64],
+    at: chrono::DateTime<chrono::Utc>,
+) -> SelectStatement {
+    use segment_membership::Column as M;
+    let id = || Expr::col((influencer::Entity, influencer::Column::Id));
+    // One id (a write of one influencer, the usual case) as `id = $1`: PostgreSQL then plans for
+    // one row, and checks each rule's subqueries for it alone instead of hashing whole tables
+    // as it would for the ten rows it assumes of a list.
+    let listed = match ids {
+        [one] => id().eq(*one),
+        _ => any_of(tx.backend(), id(), ids.iter().copied()),
+    };
+    let fm = Alias::new("fm");
+    let aggregate = match tx.backend() {
+        sea_orm::DatabaseBackend::Postgres => r#"array_agg("fm"."segment_id")"#,
+        _ => r#"group_concat("fm"."segment_id")"#,
+    };
+    let segments = Query::select()
+        .expr(Expr::cust(aggregate))
+        .from_as(segment_membership::Entity, fm.clone())
+        .and_where(
+            Expr::col((fm.clone(), M::InfluencerId))
+                .equals((influencer::Entity, influencer::Column::Id)),
+        )
+        .and_where(any_of(
+            tx.backend(),
+            Expr::col((fm, M::SegmentId)),
+            rules.iter().map(|r| r.id),
+        ))
+        .to_owned();
+    let mut read = Query::select();
+    read.expr(id())
+        .expr(SimpleExpr::SubQuery(None, Box::new(segments.into())))
+        .from(influencer::Entity)
+        .and_where(tx.owns::<influencer::Entity>())
+        .and_where(listed);
+    for rule in rules {
+        read.expr(filter::condition(tx, &rule.filter, at));
+    }
+    read
+}
+
+/// The segments of column `index` of a [`matches_and_memberships`] row: an array on
+/// PostgreSQL, ids separated by commas on SQLite; NULL for none.
+fn member_of(
+    backend: sea_orm::DatabaseBackend,
+    row: &sea_orm::QueryResult,
+    index: usize,
+) -> Result<BTreeSet<i64>, DbErr> {
+    Ok(match backend {
+        sea_orm::DatabaseBackend::Postgres => row
+            .try_get_by_index::<Option<Vec<i64>>>(index)?
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+        _ => row
+            .try_get_by_index::<Option<String>>(index)?
+            .unwrap_or_default()
+            .split(',')
+            .filter(|id| !id.is_empty())
+            .map(|id| {
+                id.parse()
+                    .map_err(|_| DbErr::Custom(format!("not a segment id: {id:?}")))
+            })
+            .collect::<Result<_, _>>()?,
+    })
 }
 
 /// Influencers by RULE segment, in segment and influencer order.
@@ -622,8 +654,8 @@ async fn remove_non_matches(tx: &mut Tx<'_>, rules: &[&RuleSegment]) -> ServiceR
 /// the rules that name their segments: matches move as time passes without any write.
 #[tracing::instrument(name = "rules::refresh_rolling", level = "debug", skip_all, fields(workspace = tx.workspace().0))]
 pub async fn refresh_rolling(tx: &mut Tx<'_>) -> ServiceResult<usize> {
-    take_rules_lock(tx, false).await?;
-    let rules = load(tx).await?;
+    let compiled = locked_rules(tx, RulesLock::Follow).await?;
+    let rules = &compiled.rules;
     let rolling: BTreeSet<i64> = rules
         .iter()
         .filter(|r| r.filter.uses_rolling_window())
@@ -633,8 +665,8 @@ pub async fn refresh_rolling(tx: &mut Tx<'_>) -> ServiceResult<usize> {
         tx.changed_nothing();
         return Ok(0);
     }
-    let affected = with_dependents(&rules, rolling);
-    evaluate(tx, &rules, &affected, Among::Everyone).await?;
+    let affected = with_dependents(rules, rolling);
+    evaluate(tx, &compiled, &affected, Among::Everyone).await?;
     Ok(affected.len())
 }
 

@@ -37,6 +37,7 @@ use super::{
     errors::{self, ServiceError, ServiceResult},
     events::{Events, MembershipBatch, Outbox},
     pagination::Keyed,
+    rule_cache::RuleCache,
     workspace::WorkspaceId,
 };
 
@@ -273,6 +274,11 @@ impl Tx<'_> {
     /// not make the next large count be made again.
     pub(crate) fn changed_nothing(&mut self) {
         self.changed = false;
+    }
+
+    /// The rules this application keeps compiled (see [`RuleCache`]).
+    pub(crate) fn rule_cache(&self) -> &RuleCache {
+        self.outbox.events().rules()
     }
 
     /// Announces a change of memberships to subscribers, once the write commits.

@@ -10,6 +10,7 @@ use super::{
     filter::FilterInput,
     locks,
     membership_rows::delete_memberships,
+    rule_lock,
     rule_references::{self, Named},
     scope::{Scoped, Tx},
     text::{Description, SegmentName},
@@ -235,6 +236,9 @@ pub async fn update(
 /// their audience.
 #[tracing::instrument(name = "segments::delete", level = "debug", skip_all, fields(workspace = tx.workspace().0, segment = id))]
 pub async fn delete(tx: &mut Tx<'_>, id: i64) -> ServiceResult<i64> {
+    // A RULE segment's rule goes with it: the rules are locked before the segment, in the order
+    // rule changes take them.
+    rule_lock::lock_before_deleting(tx, id).await?;
     // Locked first: writes that put members in the segment, aim automations or audiences at it
     // either committed before (and what they made is deleted below) or find it gone.
     locks::deleted::<segment::Entity, _>(tx, id)

@@ -1,0 +1,85 @@
+//! The lock on a workspace's rules, through its row in `workspace`, and the version of the rules
+//! kept there (`rules_version`).
+//!
+//! - A write that follows rules reads the version with the row locked `FOR KEY SHARE`
+//!   ([`RulesLock::Follow`]), before it reads any rule. Writes share it (as does every foreign
+//!   key check of a tenant row).
+//! - A rule change (create, new rule, convert, deletion of a RULE segment), and an evaluation
+//!   over the whole roster, lock the row `FOR UPDATE` ([`RulesLock::Change`]) before anything
+//!   else; a rule change counts the version up ([`count_rule_change`]).
+//!
+//! A write that came first commits before the rule change evaluates (and so is seen by it); a
+//! rule change that came first commits before the write reads the version, and a row-locking
+//! read that waited returns the row as the change left it, so the write evaluates the new rules.
+//! Either way, once both commit, members equal matches. SQLite runs one writer at a time and
+//! reads the version plainly.
+
+use entity::{enums::SegmentKind, segment, workspace};
+use sea_orm::{
+    ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::{Expr, ExprTrait, LockType},
+};
+
+use super::scope::{Scoped, Tx};
+
+/// How a transaction holds the workspace's rules (through its row in `workspace`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum RulesLock {
+    /// A write that follows the rules: `FOR KEY SHARE`, which writes take together, and which
+    /// the foreign keys of every tenant row take anyway.
+    Follow,
+    /// A change of the rules, or an evaluation over the whole roster: `FOR UPDATE`, alone.
+    Change,
+}
+
+/// Locks the workspace's rules for the rest of the transaction and returns their version as
+/// committed when the lock was granted: a row-locking read that waited for a rule change returns
+/// the row as that change left it, so a write never evaluates rules older than the version it
+/// read (see the module's documentation). A plain read on SQLite, whose writers take turns.
+pub(crate) async fn lock_rules<S: Scoped>(s: &S, how: RulesLock) -> Result<i64, DbErr> {
+    let lock = match how {
+        RulesLock::Follow => LockType::KeyShare,
+        RulesLock::Change => LockType::Update,
+    };
+    workspace::Entity::find_by_id(s.workspace().0)
+        .select_only()
+        .column(workspace::Column::RulesVersion)
+        .lock(lock)
+        .into_tuple::<i64>()
+        .one(s.conn())
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("workspace {}", s.workspace().0)))
+}
+
+/// Counts a change of the workspace's rules (under [`RulesLock::Change`]): every instance then
+/// compiles them again.
+pub(crate) async fn count_rule_change<S: Scoped>(s: &S) -> Result<(), DbErr> {
+    workspace::Entity::update_many()
+        .col_expr(
+            workspace::Column::RulesVersion,
+            Expr::col(workspace::Column::RulesVersion).add(1),
+        )
+        .filter(workspace::Column::Id.eq(s.workspace().0))
+        .exec(s.conn())
+        .await?;
+    Ok(())
+}
+
+/// Locks the rules of a segment's workspace before a deletion of the segment, when it is a RULE
+/// segment (its rule goes with it): the deletion then waits for the writes evaluating the rule,
+/// and they for it. A MANUAL segment never becomes a RULE one.
+pub(crate) async fn lock_before_deleting(tx: &mut Tx<'_>, segment_id: i64) -> Result<(), DbErr> {
+    let kind: Option<SegmentKind> = tx
+        .find::<segment::Entity>()
+        .select_only()
+        .column(segment::Column::Kind)
+        .filter(segment::Column::Id.eq(segment_id))
+        .into_tuple()
+        .one(tx.conn())
+        .await?;
+    if kind == Some(SegmentKind::Rule) {
+        lock_rules(tx, RulesLock::Change).await?;
+        count_rule_change(tx).await?;
+    }
+    Ok(())
+}
