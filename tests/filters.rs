@@ -632,6 +632,12 @@ async fn an_assignment_by_filter_of_more_influencers_than_any_id_list_takes_runs
         app.data("{ unassigned { totalCount } }", json!({})).await["unassigned"]["totalCount"]
             .as_i64()
             .unwrap();
+    // The first write after the seed compiles the workspace's rules (one statement more, once):
+    // one that leaves Unassigned as it is.
+    let warm = app
+        .data(ASSIGN, assign("Assigned", json!({ "unassigned": false })))
+        .await;
+    assert_eq!(warm["assignToSegment"]["addedCount"], roster - unassigned);
     app.take_statement_count();
     let some = app
         .data(ASSIGN, assign("Some", json!({ "unassigned": true })))

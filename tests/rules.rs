@@ -94,6 +94,60 @@ async fn assert_in_step(app: &TestApp, segment: &str, expected: &[&str]) {
     assert_eq!(matches(app, segment).await, expected, "matches");
 }
 
+/// Each instance keeps the rules compiled while their version stays the same: a rule made,
+/// changed, converted or deleted through one instance is what the next write through another
+/// evaluates, never the rules that instance compiled before.
+#[tokio::test]
+async fn a_write_through_one_instance_follows_the_rules_another_changed() {
+    let app = TestApp::spawn().await;
+    let other = app.another_instance();
+    let ana = influencer(
+        &app,
+        json!({ "handle": "ana", "platform": "TIKTOK", "followerCount": 10 }),
+    )
+    .await;
+    let update = |followers: i64| json!({ "input": { "id": ana, "followerCount": followers } });
+    // The first instance compiles the workspace's rules (none yet).
+    app.data(UPDATE_INFLUENCER, update(20)).await;
+    let big = rule_segment(&other, "Big", json!({ "followerCount": { "min": 100 } })).await;
+    app.data(UPDATE_INFLUENCER, update(500)).await;
+    assert_in_step(&app, &big, &["ana"]).await;
+    let data = other
+        .data(
+            UPDATE_SEGMENT,
+            json!({ "input": { "id": big, "rule": { "followerCount": { "min": 1000 } } } }),
+        )
+        .await;
+    assert_eq!(data["updateSegment"]["userErrors"], json!([]));
+    assert_in_step(&app, &big, &[]).await;
+    // The old rule would take 700 in; the new one does not.
+    app.data(UPDATE_INFLUENCER, update(700)).await;
+    assert_in_step(&app, &big, &[]).await;
+    app.data(UPDATE_INFLUENCER, update(5000)).await;
+    assert_in_step(&app, &big, &["ana"]).await;
+    // Frozen through the other instance: the first no longer follows it.
+    let data = other
+        .data(CONVERT, json!({ "input": { "id": big, "to": "MANUAL" } }))
+        .await;
+    assert_eq!(data["convertSegment"]["userErrors"], json!([]));
+    app.data(UPDATE_INFLUENCER, update(1)).await;
+    let data = app.data(MEMBERS, json!({ "id": big })).await;
+    assert_eq!(data["segment"]["memberCount"], 1, "{data:#}");
+    // A RULE segment deleted through the other instance is not evaluated by the first.
+    let small = rule_segment(&other, "Small", json!({ "followerCount": { "max": 100 } })).await;
+    app.data(UPDATE_INFLUENCER, update(2)).await;
+    assert_in_step(&app, &small, &["ana"]).await;
+    common::delete_segment(&other, &small).await;
+    let data = app.data(UPDATE_INFLUENCER, update(3)).await;
+    assert_eq!(data["updateInfluencer"]["userErrors"], json!([]));
+    let memberships = common::memberships(&app, &ana).await;
+    assert_eq!(
+        memberships["memberships"],
+        json!([{ "segment": { "id": big }, "source": "MANUAL", "automation": null }]),
+        "only the frozen segment's membership is left: {memberships:#}"
+    );
+}
+
 #[tokio::test]
 async fn a_rule_segment_holds_its_matches_and_follows_every_write_that_changes_one() {
     let app = TestApp::spawn().await;

@@ -192,6 +192,7 @@ pub async fn create_workspace(
     workspace::ActiveModel {
         name: Set(name.clone()),
         created_at: Set(now()),
+        rules_version: Set(0),
         ..Default::default()
     }
     .insert(db)

@@ -29,6 +29,8 @@ pub struct TestApp {
     pub schema: Api,
     pub workspace: WorkspaceId,
     statements: Arc<AtomicUsize>,
+    /// The text of every statement run since the last [`TestApp::take_statements`].
+    statement_texts: Arc<std::sync::Mutex<Vec<String>>>,
     _sqlite_dir: Option<tempfile::TempDir>,
 }
 
@@ -166,7 +168,10 @@ impl TestApp {
         let mut db = db::connect(&url).await.expect("connect");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
+        let statement_texts = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let texts = statement_texts.clone();
         db.set_metric_callback(move |info| {
+            texts.lock().unwrap().push(info.statement.sql.clone());
             // For finding which statement a count test did not expect (shown when it fails).
             if std::env::var_os("TEST_PRINT_STATEMENTS").is_some() {
                 eprintln!("statement: {}", info.statement.sql);
@@ -180,7 +185,21 @@ impl TestApp {
             db,
             workspace,
             statements,
+            statement_texts,
             _sqlite_dir: dir,
+        }
+    }
+
+    /// A second application on the same database, as another server instance would be: its own
+    /// schema, event hub and in-memory caches (the first keeps the database alive).
+    pub fn another_instance(&self) -> Self {
+        Self {
+            schema: build_schema(self.db.clone()),
+            db: self.db.clone(),
+            workspace: self.workspace,
+            statements: Arc::new(AtomicUsize::new(0)),
+            statement_texts: Arc::default(),
+            _sqlite_dir: None,
         }
     }
 
@@ -251,6 +270,11 @@ impl TestApp {
     /// Statements run since the last call.
     pub fn take_statement_count(&self) -> usize {
         self.statements.swap(0, Ordering::SeqCst)
+    }
+
+    /// The texts of the statements run since the last call.
+    pub fn take_statements(&self) -> Vec<String> {
+        std::mem::take(&mut *self.statement_texts.lock().unwrap())
     }
 
     // ---- shortcuts for building fixtures through the API itself ----
