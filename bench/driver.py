@@ -1087,6 +1087,23 @@ NOTES = """### How segments-api answers, and why where a target is not met yet
   insert's select of the influencer rows); PostGraphile's mutation is one PL/pgSQL function
   call that counts the ids it finds (one pass, without telling which are unknown) and inserts
   straight from the array. The issue's target for writes is a constant number of statements.
+- **Filter.** `influencers(filter:)` is one keyset page and one count, each a single statement
+  with the filter as one condition on the influencer table (membership and engagement
+  conditions as correlated `EXISTS`); the count of a slow filter is kept like Unassigned's (a
+  write to the workspace forgets it), which is why repeated requests of one filter are cheap.
+  PostGraphile with the filter plugin counts on every request.
+- **RULE segments.** Creating a rule evaluates it over the roster in one `INSERT ... SELECT` (and
+  one `DELETE` of members that no longer match). A write of one influencer reads the
+  workspace's rule version with its row locked `FOR KEY SHARE` (the rules themselves stay
+  compiled in memory per version), then one statement gives, for every rule that reads what
+  the write changed, whether the influencer matches and which of the rules' segments it is in;
+  only the memberships that changed are written, in one statement each way, with one
+  notification statement. The benchmark's updates draw follower counts log-uniformly over
+  three and a half decades, so nearly every update moves the influencer across some of the
+  37 rules that read followers: it measures the expensive case, where each update also writes
+  memberships and their live-update notifications. What remains over an update without rules
+  is those statements (about four more round trips), the evaluation of the conditions, and the
+  membership writes' WAL at commit.
 - **Statements for 1 / 10 / 100 segments.** The count per level does not grow with the result.
   The target row counts requests that make every count (each follows a write, which forgets
   kept counts); with kept counts a request may skip the member-count statement, when every
