@@ -1100,7 +1100,7 @@ NOTES = """### How segments-api answers, and why where a target is not met yet
   only the memberships that changed are written, in one statement each way, with one
   notification statement. The benchmark's updates draw follower counts log-uniformly over
   three and a half decades, so nearly every update moves the influencer across some of the
-  37 rules that read followers: it measures the expensive case, where each update also writes
+  36 rules that read followers: it measures the expensive case, where each update also writes
   memberships and their live-update notifications. What remains over an update without rules
   is those statements (about four more round trips), the evaluation of the conditions, and the
   membership writes' WAL at commit.
