@@ -59,9 +59,19 @@ struct Kept {
     recounting: bool,
 }
 
+/// The last count made of a key, kept or not: what requests that waited for it take.
+struct Counted {
+    value: i64,
+    /// When it was made.
+    at: Instant,
+    /// The workspace's epoch when it started.
+    since: u64,
+}
+
 #[derive(Default)]
 struct State {
     kept: HashMap<Key, Kept>,
+    last: HashMap<Key, Counted>,
     /// Each workspace's epoch: the one handed out at its last forget (0: none seen).
     epochs: HashMap<i64, u64>,
 }
@@ -116,6 +126,18 @@ impl CountCache {
             .get(key)
             .filter(|entry| entry.at.elapsed() < FRESH_FOR)
             .map(|entry| entry.value)
+    }
+
+    /// The last count of `key` if it was made after `waiting_since` and no write this instance
+    /// knows of committed since it started: a request that waited for another's count of the
+    /// same key takes it, as it would take a kept one, instead of counting again after it. Fast
+    /// counts are never kept, so without this, requests arriving together for one would count
+    /// one after the other.
+    pub fn counted_since(&self, key: &Key, waiting_since: Instant) -> Option<i64> {
+        let state = lock(&self.inner.state);
+        let counted = state.last.get(key)?;
+        let current = state.epochs.get(&key.workspace()).copied().unwrap_or(0);
+        (counted.at >= waiting_since && counted.since == current).then_some(counted.value)
     }
 
     /// The workspace's epoch now: read it before a count starts, and give it to [`Self::put`].
@@ -189,9 +211,22 @@ impl CountCache {
         if state.kept.len() >= MAX_ENTRIES {
             state.kept.clear();
         }
+        if state.last.len() >= MAX_ENTRIES {
+            state.last.clear();
+        }
         let at = Instant::now();
         for (key, value) in counts {
             let current = state.epochs.get(&key.workspace()).copied().unwrap_or(0);
+            if let Some(value) = value {
+                state.last.insert(
+                    key.clone(),
+                    Counted {
+                        value: *value,
+                        at,
+                        since,
+                    },
+                );
+            }
             match value {
                 Some(value) if took >= SLOW && current == since => {
                     state.kept.insert(
@@ -229,6 +264,33 @@ mod tests {
         entry.at = Instant::now()
             .checked_sub(FRESH_FOR + Duration::from_secs(1))
             .expect("the clock is past FRESH_FOR");
+    }
+
+    #[test]
+    fn a_request_that_waited_takes_a_count_made_meanwhile_unless_a_write_came_between() {
+        let cache = CountCache::default();
+        let ws = -7_101;
+        let key = Key::Influencers(ws, InfluencerSet::Unassigned);
+        let waiting = Instant::now();
+        assert_eq!(
+            cache.counted_since(&key, waiting),
+            None,
+            "nothing counted yet"
+        );
+        // A fast count: not kept, but taken by those that waited for it.
+        cache.put(&[(key.clone(), Some(5))], Duration::ZERO, cache.epoch(ws));
+        assert_eq!(cache.lookup(&key), Lookup::Missing);
+        assert_eq!(cache.counted_since(&key, waiting), Some(5));
+        // Not by a request that started waiting after it was made.
+        assert_eq!(cache.counted_since(&key, Instant::now()), None);
+        // Nor once a write committed.
+        cache.forget_workspace(ws);
+        assert_eq!(cache.counted_since(&key, waiting), None);
+        // A count that started before a write and ended after it is not taken either.
+        let before = cache.epoch(ws);
+        cache.forget_workspace(ws);
+        cache.put(&[(key.clone(), Some(6))], Duration::ZERO, before);
+        assert_eq!(cache.counted_since(&key, waiting), None);
     }
 
     #[test]

@@ -40,12 +40,16 @@ pub async fn count_influencers(scope: &Scope, set: &InfluencerSet) -> Result<i64
         }
         count_cache::Lookup::Missing => {}
     }
-    // Nothing kept yet: requests arriving together count one at a time, and those after the
-    // first find its count kept (when it was slow), instead of all scanning at once and
-    // holding every pooled connection for seconds.
+    // Nothing kept yet: requests arriving together take turns, and those after the first take
+    // its count (kept when it was slow, or just made), instead of all scanning at once and
+    // holding every pooled connection for seconds, or counting one after the other.
+    let waiting_since = std::time::Instant::now();
     let gate = counts.gate(&key);
     let _turn = gate.lock().await;
-    if let Some(n) = counts.fresh(&key) {
+    if let Some(n) = counts
+        .fresh(&key)
+        .or_else(|| counts.counted_since(&key, waiting_since))
+    {
         return Ok(n);
     }
     counts
