@@ -369,12 +369,11 @@ pub async fn freeze(tx: &mut Tx<'_>, id: i64) -> ServiceResult<segment::Model> {
 
 /// `ids` and every rule that names one of them, directly or through other rules.
 fn with_dependents(rules: &[RuleSegment], mut ids: BTreeSet<i64>) -> BTreeSet<i64> {
-    let named = graph(rules);
     loop {
         let before = ids.len();
-        for (rule, names) in &named {
-            if names.iter().any(|n| ids.contains(n)) {
-                ids.insert(*rule);
+        for rule in rules {
+            if rule.named.iter().any(|n| ids.contains(n)) {
+                ids.insert(rule.id);
             }
         }
         if ids.len() == before {
@@ -509,7 +508,7 @@ async fn follow_listed(
                 ))
         });
         let any = pairs.fold(sea_orm::Condition::any(), sea_orm::Condition::add);
-        delete_memberships(tx, sea_orm::Condition::all().add(any)).await?;
+        delete_memberships(tx, any).await?;
     }
     Ok(())
 }
