@@ -73,6 +73,35 @@ pub struct Cli {
     pub log_format: LogFormat,
 }
 
+impl Cli {
+    /// Parses the command line (exiting with clap's message on a mistake), and refuses the
+    /// options of `serve` given before another subcommand: the subcommand reads its own, so
+    /// `--database-url X migrate up` would otherwise migrate the default database.
+    pub fn parse_args() -> Self {
+        use clap::{CommandFactory, FromArgMatches, error::ErrorKind, parser::ValueSource};
+        let mut command = Self::command();
+        let matches = command.get_matches_mut();
+        if let Some((name, _)) = matches.subcommand() {
+            let misplaced = command.get_arguments().find(|arg| {
+                !arg.is_global_set()
+                    && matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine)
+            });
+            if let Some(arg) = misplaced {
+                let flag = arg.get_long().unwrap_or(arg.get_id().as_str());
+                command
+                    .error(
+                        ErrorKind::ArgumentConflict,
+                        format!(
+                            "--{flag} goes after the subcommand: `segments-api {name} --{flag} ...`"
+                        ),
+                    )
+                    .exit();
+            }
+        }
+        Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve the GraphQL API (the default when no subcommand is given).

@@ -973,6 +973,53 @@ async fn two_automations_for_one_trigger_assign_to_both_segments() {
 }
 
 #[tokio::test]
+async fn two_automations_of_one_segment_make_one_membership_naming_the_first() {
+    let f = campaign_with_automation("EMAIL_OPENED").await;
+    new_automation(&f.app, &f.campaign, "EMAIL_OPENED", &f.segment).await;
+
+    let payload = record_kind(&f.app, &f.campaign, &f.influencer, "EMAIL_OPENED").await;
+
+    assert_eq!(
+        payload["assignedSegments"],
+        json!([{ "id": f.segment, "name": "Engaged" }])
+    );
+    assert_eq!(
+        memberships(&f.app, &f.influencer).await,
+        json!({
+            "unassigned": false,
+            "memberships": [
+                { "segment": { "id": f.segment }, "source": "AUTOMATION", "automation": { "id": f.automation } },
+            ],
+        })
+    );
+}
+
+#[tokio::test]
+async fn an_engagement_runs_the_same_statements_for_one_automation_and_for_three() {
+    let f = campaign_with_automation("EMAIL_OPENED").await;
+    let statements = |kind: &'static str, influencer: String| {
+        let app = &f.app;
+        let campaign = f.campaign.clone();
+        async move {
+            app.take_statement_count();
+            record_kind(app, &campaign, &influencer, kind).await;
+            app.take_statement_count()
+        }
+    };
+    let one = statements("EMAIL_OPENED", f.influencer.clone()).await;
+    for name in ["Second", "Third"] {
+        let segment = f.app.create_segment(name).await;
+        new_automation(&f.app, &f.campaign, "EMAIL_OPENED", &segment).await;
+    }
+    let another = f.app.create_influencer("another").await;
+    let three = statements("EMAIL_OPENED", another.clone()).await;
+    let payload = memberships(&f.app, &another).await;
+    assert_eq!(payload["memberships"].as_array().unwrap().len(), 3);
+    // The payload's `assignedSegments` included: one batch, not a segment at a time.
+    assert_eq!(one, three, "set-based: no statement per automation");
+}
+
+#[tokio::test]
 async fn record_engagement_lists_only_segments_newly_assigned() {
     let f = campaign_with_automation("EMAIL_OPENED").await;
     let warm = f.app.create_segment("Warm leads").await;

@@ -121,6 +121,40 @@ fn migrate_status_up_and_down() {
 }
 
 #[test]
+fn serve_options_before_a_subcommand_are_refused_not_ignored() {
+    // `--database-url X migrate up` once migrated the default SQLite file: the subcommand read
+    // its own `--database-url`, left to its default.
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let output = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["--database-url", &url, "migrate", "up"])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(stderr(&output).contains("--database-url"), "{output:?}");
+    let created: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(created.is_empty(), "nothing was created: {created:?}");
+    // The global log format still goes anywhere.
+    let output = run(
+        &[
+            "--log-format",
+            "json",
+            "migrate",
+            "status",
+            "--database-url",
+            &url,
+        ],
+        &[],
+    );
+    assert!(output.status.success(), "{output:?}");
+}
+
+#[test]
 fn bad_configuration_exits_with_one_clear_line() {
     let output = run(&[], &[("DATABASE_URL", "nonsense://nowhere")]);
     assert_one_line_error(&output, "cannot connect to the database");

@@ -1,11 +1,7 @@
 //! Recording what influencers did, and running the automations it triggers.
 
 use chrono::{DateTime, Utc};
-use entity::{
-    automation, campaign, engagement_event,
-    enums::{EngagementKind, MembershipSource},
-    influencer, segment,
-};
+use entity::{automation, campaign, engagement_event, enums::EngagementKind, influencer, segment};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, JoinType, QueryFilter,
     QueryOrder, QuerySelect, sea_query::LockType,
@@ -15,7 +11,7 @@ use super::{
     clock::now,
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult},
     locks,
-    membership_rows::insert_memberships,
+    membership_rows::insert_automated,
     rules::{self, Among, Change},
     scope::{Scoped, Tx},
     text::ExternalId,
@@ -58,7 +54,9 @@ pub async fn record(tx: &mut Tx<'_>, input: &NewEngagement) -> ServiceResult<Rec
     let mut errors = Vec::new();
     // The campaign and the influencer stay locked against deletion until this commits: a
     // concurrent delete of either waits, then deletes the event and the memberships made here
-    // (announcing their end), or went first and this finds it gone.
+    // (announcing their end), or went first and this finds it gone. The influencer is locked as
+    // a row this write changes (what rules say of it may change), so that the rules it follows
+    // below are evaluated by one write of this influencer at a time.
     if locks::referred::<campaign::Entity, _>(tx, input.campaign_id)
         .await?
         .is_none()
@@ -69,7 +67,7 @@ pub async fn record(tx: &mut Tx<'_>, input: &NewEngagement) -> ServiceResult<Rec
             "no campaign has this id",
         ));
     }
-    if locks::referred::<influencer::Entity, _>(tx, input.influencer_id)
+    if locks::changed::<influencer::Entity, _>(tx, input.influencer_id)
         .await?
         .is_none()
     {
@@ -149,29 +147,17 @@ pub async fn record(tx: &mut Tx<'_>, input: &NewEngagement) -> ServiceResult<Rec
         .lock(LockType::KeyShare)
         .all(tx.conn())
         .await?;
-    let mut assigned = Vec::new();
-    for automation in automations {
-        let Some(segment_id) = automation.segment_id else {
-            continue;
-        };
-        let added = insert_memberships(
-            tx,
-            segment_id,
-            &[input.influencer_id],
-            MembershipSource::Automation,
-            Some(automation.id),
-        )
-        .await?;
-        if added > 0 && !assigned.contains(&segment_id) {
-            assigned.push(segment_id);
-        }
-    }
+    let targets: Vec<(i64, i64)> = automations
+        .iter()
+        .filter_map(|a| Some((a.segment_id?, a.id)))
+        .collect();
+    let assigned = insert_automated(tx, input.influencer_id, &targets).await?;
     let change = Change {
         engaged: true,
         segments: assigned.clone(),
         ..Change::default()
     };
-    rules::follow(tx, &change, Among::These(&[input.influencer_id])).await?;
+    rules::follow(tx, &change, Among::Held(&[input.influencer_id])).await?;
     Ok(Recorded {
         event,
         assigned_segment_ids: assigned,

@@ -26,7 +26,6 @@ pub(crate) async fn insert_memberships(
     segment_id: i64,
     influencer_ids: &[i64],
     source: MembershipSource,
-    automation_id: Option<i64>,
 ) -> ServiceResult<usize> {
     if influencer_ids.is_empty() {
         return Ok(0);
@@ -36,7 +35,7 @@ pub(crate) async fn insert_memberships(
         Expr::col((influencer::Entity, influencer::Column::Id)),
         influencer_ids.iter().copied(),
     );
-    insert_memberships_where(tx, segment_id, named, source, automation_id).await
+    insert_memberships_where(tx, segment_id, named, source).await
 }
 
 /// Adds to a segment every influencer of the workspace that `matching` (a condition on the
@@ -47,14 +46,13 @@ pub(crate) async fn insert_memberships_where(
     segment_id: i64,
     matching: sea_orm::sea_query::SimpleExpr,
     source: MembershipSource,
-    automation_id: Option<i64>,
 ) -> ServiceResult<usize> {
     let at = now();
-    let rows = membership_rows(tx, segment_id, matching, at, source, automation_id)
+    let rows = membership_rows(tx, segment_id, matching, at, source)
         // One lock order for every writer, so two overlapping bulk assignments cannot deadlock.
         .order_by(influencer::Column::Id, sea_orm::Order::Asc)
         .to_owned();
-    insert_rows(tx, rows, at, source, automation_id).await
+    insert_rows(tx, rows, at, source).await
 }
 
 /// `SELECT segment_id, influencer.id, ...` for each influencer of the workspace that `matching`
@@ -65,7 +63,6 @@ pub(crate) fn membership_rows<S: Scoped>(
     matching: sea_orm::sea_query::SimpleExpr,
     at: chrono::DateTime<chrono::Utc>,
     source: MembershipSource,
-    automation_id: Option<i64>,
 ) -> SelectStatement {
     Query::select()
         .expr(Expr::val(segment_id))
@@ -73,7 +70,7 @@ pub(crate) fn membership_rows<S: Scoped>(
         .column((influencer::Entity, influencer::Column::WorkspaceId))
         .expr(Expr::val(at))
         .expr(Expr::val(source.to_value()))
-        .expr(Expr::val(automation_id))
+        .expr(Expr::val(Option::<i64>::None))
         .from(influencer::Entity)
         .and_where(s.owns::<influencer::Entity>())
         .and_where(matching)
@@ -88,13 +85,12 @@ pub(crate) async fn insert_rows(
     rows: SelectStatement,
     at: chrono::DateTime<chrono::Utc>,
     source: MembershipSource,
-    automation_id: Option<i64>,
 ) -> ServiceResult<usize> {
     let mut insert = insert_into();
     insert
         .select_from(rows)
         .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
-    insert_returning(tx, insert, at, source, automation_id).await
+    Ok(insert_returning(tx, insert, at, source).await?.0)
 }
 
 /// The most memberships [`insert_pairs`] writes per statement (six parameters each, under
@@ -124,9 +120,46 @@ pub(crate) async fn insert_pairs(
                 Option::<i64>::None.into(),
             ]);
         }
-        count += insert_returning(tx, insert, at, source, None).await?;
+        count += insert_returning(tx, insert, at, source).await?.0;
     }
     Ok(count)
+}
+
+/// Adds one influencer (the workspace's, locked by the write) to the target segment of each
+/// automation `(segment, automation)` that fired, in one statement; the first automation of a
+/// segment is the one a new membership records. Returns the segments it was newly added to, in
+/// the order of `targets`.
+pub(crate) async fn insert_automated(
+    tx: &mut Tx<'_>,
+    influencer_id: i64,
+    targets: &[(i64, i64)],
+) -> ServiceResult<Vec<i64>> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let workspace = tx.workspace().0;
+    let at = now();
+    let source = MembershipSource::Automation;
+    let mut insert = insert_into();
+    let mut seen = Vec::with_capacity(targets.len());
+    for &(segment, automation) in targets {
+        // Two automations of one segment: the row of the first is the one inserted.
+        if seen.contains(&segment) {
+            continue;
+        }
+        seen.push(segment);
+        insert.values_panic([
+            segment.into(),
+            influencer_id.into(),
+            workspace.into(),
+            at.into(),
+            source.to_value().into(),
+            Some(automation).into(),
+        ]);
+    }
+    let (_, added) = insert_returning(tx, insert, at, source).await?;
+    seen.retain(|segment| added.contains(segment));
+    Ok(seen)
 }
 
 /// `INSERT INTO segment_membership (...)` in the table's column order, leaving memberships that
@@ -149,31 +182,36 @@ fn insert_into() -> InsertStatement {
                 .to_owned(),
         )
         // Only the rows this statement inserted: the memberships that are new.
-        .returning(Query::returning().columns([M::SegmentId, M::InfluencerId]))
+        .returning(Query::returning().columns([M::SegmentId, M::InfluencerId, M::AutomationId]))
         .to_owned()
 }
 
-/// Runs an insert of [`insert_into`], announces the memberships it made, a batch per segment,
-/// and returns how many there were.
+/// Runs an insert of [`insert_into`], announces the memberships it made, a batch per segment and
+/// automation, and returns how many there were and the segments that got them (each once, in
+/// order).
 async fn insert_returning(
     tx: &mut Tx<'_>,
     insert: InsertStatement,
     at: chrono::DateTime<chrono::Utc>,
     source: MembershipSource,
-    automation_id: Option<i64>,
-) -> ServiceResult<usize> {
-    let mut added: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+) -> ServiceResult<(usize, Vec<i64>)> {
+    let mut added: BTreeMap<(i64, Option<i64>), Vec<i64>> = BTreeMap::new();
     let mut count = 0;
     for row in tx.conn().query_all(&insert).await? {
         let segment_id: i64 = row.try_get("", "segment_id")?;
+        let automation_id: Option<i64> = row.try_get("", "automation_id")?;
         added
-            .entry(segment_id)
+            .entry((segment_id, automation_id))
             .or_default()
             .push(row.try_get("", "influencer_id")?);
         count += 1;
     }
-    for (segment_id, mut influencer_ids) in added {
+    let mut segments = Vec::new();
+    for ((segment_id, automation_id), mut influencer_ids) in added {
         influencer_ids.sort_unstable();
+        if segments.last() != Some(&segment_id) {
+            segments.push(segment_id);
+        }
         announce(
             tx,
             segment_id,
@@ -184,7 +222,7 @@ async fn insert_returning(
             influencer_ids,
         );
     }
-    Ok(count)
+    Ok((count, segments))
 }
 
 /// Puts one batch of changes in the outbox.

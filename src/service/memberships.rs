@@ -112,13 +112,10 @@ pub async fn assign(
     };
     let influencer_ids = named_ids(chosen);
     let count = match &influencer_ids {
-        Some(ids) => {
-            insert_memberships(tx, segment.id, ids, MembershipSource::Manual, None).await?
-        }
+        Some(ids) => insert_memberships(tx, segment.id, ids, MembershipSource::Manual).await?,
         None => {
             let matching = chosen_condition(tx, chosen);
-            insert_memberships_where(tx, segment.id, matching, MembershipSource::Manual, None)
-                .await?
+            insert_memberships_where(tx, segment.id, matching, MembershipSource::Manual).await?
         }
     };
     follow_rules(tx, segment.id, influencer_ids.as_deref(), count).await?;

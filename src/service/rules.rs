@@ -603,7 +603,6 @@ async fn add_matches(
             filter::condition(tx, &rule.filter, at),
             at,
             MembershipSource::Rule,
-            None,
         )
     });
     let Some(mut rows) = selects.next() else {
@@ -612,7 +611,7 @@ async fn add_matches(
     for more in selects {
         rows.union(UnionType::All, more);
     }
-    insert_rows(tx, rows, at, MembershipSource::Rule, None).await
+    insert_rows(tx, rows, at, MembershipSource::Rule).await
 }
 
 /// Deletes every member of `rules` (of one level) that no longer matches, in one statement.

@@ -11,6 +11,7 @@ use super::{
     mutation::{both, delete_by_id, mutate, one, refused},
     objects::{
         Automation, Campaign, Influencer, Segment, load_campaign, load_influencer, load_segment,
+        load_segments,
     },
     scalars::DateTime,
     segment::SegmentRef,
@@ -263,10 +264,7 @@ impl AutomationMutation {
             decoded,
             async move |tx, new| engagement::record(tx, new).await,
             async |recorded| {
-                let mut segments = Vec::with_capacity(recorded.assigned_segment_ids.len());
-                for id in recorded.assigned_segment_ids {
-                    segments.extend(load_segment(ctx, id).await?);
-                }
+                let segments = load_segments(ctx, &recorded.assigned_segment_ids).await?;
                 Ok(RecordEngagementPayload {
                     event: Some(EngagementEvent(recorded.event)),
                     assigned_segments: Some(segments),

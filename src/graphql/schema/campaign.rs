@@ -8,9 +8,9 @@ use super::{
     enums::CampaignStatus,
     errors::{UserError, internal},
     ids::{self, Kind},
-    loaders::{AudienceOf, AutomationsOf, InfluencerPage, SegmentById, loader},
+    loaders::{AudienceOf, AutomationsOf, InfluencerPage, loader},
     mutation::{both, delete_by_id, mutate, one, refused},
-    objects::{Automation, Campaign, Influencer, Segment, load_campaign},
+    objects::{Automation, Campaign, Influencer, Segment, load_campaign, load_segments},
     scalars::DateTime,
 };
 use crate::service::{
@@ -44,21 +44,12 @@ impl Campaign {
     /// The segments whose influencers this campaign reaches.
     #[graphql(complexity = "crate::graphql::schema::complexity::list_cost(child_complexity)")]
     async fn audience(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
-        let loader = loader(ctx)?;
-        let segment_ids = loader
+        let segment_ids = loader(ctx)?
             .load_one(AudienceOf(self.0.id))
             .await
             .map_err(internal)?
             .unwrap_or_default();
-        let mut segments = loader
-            .load_many(segment_ids.iter().map(|id| SegmentById(*id)))
-            .await
-            .map_err(internal)?;
-        Ok(segment_ids
-            .iter()
-            .filter_map(|id| segments.remove(&SegmentById(*id)))
-            .map(Segment)
-            .collect())
+        load_segments(ctx, &segment_ids).await
     }
 
     /// Influencers in any audience segment, each once, oldest first.

@@ -59,6 +59,19 @@ pub async fn load_influencers(ctx: &Context<'_>, ids: &[i64]) -> Result<Vec<Infl
         .collect())
 }
 
+/// These segments, in the order given (ids of nothing are skipped), in one batch.
+pub async fn load_segments(ctx: &Context<'_>, ids: &[i64]) -> Result<Vec<Segment>> {
+    let mut found = loader(ctx)?
+        .load_many(ids.iter().map(|id| SegmentById(*id)))
+        .await
+        .map_err(internal)?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.remove(&SegmentById(*id)))
+        .map(Segment)
+        .collect())
+}
+
 /// One segment through the request's loader.
 pub async fn load_segment(ctx: &Context<'_>, id: i64) -> Result<Option<Segment>> {
     Ok(loader(ctx)?
