@@ -16,7 +16,7 @@
 
 use entity::{enums::SegmentKind, segment, workspace};
 use sea_orm::{
-    ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, LockType},
 };
 
@@ -36,16 +36,36 @@ pub(crate) enum RulesLock {
 /// committed when the lock was granted: a row-locking read that waited for a rule change returns
 /// the row as that change left it, so a write never evaluates rules older than the version it
 /// read (see the module's documentation). A plain read on SQLite, whose writers take turns.
+///
+/// On PostgreSQL, [`RulesLock::Follow`] also sets `plan_cache_mode` to `force_generic_plan` for
+/// the rest of the transaction, in the same statement. What follows it evaluates every affected
+/// rule for one influencer (or a few) and writes a few rows, statements whose plans do not
+/// depend on their values; PostgreSQL's own choice kept planning the evaluation for each call,
+/// since its generic estimate of `segment_id = ANY($n)` is higher than the estimate with the
+/// values in. Planning it took about 0.7 ms on a 1,000,000-influencer roster with 50 rules, and
+/// running it about 0.25 ms. An evaluation over the whole roster ([`RulesLock::Change`]) keeps
+/// plans made for its values.
 pub(crate) async fn lock_rules<S: Scoped>(s: &S, how: RulesLock) -> Result<i64, DbErr> {
     let lock = match how {
         RulesLock::Follow => LockType::KeyShare,
         RulesLock::Change => LockType::Update,
     };
-    workspace::Entity::find_by_id(s.workspace().0)
+    let mut read = workspace::Entity::find_by_id(s.workspace().0)
         .select_only()
         .column(workspace::Column::RulesVersion)
-        .lock(lock)
-        .into_tuple::<i64>()
+        .lock(lock);
+    if matches!(how, RulesLock::Follow) && s.backend() == DatabaseBackend::Postgres {
+        read = read.expr(Expr::cust(
+            "set_config('plan_cache_mode', 'force_generic_plan', true) IS NOT NULL",
+        ));
+        return read
+            .into_tuple::<(i64, bool)>()
+            .one(s.conn())
+            .await?
+            .map(|(version, _)| version)
+            .ok_or_else(|| DbErr::RecordNotFound(format!("workspace {}", s.workspace().0)));
+    }
+    read.into_tuple::<i64>()
         .one(s.conn())
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("workspace {}", s.workspace().0)))
