@@ -483,7 +483,8 @@ class SizeRun:
                                {"platformIn": [rng.choice(platforms)],
                                 "followerCount": {"min": 500_000}}]},
             lambda: {"nicheIn": [rng.choice(niches)], "not": {"inAnySegment": [segment()]}},
-            lambda: {"search": rng.choice(["fit", "cook", "game", "travel"]),
+            # The seed's handles are "creator<n>": digits pick out a slice of the roster.
+            lambda: {"search": rng.choice(["12", "77", "345", "909"]),
                      "followerCount": {"min": 1_000}},
         ]
         while len(rules) < RULES:
