@@ -298,6 +298,28 @@ async fn every_condition_and_composition_matches_exactly_the_influencers_it_desc
 }
 
 #[tokio::test]
+async fn the_largest_filter_allowed_is_answered_on_both_backends() {
+    // 50 conditions, each a list of 1,000 values: 50,000 values, more than SQLite binds in one
+    // statement, so each list goes as one parameter.
+    let r = roster().await;
+    let list = |n: usize, last: &str| -> Vec<String> {
+        let mut values: Vec<String> = (1..1000).map(|k| format!("niche {n}-{k}")).collect();
+        values.push(last.into());
+        values
+    };
+    let mut any_of: Vec<Value> = (0..48)
+        .map(|n| json!({ "nicheIn": list(n, "gaming") }))
+        .collect();
+    let segments: Vec<String> = std::iter::repeat_n(r.c.clone(), 1000).collect();
+    any_of.push(json!({ "inAnySegment": segments }));
+    any_of.push(json!({ "nicheIn": list(49, "beauty") }));
+    assert_eq!(
+        matching(&r.app, json!({ "anyOf": any_of })).await,
+        vec!["dee", "eve", "fay", "gus"]
+    );
+}
+
+#[tokio::test]
 async fn a_filtered_roster_pages_both_ways_and_search_narrows_it_further() {
     let r = roster().await;
     let tiktok = json!({ "platformIn": ["TIKTOK"] });

@@ -640,3 +640,73 @@ async fn two_writes_that_each_make_half_of_a_match_leave_the_influencer_in_the_r
         matches(&app, &tiktok_in_s1).await
     );
 }
+
+#[tokio::test]
+async fn many_rules_with_long_lists_are_followed_by_listed_and_whole_roster_writes() {
+    // 101 rules, each with a list of 400 niches: more values than SQLite binds in one statement,
+    // and more rules than one statement evaluates, so the evaluation takes each list as one
+    // parameter and splits the rules.
+    const RULES: usize = 101;
+    let app = TestApp::spawn().await;
+    let ana = influencer(
+        &app,
+        json!({ "handle": "ana", "platform": "TIKTOK", "niche": "fitness" }),
+    )
+    .await;
+    let ben = influencer(
+        &app,
+        json!({ "handle": "ben", "platform": "TIKTOK", "niche": "cooking" }),
+    )
+    .await;
+    let cal = influencer(
+        &app,
+        json!({ "handle": "cal", "platform": "TIKTOK", "niche": "cooking" }),
+    )
+    .await;
+    let named = app.create_segment("Shortlist").await;
+    for n in 0..RULES {
+        let mut niches: Vec<String> = (1..400).map(|k| format!("niche {n}-{k}")).collect();
+        niches.push("fitness".into());
+        rule_segment(
+            &app,
+            &format!("Rule {n}"),
+            json!({ "anyOf": [{ "nicheIn": niches }, { "inAnySegment": [named] }] }),
+        )
+        .await;
+    }
+    let segments_of = async |id: &str| {
+        let data = app
+            .data(
+                "query($id: ID!) { influencer(id: $id) { segments { id } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        data["influencer"]["segments"].as_array().unwrap().len()
+    };
+    assert_eq!(segments_of(&ana).await, RULES);
+    assert_eq!(segments_of(&ben).await, 0);
+
+    // A write of one influencer follows every rule.
+    let updated = app
+        .data(
+            UPDATE_INFLUENCER,
+            json!({ "input": { "id": ben, "niche": "Fitness" } }),
+        )
+        .await;
+    assert_eq!(updated["updateInfluencer"]["userErrors"], json!([]));
+    assert_eq!(segments_of(&ben).await, RULES);
+
+    // An assignment by filter to the segment every rule names follows them over the roster.
+    let assigned = app
+        .data(
+            ASSIGN,
+            json!({ "input": { "filter": { "nicheIn": ["cooking"] }, "segment": { "id": named } } }),
+        )
+        .await;
+    assert_eq!(assigned["assignToSegment"]["userErrors"], json!([]));
+    assert_eq!(segments_of(&cal).await, RULES + 1);
+    assert_eq!(
+        app.count_rows("segment_membership").await,
+        3 * RULES as i64 + 1
+    );
+}

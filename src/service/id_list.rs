@@ -1,4 +1,5 @@
-//! `column IN (ids)` for statements that take a list of ids.
+//! `column IN (ids)` for statements that take a list of ids, and [`one_of`] for the many lists
+//! of a filter.
 //!
 //! On PostgreSQL the list is one array parameter (`column = ANY($n)`): the statement's text is
 //! then the same for 2 ids as for 10,000, so each connection prepares it once and PostgreSQL
@@ -8,7 +9,7 @@
 
 use sea_orm::{
     ColumnTrait, DbBackend,
-    sea_query::{Expr, ExprTrait, SimpleExpr, extension::postgres::PgFunc},
+    sea_query::{Alias, Expr, ExprTrait, Func, Query, SimpleExpr, extension::postgres::PgFunc},
 };
 
 /// The most ids one operation can take at all: each id is one bound parameter, and SQLite allows
@@ -23,6 +24,35 @@ pub fn any_of(backend: DbBackend, column: Expr, ids: impl IntoIterator<Item = i6
             column.eq(PgFunc::any(Expr::val(ids)))
         }
         _ => column.is_in(ids),
+    }
+}
+
+/// `column IN (values)` with the whole list as one parameter on both backends: an array on
+/// PostgreSQL (`= ANY($n)`), a JSON array on SQLite (`IN (SELECT value FROM json_each(?))`).
+///
+/// For the lists of a filter: a filter may hold 50 lists of 1,000 values, and the evaluation of
+/// rules puts many filters in one statement, so a parameter per value would pass SQLite's
+/// 32,766 (and PostgreSQL's 65,535) parameters a statement. With one per list, a filter takes a
+/// few hundred at most.
+pub fn one_of<T>(backend: DbBackend, column: Expr, values: Vec<T>) -> SimpleExpr
+where
+    T: serde::Serialize,
+    Vec<T>: Into<sea_orm::Value>,
+{
+    match backend {
+        DbBackend::Postgres => column.eq(PgFunc::any(Expr::val(values))),
+        _ => {
+            let json = serde_json::to_string(&values).expect("a list of values serializes");
+            column.in_subquery(
+                Query::select()
+                    .column(Alias::new("value"))
+                    .from_function(
+                        Func::cust(Alias::new("json_each")).arg(json),
+                        Alias::new("listed"),
+                    )
+                    .to_owned(),
+            )
+        }
     }
 }
 
@@ -61,6 +91,32 @@ mod tests {
         assert_eq!(two, r#"SELECT "id" FROM "t" WHERE "id" = ANY($1)"#);
         assert_eq!(two, many);
         assert_eq!((n_two, n_many), (1, 1));
+    }
+
+    fn one_of_sql(backend: DbBackend, values: Vec<String>) -> (String, usize) {
+        let statement = Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new("t"))
+            .and_where(one_of(backend, Expr::col(Alias::new("niche")), values))
+            .to_owned();
+        let (sql, values) = match backend {
+            DbBackend::Postgres => statement.build(PostgresQueryBuilder),
+            _ => statement.build(SqliteQueryBuilder),
+        };
+        (sql, values.0.len())
+    }
+
+    #[test]
+    fn a_filter_list_is_one_parameter_on_both_backends() {
+        let many: Vec<String> = (0..1000).map(|n| format!("niche {n}")).collect();
+        let (pg, n_pg) = one_of_sql(DbBackend::Postgres, many.clone());
+        assert_eq!(pg, r#"SELECT "id" FROM "t" WHERE "niche" = ANY($1)"#);
+        let (lite, n_lite) = one_of_sql(DbBackend::Sqlite, many);
+        assert_eq!(
+            lite,
+            r#"SELECT "id" FROM "t" WHERE "niche" IN (SELECT "value" FROM json_each(?) AS "listed")"#
+        );
+        assert_eq!((n_pg, n_lite), (1, 1));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! kept there (`rules_version`).
 //!
 //! - A write that follows rules reads the version with the row locked `FOR KEY SHARE`
-//!   ([`RulesLock::Follow`]), before it reads any rule. Writes share it (as does every foreign
+//!   ([`RulesLock::FollowFew`]), before it reads any rule. Writes share it (as does every foreign
 //!   key check of a tenant row).
 //! - A rule change (create, new rule, convert, deletion of a RULE segment), and an evaluation
 //!   over the whole roster, lock the row `FOR UPDATE` ([`RulesLock::Change`]) before anything
@@ -25,10 +25,15 @@ use super::scope::{Scoped, Tx};
 /// How a transaction holds the workspace's rules (through its row in `workspace`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum RulesLock {
-    /// A write that follows the rules: `FOR KEY SHARE`, which writes take together, and which
-    /// the foreign keys of every tenant row take anyway.
+    /// A write that follows the rules for a few influencers it names: `FOR KEY SHARE`, which
+    /// writes take together, and which the foreign keys of every tenant row take anyway; with
+    /// generic plans for the rest of the transaction (see [`lock_rules`]).
+    FollowFew,
+    /// An evaluation over the whole roster that writes may run beside (the periodic refresh of
+    /// rolling rules): `FOR KEY SHARE`, plans made for the values.
     Follow,
-    /// A change of the rules, or an evaluation over the whole roster: `FOR UPDATE`, alone.
+    /// A change of the rules, or an evaluation over the whole roster for a write: `FOR UPDATE`,
+    /// alone.
     Change,
 }
 
@@ -37,24 +42,23 @@ pub(crate) enum RulesLock {
 /// the row as that change left it, so a write never evaluates rules older than the version it
 /// read (see the module's documentation). A plain read on SQLite, whose writers take turns.
 ///
-/// On PostgreSQL, [`RulesLock::Follow`] also sets `plan_cache_mode` to `force_generic_plan` for
+/// On PostgreSQL, [`RulesLock::FollowFew`] also sets `plan_cache_mode` to `force_generic_plan` for
 /// the rest of the transaction, in the same statement. What follows it evaluates every affected
 /// rule for one influencer (or a few) and writes a few rows, statements whose plans do not
 /// depend on their values; PostgreSQL's own choice kept planning the evaluation for each call,
 /// since its generic estimate of `segment_id = ANY($n)` is higher than the estimate with the
 /// values in. Planning it took about 0.7 ms on a 1,000,000-influencer roster with 50 rules, and
-/// running it about 0.25 ms. An evaluation over the whole roster ([`RulesLock::Change`]) keeps
-/// plans made for its values.
+/// running it about 0.25 ms. An evaluation over the whole roster keeps plans made for its values.
 pub(crate) async fn lock_rules<S: Scoped>(s: &S, how: RulesLock) -> Result<i64, DbErr> {
     let lock = match how {
-        RulesLock::Follow => LockType::KeyShare,
+        RulesLock::FollowFew | RulesLock::Follow => LockType::KeyShare,
         RulesLock::Change => LockType::Update,
     };
     let mut read = workspace::Entity::find_by_id(s.workspace().0)
         .select_only()
         .column(workspace::Column::RulesVersion)
         .lock(lock);
-    if matches!(how, RulesLock::Follow) && s.backend() == DatabaseBackend::Postgres {
+    if matches!(how, RulesLock::FollowFew) && s.backend() == DatabaseBackend::Postgres {
         read = read.expr(Expr::cust(
             "set_config('plan_cache_mode', 'force_generic_plan', true) IS NOT NULL",
         ));

@@ -397,7 +397,7 @@ pub async fn follow(tx: &mut Tx<'_>, change: &Change, among: Among<'_>) -> Servi
     // shares them and locks those influencers below.
     let how = match among {
         Among::Everyone => RulesLock::Change,
-        Among::These(_) | Among::Held(_) => RulesLock::Follow,
+        Among::These(_) | Among::Held(_) => RulesLock::FollowFew,
     };
     let compiled = locked_rules(tx, how).await?;
     let rules = &compiled.rules;
@@ -446,11 +446,13 @@ async fn evaluate(
     for rules in by_level.values() {
         match among {
             Among::Everyone => {
-                add_matches(tx, rules, at).await?;
-                remove_non_matches(tx, rules).await?;
+                for chunk in rules.chunks(RULES_PER_STATEMENT) {
+                    add_matches(tx, chunk, at).await?;
+                    remove_non_matches(tx, chunk).await?;
+                }
             }
             Among::These(ids) | Among::Held(ids) => {
-                for chunk in rules.chunks(RULES_PER_READ) {
+                for chunk in rules.chunks(RULES_PER_STATEMENT) {
                     follow_listed(tx, chunk, ids, at).await?;
                 }
             }
@@ -459,8 +461,12 @@ async fn evaluate(
     Ok(())
 }
 
-/// The most rules one statement of [`follow_listed`] reads (a column each).
-const RULES_PER_READ: usize = 200;
+/// The most rules one statement evaluates (a column each in [`follow_listed`], a branch each in
+/// [`add_matches`] and [`remove_non_matches`]); the rules of one level need not see each other's
+/// changes, so a level takes as many statements as it needs. A rule binds at most about 250
+/// parameters (50 conditions of at most five; a list is one, see `id_list::one_of`), so 100
+/// rules and 1,000 influencer ids stay under SQLite's 32,766 parameters a statement.
+const RULES_PER_STATEMENT: usize = 100;
 
 /// Evaluates `rules` (of one level) for a few influencers: one statement reads, for each of
 /// them, whether it matches each rule and which of the rules' segments it is in, and only the

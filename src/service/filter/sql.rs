@@ -11,7 +11,7 @@ use sea_orm::{
 use super::input::{Engaged, InfluencerFilter, Path};
 use crate::service::{
     errors::{InputError, InputErrorCode},
-    id_list::any_of,
+    id_list::one_of,
     reads::{
         by_id::existing_ids,
         sql::{col, contains},
@@ -101,14 +101,14 @@ pub fn condition<S: Scoped>(s: &S, filter: &InfluencerFilter, now: DateTime<Utc>
     let column = |c: I| col(influencer::Entity, c);
     if let Some(platforms) = &filter.platform_in {
         let values: Vec<String> = platforms.iter().map(|p| p.to_value()).collect();
-        all.push(column(I::Platform).is_in(values));
+        all.push(one_of(s.backend(), column(I::Platform), values));
     }
     if let Some(keys) = &filter.niche_in {
-        all.push(
-            column(I::NicheKey)
-                .is_not_null()
-                .and(column(I::NicheKey).is_in(keys.iter().cloned())),
-        );
+        all.push(column(I::NicheKey).is_not_null().and(one_of(
+            s.backend(),
+            column(I::NicheKey),
+            keys.clone(),
+        )));
     }
     if let Some(range) = filter.follower_count {
         let mut held = column(I::FollowerCount).is_not_null();
@@ -155,7 +155,7 @@ pub fn condition<S: Scoped>(s: &S, filter: &InfluencerFilter, now: DateTime<Utc>
         all.push(if unassigned { any.not() } else { any });
     }
     if let Some(engaged) = &filter.engaged {
-        all.push(Expr::exists(engagements(engaged, now)));
+        all.push(Expr::exists(engagements(s, engaged, now)));
     }
     if let Some(filters) = &filter.any_of {
         all.push(
@@ -198,10 +198,10 @@ fn memberships<S: Scoped>(s: &S, ids: Option<&[i64]>) -> sea_orm::sea_query::Sel
                 .equals((influencer::Entity, influencer::Column::Id)),
         );
     if let Some(ids) = ids {
-        query.and_where(any_of(
+        query.and_where(one_of(
             s.backend(),
             Expr::col((alias, M::SegmentId)),
-            ids.iter().copied(),
+            ids.to_vec(),
         ));
     }
     query
@@ -209,7 +209,11 @@ fn memberships<S: Scoped>(s: &S, ids: Option<&[i64]>) -> sea_orm::sea_query::Sel
 
 /// `SELECT 1 FROM engagement_event fe WHERE` it is the outer influencer's (see [`memberships`]
 /// for why the id is enough) and has every property the condition gives.
-fn engagements(engaged: &Engaged, now: DateTime<Utc>) -> sea_orm::sea_query::SelectStatement {
+fn engagements<S: Scoped>(
+    s: &S,
+    engaged: &Engaged,
+    now: DateTime<Utc>,
+) -> sea_orm::sea_query::SelectStatement {
     use engagement_event::Column as E;
     let alias = Alias::new("fe");
     let at = |c: E| Expr::col((alias.clone(), c));
@@ -220,7 +224,7 @@ fn engagements(engaged: &Engaged, now: DateTime<Utc>) -> sea_orm::sea_query::Sel
         .and_where(at(E::InfluencerId).equals((influencer::Entity, influencer::Column::Id)));
     if let Some(kinds) = &engaged.kinds {
         let values: Vec<String> = kinds.iter().map(|k| k.to_value()).collect();
-        query.and_where(at(E::Kind).is_in(values));
+        query.and_where(one_of(s.backend(), at(E::Kind), values));
     }
     if let Some(campaign) = engaged.campaign_id {
         query.and_where(at(E::CampaignId).eq(campaign));
