@@ -71,17 +71,22 @@ mod tests {
 
     use super::*;
 
-    fn sql(backend: DbBackend, ids: Vec<i64>) -> (String, usize) {
+    /// `SELECT "id" FROM "t" WHERE <condition>` for `backend`, and how many values it binds.
+    fn render(backend: DbBackend, condition: SimpleExpr) -> (String, usize) {
         let statement = Query::select()
             .column(Alias::new("id"))
             .from(Alias::new("t"))
-            .and_where(any_of(backend, Expr::col(Alias::new("id")), ids))
+            .and_where(condition)
             .to_owned();
         let (sql, values) = match backend {
             DbBackend::Postgres => statement.build(PostgresQueryBuilder),
             _ => statement.build(SqliteQueryBuilder),
         };
         (sql, values.0.len())
+    }
+
+    fn sql(backend: DbBackend, ids: Vec<i64>) -> (String, usize) {
+        render(backend, any_of(backend, Expr::col(Alias::new("id")), ids))
     }
 
     #[test]
@@ -94,16 +99,10 @@ mod tests {
     }
 
     fn one_of_sql(backend: DbBackend, values: Vec<String>) -> (String, usize) {
-        let statement = Query::select()
-            .column(Alias::new("id"))
-            .from(Alias::new("t"))
-            .and_where(one_of(backend, Expr::col(Alias::new("niche")), values))
-            .to_owned();
-        let (sql, values) = match backend {
-            DbBackend::Postgres => statement.build(PostgresQueryBuilder),
-            _ => statement.build(SqliteQueryBuilder),
-        };
-        (sql, values.0.len())
+        render(
+            backend,
+            one_of(backend, Expr::col(Alias::new("niche")), values),
+        )
     }
 
     #[test]
