@@ -213,3 +213,39 @@ async fn a_profile_page_is_one_statement_with_or_without_memberships() {
     assert_eq!(data["influencer"]["handle"], json!("p0"));
     assert_eq!(statements, 1);
 }
+
+#[tokio::test]
+async fn an_update_that_keeps_the_handle_does_not_look_for_a_taken_one() {
+    let app = TestApp::spawn().await;
+    let ids = app.create_influencers("u", 2).await;
+    let update = "mutation($input: UpdateInfluencerInput!) { updateInfluencer(input: $input) { influencer { handle followerCount } userErrors { code } } }";
+    let (kept, data) = statements_for(
+        &app,
+        update,
+        json!({ "input": { "id": ids[0], "followerCount": 5000 } }),
+    )
+    .await;
+    assert_eq!(
+        data["updateInfluencer"],
+        json!({ "influencer": { "handle": "u0", "followerCount": 5000 }, "userErrors": [] })
+    );
+    let (renamed, data) = statements_for(
+        &app,
+        update,
+        json!({ "input": { "id": ids[0], "handle": "U0-new" } }),
+    )
+    .await;
+    assert_eq!(data["updateInfluencer"]["userErrors"], json!([]));
+    assert_eq!(kept + 1, renamed, "only a new handle is looked up");
+    // A new handle that another influencer has is still refused.
+    let (_, data) = statements_for(
+        &app,
+        update,
+        json!({ "input": { "id": ids[0], "handle": "u1" } }),
+    )
+    .await;
+    assert_eq!(
+        data["updateInfluencer"],
+        json!({ "influencer": null, "userErrors": [{ "code": "NAME_TAKEN" }] })
+    );
+}

@@ -168,7 +168,10 @@ pub async fn update(
         niche: apply(changes.niche, current.niche.clone()),
         follower_count: apply(changes.follower_count, current.follower_count),
     })?;
-    ensure_handle_free(tx, &fields, Some(id)).await?;
+    // The row holds its own handle key on its platform: only a new one can be taken.
+    if fields.platform != current.platform || fields.handle.key() != current.handle_key {
+        ensure_handle_free(tx, &fields, Some(id)).await?;
+    }
     let taken = handle_taken(&fields.handle, fields.platform);
     let mut model: influencer::ActiveModel = current.clone().into();
     set_fields(&mut model, fields);
