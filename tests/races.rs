@@ -638,7 +638,7 @@ async fn the_database_refuses_an_enabled_automation_without_a_segment() {
 async fn migrating_disables_automations_left_enabled_without_a_segment() {
     use migration::{Migrator, MigratorTrait};
     let (url, _dir) = common::fresh_database_url().await;
-    let db = segments_api::db::connect(&url).await.unwrap();
+    let db = common::one_connection(&url).await;
     // The schema as it was before the constraint.
     let before = Migrator::migrations()
         .iter()

@@ -11,7 +11,6 @@ use std::collections::BTreeSet;
 use migration::{Migrator, MigratorTrait};
 use pretty_assertions::assert_eq;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
-use segments_api::db;
 
 /// The migration under test.
 const WORKSPACE_KEYS: &str = "m20261202_000001_workspace_keys";
@@ -371,7 +370,7 @@ async fn schema(db: &DatabaseConnection) -> Vec<String> {
 /// that holds it on SQLite.
 async fn migrated_through(last: Option<&str>) -> (DatabaseConnection, Option<tempfile::TempDir>) {
     let (url, dir) = common::fresh_database_url().await;
-    let db = db::connect(&url).await.expect("connect");
+    let db = common::one_connection(&url).await;
     let steps = last.map(|name| {
         Migrator::migrations()
             .iter()

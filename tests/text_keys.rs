@@ -401,7 +401,7 @@ const FOLDED_KEYS: &str = "m20261201_000002_folded_keys";
 /// directory that holds it on SQLite.
 async fn database_before_folded_keys() -> (DatabaseConnection, Option<tempfile::TempDir>) {
     let (url, dir) = common::fresh_database_url().await;
-    let db = db::connect(&url).await.expect("connect");
+    let db = common::one_connection(&url).await;
     let before = Migrator::migrations()
         .iter()
         .position(|m| m.name() == FOLDED_KEYS)

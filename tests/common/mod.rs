@@ -127,6 +127,18 @@ pub fn backend() -> &'static str {
     }
 }
 
+/// A pool of one connection on `url`, for tests that walk migrations up and down and then read
+/// the tables. On SQLite every pooled connection keeps its own copy of the schema, and an
+/// `ALTER TABLE ... DROP COLUMN` prepared on a connection whose copy predates a column another
+/// connection added fails with "no such column" (SQLite reads the schema again after a missing
+/// table, not there). `segments-api migrate` runs in a process of its own, whose connections read
+/// the schema as it is.
+pub async fn one_connection(url: &str) -> sea_orm::DatabaseConnection {
+    segments_api::db::connect_with(url, 1)
+        .await
+        .expect("connect")
+}
+
 /// A fresh, empty database on the configured backend; the directory holds the SQLite file.
 pub async fn fresh_database_url() -> (String, Option<tempfile::TempDir>) {
     match std::env::var("TEST_DATABASE_URL") {
