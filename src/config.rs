@@ -92,7 +92,7 @@ impl Cli {
                     .error(
                         ErrorKind::ArgumentConflict,
                         format!(
-                            "--{flag} goes after the subcommand: `segments-api {name} --{flag} ...`"
+                            "--{flag} must come after the subcommand `{name}`, which reads its own"
                         ),
                     )
                     .exit();

@@ -59,15 +59,10 @@ pub(crate) async fn lock_rules<S: Scoped>(s: &S, how: RulesLock) -> Result<i64, 
         .column(workspace::Column::RulesVersion)
         .lock(lock);
     if matches!(how, RulesLock::FollowFew) && s.backend() == DatabaseBackend::Postgres {
-        read = read.expr(Expr::cust(
+        // A condition that always holds, so the version stays the only column read.
+        read = read.filter(Expr::cust(
             "set_config('plan_cache_mode', 'force_generic_plan', true) IS NOT NULL",
         ));
-        return read
-            .into_tuple::<(i64, bool)>()
-            .one(s.conn())
-            .await?
-            .map(|(version, _)| version)
-            .ok_or_else(|| DbErr::RecordNotFound(format!("workspace {}", s.workspace().0)));
     }
     read.into_tuple::<i64>()
         .one(s.conn())
