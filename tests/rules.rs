@@ -206,6 +206,72 @@ async fn a_rule_segment_holds_its_matches_and_follows_every_write_that_changes_o
     );
 }
 
+/// An update evaluates only the rules with a condition whose verdict it changes, decided on the
+/// old and new row: a count moved within every rule's bounds, a platform moved within a rule's
+/// list, or a niche spelt anew runs the statements of an email change (no rule evaluated); a
+/// count moved across a bound evaluates that rule and the rules naming its segment.
+#[tokio::test]
+async fn an_update_evaluates_only_the_rules_whose_conditions_change_verdict() {
+    let app = TestApp::spawn().await;
+    let ana = influencer(&app, json!({ "handle": "ana", "platform": "TIKTOK", "niche": "Fitness", "followerCount": 12000 })).await;
+    let big = rule_segment(&app, "Big", json!({ "followerCount": { "min": 100000 } })).await;
+    let small_fitness = rule_segment(
+        &app,
+        "Fitness, not big",
+        json!({ "nicheIn": ["FITNESS"], "not": { "inAnySegment": [big] } }),
+    )
+    .await;
+    let mid = rule_segment(
+        &app,
+        "Mid",
+        json!({ "platformIn": ["TIKTOK", "INSTAGRAM"], "followerCount": { "min": 10000, "max": 20000 } }),
+    )
+    .await;
+    assert_in_step(&app, &big, &[]).await;
+    assert_in_step(&app, &small_fitness, &["ana"]).await;
+    assert_in_step(&app, &mid, &["ana"]).await;
+
+    let update = |input: Value| {
+        let app = &app;
+        async move {
+            app.take_statements();
+            let data = app.data(UPDATE_INFLUENCER, json!({ "input": input })).await;
+            assert_eq!(data["updateInfluencer"]["userErrors"], json!([]), "{input}");
+            app.take_statements().len()
+        }
+    };
+    // The first write after the rules changed reads them once to compile them; the second
+    // is the baseline.
+    update(json!({ "id": ana, "email": "ana@example.com" })).await;
+    let email = update(json!({ "id": ana, "email": "ana@example.org" })).await;
+    for unchanged in [
+        json!({ "id": ana, "followerCount": 15000 }),
+        json!({ "id": ana, "niche": "FITNESS" }),
+    ] {
+        assert_eq!(update(unchanged.clone()).await, email, "{unchanged}");
+    }
+    // A new platform is also looked up for the handle there, one statement.
+    let platform = update(json!({ "id": ana, "platform": "INSTAGRAM" })).await;
+    assert_eq!(platform, email + 1);
+    assert_in_step(&app, &small_fitness, &["ana"]).await;
+    assert_in_step(&app, &mid, &["ana"]).await;
+
+    // Across the bounds of Big and Mid: both are evaluated, and the rule naming Big follows.
+    let crossed = update(json!({ "id": ana, "followerCount": 150000 })).await;
+    assert!(
+        crossed > email,
+        "{crossed} statements, {email} for an email change"
+    );
+    assert_in_step(&app, &big, &["ana"]).await;
+    assert_in_step(&app, &small_fitness, &[]).await;
+    assert_in_step(&app, &mid, &[]).await;
+    // Out of a niche list: the niche rule alone decides again.
+    update(json!({ "id": ana, "niche": "Travel", "followerCount": 11000 })).await;
+    assert_in_step(&app, &big, &[]).await;
+    assert_in_step(&app, &small_fitness, &[]).await;
+    assert_in_step(&app, &mid, &["ana"]).await;
+}
+
 #[tokio::test]
 async fn rules_follow_memberships_of_the_segments_they_name_through_chains_and_engagement() {
     let app = TestApp::spawn().await;

@@ -6,10 +6,9 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
 use super::{
     clock::now,
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult, on_unique_violation},
-    filter::InfluencerField,
     locks,
     membership_rows::delete_memberships,
-    rules::{self, Among, Change},
+    rules::{self, Among, Change, Edit},
     scope::{Scoped, Tx},
     segments::Patch,
     text::{DisplayName, Email, Handle, Niche},
@@ -180,32 +179,14 @@ pub async fn update(
         .await
         .map_err(|e| on_unique_violation(e, || taken))?;
     let change = Change {
-        fields: changed_fields(&current, &updated),
+        edit: Some(Edit {
+            before: current,
+            after: updated.clone(),
+        }),
         ..Change::default()
     };
     rules::follow(tx, &change, Among::Held(&[id])).await?;
     Ok(updated)
-}
-
-/// The fields that filters read and that differ between two versions of an influencer (as
-/// filters read them: niche and names by their keys).
-fn changed_fields(before: &influencer::Model, after: &influencer::Model) -> Vec<InfluencerField> {
-    [
-        (InfluencerField::Platform, before.platform != after.platform),
-        (InfluencerField::Niche, before.niche_key != after.niche_key),
-        (
-            InfluencerField::FollowerCount,
-            before.follower_count != after.follower_count,
-        ),
-        (
-            InfluencerField::Names,
-            before.handle_key != after.handle_key
-                || before.display_name_key != after.display_name_key,
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(field, changed)| changed.then_some(field))
-    .collect()
 }
 
 /// Removes an influencer from the roster, with its memberships and engagement events.

@@ -5,7 +5,8 @@
 //!   that no longer match).
 //! - Every write that can change a match calls [`follow`] in its own transaction with what it
 //!   changed and which influencers. Only the rules that can be affected are evaluated, and only
-//!   for those influencers: an influencer's fields touch the rules with conditions on fields; a
+//!   for those influencers: an edit of an influencer's fields touches the rules with a condition
+//!   whose verdict it changes (a count moved across the rule's bound, not within it); a
 //!   membership change touches the rules naming that segment; an engagement, the rules with an
 //!   engagement condition. A rule naming another RULE segment follows that segment's changes, in
 //!   dependency order, at most [`MAX_CHAIN`] deep.
@@ -44,7 +45,7 @@ use sea_orm::{
 use super::{
     clock::now,
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult},
-    filter::{self, FilterInput, InfluencerField, InfluencerFilter},
+    filter::{self, FilterInput, InfluencerFilter},
     id_list::any_of,
     locks,
     membership_rows::{delete_memberships, insert_pairs, insert_rows, membership_rows},
@@ -81,18 +82,29 @@ impl RuleSegment {
 pub struct Change {
     /// Influencers were added to the roster: every rule may match them.
     pub created: bool,
-    /// These fields of the influencers changed.
-    pub fields: Vec<InfluencerField>,
+    /// One influencer's own fields were edited: the rules with a condition whose verdict the
+    /// edit changes may now decide differently (see [`InfluencerFilter::may_flip`]).
+    pub edit: Option<Edit>,
     /// Influencers engaged.
     pub engaged: bool,
     /// Memberships of these segments began or ended.
     pub segments: Vec<i64>,
 }
 
+/// An influencer's row before and after an update.
+#[derive(Clone, Debug)]
+pub struct Edit {
+    pub before: influencer::Model,
+    pub after: influencer::Model,
+}
+
 impl Change {
     /// Nothing a rule reads changed (an update of an email, or of nothing).
     fn is_nothing(&self) -> bool {
-        !self.created && self.fields.is_empty() && !self.engaged && self.segments.is_empty()
+        !self.created
+            && self.edit.as_ref().is_none_or(|e| e.before == e.after)
+            && !self.engaged
+            && self.segments.is_empty()
     }
 }
 
@@ -408,7 +420,10 @@ pub async fn follow(tx: &mut Tx<'_>, change: &Change, among: Among<'_>) -> Servi
         .iter()
         .filter(|r| {
             change.created
-                || r.filter.uses_any_field(&change.fields)
+                || change
+                    .edit
+                    .as_ref()
+                    .is_some_and(|e| r.filter.may_flip(&e.before, &e.after))
                 || (change.engaged && r.filter.uses_engagement())
                 || r.named.iter().any(|s| change.segments.contains(s))
         })

@@ -91,16 +91,6 @@ pub struct TimeRange {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// An influencer's own fields that filter conditions read (`createdAt` never changes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InfluencerField {
-    Platform,
-    Niche,
-    FollowerCount,
-    /// The handle and the display name, which `search` reads.
-    Names,
-}
-
 /// A checked filter: every field given must hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct InfluencerFilter {
@@ -354,7 +344,7 @@ fn within_values(len: usize, at: &Path, errors: &mut Vec<InputError>) {
 
 impl InfluencerFilter {
     /// Every level of the filter, this one first.
-    fn levels(&self) -> Vec<&InfluencerFilter> {
+    pub(super) fn levels(&self) -> Vec<&InfluencerFilter> {
         let mut all = vec![self];
         let mut next = 0;
         while next < all.len() {
@@ -387,18 +377,6 @@ impl InfluencerFilter {
             .into_iter()
             .filter_map(|f| f.engaged.as_ref()?.campaign_id)
             .collect()
-    }
-
-    /// Whether a condition reads one of these fields of an influencer (which an update changed).
-    pub fn uses_any_field(&self, fields: &[InfluencerField]) -> bool {
-        self.levels().into_iter().any(|f| {
-            fields.iter().any(|field| match field {
-                InfluencerField::Platform => f.platform_in.is_some(),
-                InfluencerField::Niche => f.niche_in.is_some(),
-                InfluencerField::FollowerCount => f.follower_count.is_some(),
-                InfluencerField::Names => f.search.is_some(),
-            })
-        })
     }
 
     /// Whether a condition reads engagement.

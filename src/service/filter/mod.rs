@@ -6,11 +6,12 @@
 //! or follower count simply fails a niche or range condition, and so passes its `not`. This is
 //! what makes `not` exact, and the same on SQLite and PostgreSQL.
 
+mod edit;
 pub(crate) mod input;
 mod sql;
 
 pub use input::{
-    Engaged, EngagedInput, FilterInput, InfluencerField, InfluencerFilter, IntRange,
-    MAX_CONDITIONS, MAX_DEPTH, MAX_VALUES, TimeRange, WITHIN_DAYS, parse,
+    Engaged, EngagedInput, FilterInput, InfluencerFilter, IntRange, MAX_CONDITIONS, MAX_DEPTH,
+    MAX_VALUES, TimeRange, WITHIN_DAYS, parse,
 };
 pub use sql::{condition, missing_references};
