@@ -1098,10 +1098,10 @@ NOTES = """### How segments-api answers, and why where a target is not met yet
   workspace's rule version with its row locked `FOR KEY SHARE` (the rules themselves stay
   compiled in memory per version), then decides on the old and new row which rules' conditions
   change verdict (a count moved across a rule's bound, a niche into or out of its list): only
-  those rules, and the rules naming their segments, are evaluated, by one statement that gives
-  whether the influencer matches each and which of their segments it is in; only the
-  memberships that changed are written, in one statement each way, with one notification
-  statement. The benchmark's updates draw follower counts log-uniformly over three and a half
+  those rules, and the rules naming their segments, are evaluated. The rules the row's own
+  fields settle are decided there; the others by one statement that gives whether the
+  influencer matches each and which of their segments it is in. Only the memberships that
+  changed are written, in one statement each way, with one notification statement. The benchmark's updates draw follower counts log-uniformly over three and a half
   decades, so nearly every update moves the influencer across some of the 36 rules that read
   followers: it measures the expensive case, where each update also writes memberships and
   their live-update notifications. What remains over an update without rules

@@ -270,6 +270,131 @@ async fn an_update_evaluates_only_the_rules_whose_conditions_change_verdict() {
     assert_in_step(&app, &big, &[]).await;
     assert_in_step(&app, &small_fitness, &[]).await;
     assert_in_step(&app, &mid, &["ana"]).await;
+    // Out of Mid by the count alone: the row decides Mid (and, outside its niche, the rule on
+    // Big's segment), so no rule is read from the database; the membership is deleted.
+    app.take_statements();
+    let data = app
+        .data(
+            UPDATE_INFLUENCER,
+            json!({ "input": { "id": ana, "followerCount": 30000 } }),
+        )
+        .await;
+    assert_eq!(data["updateInfluencer"]["userErrors"], json!([]));
+    let statements = app.take_statements();
+    let reads = statements
+        .iter()
+        .filter(|s| s.contains(r#""fm"."segment_id""#))
+        .count();
+    assert_eq!((reads, statements.len()), (0, email + 1), "{statements:#?}");
+    assert_in_step(&app, &mid, &[]).await;
+}
+
+/// The row decides many rules on its own (a count under a rule's minimum settles the rule,
+/// whatever else it asks), and the database decides the rest. After every step of a long run of
+/// edits, creations and manual memberships, drawn from a fixed sequence, every rule's members
+/// are its matches. The rules mix conditions the row decides with memberships, a rule on
+/// another RULE segment, a search and compositions, so that every path is taken: decided by the
+/// row, left to the database, and unchanged.
+#[tokio::test]
+async fn every_rule_equals_its_matches_through_a_long_run_of_edits() {
+    let app = TestApp::spawn().await;
+    let manual = app.create_segment("Manual").await;
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        ids.push(
+            influencer(
+                &app,
+                json!({ "handle": format!("a{n}"), "platform": "TIKTOK" }),
+            )
+            .await,
+        );
+    }
+    let big = rule_segment(&app, "Big", json!({ "followerCount": { "min": 10000 } })).await;
+    let rules = [
+        big.clone(),
+        rule_segment(&app, "Mid", json!({ "followerCount": { "min": 5000, "max": 50000 }, "platformIn": ["TIKTOK", "X"] })).await,
+        rule_segment(&app, "Niche", json!({ "nicheIn": ["Food", "Tech"], "not": { "followerCount": { "max": 1000 } } })).await,
+        rule_segment(&app, "Food or manual", json!({ "anyOf": [{ "nicheIn": ["Food"] }, { "inAnySegment": [manual] }] })).await,
+        rule_segment(&app, "Big and manual", json!({ "followerCount": { "min": 20000 }, "inAnySegment": [manual] })).await,
+        rule_segment(&app, "Instagram, not big", json!({ "platformIn": ["INSTAGRAM"], "not": { "inAnySegment": [big] } })).await,
+        rule_segment(&app, "Search", json!({ "search": "b", "followerCount": { "min": 1000 } })).await,
+        rule_segment(&app, "TikTok, not food", json!({ "allOf": [{ "platformIn": ["TIKTOK"] }, { "not": { "nicheIn": ["Food"] } }] })).await,
+    ];
+    let counts = [
+        Value::Null,
+        json!(500),
+        json!(5000),
+        json!(15000),
+        json!(30000),
+        json!(100000),
+    ];
+    let platforms = ["TIKTOK", "INSTAGRAM", "X"];
+    let niches = [
+        Value::Null,
+        json!("Food"),
+        json!("food "),
+        json!("Tech"),
+        json!("Travel"),
+    ];
+    let handles = ["a", "b", "ab", "c"];
+    // xorshift64: a fixed sequence, the same on every run.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |below: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % below as u64) as usize
+    };
+    for step in 0..60 {
+        let who = ids[next(ids.len())].clone();
+        match next(10) {
+            0 => {
+                let id = influencer(
+                    &app,
+                    json!({
+                        "handle": format!("n{step}{}", handles[next(handles.len())]),
+                        "platform": platforms[next(platforms.len())],
+                        "niche": niches[next(niches.len())],
+                        "followerCount": counts[next(counts.len())],
+                    }),
+                )
+                .await;
+                ids.push(id);
+            }
+            1 => {
+                app.assign(std::slice::from_ref(&who), &manual).await;
+            }
+            2 => {
+                let data = app
+                    .data(
+                        REMOVE,
+                        json!({ "input": { "influencerIds": [who], "segmentId": manual } }),
+                    )
+                    .await;
+                assert_eq!(data["removeFromSegment"]["userErrors"], json!([]));
+            }
+            _ => {
+                let mut input = json!({ "id": who });
+                for _ in 0..1 + next(2) {
+                    match next(4) {
+                        0 => input["followerCount"] = counts[next(counts.len())].clone(),
+                        1 => input["platform"] = json!(platforms[next(platforms.len())]),
+                        2 => input["niche"] = niches[next(niches.len())].clone(),
+                        _ => {
+                            input["handle"] =
+                                json!(format!("u{step}{}", handles[next(handles.len())]))
+                        }
+                    }
+                }
+                let data = app.data(UPDATE_INFLUENCER, json!({ "input": input })).await;
+                assert_eq!(data["updateInfluencer"]["userErrors"], json!([]), "{input}");
+            }
+        }
+        for rule in &rules {
+            let (members, matches) = (members(&app, rule).await, matches(&app, rule).await);
+            assert_eq!(members, matches, "rule {rule} after step {step}");
+        }
+    }
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use super::{
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult, on_unique_violation},
     locks,
     membership_rows::delete_memberships,
-    rules::{self, Among, Change, Edit},
+    rules::{self, Among, Change, RowChange},
     scope::{Scoped, Tx},
     segments::Patch,
     text::{DisplayName, Email, Handle, Niche},
@@ -142,7 +142,10 @@ pub async fn create(tx: &mut Tx<'_>, input: &NewInfluencer) -> ServiceResult<inf
         .await
         .map_err(|e| on_unique_violation(e, || taken))?;
     let change = Change {
-        created: true,
+        row: Some(RowChange {
+            before: None,
+            after: created.clone(),
+        }),
         ..Change::default()
     };
     rules::follow(tx, &change, Among::Held(&[created.id])).await?;
@@ -179,8 +182,8 @@ pub async fn update(
         .await
         .map_err(|e| on_unique_violation(e, || taken))?;
     let change = Change {
-        edit: Some(Edit {
-            before: current,
+        row: Some(RowChange {
+            before: Some(current),
             after: updated.clone(),
         }),
         ..Change::default()

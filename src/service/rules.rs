@@ -21,7 +21,9 @@
 //! ([`crate::service::rule_cache`]).
 //!
 //! A few influencers are evaluated by one read of which rules each matches, and only the pairs
-//! that differ are written; the whole roster by one `INSERT ... SELECT` and one `DELETE` per
+//! that differ are written. A write of one influencer's row first settles the rules its own
+//! fields decide (a count under a rule's minimum, whatever else the rule asks; see
+//! [`InfluencerFilter::decided_by_row`]) and reads only the others; the whole roster by one `INSERT ... SELECT` and one `DELETE` per
 //! level. The periodic refresh shares the lock and evaluates the whole roster: a write it
 //! overlaps may leave a rolling rule's member decided on the data before that write, which the
 //! next refresh corrects (a rolling window is as current as its refresh anyway).
@@ -80,31 +82,76 @@ impl RuleSegment {
 /// What a write changed, for finding the rules it can affect.
 #[derive(Clone, Debug, Default)]
 pub struct Change {
-    /// Influencers were added to the roster: every rule may match them.
-    pub created: bool,
-    /// One influencer's own fields were edited: the rules with a condition whose verdict the
-    /// edit changes may now decide differently (see [`InfluencerFilter::may_flip`]).
-    pub edit: Option<Edit>,
+    /// One influencer's row was made or edited.
+    pub row: Option<RowChange>,
     /// Influencers engaged.
     pub engaged: bool,
     /// Memberships of these segments began or ended.
     pub segments: Vec<i64>,
 }
 
-/// An influencer's row before and after an update.
+impl Change {
+    /// Nothing a rule reads changed (an update of nothing).
+    fn is_nothing(&self) -> bool {
+        self.row
+            .as_ref()
+            .is_none_or(|r| r.before.as_ref() == Some(&r.after))
+            && !self.engaged
+            && self.segments.is_empty()
+    }
+}
+
+/// One influencer's row as a write left it, and as it was before (`None` for a new one).
 #[derive(Clone, Debug)]
-pub struct Edit {
-    pub before: influencer::Model,
+pub struct RowChange {
+    pub before: Option<influencer::Model>,
     pub after: influencer::Model,
 }
 
-impl Change {
-    /// Nothing a rule reads changed (an update of an email, or of nothing).
-    fn is_nothing(&self) -> bool {
-        !self.created
-            && self.edit.as_ref().is_none_or(|e| e.before == e.after)
-            && !self.engaged
-            && self.segments.is_empty()
+impl RowChange {
+    /// The rule's verdict on the row before the write and after, where the row decides it
+    /// ([`InfluencerFilter::decided_by_row`]). A new row was in no segment, as if every rule had
+    /// said no.
+    fn verdicts(&self, filter: &InfluencerFilter) -> (Option<bool>, Option<bool>) {
+        let before = match &self.before {
+            None => Some(false),
+            Some(before) => filter.decided_by_row(before),
+        };
+        (before, filter.decided_by_row(&self.after))
+    }
+
+    /// Whether the write may change the rule's verdict on the row: one of its conditions on the
+    /// row changed ([`InfluencerFilter::may_flip`]), and the row does not decide it the same
+    /// before and after.
+    fn may_change(&self, filter: &InfluencerFilter) -> bool {
+        let flips = self
+            .before
+            .as_ref()
+            .is_none_or(|before| filter.may_flip(before, &self.after));
+        flips && !matches!(self.verdicts(filter), (Some(b), Some(a)) if a == b)
+    }
+
+    /// Sorts `rules` (of one level) into those the row decides, whose membership changes go to
+    /// `differences`, and those left to the database, which it returns. The memberships of a
+    /// rule the row decides the same before and after are as the rule says already.
+    fn settle<'r>(
+        &self,
+        rules: &[&'r RuleSegment],
+        differences: &mut Differences,
+    ) -> Vec<&'r RuleSegment> {
+        let id = self.after.id;
+        let mut open = Vec::new();
+        for rule in rules {
+            match self.verdicts(&rule.filter) {
+                (_, None) => open.push(*rule),
+                (Some(before), Some(after)) if before == after => {}
+                (_, Some(true)) => differences.added.push((rule.id, id)),
+                (_, Some(false)) => {
+                    differences.gone.entry(rule.id).or_default().insert(id);
+                }
+            }
+        }
+        open
     }
 }
 
@@ -314,7 +361,7 @@ pub async fn create(
     let mut all = others;
     all.push(RuleSegment::new(segment.id, filter));
     let all = Compiled::new(all)?;
-    evaluate(tx, &all, &[segment.id].into(), Among::Everyone).await?;
+    evaluate(tx, &all, &[segment.id].into(), Among::Everyone, None).await?;
     Ok(segment)
 }
 
@@ -347,7 +394,7 @@ pub async fn update(tx: &mut Tx<'_>, id: i64, rule: &FilterInput) -> ServiceResu
     all.push(RuleSegment::new(id, filter));
     let affected = with_dependents(&all, [id].into());
     let all = Compiled::new(all)?;
-    evaluate(tx, &all, &affected, Among::Everyone).await?;
+    evaluate(tx, &all, &affected, Among::Everyone, None).await?;
     Ok(segment)
 }
 
@@ -419,11 +466,10 @@ pub async fn follow(tx: &mut Tx<'_>, change: &Change, among: Among<'_>) -> Servi
     let direct: BTreeSet<i64> = rules
         .iter()
         .filter(|r| {
-            change.created
-                || change
-                    .edit
-                    .as_ref()
-                    .is_some_and(|e| r.filter.may_flip(&e.before, &e.after))
+            change
+                .row
+                .as_ref()
+                .is_some_and(|row| row.may_change(&r.filter))
                 || (change.engaged && r.filter.uses_engagement())
                 || r.named.iter().any(|s| change.segments.contains(s))
         })
@@ -440,18 +486,20 @@ pub async fn follow(tx: &mut Tx<'_>, change: &Change, among: Among<'_>) -> Servi
     if let Among::These(ids) = among {
         locks::changed_ids::<influencer::Entity, _>(tx, ids).await?;
     }
-    evaluate(tx, &compiled, &affected, among).await
+    evaluate(tx, &compiled, &affected, among, change.row.as_ref()).await
 }
 
 /// Evaluates the rules of `affected` (among `all`, the workspace's rules) for `among`, level by
 /// level so that a rule naming a RULE segment sees that segment's new members: per level, one
 /// statement adds the matches that are not members and one deletes the members that no longer
-/// match.
+/// match. When `among` is the one influencer whose row the write made or edited (`row`), the
+/// rules the row decides are settled without reading them from the database.
 async fn evaluate(
     tx: &mut Tx<'_>,
     all: &Compiled,
     affected: &BTreeSet<i64>,
     among: Among<'_>,
+    row: Option<&RowChange>,
 ) -> ServiceResult<()> {
     let mut by_level: BTreeMap<usize, Vec<&RuleSegment>> = BTreeMap::new();
     for rule in all.rules.iter().filter(|r| affected.contains(&r.id)) {
@@ -467,9 +515,15 @@ async fn evaluate(
                 }
             }
             Among::These(ids) | Among::Held(ids) => {
-                for chunk in rules.chunks(RULES_PER_STATEMENT) {
-                    follow_listed(tx, chunk, ids, at).await?;
+                let mut differences = Differences::default();
+                let open = match row {
+                    Some(row) if ids == [row.after.id] => row.settle(rules, &mut differences),
+                    _ => rules.clone(),
+                };
+                for chunk in open.chunks(RULES_PER_STATEMENT) {
+                    read_differences(tx, chunk, ids, at, &mut differences).await?;
                 }
+                differences.write(tx, at).await?;
             }
         }
     }
@@ -484,24 +538,23 @@ async fn evaluate(
 const RULES_PER_STATEMENT: usize = 100;
 
 /// Evaluates `rules` (of one level) for a few influencers: one statement reads, for each of
-/// them, whether it matches each rule and which of the rules' segments it is in, and only the
-/// pairs that differ are written. Most writes move nobody in or out of a rule and write nothing
-/// more.
+/// them, whether it matches each rule and which of the rules' segments it is in, and the pairs
+/// that differ go to `differences`. Most writes move nobody in or out of a rule and write
+/// nothing more.
 ///
 /// For one influencer (the usual write) the read's text changes only when the rules do, and it
 /// is planned for one row: PostgreSQL settles on a generic plan after a few calls and plans it
 /// no more on that connection, where a list of ids kept it planning every rule's conditions on
 /// every write.
-async fn follow_listed(
+async fn read_differences(
     tx: &mut Tx<'_>,
     rules: &[&RuleSegment],
     ids: &[i64],
     at: chrono::DateTime<chrono::Utc>,
+    differences: &mut Differences,
 ) -> ServiceResult<()> {
-    use segment_membership::Column as M;
     let read = matches_and_memberships(tx, rules, ids, at);
     let rows = tx.conn().query_all(&read).await?;
-    let (mut added, mut gone) = (Vec::new(), Pairs::new());
     for row in rows {
         let influencer: i64 = row.try_get_by_index(0)?;
         let members = member_of(tx.backend(), &row, 1)?;
@@ -509,29 +562,52 @@ async fn follow_listed(
             // A condition is never NULL (see `filter::condition`); NULL would not match.
             let matches = row.try_get_by_index::<Option<bool>>(2 + index)? == Some(true);
             match (matches, members.contains(&rule.id)) {
-                (true, false) => added.push((rule.id, influencer)),
+                (true, false) => differences.added.push((rule.id, influencer)),
                 (false, true) => {
-                    gone.entry(rule.id).or_default().insert(influencer);
+                    differences
+                        .gone
+                        .entry(rule.id)
+                        .or_default()
+                        .insert(influencer);
                 }
                 _ => {}
             }
         }
     }
-    insert_pairs(tx, &added, at, MembershipSource::Rule).await?;
-    if !gone.is_empty() {
-        let pairs = gone.into_iter().map(|(segment, influencers)| {
-            Expr::col((segment_membership::Entity, M::SegmentId))
-                .eq(segment)
-                .and(any_of(
-                    tx.backend(),
-                    Expr::col((segment_membership::Entity, M::InfluencerId)),
-                    influencers,
-                ))
-        });
-        let any = pairs.fold(sea_orm::Condition::any(), sea_orm::Condition::add);
-        delete_memberships(tx, any).await?;
-    }
     Ok(())
+}
+
+/// The memberships a listed evaluation found to differ from the rules' verdicts.
+#[derive(Default)]
+struct Differences {
+    /// (segment, influencer) pairs to add.
+    added: Vec<(i64, i64)>,
+    /// Members to remove.
+    gone: Pairs,
+}
+
+impl Differences {
+    /// Writes them: one statement each way, none when there is nothing to write. Adding is
+    /// `ON CONFLICT DO NOTHING` and removing deletes what is there, so a pair written by a rule
+    /// the row decided is right whatever the membership was.
+    async fn write(self, tx: &mut Tx<'_>, at: chrono::DateTime<chrono::Utc>) -> ServiceResult<()> {
+        use segment_membership::Column as M;
+        insert_pairs(tx, &self.added, at, MembershipSource::Rule).await?;
+        if !self.gone.is_empty() {
+            let pairs = self.gone.into_iter().map(|(segment, influencers)| {
+                Expr::col((segment_membership::Entity, M::SegmentId))
+                    .eq(segment)
+                    .and(any_of(
+                        tx.backend(),
+                        Expr::col((segment_membership::Entity, M::InfluencerId)),
+                        influencers,
+                    ))
+            });
+            let any = pairs.fold(sea_orm::Condition::any(), sea_orm::Condition::add);
+            delete_memberships(tx, any).await?;
+        }
+        Ok(())
+    }
 }
 
 /// `SELECT influencer.id, <segments of the rules it is in>, <rule 1 matches>, ...` for the
@@ -685,7 +761,7 @@ pub async fn refresh_rolling(tx: &mut Tx<'_>) -> ServiceResult<usize> {
         return Ok(0);
     }
     let affected = with_dependents(rules, rolling);
-    evaluate(tx, &compiled, &affected, Among::Everyone).await?;
+    evaluate(tx, &compiled, &affected, Among::Everyone, None).await?;
     Ok(affected.len())
 }
 

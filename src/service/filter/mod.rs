@@ -6,8 +6,8 @@
 //! or follower count simply fails a niche or range condition, and so passes its `not`. This is
 //! what makes `not` exact, and the same on SQLite and PostgreSQL.
 
-mod edit;
 pub(crate) mod input;
+mod own_fields;
 mod sql;
 
 pub use input::{
