@@ -1100,13 +1100,13 @@ NOTES = """### How segments-api answers, and why where a target is not met yet
   change verdict (a count moved across a rule's bound, a niche into or out of its list): only
   those rules, and the rules naming their segments, are evaluated. The rules the row's own
   fields settle are decided there; the others by one statement that gives whether the
-  influencer matches each and which of their segments it is in. Only the memberships that
-  changed are written, in one statement each way, with one notification statement. The benchmark's updates draw follower counts log-uniformly over three and a half
-  decades, so nearly every update moves the influencer across some of the 36 rules that read
-  followers: it measures the expensive case, where each update also writes memberships and
-  their live-update notifications. What remains over an update without rules
-  is those statements (about four more round trips), the evaluation of the conditions, and the
-  membership writes' WAL at commit.
+  influencer matches each and which of their segments it is in. The memberships that change
+  are written in one statement each way, with one notification statement. The benchmark's
+  updates draw follower counts log-uniformly over three and a half decades, so nearly every
+  update moves the influencer across some of the 36 rules that read followers: it measures the
+  expensive case, where each update also writes memberships and their live-update
+  notifications. What remains over an update without rules is those statements (two or three
+  more round trips), and the membership writes' WAL at commit.
 - **Statements for 1 / 10 / 100 segments.** The count per level does not grow with the result.
   The target row counts requests that make every count (each follows a write, which forgets
   kept counts); with kept counts a request may skip the member-count statement, when every

@@ -21,12 +21,19 @@
 //! ([`crate::service::rule_cache`]).
 //!
 //! A few influencers are evaluated by one read of which rules each matches, and only the pairs
-//! that differ are written. A write of one influencer's row first settles the rules its own
-//! fields decide (a count under a rule's minimum, whatever else the rule asks; see
-//! [`InfluencerFilter::decided_by_row`]) and reads only the others; the whole roster by one `INSERT ... SELECT` and one `DELETE` per
-//! level. The periodic refresh shares the lock and evaluates the whole roster: a write it
-//! overlaps may leave a rolling rule's member decided on the data before that write, which the
-//! next refresh corrects (a rolling window is as current as its refresh anyway).
+//! that differ are written; the whole roster by one `INSERT ... SELECT` and one `DELETE` per
+//! level. A write of one influencer's row first settles the rules its own fields decide (a count
+//! under a rule's minimum, whatever else the rule asks; see
+//! [`InfluencerFilter::decided_by_row`]) and reads only the others. Where the old row left a
+//! rule undecided, its membership is written as the new row decides it without being read first
+//! (adding does nothing when it exists, removing nothing when it does not).
+//!
+//! Pruning and settling take the memberships before a write to be what the rules said of the old
+//! row. That holds for every rule without a rolling window: rules change alone, and writes of one
+//! influencer take turns on its row. The periodic refresh shares the lock and evaluates the whole
+//! roster: a write it overlaps may leave a rolling rule's member decided on the data before that
+//! write, and a later edit that changes no condition of that rule leaves it so; the next refresh
+//! corrects both (a rolling window is as current as its refresh anyway).
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -91,11 +98,12 @@ pub struct Change {
 }
 
 impl Change {
-    /// Nothing a rule reads changed (an update of nothing).
+    /// Nothing a rule reads changed (an update of an email, or of nothing): the write then
+    /// does not take the rules' lock at all.
     fn is_nothing(&self) -> bool {
         self.row
             .as_ref()
-            .is_none_or(|r| r.before.as_ref() == Some(&r.after))
+            .is_none_or(RowChange::keeps_what_rules_read)
             && !self.engaged
             && self.segments.is_empty()
     }
@@ -109,6 +117,19 @@ pub struct RowChange {
 }
 
 impl RowChange {
+    /// An edit that left every field a rule reads as it was (as filters read them: the niche
+    /// and the names by their keys).
+    fn keeps_what_rules_read(&self) -> bool {
+        self.before.as_ref().is_some_and(|before| {
+            let after = &self.after;
+            before.platform == after.platform
+                && before.niche_key == after.niche_key
+                && before.follower_count == after.follower_count
+                && before.handle_key == after.handle_key
+                && before.display_name_key == after.display_name_key
+        })
+    }
+
     /// The rule's verdict on the row before the write and after, where the row decides it
     /// ([`InfluencerFilter::decided_by_row`]). A new row was in no segment, as if every rule had
     /// said no.
@@ -530,7 +551,7 @@ async fn evaluate(
     Ok(())
 }
 
-/// The most rules one statement evaluates (a column each in [`follow_listed`], a branch each in
+/// The most rules one statement evaluates (a column each in [`read_differences`], a branch each in
 /// [`add_matches`] and [`remove_non_matches`]); the rules of one level need not see each other's
 /// changes, so a level takes as many statements as it needs. A rule binds at most about 250
 /// parameters (50 conditions of at most five; a list is one, see `id_list::one_of`), so 100

@@ -7,8 +7,9 @@
 //! instants, not decided twice in two languages).
 //!
 //! - [`InfluencerFilter::may_flip`]: whether an edit of the row can change the verdict. Only a
-//!   condition that changes can, and conditions on other tables stay as they were through an
-//!   edit of the row (`createdAt` never changes). An update that moves a follower count from
+//!   condition that changes can, and an edit of the row leaves memberships and engagement as
+//!   they were (`createdAt` never changes). Memberships that the same write changes through
+//!   other rules are followed by those rules' dependents (`rules::follow`), not here. An update that moves a follower count from
 //!   12k to 15k changes nothing for a rule on "at least 100k", so that rule is not evaluated.
 //! - [`InfluencerFilter::decided_by_row`]: the verdict, when the row's own fields decide it
 //!   whatever the other conditions say (a rule on "at least 100k and in segment S" is false for
@@ -265,5 +266,25 @@ mod tests {
             ..InfluencerFilter::default()
         };
         assert_eq!(all_of_none.decided_by_row(&row), Some(true));
+    }
+
+    #[test]
+    fn bounds_are_inclusive_and_an_unknown_under_not_stays_unknown() {
+        let row = influencer();
+        let at = |range: serde_json::Value| {
+            filter(serde_json::json!({ "followerCount": range })).decided_by_row(&row)
+        };
+        assert_eq!(at(serde_json::json!({ "min": 12000 })), Some(true));
+        assert_eq!(at(serde_json::json!({ "max": 12000 })), Some(true));
+        assert_eq!(at(serde_json::json!({ "max": 11999 })), Some(false));
+        assert_eq!(at(serde_json::json!({ "min": 12001 })), Some(false));
+        let settled = filter(serde_json::json!({
+            "not": { "anyOf": [{ "followerCount": { "max": 12000 } }, { "inAnySegment": [1] }] }
+        }));
+        assert_eq!(settled.decided_by_row(&row), Some(false));
+        let open = filter(serde_json::json!({
+            "not": { "anyOf": [{ "followerCount": { "max": 11999 } }, { "inAnySegment": [1] }] }
+        }));
+        assert_eq!(open.decided_by_row(&row), None);
     }
 }
