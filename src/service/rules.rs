@@ -117,17 +117,11 @@ pub struct RowChange {
 }
 
 impl RowChange {
-    /// An edit that left every field a rule reads as it was (as filters read them: the niche
-    /// and the names by their keys).
+    /// An edit that left every field a rule reads as it was.
     fn keeps_what_rules_read(&self) -> bool {
-        self.before.as_ref().is_some_and(|before| {
-            let after = &self.after;
-            before.platform == after.platform
-                && before.niche_key == after.niche_key
-                && before.follower_count == after.follower_count
-                && before.handle_key == after.handle_key
-                && before.display_name_key == after.display_name_key
-        })
+        self.before
+            .as_ref()
+            .is_some_and(|before| filter::read_the_same(before, &self.after))
     }
 
     /// The rule's verdict on the row before the write and after, where the row decides it

@@ -14,4 +14,5 @@ pub use input::{
     Engaged, EngagedInput, FilterInput, InfluencerFilter, IntRange, MAX_CONDITIONS, MAX_DEPTH,
     MAX_VALUES, TimeRange, WITHIN_DAYS, parse,
 };
+pub use own_fields::read_the_same;
 pub use sql::{condition, missing_references};

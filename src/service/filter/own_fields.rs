@@ -6,11 +6,14 @@
 //! left to the SQL condition (`search`, `createdAt`: matched as the database compares text and
 //! instants, not decided twice in two languages).
 //!
+//! - [`read_the_same`]: whether no filter can tell two versions of a row apart (an email
+//!   change).
 //! - [`InfluencerFilter::may_flip`]: whether an edit of the row can change the verdict. Only a
 //!   condition that changes can, and an edit of the row leaves memberships and engagement as
-//!   they were (`createdAt` never changes). Memberships that the same write changes through
-//!   other rules are followed by those rules' dependents (`rules::follow`), not here. An update that moves a follower count from
-//!   12k to 15k changes nothing for a rule on "at least 100k", so that rule is not evaluated.
+//!   they were (`createdAt` never changes). An update that moves a follower count from 12k to
+//!   15k changes nothing for a rule on "at least 100k", so that rule is not evaluated.
+//!   Memberships that the same write changes through other rules are followed by those rules'
+//!   dependents (`rules::follow`), not here.
 //! - [`InfluencerFilter::decided_by_row`]: the verdict, when the row's own fields decide it
 //!   whatever the other conditions say (a rule on "at least 100k and in segment S" is false for
 //!   a row of 15k). Unknown conditions combine as in three-valued logic.
@@ -18,6 +21,16 @@
 use entity::influencer;
 
 use super::{InfluencerFilter, IntRange};
+
+/// Whether every field a filter reads is the same in both versions of a row, as filters read
+/// them (the niche and the names by their keys): no filter can tell them apart.
+pub fn read_the_same(before: &influencer::Model, after: &influencer::Model) -> bool {
+    before.platform == after.platform
+        && before.niche_key == after.niche_key
+        && before.follower_count == after.follower_count
+        && before.handle_key == after.handle_key
+        && before.display_name_key == after.display_name_key
+}
 
 impl InfluencerFilter {
     /// Whether some condition of the filter, at any level, holds for one version of the
