@@ -20,7 +20,7 @@
 
 use entity::influencer;
 
-use super::{InfluencerFilter, IntRange};
+use super::input::{InfluencerFilter, IntRange};
 
 /// Whether every field a filter reads is the same in both versions of a row, as filters read
 /// them (the niche and the names by their keys): no filter can tell them apart.
