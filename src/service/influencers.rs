@@ -8,6 +8,7 @@ use super::{
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult, on_unique_violation},
     locks,
     membership_rows::delete_memberships,
+    rule_lock,
     rules::{self, Among, Change, RowChange},
     scope::{Scoped, Tx},
     segments::Patch,
@@ -159,7 +160,8 @@ pub async fn update(
     id: i64,
     changes: InfluencerChanges,
 ) -> ServiceResult<influencer::Model> {
-    let current = locks::changed::<influencer::Entity, _>(tx, id)
+    // The rules this update may have to follow are locked with its row, in one statement.
+    let current = rule_lock::changed_following_rules::<influencer::Entity>(tx, id)
         .await?
         .ok_or_else(not_found)?;
     let fields = validated(NewInfluencer {

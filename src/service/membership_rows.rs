@@ -6,8 +6,11 @@ use entity::{enums::MembershipSource, influencer, segment_membership};
 use std::collections::BTreeMap;
 
 use sea_orm::{
-    ActiveEnum, ConnectionTrait, QueryFilter,
-    sea_query::{Expr, InsertStatement, OnConflict, Query, SelectStatement},
+    ActiveEnum, ConnectionTrait, FromQueryResult, QueryFilter,
+    sea_query::{
+        Alias, Asterisk, CommonTableExpression, Expr, ExprTrait, InsertStatement, OnConflict,
+        Query, SelectStatement, UnionType, WithClause,
+    },
 };
 
 use super::{
@@ -111,18 +114,29 @@ pub(crate) async fn insert_pairs(
     for chunk in pairs.chunks(PAIRS_PER_INSERT) {
         let mut insert = insert_into();
         for (segment, influencer) in chunk {
-            insert.values_panic([
-                (*segment).into(),
-                (*influencer).into(),
-                workspace.into(),
-                at.into(),
-                source.to_value().into(),
-                Option::<i64>::None.into(),
-            ]);
+            insert.values_panic(pair_row(*segment, *influencer, workspace, at, source));
         }
         count += insert_returning(tx, insert, at, source).await?.0;
     }
     Ok(count)
+}
+
+/// The values of a membership `(segment, influencer)` in [`insert_into`]'s column order.
+fn pair_row(
+    segment: i64,
+    influencer: i64,
+    workspace: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    source: MembershipSource,
+) -> [sea_orm::sea_query::SimpleExpr; 6] {
+    [
+        segment.into(),
+        influencer.into(),
+        workspace.into(),
+        at.into(),
+        source.to_value().into(),
+        Option::<i64>::None.into(),
+    ]
 }
 
 /// Adds one influencer (the workspace's, locked by the write) to the target segment of each
@@ -195,16 +209,45 @@ async fn insert_returning(
     at: chrono::DateTime<chrono::Utc>,
     source: MembershipSource,
 ) -> ServiceResult<(usize, Vec<i64>)> {
-    let mut added: BTreeMap<(i64, Option<i64>), Vec<i64>> = BTreeMap::new();
-    let mut count = 0;
+    let mut added = Vec::new();
     for row in tx.conn().query_all(&insert).await? {
-        let segment_id: i64 = row.try_get("", "segment_id")?;
-        let automation_id: Option<i64> = row.try_get("", "automation_id")?;
+        added.push(Added::from_row(&row)?);
+    }
+    let count = added.len();
+    Ok((count, announce_added(tx, added, at, source)))
+}
+
+/// A membership an insert made, as its `RETURNING` gives it.
+struct Added {
+    segment_id: i64,
+    automation_id: Option<i64>,
+    influencer_id: i64,
+}
+
+impl Added {
+    fn from_row(row: &sea_orm::QueryResult) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            segment_id: row.try_get("", "segment_id")?,
+            automation_id: row.try_get("", "automation_id")?,
+            influencer_id: row.try_get("", "influencer_id")?,
+        })
+    }
+}
+
+/// Announces new memberships, a batch per segment and automation; returns the segments that got
+/// them (each once, in order).
+fn announce_added(
+    tx: &mut Tx<'_>,
+    rows: Vec<Added>,
+    at: chrono::DateTime<chrono::Utc>,
+    source: MembershipSource,
+) -> Vec<i64> {
+    let mut added: BTreeMap<(i64, Option<i64>), Vec<i64>> = BTreeMap::new();
+    for row in rows {
         added
-            .entry((segment_id, automation_id))
+            .entry((row.segment_id, row.automation_id))
             .or_default()
-            .push(row.try_get("", "influencer_id")?);
-        count += 1;
+            .push(row.influencer_id);
     }
     let mut segments = Vec::new();
     for ((segment_id, automation_id), mut influencer_ids) in added {
@@ -222,7 +265,7 @@ async fn insert_returning(
             influencer_ids,
         );
     }
-    Ok((count, segments))
+    segments
 }
 
 /// Puts one batch of changes in the outbox.
@@ -265,8 +308,17 @@ pub(crate) async fn delete_memberships(
         .exec_with_returning(tx.conn())
         .await?;
     let count = deleted.len();
-    let at = now();
-    // One batch per segment and source, in a stable order.
+    announce_removed(tx, deleted, now());
+    Ok(count)
+}
+
+/// Announces deleted memberships, one batch per segment, source and automation, in a stable
+/// order.
+fn announce_removed(
+    tx: &mut Tx<'_>,
+    deleted: Vec<segment_membership::Model>,
+    at: chrono::DateTime<chrono::Utc>,
+) {
     let mut batches: Batches = BTreeMap::new();
     for row in deleted {
         batches
@@ -287,5 +339,89 @@ pub(crate) async fn delete_memberships(
             influencer_ids,
         );
     }
-    Ok(count)
+}
+
+/// Inserts the memberships `added` (as [`insert_pairs`] does, with `source`) and deletes those
+/// `gone` selects, if any (as [`delete_memberships`] does), announcing both; on PostgreSQL in one
+/// statement, whose two data-modifying parts see the same snapshot: `gone` must select none of
+/// the pairs `added` names. A write that moves an influencer into some rules and out of others
+/// makes one round trip for both.
+pub(crate) async fn insert_and_delete(
+    tx: &mut Tx<'_>,
+    added: &[(i64, i64)],
+    gone: Option<sea_orm::Condition>,
+    at: chrono::DateTime<chrono::Utc>,
+    source: MembershipSource,
+) -> ServiceResult<()> {
+    let gone = match gone {
+        Some(gone)
+            if tx.backend() == sea_orm::DatabaseBackend::Postgres
+                && !added.is_empty()
+                && added.len() <= PAIRS_PER_INSERT =>
+        {
+            gone
+        }
+        gone => {
+            insert_pairs(tx, added, at, source).await?;
+            if let Some(gone) = gone {
+                delete_memberships(tx, gone).await?;
+            }
+            return Ok(());
+        }
+    };
+    use segment_membership::Column as M;
+    let workspace = tx.workspace().0;
+    let mut insert = insert_into();
+    for (segment, influencer) in added {
+        insert.values_panic(pair_row(*segment, *influencer, workspace, at, source));
+    }
+    let delete = Query::delete()
+        .from_table(segment_membership::Entity)
+        .and_where(Expr::col((segment_membership::Entity, M::WorkspaceId)).eq(workspace))
+        .cond_where(gone)
+        .returning_all()
+        .to_owned();
+    // Both return whole rows, so each side's rows read as memberships; `kind` tells them apart.
+    insert.returning_all();
+    let (new, old, kind) = (Alias::new("new"), Alias::new("old"), Alias::new("kind"));
+    let side = |table: &Alias, added: bool| {
+        Query::select()
+            .expr_as(Expr::val(added), kind.clone())
+            .column((table.clone(), Asterisk))
+            .from(table.clone())
+            .to_owned()
+    };
+    let both = side(&new, true)
+        .union(UnionType::All, side(&old, false))
+        .to_owned();
+    let with = WithClause::new()
+        .cte(
+            CommonTableExpression::new()
+                .query(insert)
+                .table_name(new.clone())
+                .to_owned(),
+        )
+        .cte(
+            CommonTableExpression::new()
+                .query(delete)
+                .table_name(old.clone())
+                .to_owned(),
+        )
+        .to_owned();
+    let (mut inserted, mut deleted) = (Vec::new(), Vec::new());
+    for row in tx.conn().query_all(&both.with(with)).await? {
+        let membership = segment_membership::Model::from_query_result(&row, "")?;
+        if row.try_get::<bool>("", "kind")? {
+            inserted.push(Added {
+                segment_id: membership.segment_id,
+                automation_id: membership.automation_id,
+                influencer_id: membership.influencer_id,
+            });
+        } else {
+            deleted.push(membership);
+        }
+    }
+    announce_added(tx, inserted, at, source);
+    announce_removed(tx, deleted, at);
+    Ok(())
 }

@@ -3,7 +3,8 @@
 //!
 //! - A write that follows rules reads the version with the row locked `FOR KEY SHARE`
 //!   ([`RulesLock::FollowFew`]), before it reads any rule. Writes share it (as does every foreign
-//!   key check of a tenant row).
+//!   key check of a tenant row). An update of one influencer takes it in the statement that
+//!   locks the influencer's row ([`changed_following_rules`]), so it costs no round trip.
 //! - A rule change (create, new rule, convert, deletion of a RULE segment), and an evaluation
 //!   over the whole roster, lock the row `FOR UPDATE` ([`RulesLock::Change`]) before anything
 //!   else; a rule change counts the version up ([`count_rule_change`]).
@@ -16,11 +17,12 @@
 
 use entity::{enums::SegmentKind, segment, workspace};
 use sea_orm::{
-    ColumnTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::{Expr, ExprTrait, LockType},
+    ColumnTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryResult,
+    QuerySelect,
+    sea_query::{Expr, ExprTrait, LockType, Query, SimpleExpr},
 };
 
-use super::scope::{Scoped, Tx};
+use super::scope::{Identified, Scoped, Tx};
 
 /// How a transaction holds the workspace's rules (through its row in `workspace`).
 #[derive(Clone, Copy, Debug)]
@@ -59,15 +61,74 @@ pub(crate) async fn lock_rules<S: Scoped>(s: &S, how: RulesLock) -> Result<i64, 
         .column(workspace::Column::RulesVersion)
         .lock(lock);
     if matches!(how, RulesLock::FollowFew) && s.backend() == DatabaseBackend::Postgres {
-        // A condition that always holds, so the version stays the only column read.
-        read = read.filter(Expr::cust(
-            "set_config('plan_cache_mode', 'force_generic_plan', true) IS NOT NULL",
-        ));
+        read = read.filter(generic_plans());
     }
     read.into_tuple::<i64>()
         .one(s.conn())
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("workspace {}", s.workspace().0)))
+}
+
+/// A condition that always holds and sets `plan_cache_mode` to `force_generic_plan` for the rest
+/// of the transaction (see [`lock_rules`]), so that a statement can set it without reading
+/// another column.
+fn generic_plans() -> Expr {
+    Expr::cust("set_config('plan_cache_mode', 'force_generic_plan', true) IS NOT NULL")
+}
+
+/// The row of `E` with this id in the workspace, locked (`FOR NO KEY UPDATE`) for a write that
+/// changes it, as `locks::changed` reads it; in the same statement, the workspace's rules are
+/// locked as [`RulesLock::FollowFew`] locks them, and the transaction holds their version
+/// ([`Tx::hold_rules`]). A write of one row that then follows the rules takes no statement of its
+/// own for their lock. `None`, with nothing held, when there is no such row.
+pub(crate) async fn changed_following_rules<E: Identified>(
+    tx: &mut Tx<'_>,
+    id: i64,
+) -> Result<Option<E::Model>, DbErr> {
+    let version = Query::select()
+        .column(workspace::Column::RulesVersion)
+        .from(workspace::Entity)
+        .and_where(Expr::col((workspace::Entity, workspace::Column::Id)).eq(tx.workspace().0))
+        .lock(LockType::KeyShare)
+        .to_owned();
+    let mut read = tx
+        .find::<E>()
+        .filter(E::id_column().eq(id))
+        .expr_as(
+            SimpleExpr::SubQuery(None, Box::new(version.into())),
+            VERSION,
+        )
+        .lock(LockType::NoKeyUpdate);
+    if tx.backend() == DatabaseBackend::Postgres {
+        read = read.filter(generic_plans());
+    }
+    let Some(read) = read
+        .into_model::<WithRulesVersion<E::Model>>()
+        .one(tx.conn())
+        .await?
+    else {
+        return Ok(None);
+    };
+    tx.hold_rules(read.version);
+    Ok(Some(read.row))
+}
+
+/// The alias of the rules' version beside a row read by [`changed_following_rules`].
+const VERSION: &str = "rules_version";
+
+/// A row with the workspace's rules version read beside it.
+struct WithRulesVersion<M> {
+    row: M,
+    version: i64,
+}
+
+impl<M: FromQueryResult> FromQueryResult for WithRulesVersion<M> {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            row: M::from_query_result(res, pre)?,
+            version: res.try_get(pre, VERSION)?,
+        })
+    }
 }
 
 /// Counts a change of the workspace's rules (under [`RulesLock::Change`]): every instance then

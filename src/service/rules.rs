@@ -57,7 +57,7 @@ use super::{
     filter::{self, FilterInput, InfluencerFilter},
     id_list::any_of,
     locks,
-    membership_rows::{delete_memberships, insert_pairs, insert_rows, membership_rows},
+    membership_rows::{delete_memberships, insert_and_delete, insert_rows, membership_rows},
     rule_lock::{RulesLock, count_rule_change, lock_rules},
     rule_references,
     scope::{Scoped, Tx},
@@ -99,7 +99,8 @@ pub struct Change {
 
 impl Change {
     /// Nothing a rule reads changed (an update of an email, or of nothing): the write then
-    /// does not take the rules' lock at all.
+    /// evaluates nothing, and takes no statement for the rules' lock (an update of one
+    /// influencer holds it anyway, taken with its row: see `rule_lock::changed_following_rules`).
     fn is_nothing(&self) -> bool {
         self.row
             .as_ref()
@@ -237,7 +238,10 @@ impl Compiled {
 /// The workspace's rules, locked for this transaction (`how`), compiled: kept ones when their
 /// version is still the current one.
 async fn locked_rules(tx: &Tx<'_>, how: RulesLock) -> Result<Arc<Compiled>, DbErr> {
-    let version = lock_rules(tx, how).await?;
+    let version = match (how, tx.rules_held()) {
+        (RulesLock::FollowFew, Some(held)) => held,
+        _ => lock_rules(tx, how).await?,
+    };
     let workspace = tx.workspace().0;
     if let Some(kept) = tx.rule_cache().get::<Compiled>(workspace, version) {
         return Ok(kept);
@@ -602,26 +606,25 @@ struct Differences {
 }
 
 impl Differences {
-    /// Writes them: one statement each way, none when there is nothing to write. Adding is
+    /// Writes them: one statement for both on PostgreSQL, one each way on SQLite, none when there
+    /// is nothing to write. Adding is
     /// `ON CONFLICT DO NOTHING` and removing deletes what is there, so a pair written by a rule
     /// the row decided is right whatever the membership was.
     async fn write(self, tx: &mut Tx<'_>, at: chrono::DateTime<chrono::Utc>) -> ServiceResult<()> {
         use segment_membership::Column as M;
-        insert_pairs(tx, &self.added, at, MembershipSource::Rule).await?;
-        if !self.gone.is_empty() {
-            let pairs = self.gone.into_iter().map(|(segment, influencers)| {
-                Expr::col((segment_membership::Entity, M::SegmentId))
-                    .eq(segment)
-                    .and(any_of(
-                        tx.backend(),
-                        Expr::col((segment_membership::Entity, M::InfluencerId)),
-                        influencers,
-                    ))
-            });
-            let any = pairs.fold(sea_orm::Condition::any(), sea_orm::Condition::add);
-            delete_memberships(tx, any).await?;
-        }
-        Ok(())
+        let any_gone = !self.gone.is_empty();
+        let pairs = self.gone.into_iter().map(|(segment, influencers)| {
+            Expr::col((segment_membership::Entity, M::SegmentId))
+                .eq(segment)
+                .and(any_of(
+                    tx.backend(),
+                    Expr::col((segment_membership::Entity, M::InfluencerId)),
+                    influencers,
+                ))
+        });
+        // No rule is in both: a pair is added or gone, never both.
+        let gone = any_gone.then(|| pairs.fold(sea_orm::Condition::any(), sea_orm::Condition::add));
+        insert_and_delete(tx, &self.added, gone, at, MembershipSource::Rule).await
     }
 }
 

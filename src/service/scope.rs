@@ -202,6 +202,7 @@ impl Scope {
                     ws: self.ws,
                     outbox: self.events.outbox(),
                     changed: true,
+                    rules_held: None,
                 };
                 let value = write(&mut tx).await?;
                 let counts = tx.changed.then(|| self.events.counts());
@@ -266,6 +267,9 @@ pub struct Tx<'a> {
     outbox: Outbox<'a>,
     /// False once the write said it changed nothing (see [`Tx::changed_nothing`]).
     changed: bool,
+    /// The version of the workspace's rules, once this transaction holds them for following
+    /// (see [`Tx::hold_rules`]).
+    rules_held: Option<i64>,
 }
 
 impl Tx<'_> {
@@ -274,6 +278,19 @@ impl Tx<'_> {
     /// not make the next large count be made again.
     pub(crate) fn changed_nothing(&mut self) {
         self.changed = false;
+    }
+
+    /// Records that this transaction holds the workspace's rules for following them, at
+    /// `version` (`rule_lock::RulesLock::FollowFew`, taken by a statement that read something
+    /// else too): later evaluations use the version without locking again. The lock lasts until
+    /// the transaction ends, and no rule changes while it is held.
+    pub(crate) fn hold_rules(&mut self, version: i64) {
+        self.rules_held = Some(version);
+    }
+
+    /// The version of the workspace's rules this transaction holds for following them, if any.
+    pub(crate) fn rules_held(&self) -> Option<i64> {
+        self.rules_held
     }
 
     /// The rules this application keeps compiled (see [`RuleCache`]).
