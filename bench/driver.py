@@ -1099,19 +1099,25 @@ NOTES = """### How segments-api answers, and why where a target is not met yet
   write to the workspace forgets it), which is why repeated requests of one filter are cheap.
   PostGraphile with the filter plugin counts on every request.
 - **RULE segments.** Creating a rule evaluates it over the roster in one `INSERT ... SELECT` (and
-  one `DELETE` of members that no longer match). A write of one influencer reads the
-  workspace's rule version with its row locked `FOR KEY SHARE` (the rules themselves stay
-  compiled in memory per version), then decides on the old and new row which rules' conditions
-  change verdict (a count moved across a rule's bound, a niche into or out of its list): only
-  those rules, and the rules naming their segments, are evaluated. The rules the row's own
-  fields settle are decided there; the others by one statement that gives whether the
-  influencer matches each and which of their segments it is in. The memberships that change
-  are written in one statement each way, with one notification statement. The benchmark's
-  updates draw follower counts log-uniformly over three and a half decades, so nearly every
-  update moves the influencer across some of the 36 rules that read followers: it measures the
+  one `DELETE` of members that no longer match). An update of one influencer locks the
+  workspace's rules (its row `FOR KEY SHARE`, reading the rules' version; the rules themselves
+  stay compiled in memory per version) in the statement that locks the influencer's row, then
+  decides on the old and new row which rules' conditions change verdict (a count moved across a
+  rule's bound, a niche into or out of its list): only those rules, and the rules naming their
+  segments, are evaluated. The rules the row's own fields settle are decided there; the others
+  by one statement that gives whether the influencer matches each and which of their segments
+  it is in. The memberships that change are written in one statement (an insert and a delete as
+  two data-modifying `WITH` parts), with one notification statement. The benchmark's updates
+  draw follower counts log-uniformly over three and a half decades, so nearly every update
+  moves the influencer across some of the 36 rules that read followers: it measures the
   expensive case, where each update also writes memberships and their live-update
-  notifications. What remains over an update without rules is those statements (two or three
-  more round trips), and the membership writes' WAL at commit.
+  notifications. What remains over an update without rules is those statements (one to three
+  more round trips) and, mostly, the commit: a transaction that sent `NOTIFY` holds
+  PostgreSQL's notification queue lock from its commit until its commit record is on disk, so
+  such commits take turns instead of sharing a flush. In one run at 1,000,000 with every
+  statement's duration logged (`log_min_duration_statement = 0`), `COMMIT` took 1.24 ms on
+  average with 50 rules against 0.61 ms with none, while all the rules' statements together
+  added about 0.3 ms an update.
 - **Statements for 1 / 10 / 100 segments.** The count per level does not grow with the result.
   The target row counts requests that make every count (each follows a write, which forgets
   kept counts); with kept counts a request may skip the member-count statement, when every
