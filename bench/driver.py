@@ -233,10 +233,10 @@ def norm_profile(server, data):
 
 
 class Server:
-    def __init__(self, name, cmd, env, logdir):
+    def __init__(self, name, cmd, env, logdir, port=None, log_name=None):
         self.name = name
-        self.port = PORTS[name]
-        self.log = open(os.path.join(logdir, f"{name}.log"), "a")
+        self.port = port or PORTS[name]
+        self.log = open(os.path.join(logdir, f"{log_name or name}.log"), "a")
         full_env = dict(os.environ)
         full_env.update(env)
         self.proc = subprocess.Popen(cmd, env=full_env, stdout=self.log, stderr=subprocess.STDOUT,
@@ -346,12 +346,16 @@ def run_wrk(port, requests_file, duration, method="POST", path="/graphql", key="
 class SizeRun:
     """Everything measured on one database size."""
 
-    def __init__(self, args, size, tmp):
+    def __init__(self, args, size, tmp, bin=None, db_suffix="", port=None):
         self.args = args
         self.size = size
         self.tmp = tmp
-        self.db = "bench_smoke" if args.smoke else (
-            "bench_1m" if size >= 1_000_000 else f"bench_{size // 1000}k")
+        self.db = ("bench_smoke" if args.smoke else (
+            "bench_1m" if size >= 1_000_000 else f"bench_{size // 1000}k")) + db_suffix
+        # The segments-api binary and port this run uses (another build's, in a comparison).
+        self.bin = bin or args.bin
+        self.db_suffix = db_suffix
+        self.ports = dict(PORTS, **({"segments-api": port} if port else {}))
         self.results = {}  # (workload, server) -> list of wrk results
         self.statements = {}  # (workload, server) -> statements per request
         self.scaling = {}  # (server, segments) -> statements per request
@@ -371,7 +375,7 @@ class SizeRun:
         sh(["createdb", "-h", "127.0.0.1", "-U", "postgres", self.db])
         log(f"seeding {self.db} with {self.size} influencers")
         start = time.monotonic()
-        proc = subprocess.run([self.args.bin, "seed", "--influencers", str(self.size)],
+        proc = subprocess.run([self.bin, "seed", "--influencers", str(self.size)],
                               env=dict(os.environ, DATABASE_URL=url, RUST_LOG="info"),
                               text=True, capture_output=True)
         self.seed_seconds = time.monotonic() - start
@@ -396,7 +400,11 @@ class SizeRun:
 
     def prepare(self):
         self.ws = int(psql(self.db, "SELECT id FROM workspace ORDER BY id LIMIT 1"))
-        out = sh([self.args.bin, "api-key", "create", "--workspace", "Default", "--label",
+        # Every segment is MANUAL in a build from before RULE segments (no `kind` column).
+        has_kind = psql(self.db, "SELECT count(*) FROM information_schema.columns WHERE "
+                                 "table_name = 'segment' AND column_name = 'kind'") == "1"
+        manual = "kind = 'MANUAL'" if has_kind else "TRUE"
+        out = sh([self.bin, "api-key", "create", "--workspace", "Default", "--label",
                   f"bench {int(time.time())}"], env=dict(os.environ, DATABASE_URL=f"{PG}/{self.db}"))
         self.key = re.search(r"sk_[A-Za-z0-9_-]+", out).group(0)
         sh(["psql", f"{PG}/{self.db}", "-v", "ON_ERROR_STOP=1", "-qf",
@@ -405,7 +413,7 @@ class SizeRun:
         # MANUAL segments take automations and assignments (the seed's RULE segments are filled
         # by their rules).
         segs = psql(self.db, f"SELECT id FROM segment WHERE workspace_id = {self.ws} "
-                             "AND kind = 'MANUAL' ORDER BY id DESC LIMIT 2").split()
+                             f"AND {manual} ORDER BY id DESC LIMIT 2").split()
         self.campaign = int(psql(self.db, (
             "INSERT INTO campaign (workspace_id, name, status, created_at) VALUES "
             f"({self.ws}, 'Benchmark outreach', 'ACTIVE', now()) RETURNING id")).split()[0])
@@ -434,7 +442,7 @@ class SizeRun:
         ids = [int(x) for x in psql(self.db, f"SELECT id FROM influencer WHERE workspace_id = "
                                              f"{self.ws} ORDER BY id").split()]
         seg_ids = [int(x) for x in psql(self.db, f"SELECT id FROM segment WHERE workspace_id = "
-                                                 f"{self.ws} AND kind = 'MANUAL' ORDER BY id").split()]
+                                                 f"{self.ws} AND {manual} ORDER BY id").split()]
         rng = random.Random(4)
         self.assign_sets = [(rng.choice(seg_ids[len(seg_ids) // 2:]), rng.sample(ids, 1000))
                             for _ in range(30)]
@@ -560,17 +568,18 @@ class SizeRun:
         servers = {}
         try:
             if "segments-api" in which:
-                servers["segments-api"] = Server("segments-api", [self.args.bin, "serve"], {
-                    "DATABASE_URL": url, "BIND_ADDR": f"127.0.0.1:{PORTS['segments-api']}",
+                servers["segments-api"] = Server("segments-api", [self.bin, "serve"], {
+                    "DATABASE_URL": url, "BIND_ADDR": f"127.0.0.1:{self.ports['segments-api']}",
                     "NO_MIGRATE": "true", "RUST_LOG": "warn", "DB_MAX_CONNECTIONS": "10",
                     # The key is looked up once, not once per 5 s (the default): otherwise that
                     # lookup shows as a third of a statement in some counts, at random.
-                    "API_KEY_CACHE_SECONDS": "3600"}, logdir)
+                    "API_KEY_CACHE_SECONDS": "3600"}, logdir, port=self.ports["segments-api"],
+                    log_name=f"segments-api{self.db_suffix}")
             if "postgraphile" in which:
                 servers["postgraphile"] = Server("postgraphile", [
                     "node", os.path.join(HERE, "postgraphile", "node_modules", ".bin", "postgraphile"),
                     "-c", url, "--schema", "public,postgraphile_bench", "--host", "127.0.0.1",
-                    "--port", str(PORTS["postgraphile"]), "--disable-query-log", "--disable-graphiql",
+                    "--port", str(self.ports["postgraphile"]), "--disable-query-log", "--disable-graphiql",
                     "--dynamic-json", "--no-setof-functions-contain-nulls", "--max-pool-size", "10",
                     "--disable-default-mutations",
                     "--append-plugins", "postgraphile-plugin-connection-filter"],
@@ -578,7 +587,7 @@ class SizeRun:
             if "baseline" in which:
                 servers["baseline"] = Server("baseline", [self.args.baseline_bin], {
                     "BASELINE_DATABASE_URL": url, "BASELINE_WORKSPACE": str(self.ws),
-                    "BASELINE_BIND": f"127.0.0.1:{PORTS['baseline']}"}, logdir)
+                    "BASELINE_BIND": f"127.0.0.1:{self.ports['baseline']}"}, logdir)
         except Exception:
             for s in servers.values():
                 s.stop()
@@ -588,8 +597,8 @@ class SizeRun:
     def ask(self, server, workload, index=0):
         body = self.workloads[workload][server][index]
         if server == "baseline":
-            return get(PORTS[server], body)
-        return post(PORTS[server], body, self.key if server == "segments-api" else None)
+            return get(self.ports[server], body)
+        return post(self.ports[server], body, self.key if server == "segments-api" else None)
 
     # -- phase 1: same answers, statements per request ----------------------------------------
 
@@ -640,15 +649,15 @@ class SizeRun:
                 for server, body in bodies.items():
                     key = self.key if server == "segments-api" else None
                     self.scaling[(server, n)] = self.measure_statements(
-                        lambda: self.expect_ok(server, post(PORTS[server], body, key)),
+                        lambda: self.expect_ok(server, post(self.ports[server], body, key)),
                         before_each=self.forget_counts if server == "segments-api" else None)
                 # segments-api also as it runs under load: member counts that were slow to
                 # make are kept (10 s), and the count statement is skipped when all are kept.
                 self.scaling[("segments-api kept", n)] = self.measure_statements(
                     lambda: self.expect_ok("segments-api", post(
-                        PORTS["segments-api"], bodies["segments-api"], self.key)))
+                        self.ports["segments-api"], bodies["segments-api"], self.key)))
                 self.scaling[("baseline", n)] = self.measure_statements(
-                    lambda: get(PORTS["baseline"], f"/dashboard?segments={n}&influencers=20"))
+                    lambda: get(self.ports["baseline"], f"/dashboard?segments={n}&influencers=20"))
             # Writes: check the effect in the database, then count statements.
             for server in ("segments-api", "postgraphile"):
                 for index in range(2):
@@ -672,7 +681,7 @@ class SizeRun:
                 }[server]
                 key = self.key if server == "segments-api" else None
                 self.statements[("assign-10000", server)] = self.measure_statements(
-                    lambda: self.expect_ok(server, post(PORTS[server], big, key)), times=1)
+                    lambda: self.expect_ok(server, post(self.ports[server], big, key)), times=1)
                 psql(self.db, (f"DELETE FROM segment_membership WHERE segment_id = {segment} "
                                f"AND {self.written_since}"))
                 # Engagement: the influencer ends up in both automation segments.
@@ -725,7 +734,7 @@ class SizeRun:
     def forget_counts(self):
         """A write to the workspace, which makes segments-api forget its kept counts: the request
         after it makes every count it needs, whatever was kept before."""
-        self.expect_ok("segments-api", post(PORTS["segments-api"], json.dumps({
+        self.expect_ok("segments-api", post(self.ports["segments-api"], json.dumps({
             "query": "mutation($id: ID!) { updateSegment(input: {id: $id, description: "
                      "\"Statement counts\"}) { userErrors { code } } }",
             "variables": {"id": gid("Segment", self.scratch_segment)}}), self.key))
@@ -800,7 +809,7 @@ class SizeRun:
 
     def call(self, query, variables):
         return self.expect_ok("segments-api", post(
-            PORTS["segments-api"], json.dumps({"query": query, "variables": variables}), self.key))
+            self.ports["segments-api"], json.dumps({"query": query, "variables": variables}), self.key))
 
     def create_rules(self):
         self.rule_segments, seconds = [], []
@@ -872,9 +881,9 @@ class SizeRun:
     def wrk(self, server, workload, duration, record=True, start=0):
         path = self.files[(workload, server)]
         if server == "baseline":
-            result = run_wrk(PORTS[server], path, duration, method="GET")
+            result = run_wrk(self.ports[server], path, duration, method="GET")
         else:
-            result = run_wrk(PORTS[server], path, duration,
+            result = run_wrk(self.ports[server], path, duration,
                              key=self.key if server == "segments-api" else "", start=start)
         self.settle()
         if result["failed"]:
@@ -1247,6 +1256,76 @@ def meta_info(args):
     }
 
 
+# ---------------------------------------------------------------------------------------------
+# Comparison of two builds
+
+# The workloads every build since the tenant-key migration answers (the filter and the rules
+# phase came later).
+COMPARE_WORKLOADS = ["dashboard", "unassigned-first", "unassigned-deep", "profile",
+                     "assign-1000", "engagement"]
+
+
+def compare(args, sizes):
+    """This build against another (`--compare-bin`), side by side in one run. Each build seeds
+    its own database with its own `seed` (their schemas may differ) and serves it on its own
+    port; per workload both are warmed, then measured in alternating order, round by round, so
+    that a drift of the machine falls on both alike. Reports throughput and latency ratios."""
+    workloads = [w for w in args.workloads if w in COMPARE_WORKLOADS]
+    label = args.compare_label or os.path.basename(args.compare_bin)
+    here_rev = sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).strip()
+    lines = [
+        f"# {here_rev} against {label}, side by side",
+        "",
+        f"`{args.command}`: each build seeded its own database (`bench_<size>` and "
+        f"`bench_<size>_compare`) with its own `seed`, and served it alone on PostgreSQL; per "
+        f"workload both were warmed for 1 s, then measured {args.rounds} times for "
+        f"{args.duration} s each in alternating order, wrk with {CONCURRENCY} connections; the "
+        "median run by throughput is shown. Ratios above 1 favour this checkout.",
+        "",
+    ]
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        logdir = os.environ.get("BENCH_LOG_DIR", tmp)
+        os.makedirs(logdir, exist_ok=True)
+        for size in sizes:
+            here = SizeRun(args, size, tmp)
+            there = SizeRun(args, size, tmp, bin=args.compare_bin, db_suffix="_compare",
+                            port=PORTS["segments-api"] + 1)
+            for run in (here, there):
+                run.seed()
+                run.prepare()
+            servers = []
+            try:
+                for run in (here, there):
+                    servers += run.start_servers(logdir, which=("segments-api",)).values()
+                for workload in workloads:
+                    for run in (here, there):
+                        run.expect_ok("segments-api", run.ask("segments-api", workload))
+                        run.wrk("segments-api", workload, 1, record=False)
+                    order = [here, there]
+                    for _ in range(args.rounds):
+                        for run in order:
+                            run.wrk("segments-api", workload, args.duration)
+                        order.reverse()
+            finally:
+                for server in servers:
+                    server.stop()
+            lines += [f"## {size:,} influencers", "",
+                      f"| workload | {here_rev}: req/s, p50 / p99 ms | {label}: req/s, p50 / p99 ms "
+                      "| throughput ratio | p50 ratio |",
+                      "|---|---:|---:|---:|---:|"]
+            for workload in workloads:
+                a = here.median(workload, "segments-api")
+                b = there.median(workload, "segments-api")
+                cell = lambda r: f"{r['rps']:.0f}, {r['p50']:.1f} / {r['p99']:.1f}"
+                lines.append(f"| {workload} | {cell(a)} | {cell(b)} | {a['rps'] / b['rps']:.2f}x "
+                             f"| {b['p50'] / a['p50']:.2f}x |")
+            lines.append("")
+    with open(args.report, "w") as f:
+        f.write("\n".join(lines))
+    log(f"report written to {args.report}")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true")
@@ -1254,7 +1333,10 @@ def main():
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--bin", required=True)
-    parser.add_argument("--baseline-bin", required=True)
+    parser.add_argument("--baseline-bin")
+    # Another build of segments-api to measure this one against (bench/compare.sh).
+    parser.add_argument("--compare-bin")
+    parser.add_argument("--compare-label")
     parser.add_argument("--report", required=True)
     parser.add_argument("--command", default="bash bench/run.sh")
     # For working on one workload: keep a database seeded by an earlier run (its data then
@@ -1267,8 +1349,13 @@ def main():
     if unknown:
         parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
     args.bin = os.path.abspath(args.bin)
-    args.baseline_bin = os.path.abspath(args.baseline_bin)
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.compare_bin:
+        args.compare_bin = os.path.abspath(args.compare_bin)
+        return compare(args, sizes)
+    if not args.baseline_bin:
+        parser.error("--baseline-bin is required (except with --compare-bin)")
+    args.baseline_bin = os.path.abspath(args.baseline_bin)
     meta = meta_info(args)
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
