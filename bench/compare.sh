@@ -3,8 +3,10 @@
 #
 #   bash bench/compare.sh REV          e.g. bash bench/compare.sh 5b5fbad
 #
-# Builds REV's server (release, from a temporary git worktree, sharing this checkout's target
-# directory so that the dependencies both use are built once) and this checkout's, lets each
+# Builds REV's server (release, from a temporary git worktree, in target/compare/build: a
+# target directory of its own, since cargo names a workspace's artifacts the same whatever the
+# checkout's path, so a shared one would leave one build's binary in the other's place) and
+# this checkout's, lets each
 # seed its own database (`bench_<size>` and `bench_<size>_compare`: their schemas may differ),
 # and measures the read and write workloads both builds answer on both, alternating. The report
 # gives throughput and p50 ratios between the two builds, which is how a refactoring is held to
@@ -24,15 +26,13 @@ if ! command -v psql >/dev/null; then
   apt-get update -qq && apt-get install -y -qq postgresql-client >/dev/null
 fi
 
-export CARGO_TARGET_DIR="$PWD/target"
 work=$(mktemp -d)
 trap 'git worktree remove --force "$work/src" 2>/dev/null || true; rm -rf "$work"' EXIT
 git worktree add --quiet --detach "$work/src" "$rev"
-cargo build --locked --release --bin segments-api --manifest-path "$work/src/Cargo.toml"
-mkdir -p target/compare
-cp target/release/segments-api "target/compare/segments-api-$rev"
-# This checkout's build last, so that target/release/segments-api is this checkout's again.
-cargo build --locked --release --bin segments-api
+CARGO_TARGET_DIR="$PWD/target/compare/build" \
+  cargo build --locked --release --bin segments-api --manifest-path "$work/src/Cargo.toml"
+cp target/compare/build/release/segments-api "target/compare/segments-api-$rev"
+CARGO_TARGET_DIR="$PWD/target" cargo build --locked --release --bin segments-api
 
 report=${BENCH_REPORT:-bench/compare-$rev.md}
 python3 bench/driver.py --sizes "${BENCH_SIZES:-100000}" --duration "${BENCH_DURATION:-5}" \
