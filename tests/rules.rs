@@ -207,10 +207,11 @@ async fn a_rule_segment_holds_its_matches_and_follows_every_write_that_changes_o
 }
 
 /// An update evaluates only the rules with a condition whose verdict it changes, decided on the
-/// old and new row: a count moved within every rule's bounds, or a platform within a rule's
-/// list, locks the rules and evaluates none; an email or a niche spelt anew does not even lock
-/// them; a count moved across a bound evaluates that rule and the rules naming its segment,
-/// and one the row decides is written without reading it from the database.
+/// old and new row: a count moved within every rule's bounds, a platform within a rule's list,
+/// an email or a niche spelt anew evaluates none, in the two statements of the update itself
+/// (the rules are locked with the row); a count moved across a bound evaluates that rule and the
+/// rules naming its segment, one statement adding and deleting memberships on PostgreSQL, and a
+/// rule the row decides is written without reading it from the database.
 #[tokio::test]
 async fn an_update_evaluates_only_the_rules_whose_conditions_change_verdict() {
     let app = TestApp::spawn().await;

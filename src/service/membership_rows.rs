@@ -381,7 +381,7 @@ pub(crate) async fn insert_and_delete(
         .cond_where(gone)
         .returning_all()
         .to_owned();
-    // Both return whole rows, so each side's rows read as memberships; `kind` tells them apart.
+    // Both return whole rows, so the two sides line up in one result; `kind` tells them apart.
     insert.returning_all();
     let (new, old, kind) = (Alias::new("new"), Alias::new("old"), Alias::new("kind"));
     let side = |table: &Alias, added: bool| {
@@ -410,15 +410,10 @@ pub(crate) async fn insert_and_delete(
         .to_owned();
     let (mut inserted, mut deleted) = (Vec::new(), Vec::new());
     for row in tx.conn().query_all(&both.with(with)).await? {
-        let membership = segment_membership::Model::from_query_result(&row, "")?;
         if row.try_get::<bool>("", "kind")? {
-            inserted.push(Added {
-                segment_id: membership.segment_id,
-                automation_id: membership.automation_id,
-                influencer_id: membership.influencer_id,
-            });
+            inserted.push(Added::from_row(&row)?);
         } else {
-            deleted.push(membership);
+            deleted.push(segment_membership::Model::from_query_result(&row, "")?);
         }
     }
     announce_added(tx, inserted, at, source);

@@ -18,8 +18,8 @@
 use entity::{enums::SegmentKind, segment, workspace};
 use sea_orm::{
     ColumnTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryResult,
-    QuerySelect,
-    sea_query::{Expr, ExprTrait, LockType, Query, SimpleExpr},
+    QuerySelect, QueryTrait, Select,
+    sea_query::{Expr, ExprTrait, LockType, SimpleExpr},
 };
 
 use super::scope::{Identified, Scoped, Tx};
@@ -52,14 +52,7 @@ pub(crate) enum RulesLock {
 /// values in. Planning it took about 0.7 ms on a 1,000,000-influencer roster with 50 rules, and
 /// running it about 0.25 ms. An evaluation over the whole roster keeps plans made for its values.
 pub(crate) async fn lock_rules<S: Scoped>(s: &S, how: RulesLock) -> Result<i64, DbErr> {
-    let lock = match how {
-        RulesLock::FollowFew | RulesLock::Follow => LockType::KeyShare,
-        RulesLock::Change => LockType::Update,
-    };
-    let mut read = workspace::Entity::find_by_id(s.workspace().0)
-        .select_only()
-        .column(workspace::Column::RulesVersion)
-        .lock(lock);
+    let mut read = version_read(s, how);
     if matches!(how, RulesLock::FollowFew) && s.backend() == DatabaseBackend::Postgres {
         read = read.filter(generic_plans());
     }
@@ -67,6 +60,19 @@ pub(crate) async fn lock_rules<S: Scoped>(s: &S, how: RulesLock) -> Result<i64, 
         .one(s.conn())
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("workspace {}", s.workspace().0)))
+}
+
+/// `SELECT rules_version FROM workspace WHERE id = <the workspace>`, with the row lock `how`
+/// takes.
+fn version_read<S: Scoped>(s: &S, how: RulesLock) -> Select<workspace::Entity> {
+    let lock = match how {
+        RulesLock::FollowFew | RulesLock::Follow => LockType::KeyShare,
+        RulesLock::Change => LockType::Update,
+    };
+    workspace::Entity::find_by_id(s.workspace().0)
+        .select_only()
+        .column(workspace::Column::RulesVersion)
+        .lock(lock)
 }
 
 /// A condition that always holds and sets `plan_cache_mode` to `force_generic_plan` for the rest
@@ -85,12 +91,7 @@ pub(crate) async fn changed_following_rules<E: Identified>(
     tx: &mut Tx<'_>,
     id: i64,
 ) -> Result<Option<E::Model>, DbErr> {
-    let version = Query::select()
-        .column(workspace::Column::RulesVersion)
-        .from(workspace::Entity)
-        .and_where(Expr::col((workspace::Entity, workspace::Column::Id)).eq(tx.workspace().0))
-        .lock(LockType::KeyShare)
-        .to_owned();
+    let version = version_read(tx, RulesLock::FollowFew).into_query();
     let mut read = tx
         .find::<E>()
         .filter(E::id_column().eq(id))

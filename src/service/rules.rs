@@ -607,23 +607,25 @@ struct Differences {
 
 impl Differences {
     /// Writes them: one statement for both on PostgreSQL, one each way on SQLite, none when there
-    /// is nothing to write. Adding is
-    /// `ON CONFLICT DO NOTHING` and removing deletes what is there, so a pair written by a rule
-    /// the row decided is right whatever the membership was.
+    /// is nothing to write. Adding is `ON CONFLICT DO NOTHING` and removing deletes what is
+    /// there, so a pair written by a rule the row decided is right whatever the membership was.
     async fn write(self, tx: &mut Tx<'_>, at: chrono::DateTime<chrono::Utc>) -> ServiceResult<()> {
         use segment_membership::Column as M;
-        let any_gone = !self.gone.is_empty();
-        let pairs = self.gone.into_iter().map(|(segment, influencers)| {
-            Expr::col((segment_membership::Entity, M::SegmentId))
-                .eq(segment)
-                .and(any_of(
-                    tx.backend(),
-                    Expr::col((segment_membership::Entity, M::InfluencerId)),
-                    influencers,
-                ))
-        });
         // No rule is in both: a pair is added or gone, never both.
-        let gone = any_gone.then(|| pairs.fold(sea_orm::Condition::any(), sea_orm::Condition::add));
+        let gone = (!self.gone.is_empty()).then(|| {
+            self.gone
+                .into_iter()
+                .map(|(segment, influencers)| {
+                    Expr::col((segment_membership::Entity, M::SegmentId))
+                        .eq(segment)
+                        .and(any_of(
+                            tx.backend(),
+                            Expr::col((segment_membership::Entity, M::InfluencerId)),
+                            influencers,
+                        ))
+                })
+                .fold(sea_orm::Condition::any(), sea_orm::Condition::add)
+        });
         insert_and_delete(tx, &self.added, gone, at, MembershipSource::Rule).await
     }
 }
