@@ -199,6 +199,15 @@ fn outcome(mutation: &str, body: &Value) -> Outcome {
 /// Sends `writes` and `delete` at the same moment, each on its own task; the delete, which
 /// names an object that exists, must succeed. Returns the tally of the writes' outcomes.
 async fn race(server: &Arc<Server>, writes: Vec<Write>, delete: Write) -> HashMap<Outcome, usize> {
+    let mut tally = HashMap::new();
+    for outcome in race_each(server, writes, delete).await {
+        *tally.entry(outcome).or_default() += 1;
+    }
+    tally
+}
+
+/// As [`race`], returning each write's outcome, in the order of `writes`.
+async fn race_each(server: &Arc<Server>, writes: Vec<Write>, delete: Write) -> Vec<Outcome> {
     let middle = writes.len() / 2;
     let mut all: Vec<Write> = writes;
     all.insert(middle, delete);
@@ -214,16 +223,16 @@ async fn race(server: &Arc<Server>, writes: Vec<Write>, delete: Write) -> HashMa
             })
         })
         .collect();
-    let mut tally = HashMap::new();
+    let mut outcomes = Vec::new();
     for (index, task) in tasks.into_iter().enumerate() {
         let (mutation, result) = task.await.expect("a request task");
         if index == middle {
             assert_eq!(result, Outcome::Done, "the {mutation} itself");
         } else {
-            *tally.entry(result).or_default() += 1;
+            outcomes.push(result);
         }
     }
-    tally
+    outcomes
 }
 
 fn add(total: &mut HashMap<Outcome, usize>, round: HashMap<Outcome, usize>) {
@@ -234,8 +243,12 @@ fn add(total: &mut HashMap<Outcome, usize>, round: HashMap<Outcome, usize>) {
 
 /// Reads the subscriber's events up to a marker change made last, and checks that the last event
 /// of every (segment, influencer) pair says what the database holds: ADDED for a membership that
-/// exists, REMOVED for one that does not; and every existing membership was announced.
-async fn assert_last_words_match_the_database(server: &Server, ws: &mut WsClient) {
+/// exists, REMOVED for one that does not; and every existing membership was announced. Returns
+/// every event read, as (segment, influencer, change).
+async fn assert_last_words_match_the_database(
+    server: &Server,
+    ws: &mut WsClient,
+) -> HashSet<(String, String, String)> {
     // Events arrive in commit order, so once the marker's arrives every earlier one has.
     let marker_segment = server.segment("marker").await;
     let marker_influencer = server.influencer("marker").await;
@@ -247,6 +260,7 @@ async fn assert_last_words_match_the_database(server: &Server, ws: &mut WsClient
         .await;
     assert_eq!(outcome("assignToSegment", &body), Outcome::Done);
     let mut last: HashMap<(String, String), String> = HashMap::new();
+    let mut seen = HashSet::new();
     loop {
         let message = ws
             .next_message(Duration::from_secs(15))
@@ -259,7 +273,9 @@ async fn assert_last_words_match_the_database(server: &Server, ws: &mut WsClient
             change["influencerId"].as_str().unwrap().to_owned(),
         );
         let marker = pair == (marker_segment.clone(), marker_influencer.clone());
-        last.insert(pair, change["change"].as_str().unwrap().to_owned());
+        let kind = change["change"].as_str().unwrap().to_owned();
+        seen.insert((pair.0.clone(), pair.1.clone(), kind.clone()));
+        last.insert(pair, kind);
         if marker {
             break;
         }
@@ -298,6 +314,7 @@ async fn assert_last_words_match_the_database(server: &Server, ws: &mut WsClient
         wrong.is_empty(),
         "memberships that no longer exist, whose last event is not REMOVED: {wrong:?}"
     );
+    seen
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -342,6 +359,89 @@ async fn assignments_and_removals_racing_segment_deletion_succeed_or_find_nothin
         "every raced segment is gone, with its memberships"
     );
     assert_last_words_match_the_database(&server, &mut ws).await;
+}
+
+/// An assignment names an influencer being deleted: to segments it is already in (whose members
+/// the assignment reads without locking) and to segments it is not in (whose newcomers it locks).
+/// One that succeeds where the influencer was not a member committed before the delete, so its
+/// ADDED event was sent, and the delete's REMOVED after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn assignments_and_removals_racing_deletion_of_their_influencer_succeed_or_find_nothing() {
+    let server = Server::start().await;
+    let mut ws = server.subscriber().await;
+    let stable = server.influencer("stable").await;
+    let mut segments = Vec::new();
+    for i in 0..WRITERS {
+        segments.push(server.segment(&format!("s{i}")).await);
+    }
+    let mut total: HashMap<Outcome, usize> = HashMap::new();
+    let mut made = Vec::new();
+    for round in 0..ROUNDS {
+        let doomed = server.influencer(&format!("d{round}")).await;
+        for segment in segments.iter().step_by(2) {
+            let body = server
+                .post(ASSIGN, json!({ "ids": [doomed], "seg": segment }))
+                .await;
+            assert_eq!(outcome("assignToSegment", &body), Outcome::Done);
+        }
+        let is_removal = |i: usize| i % 4 == 3;
+        let writes = segments
+            .iter()
+            .enumerate()
+            .map(|(i, segment)| {
+                let ids = json!([stable, doomed]);
+                if is_removal(i) {
+                    write(
+                        "removeFromSegment",
+                        REMOVE,
+                        json!({ "ids": ids, "seg": segment }),
+                    )
+                } else {
+                    write(
+                        "assignToSegment",
+                        ASSIGN,
+                        json!({ "ids": ids, "seg": segment }),
+                    )
+                }
+            })
+            .collect();
+        let delete = write(
+            "deleteInfluencer",
+            DELETE_INFLUENCER,
+            json!({ "id": doomed }),
+        );
+        for (i, outcome) in race_each(&server, writes, delete)
+            .await
+            .into_iter()
+            .enumerate()
+        {
+            *total.entry(outcome).or_default() += 1;
+            if outcome == Outcome::Done && i % 2 == 1 && !is_removal(i) {
+                made.push((segments[i].clone(), doomed.clone()));
+            }
+        }
+    }
+    eprintln!("outcomes: {total:?}");
+    assert_eq!(
+        server
+            .scalar(
+                "SELECT COUNT(*) AS n FROM segment_membership m WHERE NOT EXISTS \
+                 (SELECT 1 FROM influencer i WHERE i.id = m.influencer_id)"
+            )
+            .await,
+        0
+    );
+    let seen = assert_last_words_match_the_database(&server, &mut ws).await;
+    let unannounced: Vec<_> = made
+        .iter()
+        .filter(|(segment, influencer)| {
+            !seen.contains(&(segment.clone(), influencer.clone(), "ADDED".to_owned()))
+        })
+        .collect();
+    assert!(
+        unannounced.is_empty(),
+        "assignments that succeeded for a newcomer without making it a member: {unannounced:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -81,7 +81,7 @@ where
 
 /// Which of these ids name a row of `E` in the workspace, each locked against deletion
 /// (`FOR KEY SHARE`).
-async fn referred_ids<E, S>(s: &S, ids: &[i64]) -> Result<HashSet<i64>, DbErr>
+pub(crate) async fn referred_ids<E, S>(s: &S, ids: &[i64]) -> Result<HashSet<i64>, DbErr>
 where
     E: Identified,
     S: Scoped,

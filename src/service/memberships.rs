@@ -2,8 +2,10 @@
 //! 10,000 ids runs the same few statements as a call with one.
 
 use entity::{enums::MembershipSource, influencer, segment, segment_membership};
+use std::collections::HashSet;
+
 use sea_orm::{
-    ColumnTrait,
+    ColumnTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, Query, SimpleExpr},
 };
 
@@ -49,6 +51,51 @@ async fn ensure_influencers<S: Scoped>(s: &S, ids: &[i64], field: &[&str]) -> Se
     } else {
         Err(ServiceError::Input(missing))
     }
+}
+
+/// Checks that every id names an influencer of the workspace and returns, in id order, those that
+/// are not yet members of `segment` (every one, for a segment the write creates), locked against
+/// deletion until the transaction ends (as [`ensure_influencers`]); errors name each missing id's
+/// position in the input list.
+///
+/// Members are only read, not locked: the assignment writes nothing for them, so whatever
+/// happens to them concurrently orders after it. On PostgreSQL a row lock is a write to the row,
+/// so locking a thousand members that a re-assignment leaves as they are cost more than the
+/// assignment itself.
+async fn newcomers<S: Scoped>(s: &S, ids: &[i64], segment: Option<i64>) -> ServiceResult<Vec<i64>> {
+    validate::bulk_size(ids.len(), HARD_MAX_BULK_IDS, IDS_FIELD)?;
+    let unique = validate::dedup(ids);
+    let members: HashSet<i64> = match segment {
+        Some(segment) if !unique.is_empty() => s
+            .find::<segment_membership::Entity>()
+            .select_only()
+            .column(segment_membership::Column::InfluencerId)
+            .filter(segment_membership::Column::SegmentId.eq(segment))
+            .filter(column_any_of(
+                s.backend(),
+                segment_membership::Column::InfluencerId,
+                unique.iter().copied(),
+            ))
+            .into_tuple::<i64>()
+            .all(s.conn())
+            .await?
+            .into_iter()
+            .collect(),
+        _ => HashSet::new(),
+    };
+    let others: Vec<i64> = unique
+        .into_iter()
+        .filter(|id| !members.contains(id))
+        .collect();
+    let locked = locks::referred_ids::<influencer::Entity, _>(s, &others).await?;
+    let found: HashSet<i64> = members.union(&locked).copied().collect();
+    let missing = super::reads::by_id::not_found(ids, &found, IDS_FIELD, "influencer");
+    if !missing.is_empty() {
+        return Err(ServiceError::Input(missing));
+    }
+    let mut new: Vec<i64> = locked.into_iter().collect();
+    new.sort_unstable();
+    Ok(new)
 }
 
 /// Checks what `chosen` names: the ids (locked, as [`ensure_influencers`]), or the segments and
@@ -104,14 +151,21 @@ pub async fn assign(
 ) -> ServiceResult<MembershipChange> {
     // Reads first: on PostgreSQL a failed insert (a name taken concurrently) aborts the
     // transaction, so nothing may run after `resolve`'s.
-    let influencers = ensure_chosen(tx, chosen).await;
+    let existing = match target {
+        SegmentTarget::Existing(id) => Some(*id),
+        SegmentTarget::New(_) => None,
+    };
+    let newcomers = match chosen {
+        Chosen::Ids(ids) => newcomers(tx, ids, existing).await.map(Some),
+        Chosen::Matching(_) => ensure_chosen(tx, chosen).await.map(|()| None),
+    };
     let segment = segments::resolve(tx, target, &["input", "segment"]).await;
-    let segment = match (segment, influencers) {
-        (Ok(segment), Ok(())) => segment,
-        (segment, influencers) => return Err(merge_errors(segment.err(), influencers.err())),
+    let (segment, newcomers) = match (segment, newcomers) {
+        (Ok(segment), Ok(newcomers)) => (segment, newcomers),
+        (segment, newcomers) => return Err(merge_errors(segment.err(), newcomers.err())),
     };
     let influencer_ids = named_ids(chosen);
-    let count = match &influencer_ids {
+    let count = match &newcomers {
         Some(ids) => insert_memberships(tx, segment.id, ids, MembershipSource::Manual).await?,
         None => {
             let matching = chosen_condition(tx, chosen);
