@@ -56,6 +56,13 @@ impl<M> Default for PageResult<M> {
 pub struct PagePart {
     pub base: SelectStatement,
     pub key: Expr,
+    /// The key's equal on the other side of a join in `base` (a segment's members are paged by
+    /// `segment_membership.influencer_id`, joined to `influencer.id`), bounded by the same
+    /// cursor. PostgreSQL does not carry `key > cursor` across the join's equality, so without
+    /// the copy a deep page merge-joined the other table from its first row: 2,130 buffers and
+    /// 36 ms for a page 90% into a 2,762-member segment of 100,000 influencers, against 16
+    /// buffers and 0.2 ms with it.
+    pub joined_key: Option<Expr>,
     pub without: Option<Without>,
     pub page: Page,
 }
@@ -145,6 +152,9 @@ impl PagePart {
         }
         for bound in &bounds {
             select.and_where(bound.on(self.key.clone()));
+            if let Some(joined) = &self.joined_key {
+                select.and_where(bound.on(joined.clone()));
+            }
         }
         if let Some(without) = &self.without {
             select.and_where(without.filter(&self.key, &bounds));
@@ -265,6 +275,7 @@ mod tests {
                 .from(Alias::new("i"))
                 .to_owned(),
             key: Expr::col((Alias::new("i"), Alias::new("id"))),
+            joined_key: None,
             without: Some(Without {
                 table: Alias::new("m").into_iden(),
                 column: Alias::new("iid").into_iden(),

@@ -30,7 +30,7 @@ pub struct TestApp {
     pub workspace: WorkspaceId,
     statements: Arc<AtomicUsize>,
     /// The text of every statement run since the last [`TestApp::take_statements`].
-    statement_texts: Arc<std::sync::Mutex<Vec<String>>>,
+    statement_texts: Arc<std::sync::Mutex<Vec<sea_orm::Statement>>>,
     _sqlite_dir: Option<tempfile::TempDir>,
 }
 
@@ -183,7 +183,7 @@ impl TestApp {
         let statement_texts = Arc::new(std::sync::Mutex::new(Vec::new()));
         let texts = statement_texts.clone();
         db.set_metric_callback(move |info| {
-            texts.lock().unwrap().push(info.statement.sql.clone());
+            texts.lock().unwrap().push(info.statement.clone());
             // For finding which statement a count test did not expect (shown when it fails).
             if std::env::var_os("TEST_PRINT_STATEMENTS").is_some() {
                 eprintln!("statement: {}", info.statement.sql);
@@ -286,6 +286,14 @@ impl TestApp {
 
     /// The texts of the statements run since the last call.
     pub fn take_statements(&self) -> Vec<String> {
+        self.take_statements_with_values()
+            .into_iter()
+            .map(|statement| statement.sql)
+            .collect()
+    }
+
+    /// The statements run since the last call, with the values bound to them.
+    pub fn take_statements_with_values(&self) -> Vec<sea_orm::Statement> {
         std::mem::take(&mut *self.statement_texts.lock().unwrap())
     }
 

@@ -25,6 +25,7 @@ pub async fn campaign_page<S: Scoped>(
     let part = PagePart {
         base: campaign_base(s),
         key: col(campaign::Entity, campaign::Column::Id),
+        joined_key: None,
         without: None,
         page,
     };

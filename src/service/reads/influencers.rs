@@ -20,16 +20,18 @@ use crate::service::{
     scope::Scoped,
 };
 
-/// The base query of an influencer set (all influencer columns), the key it pages by, and the
-/// anti-join that completes it (Unassigned), which the caller applies: see [`Without`].
+/// The base query of an influencer set (all influencer columns), the key it pages by, the key's
+/// equal across the base's join (see [`PagePart::joined_key`]), and the anti-join that completes
+/// it (Unassigned), which the caller applies: see [`Without`].
 pub(super) fn influencer_base<S: Scoped>(
     s: &S,
     set: &InfluencerSet,
-) -> (SelectStatement, Expr, Option<Without>) {
+) -> (SelectStatement, Expr, Option<Expr>, Option<Without>) {
     use influencer::Column as I;
     use segment_membership::Column as M;
     let mut base = s.find::<influencer::Entity>().into_query();
     let mut key = col(influencer::Entity, I::Id);
+    let mut joined_key = None;
     let mut without = None;
     match set {
         InfluencerSet::Roster { search, filter } => {
@@ -58,8 +60,10 @@ pub(super) fn influencer_base<S: Scoped>(
             )
             .and_where(s.owns::<segment_membership::Entity>())
             .and_where(col(segment_membership::Entity, M::SegmentId).eq(*segment_id));
-            // Page along the membership primary key (workspace_id, segment_id, influencer_id).
+            // Page along the membership primary key (workspace_id, segment_id, influencer_id),
+            // with the cursor on the influencer's side of the join too.
             key = col(segment_membership::Entity, M::InfluencerId);
+            joined_key = Some(col(influencer::Entity, I::Id));
         }
         InfluencerSet::RecipientsOf(campaign_id) => {
             let audience = Alias::new("a");
@@ -91,7 +95,7 @@ pub(super) fn influencer_base<S: Scoped>(
             ));
         }
     }
-    (base, key, without)
+    (base, key, joined_key, without)
 }
 
 /// Pages of several influencer sets in one statement, in the order asked.
@@ -114,10 +118,11 @@ pub async fn influencer_pages<S: Scoped>(
     let parts: Vec<PagePart> = requests
         .iter()
         .map(|(set, page)| {
-            let (base, key, without) = influencer_base(s, set);
+            let (base, key, joined_key, without) = influencer_base(s, set);
             PagePart {
                 base,
                 key,
+                joined_key,
                 without,
                 page: page.clone(),
             }

@@ -31,6 +31,7 @@ pub async fn segment_page<S: Scoped>(
     let part = PagePart {
         base: segment_base(s, search),
         key: col(segment::Entity, segment::Column::Id),
+        joined_key: None,
         without: None,
         page,
     };
