@@ -1,22 +1,19 @@
-//! A page deep into a connection reads about as many rows as a page near its start: the cursor
-//! bounds every table the page's statement reads, not only the one it orders by.
+//! A page deep into an influencer connection (the roster, a search, a filter, Unassigned, a
+//! segment's members, a campaign's recipients) reads about as many rows as a page near its start,
+//! in both directions: the cursor bounds every table the page's statement reads, not only the one
+//! it orders by. (`segments` and `campaigns` page over their own table alone, by its key.)
 //!
 //! Measured without timing: on PostgreSQL the test runs `EXPLAIN (ANALYZE, FORMAT JSON)` on the
 //! statement each page sent (with the values it was sent with) and adds up the rows its scans
-//! read. On SQLite, which has no such counts, it checks that the statement bounds both sides of
-//! the join by the cursor.
+//! read. SQLite has no such counts; there the test pages through every connection and checks
+//! that a segment's members are bounded on both sides of the join.
 
 mod common;
 
 use common::TestApp;
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value as DbValue};
-use segments_api::graphql::schema::{
-    connection::Cursor,
-    ids::{Kind, encode},
-};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use segments_api::graphql::schema::ids::{Kind, encode};
 use serde_json::{Value, json};
-
-const PAGE: &str = "query($id: ID!, $first: Int, $after: String, $last: Int, $before: String) { segment(id: $id) { influencers(first: $first, after: $after, last: $last, before: $before) { nodes { id } } } }";
 
 /// How many rows the scans of `statement`'s plan read, over all their loops.
 async fn rows_read(app: &TestApp, statement: &Statement) -> u64 {
@@ -33,8 +30,12 @@ async fn rows_read(app: &TestApp, statement: &Statement) -> u64 {
         .expect("a plan");
     let plan: Value = row.try_get_by_index(0).expect("a JSON plan");
     fn walk(node: &Value) -> u64 {
+        let count = |field: &str| node[field].as_f64().unwrap_or(0.0);
+        // What a scan returned and what its filters threw away, over all its loops.
         let own = if node["Node Type"].as_str().unwrap_or("").contains("Scan") {
-            node["Actual Rows"].as_f64().unwrap_or(0.0)
+            (count("Actual Rows")
+                + count("Rows Removed by Filter")
+                + count("Rows Removed by Index Recheck"))
                 * node["Actual Loops"].as_f64().unwrap_or(1.0)
         } else {
             0.0
@@ -47,48 +48,114 @@ async fn rows_read(app: &TestApp, statement: &Statement) -> u64 {
     walk(&plan[0]["Plan"])
 }
 
-/// Runs one page of the segment's members and returns the statement that read it.
-async fn page_statement(app: &TestApp, variables: Value) -> Statement {
-    app.take_statements_with_values();
-    let data = app.data(PAGE, variables).await;
-    assert_eq!(
-        data["segment"]["influencers"]["nodes"]
-            .as_array()
-            .map(Vec::len),
-        Some(50),
-        "{data}"
-    );
-    let mut pages: Vec<Statement> = app
-        .take_statements_with_values()
-        .into_iter()
-        .filter(|s| s.sql.contains("segment_membership") && s.sql.contains("LIMIT"))
-        .collect();
-    assert_eq!(pages.len(), 1, "one statement reads the page: {pages:#?}");
-    pages.pop().unwrap()
+/// A connection of influencers: the field that holds it and the arguments that pick the set.
+struct Connection {
+    name: &'static str,
+    /// `query(...) { <path>(first: $first, after: $after, last: $last, before: $before, <args>) }`
+    /// with the connection at `data.<path...>`.
+    query: String,
+    path: Vec<&'static str>,
+    variables: Value,
 }
 
-/// The member of `segment` at `fraction` of its members in id order.
-async fn member_at(app: &TestApp, segment: i64, fraction: f64) -> i64 {
+impl Connection {
+    fn variables(&self, page: Value) -> Value {
+        let mut all = self.variables.clone();
+        for (k, v) in page.as_object().unwrap() {
+            all[k] = v.clone();
+        }
+        all
+    }
+
+    fn connection<'a>(&self, data: &'a Value) -> &'a Value {
+        self.path.iter().fold(data, |v, key| &v[*key])
+    }
+
+    /// Every cursor of the connection, in order, paged through 100 at a time.
+    async fn cursors(&self, app: &TestApp) -> Vec<String> {
+        let mut cursors = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let data = app
+                .data(
+                    &self.query,
+                    self.variables(json!({ "first": 100, "after": after })),
+                )
+                .await;
+            let connection = self.connection(&data);
+            let edges = connection["edges"].as_array().expect("edges");
+            cursors.extend(
+                edges
+                    .iter()
+                    .map(|e| e["cursor"].as_str().unwrap().to_owned()),
+            );
+            if connection["pageInfo"]["hasNextPage"] != json!(true) {
+                return cursors;
+            }
+            after = edges.last().unwrap()["cursor"].clone();
+        }
+    }
+
+    /// Runs one page of 50 and returns the statement that read it.
+    async fn page_statement(&self, app: &TestApp, page: Value) -> Statement {
+        app.take_statements_with_values();
+        let data = app.data(&self.query, self.variables(page)).await;
+        assert_eq!(
+            self.connection(&data)["edges"].as_array().map(Vec::len),
+            Some(50),
+            "{}: {data}",
+            self.name
+        );
+        let mut pages: Vec<Statement> = app
+            .take_statements_with_values()
+            .into_iter()
+            .filter(|s| s.sql.contains("page_tag"))
+            .collect();
+        assert_eq!(
+            pages.len(),
+            1,
+            "{}: one statement reads the page: {pages:#?}",
+            self.name
+        );
+        pages.pop().unwrap()
+    }
+}
+
+fn connection(
+    name: &'static str,
+    field: &str,
+    params: &str,
+    args: &str,
+    path: Vec<&'static str>,
+    variables: Value,
+) -> Connection {
+    let page = "first: $first, after: $after, last: $last, before: $before";
+    let inner = "{ edges { cursor } pageInfo { hasNextPage } }";
+    let query = format!(
+        "query($first: Int, $after: String, $last: Int, $before: String{params}) {{ {}{inner}{} }}",
+        field.replace("PAGE", &format!("{page}{args}")),
+        "}".repeat(field.matches('{').count()),
+    );
+    Connection {
+        name,
+        query,
+        path,
+        variables,
+    }
+}
+
+async fn scalar(app: &TestApp, sql: &str) -> i64 {
     let db = &app.db;
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            match db.get_database_backend() {
-                DatabaseBackend::Postgres => {
-                    "SELECT influencer_id FROM segment_membership WHERE segment_id = $1 ORDER BY influencer_id"
-                }
-                _ => "SELECT influencer_id FROM segment_membership WHERE segment_id = ? ORDER BY influencer_id",
-            },
-            [DbValue::from(segment)],
-        ))
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
         .await
-        .unwrap();
-    let index = ((rows.len() as f64) * fraction) as usize;
-    rows[index].try_get("", "influencer_id").unwrap()
+        .unwrap()
+        .unwrap()
+        .try_get_by_index(0)
+        .unwrap()
 }
 
 #[tokio::test]
-async fn a_deep_page_of_a_segments_members_reads_no_more_than_one_near_its_start() {
+async fn a_deep_page_of_any_influencer_connection_reads_no_more_than_one_near_its_start() {
     let app = TestApp::spawn().await;
     segments_api::cli::seed::seed(&app.db, app.workspace, 20_000)
         .await
@@ -98,51 +165,115 @@ async fn a_deep_page_of_a_segments_members_reads_no_more_than_one_near_its_start
     if postgres {
         db.execute_unprepared("ANALYZE").await.unwrap();
     }
-    let biggest: i64 = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT segment_id FROM segment_membership GROUP BY segment_id ORDER BY COUNT(*) DESC LIMIT 1",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "segment_id")
-        .unwrap();
-    let id = encode(Kind::Segment, biggest).0;
-    let cursor = |member: i64| Cursor(member).encode();
-    // Forward (`after`) and backward (`before`), each near the start of its direction and in the
-    // middle, where a plan that reads rows in proportion to the depth (or to what remains after
-    // the cursor) reads thousands.
-    let cases = [("after", 0.02, 0.5), ("before", 0.98, 0.5)];
-    for (direction, near, deep) in cases {
-        let (near, deep) = (
-            cursor(member_at(&app, biggest, near).await),
-            cursor(member_at(&app, biggest, deep).await),
+    let biggest = scalar(
+        &app,
+        "SELECT segment_id FROM segment_membership GROUP BY segment_id ORDER BY COUNT(*) DESC LIMIT 1",
+    )
+    .await;
+    let campaign = scalar(
+        &app,
+        "SELECT campaign_id FROM campaign_audience GROUP BY campaign_id ORDER BY COUNT(*) DESC LIMIT 1",
+    )
+    .await;
+    let connections = [
+        connection(
+            "roster",
+            "influencers(PAGE)",
+            "",
+            "",
+            vec!["influencers"],
+            json!({}),
+        ),
+        connection(
+            "search",
+            "influencers(PAGE)",
+            ", $search: String",
+            ", search: $search",
+            vec!["influencers"],
+            json!({ "search": "1" }),
+        ),
+        connection(
+            "filter",
+            "influencers(PAGE)",
+            ", $filter: InfluencerFilter",
+            ", filter: $filter",
+            vec!["influencers"],
+            json!({ "filter": { "platformIn": ["INSTAGRAM", "TIKTOK"] } }),
+        ),
+        connection(
+            "unassigned",
+            "unassigned(PAGE)",
+            "",
+            "",
+            vec!["unassigned"],
+            json!({}),
+        ),
+        connection(
+            "segment members",
+            "segment(id: $id) { influencers(PAGE)",
+            ", $id: ID!",
+            "",
+            vec!["segment", "influencers"],
+            json!({ "id": encode(Kind::Segment, biggest).0 }),
+        ),
+        connection(
+            "campaign recipients",
+            "campaign(id: $id) { recipients(PAGE)",
+            ", $id: ID!",
+            "",
+            vec!["campaign", "recipients"],
+            json!({ "id": encode(Kind::Campaign, campaign).0 }),
+        ),
+    ];
+    for connection in &connections {
+        let cursors = connection.cursors(&app).await;
+        assert!(
+            cursors.len() > 1_000,
+            "{}: {} rows",
+            connection.name,
+            cursors.len()
         );
-        let variables = |at: &str| match direction {
-            "after" => json!({ "id": id, "first": 50, "after": at }),
-            _ => json!({ "id": id, "last": 50, "before": at }),
-        };
-        let near = page_statement(&app, variables(&near)).await;
-        let deep = page_statement(&app, variables(&deep)).await;
-        let operator = if direction == "after" { '>' } else { '<' };
-        for side in [
-            r#""segment_membership"."influencer_id""#,
-            r#""influencer"."id""#,
-        ] {
-            assert!(
-                deep.sql.contains(&format!("{side} {operator}")),
-                "{direction}: the cursor bounds {side}: {}",
-                deep.sql
-            );
-        }
-        if postgres {
-            let (near, deep) = (rows_read(&app, &near).await, rows_read(&app, &deep).await);
-            eprintln!("{direction}: rows read near the start {near}, deep {deep}");
-            assert!(
-                deep <= 3 * near.max(100),
-                "{direction}: a deep page read {deep} rows, a page near the start {near}"
-            );
+        let at = |fraction: f64| cursors[(cursors.len() as f64 * fraction) as usize].clone();
+        // Forward (`after`) and backward (`before`), each near the start of its direction and in
+        // the middle, where a plan that reads rows in proportion to the depth (or to what remains
+        // after the cursor) reads thousands.
+        for (direction, near, deep) in [("after", at(0.02), at(0.5)), ("before", at(0.98), at(0.5))]
+        {
+            let page = |cursor: &str| match direction {
+                "after" => json!({ "first": 50, "after": cursor }),
+                _ => json!({ "last": 50, "before": cursor }),
+            };
+            let near = connection.page_statement(&app, page(&near)).await;
+            let deep = connection.page_statement(&app, page(&deep)).await;
+            if connection.name == "segment members" {
+                // The bound PostgreSQL would not carry across the join is written on both sides.
+                let operator = if direction == "after" { '>' } else { '<' };
+                for side in [
+                    r#""segment_membership"."influencer_id""#,
+                    r#""influencer"."id""#,
+                ] {
+                    assert!(
+                        deep.sql.contains(&format!("{side} {operator}")),
+                        "{direction}: the cursor bounds {side}: {}",
+                        deep.sql
+                    );
+                }
+            }
+            if postgres {
+                let (near_rows, deep_rows) =
+                    (rows_read(&app, &near).await, rows_read(&app, &deep).await);
+                eprintln!(
+                    "{} {direction}: rows read near the start {near_rows}, in the middle {deep_rows}",
+                    connection.name
+                );
+                assert!(
+                    deep_rows <= 3 * near_rows.max(100),
+                    "{} {direction}: a page in the middle read {deep_rows} rows, one near the start \
+                     {near_rows}: {}",
+                    connection.name,
+                    deep.sql
+                );
+            }
         }
     }
 }

@@ -26,7 +26,7 @@ pub async fn campaign_page<S: Scoped>(
         base: campaign_base(s),
         key: col(campaign::Entity, campaign::Column::Id),
         joined_key: None,
-        without: None,
+        related: None,
         page,
     };
     Ok(fetch_pages(s.conn(), &[part])

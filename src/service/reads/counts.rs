@@ -59,9 +59,9 @@ pub async fn count_influencers(scope: &Scope, set: &InfluencerSet) -> Result<i64
 
 /// Counts a set, uncached.
 async fn count_set(scope: &Scope, set: &InfluencerSet) -> Result<i64, DbErr> {
-    let (mut base, page_key, _, without) = influencer_base(scope, set);
-    if let Some(without) = without {
-        base.and_where(without.filter(&page_key, &[]));
+    let (mut base, page_key, _, related) = influencer_base(scope, set);
+    if let Some(related) = related {
+        base.and_where(related.filter(&page_key, &[]));
     }
     count(scope.conn(), &mut base).await
 }

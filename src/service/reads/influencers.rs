@@ -7,7 +7,7 @@ use entity::{campaign_audience, influencer, segment, segment_membership};
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DbErr, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     Related, Statement,
-    sea_query::{Alias, Expr, ExprTrait, IntoIden, JoinType, Query, SelectStatement},
+    sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement},
 };
 
 use super::sql::{col, contains};
@@ -16,23 +16,23 @@ use crate::service::{
     filter,
     id_list::column_any_of,
     influencer_set::InfluencerSet,
-    pagination::{Page, PagePart, PageResult, Take, Without, assemble, fetch_pages},
+    pagination::{Correlated, Page, PagePart, PageResult, Take, assemble, fetch_pages},
     scope::Scoped,
 };
 
 /// The base query of an influencer set (all influencer columns), the key it pages by, the key's
-/// equal across the base's join (see [`PagePart::joined_key`]), and the anti-join that completes
-/// it (Unassigned), which the caller applies: see [`Without`].
+/// equal across the base's join (see [`PagePart::joined_key`]), and the semi- or anti-join that
+/// completes it (recipients, Unassigned), which the caller applies: see [`Correlated`].
 pub(super) fn influencer_base<S: Scoped>(
     s: &S,
     set: &InfluencerSet,
-) -> (SelectStatement, Expr, Option<Expr>, Option<Without>) {
+) -> (SelectStatement, Expr, Option<Expr>, Option<Correlated>) {
     use influencer::Column as I;
     use segment_membership::Column as M;
     let mut base = s.find::<influencer::Entity>().into_query();
     let mut key = col(influencer::Entity, I::Id);
     let mut joined_key = None;
-    let mut without = None;
+    let mut related = None;
     match set {
         InfluencerSet::Roster { search, filter } => {
             if let Some(term) = search {
@@ -46,9 +46,13 @@ pub(super) fn influencer_base<S: Scoped>(
             }
         }
         InfluencerSet::Unassigned => {
-            without = Some(Without {
-                table: segment_membership::Entity.into_iden(),
-                column: M::InfluencerId.into_iden(),
+            related = Some(Correlated {
+                rows: Query::select()
+                    .expr(Expr::val(1))
+                    .from(segment_membership::Entity)
+                    .to_owned(),
+                column: col(segment_membership::Entity, M::InfluencerId),
+                exists: false,
             });
         }
         InfluencerSet::InSegment(segment_id) => {
@@ -67,8 +71,8 @@ pub(super) fn influencer_base<S: Scoped>(
         }
         InfluencerSet::RecipientsOf(campaign_id) => {
             let audience = Alias::new("a");
-            base.and_where(Expr::exists(
-                Query::select()
+            related = Some(Correlated {
+                rows: Query::select()
                     .expr(Expr::val(1))
                     .from(segment_membership::Entity)
                     .join_as(
@@ -87,15 +91,13 @@ pub(super) fn influencer_base<S: Scoped>(
                         Expr::col((audience, campaign_audience::Column::CampaignId))
                             .eq(*campaign_id),
                     )
-                    .and_where(
-                        col(segment_membership::Entity, M::InfluencerId)
-                            .equals((influencer::Entity, I::Id)),
-                    )
                     .to_owned(),
-            ));
+                column: col(segment_membership::Entity, M::InfluencerId),
+                exists: true,
+            });
         }
     }
-    (base, key, joined_key, without)
+    (base, key, joined_key, related)
 }
 
 /// Pages of several influencer sets in one statement, in the order asked.
@@ -118,12 +120,12 @@ pub async fn influencer_pages<S: Scoped>(
     let parts: Vec<PagePart> = requests
         .iter()
         .map(|(set, page)| {
-            let (base, key, joined_key, without) = influencer_base(s, set);
+            let (base, key, joined_key, related) = influencer_base(s, set);
             PagePart {
                 base,
                 key,
                 joined_key,
-                without,
+                related,
                 page: page.clone(),
             }
         })

@@ -32,7 +32,7 @@ pub async fn segment_page<S: Scoped>(
         base: segment_base(s, search),
         key: col(segment::Entity, segment::Column::Id),
         joined_key: None,
-        without: None,
+        related: None,
         page,
     };
     Ok(fetch_pages(s.conn(), &[part])
