@@ -6,7 +6,7 @@
 # 1. installs what is missing (Node and npm, Debian's Chromium, e2e/node_modules via npm ci);
 # 2. the breaking-change checker's own tests (node --test), then the check of schema.graphql;
 # 3. starts the server on a free loopback port with a fresh SQLite database, reads the API key
-#    it prints on its first start, waits for /ready, and runs the graphql-http audit, the client
+#    it writes to FIRST_KEY_FILE on its first start, waits for /ready, and runs the graphql-http audit, the client
 #    workflow (graphql-request + graphql-ws) and GraphiQL in headless Chromium;
 # 4. with E2E_DATABASE_URL set (a PostgreSQL URL whose user may create databases), runs the
 #    client workflow again on a fresh e2e_<random> database, dropped afterwards.
@@ -111,8 +111,9 @@ start_server() {
   PORT=$(free_port)
   SERVER_OUT="$WORK/$name.out"
   SERVER_ERR="$WORK/$name.err"
+  local key_file="$WORK/$name.key"
   DATABASE_URL="$database_url" BIND_ADDR="127.0.0.1:$PORT" SHUTDOWN_GRACE_SECONDS=5 RUST_LOG="${RUST_LOG:-info}" \
-    "$BINARY" serve >"$SERVER_OUT" 2>"$SERVER_ERR" &
+    FIRST_KEY_FILE="$key_file" "$BINARY" serve >"$SERVER_OUT" 2>"$SERVER_ERR" &
   SERVER_PID=$!
   KEY=""
   for _ in $(seq 1 300); do
@@ -122,15 +123,16 @@ start_server() {
       SERVER_PID=""
       return 1
     fi
-    # The first start on a fresh database prints the key, alone on the line after the notice.
-    [ -n "$KEY" ] || KEY=$(grep -m1 -oE '^sk_[A-Za-z0-9_-]+$' "$SERVER_OUT" || true)
+    # The first start on a fresh database writes its key to FIRST_KEY_FILE (stdout is a file
+    # here, not a terminal).
+    [ -n "$KEY" ] || KEY=$(grep -m1 -oE '^sk_[A-Za-z0-9_-]+$' "$key_file" 2>/dev/null || true)
     if [ -n "$KEY" ] && node -e "fetch('http://127.0.0.1:$PORT/ready').then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))"; then
       echo "server pid $SERVER_PID on 127.0.0.1:$PORT ($name), key ${KEY:0:11}..."
       return 0
     fi
     sleep 0.2
   done
-  echo "e2e: the server did not print a key and turn ready within 60 s:"
+  echo "e2e: the server did not write a key and turn ready within 60 s:"
   tail -n 20 "$SERVER_ERR" "$SERVER_OUT"
   return 1
 }

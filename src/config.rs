@@ -105,7 +105,7 @@ impl Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve the GraphQL API (the default when no subcommand is given).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema,
     /// Apply, roll back or list database migrations.
@@ -209,6 +209,11 @@ pub struct ServeArgs {
     /// Do not run migrations at start (when they run as a separate deployment step).
     #[arg(long, env = "NO_MIGRATE")]
     pub no_migrate: bool,
+
+    /// Where the first start on an empty database writes the API key it makes, in a file only
+    /// its owner can read, when stdout is not a terminal (on a terminal the key is printed).
+    #[arg(long, env = "FIRST_KEY_FILE", default_value = "segments-api-first-key")]
+    pub first_key_file: std::path::PathBuf,
 
     /// Origins allowed to call the API from a browser (comma-separated, e.g.
     /// `https://app.example.com`). Unset: only http(s)://localhost, 127.0.0.1 and [::1] origins.

@@ -1,11 +1,11 @@
 //! The `segments-api` binary: parse the command line, set up logging, run the subcommand.
 
-use std::process::ExitCode;
+use std::{io::IsTerminal, process::ExitCode};
 
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use segments_api::{
-    cli::seed,
+    cli::{first_key, seed},
     config::{ApiKeyAction, Cli, Command, DatabaseArgs, MigrateAction, ServeArgs, WorkspaceAction},
     db, graphql, http, observability,
     service::{ServiceError, WorkspaceId, auth, events, reads::default_workspace},
@@ -34,7 +34,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => serve(cli.serve).await,
-        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Schema) => {
             print!("{}", graphql::sdl());
             Ok(())
@@ -228,12 +228,28 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("the database is not migrated (run `segments-api migrate up`)")?;
     if let Some(key) = auth::bootstrap_key(&db, workspace).await.map_err(explain)? {
-        // Shown once, on stdout (only its hash is stored); the log says where to look.
-        tracing::info!(prefix = %key.record.prefix, "first start: made an API key for the default workspace, printed on stdout once");
-        println!(
-            "First start: API key for the default workspace (shown only now):\n{}",
-            key.secret
-        );
+        // Handed over once (only its hash is stored); the log says where to look.
+        let prefix = &key.record.prefix;
+        let to_terminal = std::io::stdout().is_terminal();
+        match first_key::hand_over(&key.secret, &args.first_key_file, to_terminal) {
+            Ok(first_key::Handed::Printed) => tracing::info!(
+                %prefix,
+                "first start: made an API key for the default workspace, printed on stdout once"
+            ),
+            Ok(first_key::Handed::Written(file)) => tracing::info!(
+                %prefix,
+                file = %file.display(),
+                "first start: made an API key for the default workspace, written to a file only its owner can read"
+            ),
+            // Serving goes on (GraphiQL on a loopback address needs no key); the key itself is
+            // not logged, and `api-key create` makes another.
+            Err(error) => tracing::error!(
+                %prefix,
+                file = %args.first_key_file.display(),
+                %error,
+                "first start: made an API key but could not write it; set FIRST_KEY_FILE to a writable path, or make a key with `segments-api api-key create`"
+            ),
+        }
     }
     // Signal handlers first: a stop requested as soon as the address is announced is graceful.
     let stop = shutdown_signal()?;

@@ -51,7 +51,7 @@ where
 }
 
 fn key(server: &ServerProcess) -> &str {
-    server.key.as_deref().expect("a first start prints a key")
+    server.key.as_deref().expect("a first start makes a key")
 }
 
 /// `n` letters, different for each `seed`.

@@ -215,7 +215,7 @@ fn seed_fills_the_default_workspace() {
 
 fn post(server: &ServerProcess, body: &str, extra_headers: &str) -> String {
     let addr = &server.addr;
-    let key = server.key.as_deref().expect("a first start prints a key");
+    let key = server.key.as_deref().expect("a first start makes a key");
     let extra_headers = format!("Authorization: Bearer {key}\r\n{extra_headers}");
     let mut stream = TcpStream::connect(addr).unwrap();
     write!(
@@ -227,6 +227,112 @@ fn post(server: &ServerProcess, body: &str, extra_headers: &str) -> String {
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response
+}
+
+#[test]
+fn off_a_terminal_the_first_key_goes_to_an_owner_only_file_and_json_logs_stay_json() {
+    // The harness reads the key from the file the log names, and checks that it is an absolute
+    // path only the owner can read.
+    let server = ServerProcess::start(&[("LOG_FORMAT", "json")]);
+    let key = server.key.clone().expect("a first start makes a key");
+    let response = post(&server, r#"{"query":"{ influencers { totalCount } }"}"#, "");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let notice = server
+        .startup_lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .find(|e| {
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("first start: made an API key"))
+        })
+        .expect("the first start's notice");
+    assert!(
+        notice["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("/segments-api-first-key")),
+        "{notice}"
+    );
+    assert_eq!(notice["prefix"].as_str(), Some(&key[..11]), "{notice}");
+    assert!(
+        server.startup_lines.iter().all(|l| !l.contains(&key)),
+        "the key is not in the log"
+    );
+    server.terminate();
+    thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        server.stdout_so_far(),
+        Vec::<String>::new(),
+        "nothing on stdout"
+    );
+    let (status, lines) = server.wait();
+    assert!(status.success());
+    for line in lines {
+        serde_json::from_str::<Value>(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    }
+}
+
+#[test]
+fn on_a_terminal_the_first_key_is_printed_and_no_file_is_written() {
+    // `script` runs the server on a pseudo-terminal, as a person starting it would.
+    let dir = tempfile::tempdir().unwrap();
+    let command = format!("exec {BIN} serve");
+    let mut child = Command::new("script")
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .env_remove("FIRST_KEY_FILE")
+        .env("DATABASE_URL", sqlite_url(&dir))
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run segments-api under script(1)");
+    let stdout = child.stdout.take().unwrap();
+    let _stop = StopTree(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    // The key, then the log's notice that it was printed (the server logs once it is done).
+    let mut seen = Vec::new();
+    let mut key = None;
+    while !seen
+        .iter()
+        .any(|l: &String| l.contains("printed on stdout once"))
+    {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no key and notice on the terminal: {seen:#?}"));
+        let line = line.trim().to_owned();
+        if line.starts_with("sk_") {
+            key = Some(line.clone());
+        }
+        seen.push(line);
+    }
+    let key = key.unwrap_or_else(|| panic!("no key printed: {seen:#?}"));
+    assert_eq!(key.len(), 46, "{key}");
+    assert!(!dir.path().join("segments-api-first-key").exists());
+}
+
+/// Stops a process and its children when dropped, whether the test passed or not.
+struct StopTree(std::process::Child);
+
+impl Drop for StopTree {
+    fn drop(&mut self) {
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-P", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 #[test]
@@ -315,7 +421,7 @@ fn sigterm_lets_a_request_in_flight_finish_then_exits_zero() {
         stream,
         "POST /graphql HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         server.addr,
-        server.key.as_deref().expect("a first start prints a key"),
+        server.key.as_deref().expect("a first start makes a key"),
         body.len()
     )
     .unwrap();
@@ -345,7 +451,7 @@ fn a_request_that_outlives_the_grace_period_does_not_hold_the_stop() {
         stream,
         "POST /graphql HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
         server.addr,
-        server.key.as_deref().expect("a first start prints a key")
+        server.key.as_deref().expect("a first start makes a key")
     )
     .unwrap();
     stream.flush().unwrap();
@@ -473,7 +579,7 @@ fn at_debug_each_statement_is_logged_inside_its_request_and_service_step_without
         "RUST_LOG",
         "info,segments_api::service=debug,sqlx::query=debug",
     )]);
-    let key = server.key.clone().expect("a first start prints a key");
+    let key = server.key.clone().expect("a first start makes a key");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(common::graphql_at(
         &server.addr,

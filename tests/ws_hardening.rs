@@ -167,7 +167,7 @@ async fn server_process(env: &[(&str, &str)]) -> (ServerProcess, String) {
         env.push(("DATABASE_URL", &url));
     }
     let server = ServerProcess::start(&env);
-    let key = server.key.clone().expect("a first start prints a key");
+    let key = server.key.clone().expect("a first start makes a key");
     (server, key)
 }
 

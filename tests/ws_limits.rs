@@ -276,7 +276,7 @@ async fn the_binary_reads_the_subscription_cap_from_the_environment() {
         env.push(("DATABASE_URL", &url));
     }
     let server = ServerProcess::start(&env);
-    let key = server.key.clone().expect("a first start prints a key");
+    let key = server.key.clone().expect("a first start makes a key");
     let mut ws = WsClient::connect(&server.addr, &key).await;
     ws.subscribe("s1", CHANGES, json!({})).await;
     ws.subscribe("s2", CHANGES, json!({})).await;

@@ -1,4 +1,5 @@
 //! What the command line does besides serving the API: tools that write a database directly,
 //! outside any request. They use the domain ([`crate::service`]) and are no part of it.
 
+pub mod first_key;
 pub mod seed;

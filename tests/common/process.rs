@@ -23,9 +23,13 @@ pub fn sqlite_url(dir: &tempfile::TempDir) -> String {
 pub struct ServerProcess {
     pub child: Child,
     pub addr: String,
-    /// The API key the server printed, when this was the database's first start.
+    /// The API key the server made, when this was the database's first start: stdout is not a
+    /// terminal here, so the server wrote it to the file its log names.
     pub key: Option<String>,
+    /// The log lines up to the one that announced the address.
+    pub startup_lines: Vec<String>,
     lines: mpsc::Receiver<String>,
+    stdout_lines: mpsc::Receiver<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -36,7 +40,10 @@ impl ServerProcess {
         let dir = tempfile::tempdir().unwrap();
         let mut command = Command::new(BIN);
         command
+            // The default key file lands in the test's own directory.
+            .current_dir(dir.path())
             .env_remove("RUST_LOG")
+            .env_remove("FIRST_KEY_FILE")
             .env("DATABASE_URL", sqlite_url(&dir))
             .env("BIND_ADDR", "127.0.0.1:0")
             .stdout(Stdio::piped())
@@ -45,14 +52,12 @@ impl ServerProcess {
             command.env(key, value);
         }
         let mut child = command.spawn().expect("start segments-api");
-        // A first start prints the new database's key once, on stdout (kept drained after).
-        let (key_tx, key_rx) = mpsc::channel();
+        // Nothing is printed on stdout, which is not a terminal; it is kept drained all the same.
         let stdout = child.stdout.take().unwrap();
+        let (stdout_tx, stdout_lines) = mpsc::channel();
         thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.starts_with("sk_") {
-                    let _ = key_tx.send(line);
-                }
+                let _ = stdout_tx.send(line);
             }
         });
 
@@ -65,30 +70,47 @@ impl ServerProcess {
                 }
             }
         });
-        // The server logs that it made a key (printing it on stdout) before it logs the address
-        // it listens on.
-        let mut made_key = false;
+        // The server logs that it made a key (and the file it wrote it to) before it logs the
+        // address it listens on.
+        let mut key_file = None;
+        let mut startup_lines = Vec::new();
         let addr = loop {
             let line = lines
                 .recv_timeout(Duration::from_secs(30))
                 .expect("server announces its address");
-            made_key |= line.contains("first start: made an API key");
+            startup_lines.push(line.clone());
+            if line.contains("first start: made an API key") {
+                key_file = Some(logged_field(&line, "file").expect("the log names the key's file"));
+            }
             if let Some(rest) = line.split("http://").nth(1) {
                 break rest.split('/').next().unwrap().to_owned();
             }
         };
-        let key = made_key.then(|| {
-            key_rx
-                .recv_timeout(Duration::from_secs(30))
-                .expect("the printed key")
+        let key = key_file.map(|file| {
+            let file = std::path::Path::new(&file);
+            assert!(file.is_absolute(), "{file:?}");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "the key file is its owner's alone");
+            }
+            std::fs::read_to_string(file).unwrap().trim().to_owned()
         });
         Self {
             child,
             addr,
             key,
+            startup_lines,
             lines,
+            stdout_lines,
             _dir: dir,
         }
+    }
+
+    /// What the server wrote on stdout so far.
+    pub fn stdout_so_far(&self) -> Vec<String> {
+        self.stdout_lines.try_iter().collect()
     }
 
     /// Sends SIGTERM.
@@ -158,4 +180,20 @@ pub fn raw_get(addr: &str, path: &str) -> String {
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response
+}
+
+/// The value of `field` in a log line, text (`field=value`) or JSON (`"field":"value"`).
+pub fn logged_field(line: &str, field: &str) -> Option<String> {
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(line) {
+        // Fields are flattened into the event's object (`LOG_FORMAT=json`).
+        return json[field].as_str().map(str::to_owned);
+    }
+    let start = line.find(&format!("{field}="))? + field.len() + 1;
+    Some(
+        line[start..]
+            .split_whitespace()
+            .next()?
+            .trim_matches('"')
+            .to_owned(),
+    )
 }
