@@ -32,8 +32,8 @@ PG_LOG = os.environ.get("BENCH_PG_LOG", "/var/log/postgresql/postgresql-15-main.
 PORTS = {"segments-api": 5200, "postgraphile": 5300, "baseline": 5100}
 CONCURRENCY = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 PAGE = 50
-WORKLOADS = ["dashboard", "unassigned-first", "unassigned-deep", "profile", "filter",
-             "assign-1000", "engagement", "rules"]
+WORKLOADS = ["dashboard", "unassigned-first", "unassigned-deep", "members-deep",
+             "recipients-deep", "profile", "filter", "assign-1000", "engagement", "rules"]
 # The rules phase: RULE segments made through the API (the first matches about a tenth of the
 # roster), `updateInfluencer` with none and with this many, and an assignment by filter.
 RULES = 50
@@ -104,6 +104,29 @@ OURS_UNASSIGNED = (
 PG_UNASSIGNED = (
     "query Unassigned($ws: BigInt!, $after: Cursor) { unassignedInfluencers(ws: $ws, "
     "first: %d, after: $after) { totalCount pageInfo { hasNextPage } "
+    "nodes { id handle displayName followerCount } } }" % PAGE
+)
+# A page at 90% of the biggest segment's members, and of the campaign with the most recipients.
+# PostGraphile pages both through functions in bench/postgraphile/setup.sql (its cursors on a
+# function connection are offsets).
+OURS_MEMBERS_DEEP = (
+    "query Members($id: ID!, $after: String) { segment(id: $id) { influencers(first: %d, "
+    "after: $after) { totalCount pageInfo { hasNextPage } "
+    "nodes { id handle displayName followerCount } } } }" % PAGE
+)
+PG_MEMBERS_DEEP = (
+    "query Members($ws: BigInt!, $seg: BigInt!, $after: Cursor) { segmentMembers(ws: $ws, "
+    "seg: $seg, first: %d, after: $after) { totalCount pageInfo { hasNextPage } "
+    "nodes { id handle displayName followerCount } } }" % PAGE
+)
+OURS_RECIPIENTS = (
+    "query Recipients($id: ID!, $after: String) { campaign(id: $id) { recipients(first: %d, "
+    "after: $after) { totalCount pageInfo { hasNextPage } "
+    "nodes { id handle displayName followerCount } } } }" % PAGE
+)
+PG_RECIPIENTS = (
+    "query Recipients($ws: BigInt!, $campaign: BigInt!, $after: Cursor) { campaignRecipients("
+    "ws: $ws, campaign: $campaign, first: %d, after: $after) { totalCount pageInfo { hasNextPage } "
     "nodes { id handle displayName followerCount } } }" % PAGE
 )
 OURS_PROFILE = (
@@ -200,6 +223,20 @@ def norm_unassigned(server, data):
     return (page["totalCount"], page["pageInfo"]["hasNextPage"],
             [(pk(n["id"]), n["handle"], n["displayName"], n["followerCount"])
              for n in page["nodes"]])
+
+
+def norm_deep_page(ours, theirs):
+    """Normalises a page of influencers at `data.<ours...>` (segments-api) or `data.<theirs>`."""
+    def norm(server, data):
+        page = data["data"]
+        for key in (ours if server == "segments-api" else [theirs]):
+            if key not in page:
+                raise BenchFailure(f"{server}: no {key} in {json.dumps(data)[:400]}")
+            page = page[key]
+        return (page["totalCount"], page["pageInfo"]["hasNextPage"],
+                [(pk(n["id"]), n["handle"], n["displayName"], n["followerCount"])
+                 for n in page["nodes"]])
+    return norm
 
 
 def norm_filter(server, data):
@@ -439,6 +476,29 @@ class SizeRun:
             f"SELECT id FROM influencer i WHERE i.workspace_id = {self.ws} AND NOT EXISTS "
             "(SELECT 1 FROM segment_membership m WHERE m.influencer_id = i.id) ORDER BY id "
             f"OFFSET {self.deep_offset - 1} LIMIT 1")))
+        # The deep pages of a segment's members and a campaign's recipients start after 90% of
+        # the biggest of each.
+        self.members_segment, self.members_total = [int(x) for x in psql(self.db, (
+            f"SELECT segment_id, count(*) FROM segment_membership WHERE workspace_id = {self.ws} "
+            "GROUP BY segment_id ORDER BY count(*) DESC, segment_id LIMIT 1")).split("|")]
+        self.members_offset = max(1, min(int(self.members_total * 0.9),
+                                         self.members_total - PAGE - 1))
+        self.members_after = int(psql(self.db, (
+            f"SELECT influencer_id FROM segment_membership WHERE workspace_id = {self.ws} AND "
+            f"segment_id = {self.members_segment} ORDER BY influencer_id "
+            f"OFFSET {self.members_offset - 1} LIMIT 1")))
+        recipients = (
+            f"SELECT DISTINCT m.influencer_id AS id FROM segment_membership m JOIN "
+            f"campaign_audience a ON a.segment_id = m.segment_id AND a.workspace_id = m.workspace_id "
+            f"WHERE m.workspace_id = {self.ws} AND a.campaign_id = %s")
+        self.recipients_campaign, self.recipients_total = [int(x) for x in psql(self.db, (
+            f"SELECT c.id, (SELECT count(*) FROM ({recipients % 'c.id'}) r) AS n FROM campaign c "
+            f"WHERE c.workspace_id = {self.ws} ORDER BY n DESC, c.id LIMIT 1")).split("|")]
+        self.recipients_offset = max(1, min(int(self.recipients_total * 0.9),
+                                            self.recipients_total - PAGE - 1))
+        self.recipients_after = int(psql(self.db, (
+            f"SELECT id FROM ({recipients % self.recipients_campaign}) r ORDER BY id "
+            f"OFFSET {self.recipients_offset - 1} LIMIT 1")))
         ids = [int(x) for x in psql(self.db, f"SELECT id FROM influencer WHERE workspace_id = "
                                              f"{self.ws} ORDER BY id").split()]
         seg_ids = [int(x) for x in psql(self.db, f"SELECT id FROM segment WHERE workspace_id = "
@@ -502,8 +562,11 @@ class SizeRun:
     def build_requests(self):
         ws = str(self.ws)
         q = lambda query, variables: json.dumps({"query": query, "variables": variables})
-        deep_pg_cursor = base64.b64encode(
-            json.dumps(["natural", self.deep_offset]).encode()).decode()
+        pg_cursor = lambda offset: base64.b64encode(
+            json.dumps(["natural", offset]).encode()).decode()
+        ours_cursor = lambda after: base64.urlsafe_b64encode(
+            f"cursor:{after}".encode()).decode().rstrip("=")
+        deep_pg_cursor = pg_cursor(self.deep_offset)
         self.workloads = {
             "dashboard": {
                 "segments-api": [q(OURS_DASHBOARD, {"n": 50, "m": 20})],
@@ -520,6 +583,22 @@ class SizeRun:
                     f"cursor:{self.deep_after}".encode()).decode().rstrip("=")})],
                 "postgraphile": [q(PG_UNASSIGNED, {"ws": ws, "after": deep_pg_cursor})],
                 "baseline": [f"/unassigned?first={PAGE}&after={self.deep_after}"],
+            },
+            "members-deep": {
+                "segments-api": [q(OURS_MEMBERS_DEEP, {
+                    "id": gid("Segment", self.members_segment),
+                    "after": ours_cursor(self.members_after)})],
+                "postgraphile": [q(PG_MEMBERS_DEEP, {
+                    "ws": ws, "seg": str(self.members_segment),
+                    "after": pg_cursor(self.members_offset)})],
+            },
+            "recipients-deep": {
+                "segments-api": [q(OURS_RECIPIENTS, {
+                    "id": gid("Campaign", self.recipients_campaign),
+                    "after": ours_cursor(self.recipients_after)})],
+                "postgraphile": [q(PG_RECIPIENTS, {
+                    "ws": ws, "campaign": str(self.recipients_campaign),
+                    "after": pg_cursor(self.recipients_offset)})],
             },
             "profile": {
                 "segments-api": [q(OURS_PROFILE, {"id": gid("Influencer", self.profile_id)})],
@@ -611,7 +690,10 @@ class SizeRun:
         try:
             norms = {"dashboard": norm_dashboard, "unassigned-first": norm_unassigned,
                      "unassigned-deep": norm_unassigned, "profile": norm_profile,
-                     "filter": norm_filter}
+                     "filter": norm_filter,
+                     "members-deep": norm_deep_page(["segment", "influencers"], "segmentMembers"),
+                     "recipients-deep": norm_deep_page(["campaign", "recipients"],
+                                                       "campaignRecipients")}
             for workload, norm in norms.items():
                 answers = {}
                 for server in self.workloads[workload]:
@@ -627,7 +709,7 @@ class SizeRun:
                             f"{json.dumps(answer)[:600]}\nvs\n{json.dumps(first)[:600]}")
                 if workload == "dashboard" and (len(first) != min(50, len(first)) or not first):
                     raise BenchFailure("dashboard returned no segments")
-                if workload.startswith("unassigned") and len(first[2]) != PAGE:
+                if ("unassigned" in workload or workload.endswith("-deep")) and len(first[2]) != PAGE:
                     raise BenchFailure(f"{workload} returned {len(first[2])} rows, not {PAGE}")
                 if workload == "unassigned-first" and first[0] != self.unassigned_total:
                     raise BenchFailure(f"unassigned totalCount {first[0]} != {self.unassigned_total}")
@@ -745,7 +827,8 @@ class SizeRun:
         servers = self.start_servers(logdir)
         duration = self.args.duration
         try:
-            reads = ["dashboard", "unassigned-first", "unassigned-deep", "profile", "filter"]
+            reads = ["dashboard", "unassigned-first", "unassigned-deep", "members-deep",
+                     "recipients-deep", "profile", "filter"]
             writes = ["assign-1000", "engagement"]
             for workload in [w for w in reads + writes if w in self.args.workloads]:
                 order = list(self.workloads[workload])
@@ -987,6 +1070,14 @@ def report(args, runs, meta):
     w(f"| unassigned-deep | the same after the cursor of the row at 90% of the folder (the folder is a fifth of the roster, so 90% of it is about as deep as a page can be: 180,000 rows on 1,000,000 influencers, not the 500,000 first planned; keyset "
       f"cursor `cursor:<id>`) | the same with `after:` a cursor of that position (PostGraphile's "
       f"cursors on a function connection are `[\"natural\", offset]`: offset-based) | `after=<id>` |")
+    w(f"| members-deep | `segment(id:) {{ influencers(first: {PAGE}, after:) }}` with `totalCount`, "
+      "after the cursor of the member at 90% of the biggest segment | `segmentMembers(ws, seg, "
+      f"first: {PAGE}, after:)` (a function over the memberships, ordered by influencer id) with "
+      "`totalCount`, after an offset cursor of that position | – |")
+    w(f"| recipients-deep | `campaign(id:) {{ recipients(first: {PAGE}, after:) }}` with "
+      "`totalCount`, after the cursor of the recipient at 90% of the campaign with the most | "
+      f"`campaignRecipients(ws, campaign, first: {PAGE}, after:)` (a function: influencers in any "
+      "audience segment, each once) with `totalCount`, after an offset cursor of that position | – |")
     w("| profile | `influencer(id:)` with `memberships { assignedAt source segment { id name } }` | "
       "`influencerByWorkspaceIdAndId(workspaceId:, id:)` with `segmentMembershipsByWorkspaceIdAndInfluencerId` | `GET /influencer/ID` |")
     w(f"| filter | `influencers(first: {PAGE}, filter:)` with `totalCount`: platform in (TIKTOK, "
@@ -1261,8 +1352,8 @@ def meta_info(args):
 
 # The workloads every build since the tenant-key migration answers (the filter and the rules
 # phase came later).
-COMPARE_WORKLOADS = ["dashboard", "unassigned-first", "unassigned-deep", "profile",
-                     "assign-1000", "engagement"]
+COMPARE_WORKLOADS = ["dashboard", "unassigned-first", "unassigned-deep", "members-deep",
+                     "recipients-deep", "profile", "assign-1000", "engagement"]
 
 
 def compare(args, sizes):

@@ -12,6 +12,27 @@ RETURNS SETOF public.influencer LANGUAGE sql STABLE AS $$
   ORDER BY i.id
 $$;
 
+-- A segment's members and a campaign's recipients (influencers in any of its audience segments,
+-- each once), as connections in influencer id order.
+CREATE OR REPLACE FUNCTION postgraphile_bench.segment_members(ws bigint, seg bigint)
+RETURNS SETOF public.influencer LANGUAGE sql STABLE AS $$
+  SELECT i.* FROM public.influencer i
+  JOIN public.segment_membership m ON m.workspace_id = i.workspace_id AND m.influencer_id = i.id
+  WHERE i.workspace_id = ws AND m.segment_id = seg
+  ORDER BY i.id
+$$;
+
+CREATE OR REPLACE FUNCTION postgraphile_bench.campaign_recipients(ws bigint, campaign bigint)
+RETURNS SETOF public.influencer LANGUAGE sql STABLE AS $$
+  SELECT i.* FROM public.influencer i
+  WHERE i.workspace_id = ws
+    AND EXISTS (SELECT 1 FROM public.segment_membership m
+                JOIN public.campaign_audience a
+                  ON a.workspace_id = m.workspace_id AND a.segment_id = m.segment_id
+                WHERE m.workspace_id = ws AND a.campaign_id = campaign AND m.influencer_id = i.id)
+  ORDER BY i.id
+$$;
+
 CREATE OR REPLACE FUNCTION postgraphile_bench.assign_to_segment(
   workspace bigint, target_segment bigint, influencer_ids bigint[])
 RETURNS public.segment LANGUAGE plpgsql VOLATILE AS $$
