@@ -235,6 +235,21 @@ async fn race_each(server: &Arc<Server>, writes: Vec<Write>, delete: Write) -> V
     outcomes
 }
 
+/// Every fourth write of a round is a removal, the others assignments.
+fn is_removal(i: usize) -> bool {
+    i % 4 == 3
+}
+
+/// The `i`th write of a round on `segment`: a removal of `ids` or an assignment of them.
+fn assign_or_remove(i: usize, ids: Value, segment: &str) -> Write {
+    let variables = json!({ "ids": ids, "seg": segment });
+    if is_removal(i) {
+        write("removeFromSegment", REMOVE, variables)
+    } else {
+        write("assignToSegment", ASSIGN, variables)
+    }
+}
+
 fn add(total: &mut HashMap<Outcome, usize>, round: HashMap<Outcome, usize>) {
     for (outcome, n) in round {
         *total.entry(outcome).or_default() += n;
@@ -331,20 +346,8 @@ async fn assignments_and_removals_racing_segment_deletion_succeed_or_find_nothin
         let segment = server.segment(&format!("s{round}")).await;
         let writes = (0..WRITERS)
             .map(|i| {
-                let ids = [&influencers[i], &influencers[(i + 1) % WRITERS]];
-                if i % 4 == 3 {
-                    write(
-                        "removeFromSegment",
-                        REMOVE,
-                        json!({ "ids": ids, "seg": segment }),
-                    )
-                } else {
-                    write(
-                        "assignToSegment",
-                        ASSIGN,
-                        json!({ "ids": ids, "seg": segment }),
-                    )
-                }
+                let ids = json!([&influencers[i], &influencers[(i + 1) % WRITERS]]);
+                assign_or_remove(i, ids, &segment)
             })
             .collect();
         let delete = write("deleteSegment", DELETE_SEGMENT, json!({ "id": segment }));
@@ -384,26 +387,10 @@ async fn assignments_and_removals_racing_deletion_of_their_influencer_succeed_or
                 .await;
             assert_eq!(outcome("assignToSegment", &body), Outcome::Done);
         }
-        let is_removal = |i: usize| i % 4 == 3;
         let writes = segments
             .iter()
             .enumerate()
-            .map(|(i, segment)| {
-                let ids = json!([stable, doomed]);
-                if is_removal(i) {
-                    write(
-                        "removeFromSegment",
-                        REMOVE,
-                        json!({ "ids": ids, "seg": segment }),
-                    )
-                } else {
-                    write(
-                        "assignToSegment",
-                        ASSIGN,
-                        json!({ "ids": ids, "seg": segment }),
-                    )
-                }
-            })
+            .map(|(i, segment)| assign_or_remove(i, json!([stable, doomed]), segment))
             .collect();
         let delete = write(
             "deleteInfluencer",
