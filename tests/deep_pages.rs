@@ -48,13 +48,13 @@ async fn rows_read(app: &TestApp, statement: &Statement) -> u64 {
     walk(&plan[0]["Plan"])
 }
 
-/// A connection of influencers: the field that holds it and the arguments that pick the set.
+/// A connection of influencers: the query that pages it and the variables that pick the set.
 struct Connection {
     name: &'static str,
-    /// `query(...) { <path>(first: $first, after: $after, last: $last, before: $before, <args>) }`
-    /// with the connection at `data.<path...>`.
+    /// `query(...) { <field>(first: $first, after: $after, last: $last, before: $before, ...) }`.
     query: String,
-    path: Vec<&'static str>,
+    /// The fields down to the connection in `data`.
+    path: Vec<String>,
     variables: Value,
 }
 
@@ -68,7 +68,7 @@ impl Connection {
     }
 
     fn connection<'a>(&self, data: &'a Value) -> &'a Value {
-        self.path.iter().fold(data, |v, key| &v[*key])
+        self.path.iter().fold(data, |v, key| &v[key.as_str()])
     }
 
     /// Every cursor of the connection, in order, paged through 100 at a time.
@@ -121,21 +121,23 @@ impl Connection {
     }
 }
 
-fn connection(
-    name: &'static str,
-    field: &str,
-    params: &str,
-    args: &str,
-    path: Vec<&'static str>,
-    variables: Value,
-) -> Connection {
+/// A connection named `name`: `field` is the selection down to it, with `PAGE` where the paging
+/// arguments go (`segment(id: $id) { influencers(PAGE)`), `params` declares the variables `field`
+/// uses besides them, and `variables` gives their values.
+fn connection(name: &'static str, field: &str, params: &str, variables: Value) -> Connection {
     let page = "first: $first, after: $after, last: $last, before: $before";
     let inner = "{ edges { cursor } pageInfo { hasNextPage } }";
     let query = format!(
         "query($first: Int, $after: String, $last: Int, $before: String{params}) {{ {}{inner}{} }}",
-        field.replace("PAGE", &format!("{page}{args}")),
+        field.replace("PAGE", page),
         "}".repeat(field.matches('{').count()),
     );
+    // The name before each level's arguments: `segment(id: $id) { influencers(PAGE)` is at
+    // `segment.influencers`.
+    let path = field
+        .split('{')
+        .map(|level| level.split('(').next().unwrap().trim().to_owned())
+        .collect();
     Connection {
         name,
         query,
@@ -176,52 +178,30 @@ async fn a_deep_page_of_any_influencer_connection_reads_no_more_than_one_near_it
     )
     .await;
     let connections = [
-        connection(
-            "roster",
-            "influencers(PAGE)",
-            "",
-            "",
-            vec!["influencers"],
-            json!({}),
-        ),
+        connection("roster", "influencers(PAGE)", "", json!({})),
         connection(
             "search",
-            "influencers(PAGE)",
+            "influencers(PAGE, search: $search)",
             ", $search: String",
-            ", search: $search",
-            vec!["influencers"],
             json!({ "search": "1" }),
         ),
         connection(
             "filter",
-            "influencers(PAGE)",
+            "influencers(PAGE, filter: $filter)",
             ", $filter: InfluencerFilter",
-            ", filter: $filter",
-            vec!["influencers"],
             json!({ "filter": { "platformIn": ["INSTAGRAM", "TIKTOK"] } }),
         ),
-        connection(
-            "unassigned",
-            "unassigned(PAGE)",
-            "",
-            "",
-            vec!["unassigned"],
-            json!({}),
-        ),
+        connection("unassigned", "unassigned(PAGE)", "", json!({})),
         connection(
             "segment members",
             "segment(id: $id) { influencers(PAGE)",
             ", $id: ID!",
-            "",
-            vec!["segment", "influencers"],
             json!({ "id": encode(Kind::Segment, biggest).0 }),
         ),
         connection(
             "campaign recipients",
             "campaign(id: $id) { recipients(PAGE)",
             ", $id: ID!",
-            "",
-            vec!["campaign", "recipients"],
             json!({ "id": encode(Kind::Campaign, campaign).0 }),
         ),
     ];

@@ -485,7 +485,7 @@ fn open_connections(addr: &str) -> f64 {
 }
 
 #[test]
-fn the_first_start_prints_a_key_once_and_later_starts_print_none() {
+fn the_first_start_makes_a_key_once_and_later_starts_make_none() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(&dir);
     let first = ServerProcess::start(&[("DATABASE_URL", &url)]);

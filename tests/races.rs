@@ -403,6 +403,7 @@ async fn assignments_and_removals_racing_deletion_of_their_influencer_succeed_or
             .enumerate()
         {
             *total.entry(outcome).or_default() += 1;
+            // The odd segments are those the doomed influencer was not in before the race.
             if outcome == Outcome::Done && i % 2 == 1 && !is_removal(i) {
                 made.push((segments[i].clone(), doomed.clone()));
             }

@@ -49,9 +49,10 @@ impl<M> Default for PageResult<M> {
     }
 }
 
-/// One page to fetch: the rows of `base` (already selecting the model's columns and filtered to
-/// the workspace and the set), keyed by `key`, narrowed by `related`.
-pub struct PagePart {
+/// A set of rows to page over: the rows of `base` (already selecting the model's columns and
+/// filtered to the workspace and the set), keyed by `key`, narrowed by `related`.
+#[derive(Clone)]
+pub struct Keyset {
     pub base: SelectStatement,
     pub key: Expr,
     /// The key's equal on the other side of a join in `base` (a segment's members are paged by
@@ -62,6 +63,32 @@ pub struct PagePart {
     /// buffers and 0.2 ms with it.
     pub joined_key: Option<Expr>,
     pub related: Option<Correlated>,
+}
+
+impl Keyset {
+    /// The rows of `base` keyed by `key`, with nothing joined or related.
+    pub fn new(base: SelectStatement, key: Expr) -> Self {
+        Self {
+            base,
+            key,
+            joined_key: None,
+            related: None,
+        }
+    }
+
+    /// Every row of the set, unpaged (what a count counts).
+    pub fn all_rows(self) -> SelectStatement {
+        let mut rows = self.base;
+        if let Some(related) = &self.related {
+            rows.and_where(related.filter(&self.key, &[]));
+        }
+        rows
+    }
+}
+
+/// One page to fetch of a set.
+pub struct PagePart {
+    pub set: Keyset,
     pub page: Page,
 }
 
@@ -135,7 +162,8 @@ impl PagePart {
             Take::First(n) => (true, n + 1),
             Take::Last(n) => (false, n + 1),
         };
-        let mut select = self.base.clone();
+        let set = &self.set;
+        let mut select = set.base.clone();
         let mut bounds = Vec::with_capacity(2);
         if probe {
             // Anything at or beyond the cursor on the side opposite to the paging direction?
@@ -145,21 +173,21 @@ impl PagePart {
                 (Bound::AtLeast(self.page.before?), Order::Asc)
             };
             bounds.push(bound);
-            select.order_by_expr(self.key.clone(), order).limit(1);
+            select.order_by_expr(set.key.clone(), order).limit(1);
         } else {
             bounds.extend(self.page.after.map(Bound::Above));
             bounds.extend(self.page.before.map(Bound::Below));
             let order = if forward { Order::Asc } else { Order::Desc };
-            select.order_by_expr(self.key.clone(), order).limit(limit);
+            select.order_by_expr(set.key.clone(), order).limit(limit);
         }
         for bound in &bounds {
-            select.and_where(bound.on(self.key.clone()));
-            if let Some(joined) = &self.joined_key {
+            select.and_where(bound.on(set.key.clone()));
+            if let Some(joined) = &set.joined_key {
                 select.and_where(bound.on(joined.clone()));
             }
         }
-        if let Some(related) = &self.related {
-            select.and_where(related.filter(&self.key, &bounds));
+        if let Some(related) = &set.related {
+            select.and_where(related.filter(&set.key, &bounds));
         }
         // Literal tags, cast so both backends return a 64-bit integer.
         select
@@ -271,23 +299,20 @@ mod tests {
     use super::*;
 
     fn unassigned(page: Page) -> PagePart {
-        PagePart {
-            base: Query::select()
-                .column((Alias::new("i"), Alias::new("id")))
-                .from(Alias::new("i"))
+        let base = Query::select()
+            .column((Alias::new("i"), Alias::new("id")))
+            .from(Alias::new("i"))
+            .to_owned();
+        let mut set = Keyset::new(base, Expr::col((Alias::new("i"), Alias::new("id"))));
+        set.related = Some(Correlated {
+            rows: Query::select()
+                .expr(Expr::val(1))
+                .from(Alias::new("m"))
                 .to_owned(),
-            key: Expr::col((Alias::new("i"), Alias::new("id"))),
-            joined_key: None,
-            related: Some(Correlated {
-                rows: Query::select()
-                    .expr(Expr::val(1))
-                    .from(Alias::new("m"))
-                    .to_owned(),
-                column: Expr::col((Alias::new("m"), Alias::new("iid"))),
-                exists: false,
-            }),
-            page,
-        }
+            column: Expr::col((Alias::new("m"), Alias::new("iid"))),
+            exists: false,
+        });
+        PagePart { set, page }
     }
 
     fn sql(part: &PagePart, probe: bool) -> String {

@@ -183,7 +183,7 @@ pub fn raw_get(addr: &str, path: &str) -> String {
 }
 
 /// The value of `field` in a log line, text (`field=value`) or JSON (`"field":"value"`).
-pub fn logged_field(line: &str, field: &str) -> Option<String> {
+fn logged_field(line: &str, field: &str) -> Option<String> {
     if let Ok(json) = serde_json::from_str::<serde_json::Value>(line) {
         // Fields are flattened into the event's object (`LOG_FORMAT=json`).
         return json[field].as_str().map(str::to_owned);

@@ -8,7 +8,7 @@ use sea_orm::{DbErr, QueryFilter, QueryOrder, QueryTrait, sea_query::SelectState
 use super::sql::{col, count};
 use crate::service::{
     id_list::column_any_of,
-    pagination::{Page, PagePart, PageResult, fetch_pages},
+    pagination::{Keyset, Page, PagePart, PageResult, fetch_pages},
     scope::Scoped,
 };
 
@@ -23,10 +23,10 @@ pub async fn campaign_page<S: Scoped>(
     page: Page,
 ) -> Result<PageResult<campaign::Model>, DbErr> {
     let part = PagePart {
-        base: campaign_base(s),
-        key: col(campaign::Entity, campaign::Column::Id),
-        joined_key: None,
-        related: None,
+        set: Keyset::new(
+            campaign_base(s),
+            col(campaign::Entity, campaign::Column::Id),
+        ),
         page,
     };
     Ok(fetch_pages(s.conn(), &[part])

@@ -59,11 +59,7 @@ pub async fn count_influencers(scope: &Scope, set: &InfluencerSet) -> Result<i64
 
 /// Counts a set, uncached.
 async fn count_set(scope: &Scope, set: &InfluencerSet) -> Result<i64, DbErr> {
-    let (mut base, page_key, _, related) = influencer_base(scope, set);
-    if let Some(related) = related {
-        base.and_where(related.filter(&page_key, &[]));
-    }
-    count(scope.conn(), &mut base).await
+    count(scope.conn(), &mut influencer_base(scope, set).all_rows()).await
 }
 
 #[derive(FromQueryResult)]

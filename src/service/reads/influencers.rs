@@ -7,7 +7,7 @@ use entity::{campaign_audience, influencer, segment, segment_membership};
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DbErr, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     Related, Statement,
-    sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement},
+    sea_query::{Alias, Expr, ExprTrait, JoinType, Query},
 };
 
 use super::sql::{col, contains};
@@ -16,17 +16,14 @@ use crate::service::{
     filter,
     id_list::column_any_of,
     influencer_set::InfluencerSet,
-    pagination::{Correlated, Page, PagePart, PageResult, Take, assemble, fetch_pages},
+    pagination::{Correlated, Keyset, Page, PagePart, PageResult, Take, assemble, fetch_pages},
     scope::Scoped,
 };
 
-/// The base query of an influencer set (all influencer columns), the key it pages by, the key's
-/// equal across the base's join (see [`PagePart::joined_key`]), and the semi- or anti-join that
-/// completes it (recipients, Unassigned), which the caller applies: see [`Correlated`].
-pub(super) fn influencer_base<S: Scoped>(
-    s: &S,
-    set: &InfluencerSet,
-) -> (SelectStatement, Expr, Option<Expr>, Option<Correlated>) {
+/// An influencer set as a [`Keyset`]: its base query (all influencer columns), the key it pages
+/// by, the key's equal across the base's join (a segment's members) and the semi- or anti-join
+/// that completes it (recipients, Unassigned).
+pub(super) fn influencer_base<S: Scoped>(s: &S, set: &InfluencerSet) -> Keyset {
     use influencer::Column as I;
     use segment_membership::Column as M;
     let mut base = s.find::<influencer::Entity>().into_query();
@@ -97,7 +94,12 @@ pub(super) fn influencer_base<S: Scoped>(
             });
         }
     }
-    (base, key, joined_key, related)
+    Keyset {
+        base,
+        key,
+        joined_key,
+        related,
+    }
 }
 
 /// Pages of several influencer sets in one statement, in the order asked.
@@ -119,15 +121,9 @@ pub async fn influencer_pages<S: Scoped>(
     }
     let parts: Vec<PagePart> = requests
         .iter()
-        .map(|(set, page)| {
-            let (base, key, joined_key, related) = influencer_base(s, set);
-            PagePart {
-                base,
-                key,
-                joined_key,
-                related,
-                page: page.clone(),
-            }
+        .map(|(set, page)| PagePart {
+            set: influencer_base(s, set),
+            page: page.clone(),
         })
         .collect();
     fetch_pages(s.conn(), &parts).await

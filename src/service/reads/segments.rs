@@ -5,7 +5,7 @@ use sea_orm::{DbErr, QueryTrait, sea_query::SelectStatement};
 
 use super::sql::{col, contains, count};
 use crate::service::{
-    pagination::{Page, PagePart, PageResult, fetch_pages},
+    pagination::{Keyset, Page, PagePart, PageResult, fetch_pages},
     scope::Scoped,
     text::SearchTerm,
 };
@@ -29,10 +29,10 @@ pub async fn segment_page<S: Scoped>(
     page: Page,
 ) -> Result<PageResult<segment::Model>, DbErr> {
     let part = PagePart {
-        base: segment_base(s, search),
-        key: col(segment::Entity, segment::Column::Id),
-        joined_key: None,
-        related: None,
+        set: Keyset::new(
+            segment_base(s, search),
+            col(segment::Entity, segment::Column::Id),
+        ),
         page,
     };
     Ok(fetch_pages(s.conn(), &[part])
