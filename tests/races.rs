@@ -151,6 +151,12 @@ impl Server {
             .unwrap();
         row.try_get("", "n").unwrap()
     }
+
+    /// Asserts that `SELECT COUNT(*) <rows>` is 0: no row refers to something deleted.
+    async fn assert_no_rows(&self, rows: &str) {
+        let n = self.scalar(&format!("SELECT COUNT(*) AS n {rows}")).await;
+        assert_eq!(n, 0, "rows left referring to something deleted: {rows}");
+    }
 }
 
 /// One mutation to send in a race.
@@ -410,15 +416,12 @@ async fn assignments_and_removals_racing_deletion_of_their_influencer_succeed_or
         }
     }
     eprintln!("outcomes: {total:?}");
-    assert_eq!(
-        server
-            .scalar(
-                "SELECT COUNT(*) AS n FROM segment_membership m WHERE NOT EXISTS \
-                 (SELECT 1 FROM influencer i WHERE i.id = m.influencer_id)"
-            )
-            .await,
-        0
-    );
+    server
+        .assert_no_rows(
+            "FROM segment_membership m WHERE NOT EXISTS \
+                 (SELECT 1 FROM influencer i WHERE i.id = m.influencer_id)",
+        )
+        .await;
     let seen = assert_last_words_match_the_database(&server, &mut ws).await;
     let unannounced: Vec<_> = made
         .iter()
@@ -478,16 +481,13 @@ async fn engagements_racing_deletion_of_their_influencer_or_campaign_succeed_or_
         }
     }
     eprintln!("outcomes: {total:?}");
-    assert_eq!(
-        server
-            .scalar(
-                "SELECT COUNT(*) AS n FROM engagement_event e WHERE NOT EXISTS \
+    server
+        .assert_no_rows(
+            "FROM engagement_event e WHERE NOT EXISTS \
                  (SELECT 1 FROM influencer i WHERE i.id = e.influencer_id) \
-                 OR NOT EXISTS (SELECT 1 FROM campaign c WHERE c.id = e.campaign_id)"
-            )
-            .await,
-        0
-    );
+                 OR NOT EXISTS (SELECT 1 FROM campaign c WHERE c.id = e.campaign_id)",
+        )
+        .await;
     assert_last_words_match_the_database(&server, &mut ws).await;
 }
 
@@ -650,15 +650,12 @@ async fn updates_racing_deletion_of_what_they_change_succeed_or_find_nothing() {
         add(&mut total, race(&server, writes, delete).await);
     }
     eprintln!("outcomes: {total:?}");
-    assert_eq!(
-        server
-            .scalar(
-                "SELECT COUNT(*) AS n FROM campaign_audience a WHERE NOT EXISTS \
-                 (SELECT 1 FROM segment s WHERE s.id = a.segment_id)"
-            )
-            .await,
-        0
-    );
+    server
+        .assert_no_rows(
+            "FROM campaign_audience a WHERE NOT EXISTS \
+                 (SELECT 1 FROM segment s WHERE s.id = a.segment_id)",
+        )
+        .await;
 }
 
 /// Inserts an automation row directly, bypassing the service's rules.
