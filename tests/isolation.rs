@@ -595,6 +595,20 @@ macro_rules! campaign_page {
 /// (`another_workspaces_changes_never_reach_a_subscriber`).
 const COVERED_BY_SUBSCRIPTION_TESTS: &[&str] = &["Subscription.segmentMembershipChanged.segmentId"];
 
+/// History cursors, tried in `tests/history.rs`
+/// (`cursors_from_elsewhere_are_refused_and_show_nothing`, and over WebSocket in
+/// `a_subscription_refuses_a_cursor_from_elsewhere`): a cursor names its workspace, so one of
+/// another workspace is a BAD_USER_INPUT error, which the probes above do not expect.
+const COVERED_BY_HISTORY_TESTS: &[&str] = &[
+    "Query.membershipChanges.after",
+    "Query.membershipChanges.before",
+    "Influencer.history.after",
+    "Influencer.history.before",
+    "Segment.history.after",
+    "Segment.history.before",
+    "Subscription.segmentMembershipChanged.after",
+];
+
 /// Filter arguments that name segments and campaigns, tried in
 /// `a_filter_argument_naming_another_workspaces_segments_or_campaigns_is_refused_as_for_nothing`:
 /// ids of nothing there are a BAD_USER_INPUT error, which the probes above do not expect.
@@ -666,6 +680,12 @@ const QUERY_PROBES: &[Probe] = &[
         covers: &["Query.campaign.id"],
         query: "query($id: ID!) { campaign(id: $id) { id name audience { id } recipients { totalCount nodes { id } } automations { id } } }",
         vars: |t, _| json!({ "id": t.campaign }),
+    },
+    Probe {
+        field: "membershipChanges",
+        covers: &["Query.membershipChanges.segmentId"],
+        query: "query($s: ID!) { membershipChanges(segmentId: $s) { totalCount nodes { change segmentName influencer { id } segment { id } } } }",
+        vars: |t, _| json!({ "s": t.segment }),
     },
     Probe {
         field: "influencers",
@@ -1538,6 +1558,7 @@ async fn every_query_and_mutation_field_and_every_id_cursor_or_search_argument_h
         .flat_map(|p| p.covers.iter().copied())
         .chain(COVERED_BY_SUBSCRIPTION_TESTS.iter().copied())
         .chain(COVERED_BY_FILTER_TESTS.iter().copied())
+        .chain(COVERED_BY_HISTORY_TESTS.iter().copied())
         .collect();
     let untried: Vec<&String> = arguments
         .iter()

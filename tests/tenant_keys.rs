@@ -419,6 +419,8 @@ async fn every_tenant_key_and_reference_leads_with_workspace_id() {
         "engagement_event",
         "segment_membership",
         "api_key",
+        "segment_membership_change",
+        "membership_history_head",
     ] {
         assert!(catalog.tenant.contains(table), "{table}: {catalog:#?}");
     }

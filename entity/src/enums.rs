@@ -103,3 +103,35 @@ pub enum AutomationAction {
     #[sea_orm(string_value = "ASSIGN_TO_SEGMENT")]
     AssignToSegment,
 }
+
+/// Whether a recorded membership change made the membership or ended it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+pub enum ChangeKind {
+    #[sea_orm(string_value = "ADDED")]
+    Added,
+    #[sea_orm(string_value = "REMOVED")]
+    Removed,
+}
+
+/// Who or what made a recorded membership change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ActorKind {
+    /// A client, through the API with a key.
+    #[sea_orm(string_value = "API_KEY")]
+    ApiKey,
+    /// An automation, when an engagement fired it.
+    #[sea_orm(string_value = "AUTOMATION")]
+    Automation,
+    /// A segment's rule.
+    #[sea_orm(string_value = "RULE")]
+    Rule,
+    /// An import of a roster.
+    #[sea_orm(string_value = "IMPORT")]
+    Import,
+    /// The server itself: a delete that took memberships with it, or work with no API key (the
+    /// command line).
+    #[sea_orm(string_value = "SYSTEM")]
+    System,
+}

@@ -13,6 +13,7 @@ mod m20261202_000001_workspace_keys;
 mod m20261202_000002_niche_key;
 mod m20261202_000003_rule_segments;
 mod m20261202_000004_rules_version;
+mod m20261203_000001_membership_history;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_niche_key::Migration),
             Box::new(m20261202_000003_rule_segments::Migration),
             Box::new(m20261202_000004_rules_version::Migration),
+            Box::new(m20261203_000001_membership_history::Migration),
         ]
     }
 }

@@ -61,10 +61,10 @@ pub fn build_schema_with(
     }
     let schema = builder.finish();
     let sdl = schema.sdl();
-    // A request acts for a workspace through its scope: the database, the workspace, the event
-    // hub its writes publish to, and the request's deadline.
-    let scope_request = move |request, ws, deadline: Option<std::sync::Arc<_>>| {
-        let scope = Scope::new(db.clone(), ws, events.clone());
+    // A request acts for its caller through its scope: the database, the caller's workspace and
+    // key, the event hub its writes publish to, and the request's deadline.
+    let scope_request = move |request, caller, deadline: Option<std::sync::Arc<_>>| {
+        let scope = Scope::for_caller(db.clone(), caller, events.clone());
         let scope = match deadline {
             Some(deadline) => scope.with_deadline(deadline),
             None => scope,

@@ -9,7 +9,7 @@ use axum::{
 
 use crate::{
     errors::Code,
-    service::{WorkspaceId, auth},
+    service::{Caller, auth},
 };
 
 use super::{media::request_error, state::AppState};
@@ -21,11 +21,11 @@ pub(super) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// The workspace of a live API key, or the response that refuses the request.
+/// The caller a live API key stands for, or the response that refuses the request.
 pub(super) async fn authenticate(
     state: &AppState,
     token: Option<&str>,
-) -> Result<WorkspaceId, Response> {
+) -> Result<Caller, Response> {
     let Some(token) = token else {
         return Err(request_error(
             StatusCode::UNAUTHORIZED,
@@ -38,10 +38,10 @@ pub(super) async fn authenticate(
         .as_ref()
         .filter(|key| auth::matches(token, &key.hash))
     {
-        return Ok(key.workspace);
+        return Ok(key.caller.clone());
     }
     match state.keys.authenticate(&state.db, token).await {
-        Ok(Some(workspace)) => Ok(workspace),
+        Ok(Some(caller)) => Ok(caller),
         Ok(None) => Err(request_error(
             StatusCode::UNAUTHORIZED,
             Code::Unauthenticated,
@@ -59,7 +59,7 @@ pub(super) async fn authenticate(
     }
 }
 
-/// Lets a request through only with a live API key, and tells the handler its workspace. A
+/// Lets a request through only with a live API key, and tells the handler who it acts as. A
 /// middleware, so that a request without a key is refused before its body is read.
 pub(super) async fn require_api_key(
     State(state): State<AppState>,
@@ -67,8 +67,8 @@ pub(super) async fn require_api_key(
     next: Next,
 ) -> Response {
     match authenticate(&state, bearer(request.headers())).await {
-        Ok(workspace) => {
-            request.extensions_mut().insert(workspace);
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
             next.run(request).await
         }
         Err(refused) => refused,

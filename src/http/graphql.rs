@@ -17,7 +17,7 @@ use crate::{
         graphql::{has_code, with_code},
     },
     graphql::runtime::{apq::ApqError, limits::ReadOnly},
-    service::{Deadline, WorkspaceId},
+    service::{Caller, Deadline},
 };
 
 use super::{
@@ -39,7 +39,7 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
 /// POST /graphql: a query or mutation as JSON.
 pub(super) async fn graphql(
     State(state): State<AppState>,
-    Extension(workspace): Extension<WorkspaceId>,
+    Extension(caller): Extension<Caller>,
     headers: axum::http::HeaderMap,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
@@ -75,7 +75,7 @@ pub(super) async fn graphql(
             );
         }
     };
-    execute(&state, workspace, media, request).await
+    execute(&state, caller, media, request).await
 }
 
 /// GET /graphql: with a `query` (or a persisted query's hash) in the URL, runs a query; mutations
@@ -91,8 +91,8 @@ pub(super) async fn graphql_get(State(state): State<AppState>, request: Request)
         return graphiql(&state, &request).into_response();
     }
     let headers = request.headers();
-    let workspace = match authenticate(&state, bearer(headers)).await {
-        Ok(workspace) => workspace,
+    let caller = match authenticate(&state, bearer(headers)).await {
+        Ok(caller) => caller,
         Err(refused) => return refused,
     };
     let Some(media) = ResponseMedia::negotiate(headers) else {
@@ -108,7 +108,7 @@ pub(super) async fn graphql_get(State(state): State<AppState>, request: Request)
             );
         }
     };
-    execute(&state, workspace, media, graphql_request.data(ReadOnly)).await
+    execute(&state, caller, media, graphql_request.data(ReadOnly)).await
 }
 
 /// A GraphQL request from URL parameters: `query`, `operationName`, and `variables` and
@@ -139,10 +139,10 @@ fn parse_url_request(query_string: &str) -> Result<async_graphql::Request, Strin
     Ok(request)
 }
 
-/// Runs a request for a workspace within the request deadline, and answers it in `media`.
+/// Runs a request for a caller within the request deadline, and answers it in `media`.
 async fn execute(
     state: &AppState,
-    workspace: WorkspaceId,
+    caller: Caller,
     media: ResponseMedia,
     mut request: async_graphql::Request,
 ) -> Response {
@@ -172,9 +172,7 @@ async fn execute(
     // Past the deadline the execution is dropped, which rolls back its open transaction. A
     // write that already committed is never reported as cancelled: see `service::Deadline`.
     let deadline = Arc::new(Deadline::default());
-    let request = state
-        .schema
-        .scoped(request, workspace, Some(deadline.clone()));
+    let request = state.schema.scoped(request, caller, Some(deadline.clone()));
     let execution = state.schema.execute(request);
     tokio::pin!(execution);
     let response = tokio::select! {

@@ -49,6 +49,7 @@ use crate::{
     graphql::{build_schema_with, runtime::apq::PersistedQueries},
     observability,
     service::{
+        Caller, KeyName,
         auth::{self, KeyCache},
         events::Events,
         rule_refresh,
@@ -75,10 +76,14 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
     observability::init_metrics();
     let graphiql_key = config.graphiql_workspace.map(|workspace| {
         let secret = auth::generate_secret();
+        let name = KeyName {
+            prefix: auth::shown_prefix(&secret).to_owned(),
+            label: "GraphiQL".to_owned(),
+        };
         Arc::new(GraphiqlKey {
             hash: auth::hash_of(&secret),
+            caller: Caller::with_key(workspace, name),
             secret,
-            workspace,
         })
     });
     let events = Events::start(&db);

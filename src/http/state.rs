@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     config::HttpConfig,
     graphql::{Api, runtime::apq::PersistedQueries},
-    service::{WorkspaceId, auth::KeyCache},
+    service::{Caller, auth::KeyCache},
 };
 
 /// What every handler shares: one allocation, so that the state each request's extractors take
@@ -50,7 +50,8 @@ pub struct Shared {
 pub(super) struct GraphiqlKey {
     pub(super) secret: String,
     pub(super) hash: String,
-    pub(super) workspace: WorkspaceId,
+    /// Who the page's requests act as: the workspace, and the key named `GraphiQL`.
+    pub(super) caller: Caller,
 }
 
 /// What every WebSocket connection is held to.

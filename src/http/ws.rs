@@ -90,14 +90,14 @@ pub(super) async fn graphql_ws(
                 .on_connection_init(move |payload| async move {
                     let state = init_state;
                     let token = header_token.or_else(|| init_token(&payload));
-                    let workspace = authenticate(&state, token.as_deref())
+                    let caller = authenticate(&state, token.as_deref())
                         .await
                         .map_err(|_| async_graphql::Error::new(REFUSED_KEY))?;
                     accepted_tx.send_replace(token);
                     // Each operation gets its own loader from `Api::execute_stream`, which also
                     // applies the connection's limits.
                     let mut data = Data::default();
-                    data.insert(workspace);
+                    data.insert(caller);
                     data.insert(ConnectionLimits::new(
                         limits.request_timeout,
                         limits.max_subscriptions,

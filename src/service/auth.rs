@@ -17,6 +17,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 use super::{
+    caller::{Caller, KeyName},
     clock::now,
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult, on_unique_violation},
     events::{self, Events},
@@ -45,6 +46,11 @@ pub fn hash_of(secret: &str) -> String {
     format!("{:x}", Sha256::digest(secret.as_bytes()))
 }
 
+/// The characters of a key kept in clear to name it (`sk_` and 8 more).
+pub fn shown_prefix(secret: &str) -> &str {
+    secret.get(..SHOWN).unwrap_or(secret)
+}
+
 /// A fresh random key.
 pub fn generate_secret() -> String {
     let mut bytes = [0u8; 32];
@@ -61,24 +67,33 @@ fn well_formed(secret: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The workspace of a live key; `None` for a malformed, unknown or revoked one.
+/// The caller a live key stands for (its workspace and its name); `None` for a malformed, unknown
+/// or revoked one.
 pub async fn authenticate<C: ConnectionTrait>(
     db: &C,
     secret: &str,
-) -> Result<Option<WorkspaceId>, DbErr> {
+) -> Result<Option<Caller>, DbErr> {
     if !well_formed(secret) {
         return Ok(None);
     }
     live_key(db, &hash_of(secret)).await
 }
 
-async fn live_key<C: ConnectionTrait>(db: &C, hash: &str) -> Result<Option<WorkspaceId>, DbErr> {
+async fn live_key<C: ConnectionTrait>(db: &C, hash: &str) -> Result<Option<Caller>, DbErr> {
     Ok(api_key::Entity::find()
         .filter(api_key::Column::KeyHash.eq(hash))
         .filter(api_key::Column::RevokedAt.is_null())
         .one(db)
         .await?
-        .map(|key| WorkspaceId(key.workspace_id)))
+        .map(|key| {
+            Caller::with_key(
+                WorkspaceId(key.workspace_id),
+                KeyName {
+                    prefix: key.prefix,
+                    label: key.label,
+                },
+            )
+        }))
 }
 
 /// Live keys seen lately, so that a request does not look its key up again: every request
@@ -95,7 +110,7 @@ pub struct KeyCache {
 }
 
 struct Kept {
-    workspace: WorkspaceId,
+    caller: Caller,
     at: Instant,
     /// The revocation count when the key was looked up.
     revocations: u64,
@@ -119,7 +134,7 @@ impl KeyCache {
         &self,
         db: &C,
         secret: &str,
-    ) -> Result<Option<WorkspaceId>, DbErr> {
+    ) -> Result<Option<Caller>, DbErr> {
         if !well_formed(secret) {
             return Ok(None);
         }
@@ -135,7 +150,7 @@ impl KeyCache {
                 Some(entry)
                     if entry.revocations == revocations && entry.at.elapsed() < self.ttl =>
                 {
-                    return Ok(Some(entry.workspace));
+                    return Ok(Some(entry.caller.clone()));
                 }
                 // Stale: gone now, so that a key found revoked below leaves nothing behind.
                 Some(_) => {
@@ -145,9 +160,9 @@ impl KeyCache {
             }
         }
         let found = live_key(db, &hash).await?;
-        if let Some(workspace) = found {
+        if let Some(caller) = &found {
             let entry = Kept {
-                workspace,
+                caller: caller.clone(),
                 at: Instant::now(),
                 revocations,
             };
@@ -230,7 +245,7 @@ pub async fn create_key(
     let record = scope::on(db, ws)
         .owned(api_key::ActiveModel {
             label: Set(label),
-            prefix: Set(secret[..SHOWN].to_owned()),
+            prefix: Set(shown_prefix(&secret).to_owned()),
             key_hash: Set(hash_of(&secret)),
             created_at: Set(now()),
             ..Default::default()

@@ -151,6 +151,7 @@ pub async fn record(tx: &mut Tx<'_>, input: &NewEngagement) -> ServiceResult<Rec
         .iter()
         .filter_map(|a| Some((a.segment_id?, a.id)))
         .collect();
+    tx.journal().engagement(event.id);
     let assigned = insert_automated(tx, input.influencer_id, &targets).await?;
     let change = Change {
         engaged: true,

@@ -14,9 +14,12 @@
 //! Each instance confirms what it heard, and the revoking command waits for every instance's
 //! confirmation ([`Revocation`]): when `api-key revoke` returns, no instance accepts the key.
 //!
-//! Delivery is at most once. A subscriber that falls more than `CHANNEL_CAPACITY` batches behind
-//! finds its receiver lagged, and when an instance's listening connection drops its subscribers get
-//! [`Signal::Gap`]; either way the subscription tells its client to refetch.
+//! Notifications are wake-ups, not the record: a subscription reads what changed from the
+//! membership history (see `service::history`), which the write recorded in its transaction. So
+//! a notification that never arrives loses nothing. A subscriber that falls more than
+//! `CHANNEL_CAPACITY` batches behind finds its receiver lagged, and when an instance's listening
+//! connection drops, or connects again, its subscribers get [`Signal::Gap`]; either way the
+//! subscription reads the history to catch up.
 
 use std::{sync::Arc, time::Duration};
 
@@ -101,7 +104,8 @@ impl MembershipBatch {
 pub enum Signal {
     /// Changes that committed.
     Changed(Arc<MembershipBatch>),
-    /// Changes may have been missed (the listening connection dropped and came back).
+    /// Notifications may have been missed (the listening connection dropped, or connected
+    /// again): subscribers catch up from the history.
     Gap,
 }
 
@@ -469,6 +473,8 @@ async fn listen(
             tracing::info!("live updates: listening for membership changes");
         }
         retry = Duration::from_millis(100);
+        // Changes committed while not listening woke nobody up.
+        let _ = sender.send(Signal::Gap);
         loop {
             let next = tokio::select! {
                 _ = &mut stop => return,

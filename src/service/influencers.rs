@@ -6,6 +6,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
 use super::{
     clock::now,
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult, on_unique_violation},
+    journal::Actor,
     locks,
     membership_rows::delete_memberships,
     rule_lock,
@@ -205,6 +206,7 @@ pub async fn delete(tx: &mut Tx<'_>, id: i64) -> ServiceResult<i64> {
     delete_memberships(
         tx,
         sea_orm::Condition::all().add(segment_membership::Column::InfluencerId.eq(id)),
+        Actor::System,
     )
     .await?;
     tx.delete_many::<engagement_event::Entity>()

@@ -18,6 +18,7 @@ use super::{
     errors::ServiceResult,
     events::{ChangeKind, MembershipBatch},
     id_list::any_of,
+    journal::Actor,
     scope::{Scoped, Tx},
 };
 
@@ -255,10 +256,15 @@ fn announce_added(
         if segments.last() != Some(&segment_id) {
             segments.push(segment_id);
         }
+        // A new membership's source says who made it: the caller, an automation or a rule.
+        let actor = match source {
+            MembershipSource::Manual => Actor::Caller,
+            MembershipSource::Automation => Actor::Automation(automation_id),
+            MembershipSource::Rule => Actor::Rule,
+        };
         announce(
             tx,
-            segment_id,
-            ChangeKind::Added,
+            (segment_id, ChangeKind::Added, actor),
             source,
             automation_id,
             at,
@@ -268,27 +274,29 @@ fn announce_added(
     segments
 }
 
-/// Puts one batch of changes in the outbox.
+/// Puts one batch of changes, made by `actor`, in the outbox and the history.
 fn announce(
     tx: &mut Tx<'_>,
-    segment_id: i64,
-    change: ChangeKind,
+    (segment_id, change, actor): (i64, ChangeKind, Actor),
     source: MembershipSource,
     automation_id: Option<i64>,
     at: chrono::DateTime<chrono::Utc>,
     influencer_ids: Vec<i64>,
 ) {
     let workspace_id = tx.workspace().0;
-    tx.announce(MembershipBatch {
-        workspace_id,
-        segment_id,
-        change,
-        by_automation: source == MembershipSource::Automation,
-        by_rule: source == MembershipSource::Rule,
-        automation_id,
-        at,
-        influencer_ids,
-    });
+    tx.announce(
+        MembershipBatch {
+            workspace_id,
+            segment_id,
+            change,
+            by_automation: source == MembershipSource::Automation,
+            by_rule: source == MembershipSource::Rule,
+            automation_id,
+            at,
+            influencer_ids,
+        },
+        actor,
+    );
 }
 
 /// Deleted memberships by segment, source and automation (the key, in a stable order), with
@@ -296,11 +304,12 @@ fn announce(
 type Batches = BTreeMap<(i64, String, Option<i64>), (MembershipSource, Vec<i64>)>;
 
 /// Deletes the memberships `filter` selects (within the workspace) in one statement
-/// (`DELETE ... RETURNING`), and puts what it deleted in the outbox; returns how many it
-/// deleted.
+/// (`DELETE ... RETURNING`), and puts what it deleted in the outbox and the history, as ended by
+/// `actor`; returns how many it deleted.
 pub(crate) async fn delete_memberships(
     tx: &mut Tx<'_>,
     filter: sea_orm::Condition,
+    actor: Actor,
 ) -> ServiceResult<usize> {
     let deleted = tx
         .delete_many::<segment_membership::Entity>()
@@ -308,16 +317,17 @@ pub(crate) async fn delete_memberships(
         .exec_with_returning(tx.conn())
         .await?;
     let count = deleted.len();
-    announce_removed(tx, deleted, now());
+    announce_removed(tx, deleted, now(), actor);
     Ok(count)
 }
 
-/// Announces deleted memberships, one batch per segment, source and automation, in a stable
-/// order.
+/// Announces deleted memberships, ended by `actor`, one batch per segment, source and
+/// automation, in a stable order.
 fn announce_removed(
     tx: &mut Tx<'_>,
     deleted: Vec<segment_membership::Model>,
     at: chrono::DateTime<chrono::Utc>,
+    actor: Actor,
 ) {
     let mut batches: Batches = BTreeMap::new();
     for row in deleted {
@@ -331,8 +341,7 @@ fn announce_removed(
         influencer_ids.sort_unstable();
         announce(
             tx,
-            segment_id,
-            ChangeKind::Removed,
+            (segment_id, ChangeKind::Removed, actor),
             source,
             automation_id,
             at,
@@ -342,7 +351,8 @@ fn announce_removed(
 }
 
 /// Inserts the memberships `added` (as [`insert_pairs`] does, with `source`) and deletes those
-/// `gone` selects, if any (as [`delete_memberships`] does), announcing both; on PostgreSQL in one
+/// `gone` selects, if any (as [`delete_memberships`] does, ended by `source`'s actor: the rule's),
+/// announcing both; on PostgreSQL in one
 /// statement, whose two data-modifying parts see the same snapshot: `gone` must select none of
 /// the pairs `added` names. A write that moves an influencer into some rules and out of others
 /// makes one round trip for both.
@@ -364,7 +374,7 @@ pub(crate) async fn insert_and_delete(
         gone => {
             insert_pairs(tx, added, at, source).await?;
             if let Some(gone) = gone {
-                delete_memberships(tx, gone).await?;
+                delete_memberships(tx, gone, Actor::Rule).await?;
             }
             return Ok(());
         }
@@ -417,6 +427,6 @@ pub(crate) async fn insert_and_delete(
         }
     }
     announce_added(tx, inserted, at, source);
-    announce_removed(tx, deleted, at);
+    announce_removed(tx, deleted, at, Actor::Rule);
     Ok(())
 }

@@ -14,6 +14,7 @@ use super::{
     errors::{ServiceError, ServiceResult, merge_errors},
     filter::{self, InfluencerFilter},
     id_list::{HARD_MAX_BULK_IDS, any_of, column_any_of},
+    journal::Actor,
     locks,
     membership_rows::{delete_memberships, insert_memberships, insert_memberships_where},
     rules::{self, Among, Change},
@@ -235,6 +236,7 @@ pub async fn remove(
             sea_orm::Condition::all()
                 .add(segment_membership::Column::SegmentId.eq(segment.id))
                 .add(members),
+            Actor::Caller,
         )
         .await?
     };

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod automations;
+pub mod caller;
 pub mod campaigns;
 pub mod clock;
 pub mod count_cache;
@@ -17,6 +18,7 @@ pub mod filter;
 pub mod id_list;
 pub mod influencer_set;
 pub mod influencers;
+pub mod journal;
 pub(crate) mod locks;
 pub mod membership_rows;
 pub mod memberships;
@@ -34,6 +36,7 @@ pub mod text;
 pub mod validate;
 pub mod workspace;
 
+pub use caller::{Caller, KeyName};
 pub use clock::now;
 pub use deadline::Deadline;
 pub use errors::{InputError, InputErrorCode, ServiceError, ServiceResult};

@@ -56,6 +56,7 @@ use super::{
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult},
     filter::{self, FilterInput, InfluencerFilter},
     id_list::any_of,
+    journal::Actor,
     locks,
     membership_rows::{delete_memberships, insert_and_delete, insert_rows, membership_rows},
     rule_lock::{RulesLock, count_rule_change, lock_rules},
@@ -762,7 +763,7 @@ async fn remove_non_matches(tx: &mut Tx<'_>, rules: &[&RuleSegment]) -> ServiceR
             rules.iter().map(|r| r.id),
         ))
         .add(Expr::exists(matching).not());
-    delete_memberships(tx, gone).await
+    delete_memberships(tx, gone, Actor::Rule).await
 }
 
 /// Evaluates again, over the whole roster, every rule with a rolling window (`withinDays`) and

@@ -23,7 +23,8 @@ use std::sync::Arc;
 
 use entity::{
     api_key, automation, campaign, campaign_audience, engagement_event, influencer,
-    rule_campaign_reference, rule_segment_reference, segment, segment_membership,
+    membership_history_head, rule_campaign_reference, rule_segment_reference, segment,
+    segment_membership, segment_membership_change,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
@@ -32,10 +33,12 @@ use sea_orm::{
 };
 
 use super::{
+    caller::{Caller, KeyName},
     count_cache::CountCache,
     deadline::Deadline,
     errors::{self, ServiceError, ServiceResult},
     events::{Events, MembershipBatch, Outbox},
+    journal::{Actor, Journal},
     pagination::Keyed,
     rule_cache::RuleCache,
     workspace::WorkspaceId,
@@ -92,9 +95,18 @@ tenant!(
     segment_membership,
     api_key,
     rule_segment_reference,
-    rule_campaign_reference
+    rule_campaign_reference,
+    segment_membership_change,
+    membership_history_head
 );
-identified!(influencer, segment, campaign, automation, engagement_event);
+identified!(
+    influencer,
+    segment,
+    campaign,
+    automation,
+    engagement_event,
+    segment_membership_change
+);
 
 /// What a scoped handle offers: the connection its statements run on, and queries of tenant
 /// tables limited to its workspace.
@@ -157,16 +169,25 @@ pub trait Scoped {
 pub struct Scope {
     db: DatabaseConnection,
     ws: WorkspaceId,
+    /// The API key the request came with; its writes record it as their actor.
+    key: Option<Arc<KeyName>>,
     events: Events,
     deadline: Option<Arc<Deadline>>,
 }
 
 impl Scope {
     /// The workspace `ws` on `db`; writes publish to `events` and forget its kept counts.
+    /// Its writes act as the server itself (the history's SYSTEM actor).
     pub fn new(db: DatabaseConnection, ws: WorkspaceId, events: Events) -> Self {
+        Self::for_caller(db, Caller::from(ws), events)
+    }
+
+    /// The caller's workspace on `db`, its writes recorded as the caller's key's.
+    pub fn for_caller(db: DatabaseConnection, caller: Caller, events: Events) -> Self {
         Self {
             db,
-            ws,
+            ws: caller.workspace,
+            key: caller.key,
             events,
             deadline: None,
         }
@@ -201,11 +222,16 @@ impl Scope {
                     txn: begin_write(&self.db).await?,
                     ws: self.ws,
                     outbox: self.events.outbox(),
+                    journal: Journal::new(self.key.clone()),
                     changed: true,
                     rules_held: None,
                 };
                 let value = write(&mut tx).await?;
                 let counts = tx.changed.then(|| self.events.counts());
+                let segment_owned = on(&tx.txn, self.ws).owns::<segment::Entity>();
+                for batch in tx.journal.write(&tx.txn, self.ws, segment_owned).await? {
+                    tx.outbox.add(batch);
+                }
                 tx.outbox.send(&tx.txn).await?;
                 tx.outbox
                     .publish_after(commit(tx.txn, self.ws, counts, self.deadline.as_deref()))
@@ -259,12 +285,13 @@ impl Scoped for Scope {
     }
 }
 
-/// A write in progress: its transaction, in the scope's workspace, and the membership events it
-/// will publish once it commits.
+/// A write in progress: its transaction, in the scope's workspace, the membership events it
+/// will publish once it commits, and the history it records before.
 pub struct Tx<'a> {
     txn: DatabaseTransaction,
     ws: WorkspaceId,
     outbox: Outbox<'a>,
+    journal: Journal,
     /// False once the write said it changed nothing (see [`Tx::changed_nothing`]).
     changed: bool,
     /// The version of the workspace's rules, once this transaction holds them for following
@@ -298,9 +325,15 @@ impl Tx<'_> {
         self.outbox.events().rules()
     }
 
-    /// Announces a change of memberships to subscribers, once the write commits.
-    pub(crate) fn announce(&mut self, batch: MembershipBatch) {
-        self.outbox.add(batch);
+    /// Announces a change of memberships to subscribers, once the write commits, and records it
+    /// in the history (in this transaction), made by `actor`.
+    pub(crate) fn announce(&mut self, batch: MembershipBatch, actor: Actor) {
+        self.journal.add(batch, actor);
+    }
+
+    /// The history this write records (see [`Journal`]).
+    pub(crate) fn journal(&mut self) -> &mut Journal {
+        &mut self.journal
     }
 }
 

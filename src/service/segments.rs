@@ -8,6 +8,7 @@ use super::{
     clock::now,
     errors::{InputError, InputErrorCode, ServiceResult, on_unique_violation},
     filter::FilterInput,
+    journal::Actor,
     locks,
     membership_rows::delete_memberships,
     rule_lock,
@@ -241,15 +242,18 @@ pub async fn delete(tx: &mut Tx<'_>, id: i64) -> ServiceResult<i64> {
     rule_lock::lock_before_deleting(tx, id).await?;
     // Locked first: writes that put members in the segment, aim automations or audiences at it
     // either committed before (and what they made is deleted below) or find it gone.
-    locks::deleted::<segment::Entity, _>(tx, id)
+    let deleted = locks::deleted::<segment::Entity, _>(tx, id)
         .await?
         .ok_or_else(|| not_found(&["input", "id"]))?;
+    // The history records the memberships' end after the row is gone, under this name.
+    tx.journal().segment_deleted(id, deleted.name);
     rule_references::refuse_deleting(tx, Named::Segment(id)).await?;
     // Explicit rather than left to ON DELETE actions, so the effect does not depend on SQLite's
     // foreign_keys pragma, and so subscribers hear of every membership that ends.
     delete_memberships(
         tx,
         sea_orm::Condition::all().add(segment_membership::Column::SegmentId.eq(id)),
+        Actor::System,
     )
     .await?;
     tx.delete_many::<campaign_audience::Entity>()

@@ -38,14 +38,14 @@ use super::{
 use crate::{
     errors::{Code, graphql::with_code},
     observability::OperationLog,
-    service::{Deadline, WorkspaceId},
+    service::{Caller, Deadline},
 };
 
-/// What a schema attaches to a request so that its resolvers act for workspace `ws` (their scope,
-/// with the request's deadline when it has one, and a loader of its own). The HTTP handler
-/// calls it through [`Api::scoped`]; on a WebSocket, [`Api::execute_stream`] calls it for each
-/// operation with its connection's workspace.
-type ScopeRequest = dyn Fn(Request, WorkspaceId, Option<Arc<Deadline>>) -> Request + Send + Sync;
+/// What a schema attaches to a request so that its resolvers act as a caller, in the caller's
+/// workspace (their scope, with the request's deadline when it has one, and a loader of its
+/// own). The HTTP handler calls it through [`Api::scoped`]; on a WebSocket,
+/// [`Api::execute_stream`] calls it for each operation with its connection's caller.
+type ScopeRequest = dyn Fn(Request, Caller, Option<Arc<Deadline>>) -> Request + Send + Sync;
 
 /// A schema as HTTP and WebSocket serve it: the schema (any [`Executor`], in practice an
 /// `async_graphql::Schema`) and the steps around it.
@@ -69,7 +69,7 @@ impl<S: Executor> Api<S> {
         sdl: &str,
         limits: Limits,
         slow_operation: Duration,
-        scope_request: impl Fn(Request, WorkspaceId, Option<Arc<Deadline>>) -> Request
+        scope_request: impl Fn(Request, Caller, Option<Arc<Deadline>>) -> Request
         + Send
         + Sync
         + 'static,
@@ -91,15 +91,15 @@ impl<S: Executor> Api<S> {
         }
     }
 
-    /// `request`, made to act for workspace `ws`, within `deadline` when it has one: what the
-    /// HTTP handler does before [`Api::execute`].
+    /// `request`, made to act as `caller` (a workspace alone acts as the server itself), within
+    /// `deadline` when it has one: what the HTTP handler does before [`Api::execute`].
     pub fn scoped(
         &self,
         request: Request,
-        ws: WorkspaceId,
+        caller: impl Into<Caller>,
         deadline: Option<Arc<Deadline>>,
     ) -> Request {
-        (self.scope_request)(request, ws, deadline)
+        (self.scope_request)(request, caller.into(), deadline)
     }
 
     /// Runs a query or mutation.
@@ -185,10 +185,10 @@ impl<S: Executor> Executor for Api<S> {
         let started = Instant::now();
         // Each operation gets a loader of its own, as each HTTP request does: one kept for the
         // whole connection would serve values primed by an earlier query to later operations.
-        let workspace = session_data
+        let caller = session_data
             .as_deref()
-            .and_then(session_value::<WorkspaceId>)
-            .copied();
+            .and_then(session_value::<Caller>)
+            .cloned();
         let limits = session_data
             .as_deref()
             .and_then(session_value::<ConnectionLimits>)
@@ -196,8 +196,8 @@ impl<S: Executor> Executor for Api<S> {
         // Queries and mutations run within the connection's deadline (`within_deadline`), which
         // their writes mind when they commit.
         let deadline = Arc::new(Deadline::default());
-        let mut request = match workspace {
-            Some(ws) => (self.scope_request)(request, ws, Some(deadline.clone())),
+        let mut request = match caller {
+            Some(caller) => (self.scope_request)(request, caller, Some(deadline.clone())),
             None => request,
         };
         let document = match self.admit(&mut request) {

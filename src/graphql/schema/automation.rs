@@ -2,7 +2,6 @@
 //! assign them to a segment", and the events that set them off.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use entity::engagement_event;
 
 use super::{
     enums::{AutomationAction, EngagementKind},
@@ -10,8 +9,8 @@ use super::{
     ids::{self, Kind},
     mutation::{both, delete_by_id, mutate, one, refused},
     objects::{
-        Automation, Campaign, Influencer, Segment, load_campaign, load_influencer, load_segment,
-        load_segments,
+        Automation, Campaign, EngagementEvent, Influencer, Segment, load_campaign, load_influencer,
+        load_segment, load_segments,
     },
     scalars::DateTime,
     segment::SegmentRef,
@@ -64,9 +63,6 @@ impl Automation {
         self.0.created_at.into()
     }
 }
-
-#[derive(Clone)]
-pub struct EngagementEvent(pub engagement_event::Model);
 
 /// Something an influencer did with a campaign's outreach.
 #[Object]

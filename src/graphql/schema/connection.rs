@@ -7,10 +7,11 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use super::{
     errors::{bad_input, internal},
     loaders::{MemberCount, RecipientCount, loader},
-    objects::{Campaign, Influencer, Segment},
+    objects::{Campaign, Influencer, Segment, SegmentMembershipChange},
 };
 use crate::service::{
     pagination::{Keyed, Page, PageResult, Take},
+    reads::history::{self, ChangeSet},
     reads::{self, InfluencerSet},
     text::SearchTerm,
 };
@@ -50,13 +51,13 @@ fn size(value: Option<i32>, max: u64, name: &str) -> Result<Option<u64>> {
     }
 }
 
-fn cursor(value: Option<&str>, name: &str) -> Result<Option<i64>> {
+fn cursor(
+    value: Option<&str>,
+    name: &str,
+    decode: impl Fn(&str) -> Option<i64>,
+) -> Result<Option<i64>> {
     value
-        .map(|s| {
-            Cursor::decode(s)
-                .map(|c| c.0)
-                .ok_or_else(|| bad_input(format!("`{name}` is not a valid cursor")))
-        })
+        .map(|s| decode(s).ok_or_else(|| bad_input(format!("`{name}` is not a valid cursor"))))
         .transpose()
 }
 
@@ -68,6 +69,19 @@ pub fn page(
     last: Option<i32>,
     before: Option<String>,
 ) -> Result<Page> {
+    page_by(ctx, [first, last], [after, before], |s| {
+        Cursor::decode(s).map(|c| c.0)
+    })
+}
+
+/// As [`page`], for a connection whose cursors `decode` reads: `[first, last]` and `[after,
+/// before]`.
+pub fn page_by(
+    ctx: &Context<'_>,
+    [first, last]: [Option<i32>; 2],
+    [after, before]: [Option<String>; 2],
+    decode: impl Fn(&str) -> Option<i64>,
+) -> Result<Page> {
     let max = crate::graphql::runtime::limits::of(ctx).max_page_size;
     let take = match (size(first, max, "first")?, size(last, max, "last")?) {
         (Some(_), Some(_)) => return Err(bad_input("pass `first` or `last`, not both")),
@@ -76,8 +90,8 @@ pub fn page(
         (None, None) => Take::First(DEFAULT_PAGE_SIZE),
     };
     Ok(Page {
-        after: cursor(after.as_deref(), "after")?,
-        before: cursor(before.as_deref(), "before")?,
+        after: cursor(after.as_deref(), "after", &decode)?,
+        before: cursor(before.as_deref(), "before", &decode)?,
         take,
     })
 }
@@ -94,6 +108,7 @@ pub enum Total {
     Influencers(InfluencerSet),
     Segments(Option<SearchTerm>),
     Campaigns,
+    Changes(ChangeSet),
 }
 
 /// A page of a list, with cursors to move through it (a Relay cursor connection).
@@ -108,7 +123,11 @@ pub struct Conn<N: OutputType> {
 #[Object(
     concrete(name = "InfluencerConnection", params(Influencer)),
     concrete(name = "SegmentConnection", params(Segment)),
-    concrete(name = "CampaignConnection", params(Campaign))
+    concrete(name = "CampaignConnection", params(Campaign)),
+    concrete(
+        name = "SegmentMembershipChangeConnection",
+        params(SegmentMembershipChange)
+    )
 )]
 impl<N> Conn<N>
 where
@@ -157,6 +176,7 @@ where
                 .await
                 .map_err(internal)?,
             Total::Campaigns => reads::count_campaigns(scope).await.map_err(internal)?,
+            Total::Changes(set) => history::count(scope, set).await.map_err(internal)?,
         };
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }
@@ -167,6 +187,7 @@ where
 #[graphql(concrete(name = "InfluencerEdge", params(Influencer)))]
 #[graphql(concrete(name = "SegmentEdge", params(Segment)))]
 #[graphql(concrete(name = "CampaignEdge", params(Campaign)))]
+#[graphql(concrete(name = "SegmentMembershipChangeEdge", params(SegmentMembershipChange)))]
 pub struct Edge<N: OutputType> {
     /// Pass as `after` or `before` to page from this item.
     pub cursor: String,
@@ -193,12 +214,25 @@ where
     M: Keyed,
     N: OutputType,
 {
+    connection_by(result, total, node, |item| Cursor(item.key()).encode())
+}
+
+/// As [`connection`], each item's cursor made by `cursor`.
+pub fn connection_by<M, N>(
+    result: PageResult<M>,
+    total: Total,
+    node: impl Fn(M) -> N,
+    cursor: impl Fn(&M) -> String,
+) -> Conn<N>
+where
+    N: OutputType,
+{
     Conn {
         edges: result
             .items
             .into_iter()
             .map(|item| Edge {
-                cursor: Cursor(item.key()).encode(),
+                cursor: cursor(&item),
                 node: node(item),
             })
             .collect(),

@@ -63,3 +63,29 @@ pub enum AutomationAction {
     /// Add the influencer to the automation's segment.
     AssignToSegment,
 }
+
+/// Whether an influencer entered or left a segment.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "enums::ChangeKind", name = "MembershipChangeKind")]
+pub enum MembershipChangeKind {
+    /// The influencer was put in the segment.
+    Added,
+    /// The influencer was taken out of the segment (or the segment or influencer was deleted).
+    Removed,
+}
+
+/// Who or what made a membership change.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "enums::ActorKind")]
+pub enum ActorKind {
+    /// A client, through the API with a key (see `apiKeyPrefix` and `apiKeyLabel`).
+    ApiKey,
+    /// An automation, when an influencer's engagement fired it.
+    Automation,
+    /// A segment's rule.
+    Rule,
+    /// An import of a roster.
+    Import,
+    /// A delete that took memberships with it, or the server itself.
+    System,
+}

@@ -11,16 +11,18 @@ use super::{
     enums::{MembershipSource, Platform},
     errors::{UserError, internal},
     filter::{self, InfluencerFilterInput},
+    history::history_connection,
     ids::{self, Kind},
     loaders::{AutomationById, MembershipsOf, loader},
     mutation::{delete_by_id, mutate, one, refused},
-    objects::{Automation, Influencer, Segment, load_influencer},
+    objects::{Automation, Influencer, Segment, SegmentMembershipChange, load_influencer},
     patch::patch,
     scalars::DateTime,
 };
 use crate::service::{
     influencers::{self, InfluencerChanges, NewInfluencer},
     profile,
+    reads::history::ChangeSet,
     reads::{self, InfluencerSet},
 };
 
@@ -90,6 +92,27 @@ impl Influencer {
     /// True when the influencer belongs to no segment.
     async fn unassigned(&self, ctx: &Context<'_>) -> Result<bool> {
         Ok(memberships_of(ctx, self.0.id).await?.is_empty())
+    }
+
+    /// Membership changes of this influencer, newest last.
+    #[graphql(
+        complexity = "crate::graphql::schema::complexity::connection_cost(first, last, child_complexity)"
+    )]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<SegmentMembershipChange>> {
+        history_connection(
+            ctx,
+            ChangeSet::OfInfluencer(self.0.id),
+            [first, last],
+            [after, before],
+        )
+        .await
     }
 }
 

@@ -1,5 +1,6 @@
 //! The schema: what clients can ask. One module per domain type (`workspace`, `node`,
-//! `influencer`, `segment`, `campaign`, `automation`, and `subscription` for live updates), each
+//! `influencer`, `segment`, `campaign`, `automation`, `history` for the membership history, and
+//! `subscription` for live updates), each
 //! holding its object types and its part of `Query` and `Mutation`, merged here; and what they
 //! share: global ids (`ids`), Relay connections (`connection`), the `DateTime` scalar
 //! (`scalars`), enums (`enums`), update inputs (`patch`), userErrors (`errors`), what each
@@ -21,6 +22,7 @@ pub mod context;
 pub mod enums;
 pub mod errors;
 pub mod filter;
+pub mod history;
 pub mod ids;
 pub mod influencer;
 pub mod loaders;
@@ -46,6 +48,7 @@ pub struct Query(
     influencer::InfluencerQuery,
     segment::SegmentQuery,
     campaign::CampaignQuery,
+    history::HistoryQuery,
 );
 
 /// The root mutation. Each mutation is one transaction: when it reports `userErrors` it has

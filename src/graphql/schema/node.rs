@@ -5,13 +5,13 @@ use async_graphql::{Context, ID, Interface, Object, Result};
 use futures_util::future::try_join_all;
 
 use super::{
-    automation::EngagementEvent,
     context::scope,
     errors::{bad_input, internal},
     ids::{self, Kind},
     loaders::{AutomationById, EventById, loader},
     objects::{
-        Automation, Campaign, Influencer, Segment, load_campaign, load_influencer, load_segment,
+        Automation, Campaign, EngagementEvent, Influencer, Segment, load_campaign, load_influencer,
+        load_segment,
     },
     workspace::Workspace,
 };

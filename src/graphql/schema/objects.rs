@@ -5,7 +5,9 @@
 //! other's types without importing each other, so no two of them form an import cycle.
 
 use async_graphql::{Context, Result};
-use entity::{automation, campaign, influencer, segment};
+use entity::{
+    automation, campaign, engagement_event, influencer, segment, segment_membership_change,
+};
 
 use super::{
     errors::internal,
@@ -27,6 +29,14 @@ pub struct Influencer(pub influencer::Model);
 /// A segment (fields in [`super::segment`]).
 #[derive(Clone)]
 pub struct Segment(pub segment::Model);
+
+/// An influencer's engagement with a campaign (fields in [`super::automation`]).
+#[derive(Clone)]
+pub struct EngagementEvent(pub engagement_event::Model);
+
+/// A recorded membership change (fields in [`super::history`]).
+#[derive(Clone)]
+pub struct SegmentMembershipChange(pub segment_membership_change::Model);
 
 /// One campaign through the request's loader.
 pub async fn load_campaign(ctx: &Context<'_>, id: i64) -> Result<Option<Campaign>> {

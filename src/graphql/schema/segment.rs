@@ -10,16 +10,18 @@ use super::{
     enums::SegmentKind,
     errors::{UserError, internal},
     filter::{self, InfluencerFilterInput},
+    history::history_connection,
     ids::{self, Kind},
     loaders::{InfluencerPage, MemberCount, loader},
     mutation::{both, delete_by_id, mutate, one, refused},
-    objects::{Influencer, Segment, load_influencers, load_segment},
+    objects::{Influencer, Segment, SegmentMembershipChange, load_influencers, load_segment},
     patch::patch,
     scalars::DateTime,
 };
 use crate::service::{
     InputError, InputErrorCode,
     memberships::{self, Chosen, MembershipChange},
+    reads::history::ChangeSet,
     reads::{self, InfluencerSet},
     rules,
     segments::{self, NewSegment, SegmentTarget},
@@ -91,6 +93,27 @@ impl Segment {
             .map_err(internal)?
             .unwrap_or_default();
         Ok(connection(result, Total::Influencers(set), Influencer))
+    }
+
+    /// Membership changes of this segment, newest last.
+    #[graphql(
+        complexity = "crate::graphql::schema::complexity::connection_cost(first, last, child_complexity)"
+    )]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<SegmentMembershipChange>> {
+        history_connection(
+            ctx,
+            ChangeSet::of_segment(self.0.id),
+            [first, last],
+            [after, before],
+        )
+        .await
     }
 }
 

@@ -1,30 +1,34 @@
 //! Live updates: membership changes pushed to clients over WebSocket (`graphql-transport-ws` at
-//! `/graphql/ws`), from whichever server instance made them. See `service::events` for how they
-//! travel.
+//! `/graphql/ws`), from whichever server instance made them.
+//!
+//! The membership history is the feed's source: a subscription reads the changes after the last
+//! one it delivered, in the history's order, and notifications (see `service::events`) only
+//! wake it up. Positions in the history follow commit order with no gap (see
+//! `service::history`), so reading "after n" misses nothing and repeats nothing, whichever
+//! instance made the change, and a client that resubscribes with the cursor of the last change
+//! it saw continues exactly there, on any instance and after any restart.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
-use async_graphql::{Context, Enum, ID, Result, SimpleObject, Subscription};
-use entity::{automation, influencer, segment};
+use async_graphql::{Context, ID, Result, Subscription};
+use entity::segment_membership_change as change;
 use futures_util::{Stream, stream};
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 use super::{
     context::{self, scope},
-    enums::MembershipSource,
-    errors::bad_input,
+    errors::{bad_input, internal},
+    history::{position_cursor, resume_point},
     ids::{self, Kind},
-    objects::{Automation, Influencer, Segment},
-    scalars::DateTime,
+    objects::SegmentMembershipChange,
 };
 use crate::{
     errors::{Code, graphql::error_with_code},
-    service::{
-        Scope, Scoped,
-        events::{ChangeKind, MembershipBatch, Signal},
-        reads,
-    },
+    service::{Scope, Scoped, WorkspaceId, events::Signal, reads::history},
 };
+
+/// Changes read from the history at a time.
+const READ_AHEAD: u64 = 200;
 
 #[derive(Default)]
 pub struct Subscription;
@@ -32,15 +36,22 @@ pub struct Subscription;
 /// The root subscription: live updates over WebSocket at `/graphql/ws` (graphql-transport-ws).
 #[Subscription]
 impl Subscription {
-    /// Every membership change in the workspace (or in one segment, with `segmentId`) from now
-    /// on: assignments and removals by people, by automations, and by deleting a segment or an
-    /// influencer. One event per influencer and segment. When changes may have been missed (the
-    /// client fell far behind, or the server lost its database connection for a moment) the
-    /// subscription ends with a LIVE_UPDATES_INTERRUPTED error: refetch, then subscribe again.
+    /// Every membership change in the workspace (or in one segment, with `segmentId`):
+    /// assignments and removals by people, automations and rules, and by deleting a segment or
+    /// an influencer. One event per influencer and segment, in the history's order.
+    ///
+    /// With `after` (a cursor of `membershipChanges`, or an earlier event's `id`), the changes
+    /// made since then are delivered first, then live ones, with no gap and no repeat; without
+    /// it, the changes from now on. Should the server lose its database, the subscription ends
+    /// with a LIVE_UPDATES_INTERRUPTED error whose `cursor` extension is where to resume.
     async fn segment_membership_changed(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only changes to this segment.")] segment_id: Option<ID>,
+        #[graphql(
+            desc = "Resume after this change: a cursor of `membershipChanges` or a change's `id`."
+        )]
+        after: Option<String>,
     ) -> Result<impl Stream<Item = Result<SegmentMembershipChange>> + use<>> {
         let scope = scope(ctx)?.clone();
         let segment = match segment_id {
@@ -52,22 +63,22 @@ impl Subscription {
                     .1,
             ),
         };
-        // Related objects are read once per batch of changes, and only when selected.
-        let selected = ctx.look_ahead();
-        let wants = Wanted {
-            influencer: selected.field("influencer").exists(),
-            segment: selected.field("segment").exists(),
-            automation: selected.field("automation").exists(),
-        };
+        // Listening before reading where the history stands: a change that commits after the
+        // read wakes the feed up.
         let receiver = context::events(ctx)?
             .subscribe()
             .await
             .map_err(|e| error_with_code(e.to_string(), Code::ServiceUnavailable))?;
+        let last = match after {
+            Some(after) => resume_point(&scope, "after", &after).await?,
+            None => history::last_position(&scope).await.map_err(internal)?,
+        };
         let state = Feed {
             receiver,
             scope,
             segment,
-            wants,
+            last,
+            behind: true,
             ready: VecDeque::new(),
             ended: false,
         };
@@ -75,51 +86,16 @@ impl Subscription {
     }
 }
 
-/// Whether an influencer entered or left a segment.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MembershipChangeKind {
-    /// The influencer was put in the segment.
-    Added,
-    /// The influencer was taken out of the segment (or the segment or influencer was deleted).
-    Removed,
-}
-
-/// One membership that began or ended.
-#[derive(SimpleObject, Clone)]
-pub struct SegmentMembershipChange {
-    /// Whether the membership began or ended.
-    change: MembershipChangeKind,
-    /// The influencer's id, also when the influencer no longer exists.
-    influencer_id: ID,
-    /// The influencer as it is when the event is delivered; null once deleted.
-    influencer: Option<Influencer>,
-    /// The segment's id, also when the segment no longer exists.
-    segment_id: ID,
-    /// The segment as it is when the event is delivered; null once deleted.
-    segment: Option<Segment>,
-    /// Whether a person or an automation made the membership (for REMOVED: the one that ended).
-    source: MembershipSource,
-    /// The automation that made the membership, when source is AUTOMATION and it still exists.
-    automation: Option<Automation>,
-    /// When the change was made.
-    at: DateTime,
-}
-
-/// Which related objects the subscriber selected.
-#[derive(Clone, Copy)]
-struct Wanted {
-    influencer: bool,
-    segment: bool,
-    automation: bool,
-}
-
 /// One subscription's state between events.
 struct Feed {
     receiver: Receiver<Signal>,
     scope: Scope,
     segment: Option<i64>,
-    wants: Wanted,
-    ready: VecDeque<SegmentMembershipChange>,
+    /// The position of the last change read from the history.
+    last: i64,
+    /// Whether the history may hold changes after `last`.
+    behind: bool,
+    ready: VecDeque<change::Model>,
     ended: bool,
 }
 
@@ -127,84 +103,51 @@ impl Feed {
     async fn next(mut self) -> Option<(Result<SegmentMembershipChange>, Self)> {
         loop {
             if let Some(change) = self.ready.pop_front() {
-                return Some((Ok(change), self));
+                return Some((Ok(SegmentMembershipChange(change)), self));
             }
             if self.ended {
                 return None;
             }
-            let batch = match self.receiver.recv().await {
-                Ok(Signal::Changed(batch)) => batch,
-                Ok(Signal::Gap) | Err(RecvError::Lagged(_)) => {
-                    self.ended = true;
-                    return Some((Err(interrupted()), self));
+            if self.behind {
+                let read = history::after(&self.scope, self.segment, self.last, READ_AHEAD).await;
+                match read {
+                    Ok(changes) => {
+                        self.behind = changes.len() as u64 == READ_AHEAD;
+                        if let Some(change) = changes.last() {
+                            self.last = change.id;
+                        }
+                        self.ready.extend(changes);
+                        continue;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "live updates: cannot read the history");
+                        self.ended = true;
+                        return Some((Err(interrupted(self.scope.workspace(), self.last)), self));
+                    }
                 }
+            }
+            match self.receiver.recv().await {
+                Ok(Signal::Changed(batch)) => {
+                    self.behind = batch.workspace() == self.scope.workspace()
+                        && self.segment.is_none_or(|s| s == batch.segment_id);
+                }
+                // Wake-ups may have been missed: the history has whatever they were about.
+                Ok(Signal::Gap) | Err(RecvError::Lagged(_)) => self.behind = true,
                 Err(RecvError::Closed) => return None,
-            };
-            if batch.workspace() != self.scope.workspace()
-                || self.segment.is_some_and(|s| s != batch.segment_id)
-            {
-                continue;
-            }
-            match self.expand(&batch).await {
-                Ok(changes) => self.ready.extend(changes),
-                Err(error) => {
-                    self.ended = true;
-                    return Some((Err(error), self));
-                }
             }
         }
-    }
-
-    /// One event per influencer of the batch, with the related objects the subscriber selected,
-    /// read in a few statements for the whole batch.
-    async fn expand(&self, batch: &MembershipBatch) -> Result<Vec<SegmentMembershipChange>> {
-        let internal = super::errors::internal;
-        let mut influencers: HashMap<i64, influencer::Model> = HashMap::new();
-        if self.wants.influencer {
-            for ids in batch.influencer_ids.chunks(1000) {
-                let rows = reads::by_ids::<influencer::Entity, _>(&self.scope, ids)
-                    .await
-                    .map_err(internal)?;
-                influencers.extend(rows.into_iter().map(|row| (row.id, row)));
-            }
-        }
-        let segment = if self.wants.segment {
-            reads::by_id::<segment::Entity, _>(&self.scope, batch.segment_id)
-                .await
-                .map_err(internal)?
-        } else {
-            None
-        };
-        let automation = match batch.automation_id.filter(|_| self.wants.automation) {
-            Some(id) => reads::by_id::<automation::Entity, _>(&self.scope, id)
-                .await
-                .map_err(internal)?,
-            None => None,
-        };
-        let change = match batch.change {
-            ChangeKind::Added => MembershipChangeKind::Added,
-            ChangeKind::Removed => MembershipChangeKind::Removed,
-        };
-        Ok(batch
-            .influencer_ids
-            .iter()
-            .map(|id| SegmentMembershipChange {
-                change,
-                influencer_id: ids::encode(Kind::Influencer, *id),
-                influencer: influencers.remove(id).map(Influencer),
-                segment_id: ids::encode(Kind::Segment, batch.segment_id),
-                segment: segment.clone().map(Segment),
-                source: batch.source().into(),
-                automation: automation.clone().map(Automation),
-                at: batch.at.into(),
-            })
-            .collect())
     }
 }
 
-fn interrupted() -> async_graphql::Error {
-    error_with_code(
-        "some membership changes may have been missed; refetch and subscribe again",
+/// The feed cannot go on; `cursor` is the last change delivered, to resume from.
+fn interrupted(ws: WorkspaceId, last: i64) -> async_graphql::Error {
+    let mut error = error_with_code(
+        "live updates were interrupted; subscribe again with `after` set to the `cursor` extension",
         Code::LiveUpdatesInterrupted,
-    )
+    );
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("cursor", position_cursor(ws, last));
+    error
 }

@@ -10,6 +10,7 @@
 pub mod by_id;
 pub mod campaigns;
 pub mod counts;
+pub mod history;
 pub mod influencers;
 pub mod segments;
 pub(crate) mod sql;
