@@ -157,3 +157,79 @@ async fn a_key_revoked_on_the_command_line_is_refused_by_every_instance_on_the_n
         assert_eq!(status_with(&a.addr, &key).await, 401, "round {round}, A");
     }
 }
+
+const FEED: &str = "subscription($after: String) { segmentMembershipChanged(after: $after) { id change influencer { handle } segmentName } }";
+
+/// `change handle segment` of each event, and the last event's id.
+fn feed(events: &[Value]) -> (Vec<String>, Value) {
+    let changes = events
+        .iter()
+        .map(|e| {
+            let c = &e["data"]["segmentMembershipChanged"];
+            format!(
+                "{} {} {}",
+                c["change"].as_str().unwrap(),
+                c["influencer"]["handle"].as_str().unwrap(),
+                c["segmentName"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let last = events.last().expect("an event")["data"]["segmentMembershipChanged"]["id"].clone();
+    (changes, last)
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run with TEST_DATABASE_URL and --ignored"]
+async fn a_client_resumes_on_a_restarted_instance_and_misses_nothing_made_meanwhile_on_another() {
+    assert!(
+        std::env::var("TEST_DATABASE_URL").is_ok(),
+        "set TEST_DATABASE_URL to a PostgreSQL server"
+    );
+    let (url, _) = fresh_database_url().await;
+    let env = [("DATABASE_URL", url.as_str())];
+    let a = ServerProcess::start(&env);
+    let key = a.key.clone().expect("the first instance made the key");
+    let b = ServerProcess::start(&env);
+    let write = |query: &'static str, variables: Value| {
+        let (addr, key) = (b.addr.clone(), key.clone());
+        async move { graphql(&addr, &key, query, variables).await }
+    };
+    const CREATE: &str = "mutation($h: String!) { createInfluencer(input: { handle: $h, platform: TIKTOK }) { influencer { id } } }";
+    const ASSIGN: &str = "mutation($ids: [ID!]!, $name: String!) { assignToSegment(input: { influencerIds: $ids, segment: { create: { name: $name } } }) { segment { id } userErrors { code } } }";
+    const REMOVE: &str = "mutation($ids: [ID!]!, $s: ID!) { removeFromSegment(input: { influencerIds: $ids, segmentId: $s }) { userErrors { code } } }";
+    let mut people = Vec::new();
+    for handle in ["kai", "lu", "mo"] {
+        let made = write(CREATE, json!({ "h": handle })).await;
+        people.push(made["createInfluencer"]["influencer"]["id"].clone());
+    }
+
+    // A client on A sees a change made through B.
+    let mut client = WsClient::connect(&a.addr, &key).await;
+    client.subscribe("feed", FEED, json!({})).await;
+    client.sync().await;
+    let first = write(ASSIGN, json!({ "ids": [people[0]], "name": "First" })).await;
+    let first_segment = first["assignToSegment"]["segment"]["id"].clone();
+    let (seen, last) = feed(&client.events("feed", 1).await);
+    assert_eq!(seen, ["ADDED kai First"]);
+
+    // A dies (no clean shutdown); B goes on changing memberships.
+    drop(client);
+    drop(a);
+    write(REMOVE, json!({ "ids": [people[0]], "s": first_segment })).await;
+    write(ASSIGN, json!({ "ids": [people[1], people[2]], "name": "Second" })).await;
+
+    // A comes back; the client resubscribes there with the last id it saw.
+    let a = ServerProcess::start(&env);
+    let mut client = WsClient::connect(&a.addr, &key).await;
+    client.subscribe("feed", FEED, json!({ "after": last })).await;
+    let (missed, _) = feed(&client.events("feed", 3).await);
+    assert_eq!(missed[0], "REMOVED kai First");
+    let mut second = missed[1..].to_vec();
+    second.sort();
+    assert_eq!(second, ["ADDED lu Second", "ADDED mo Second"]);
+    // Then the live ones, still made through B, once each.
+    write(ASSIGN, json!({ "ids": [people[0]], "name": "Third" })).await;
+    let (live, _) = feed(&client.events("feed", 1).await);
+    assert_eq!(live, ["ADDED kai Third"]);
+    client.assert_quiet(Duration::from_millis(500)).await;
+}

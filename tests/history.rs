@@ -6,6 +6,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use futures_util::StreamExt;
+
 use async_graphql::{Request, Variables};
 use common::TestApp;
 use pretty_assertions::assert_eq;
@@ -691,4 +693,107 @@ async fn a_subscription_refuses_a_cursor_from_elsewhere() {
         assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{message}");
         assert!(!message.to_string().contains("Theirs"));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writes_number_their_changes_in_commit_order_with_no_gap() {
+    let server = Server::start().await;
+    let ids = server.app.create_influencers("c", 4).await;
+    let segments = [
+        server.app.create_segment("A").await,
+        server.app.create_segment("B").await,
+        server.app.create_segment("C").await,
+    ];
+    let mut ws = common::ws::WsClient::connect(&server.addr, &server.key).await;
+    ws.subscribe("feed", FEED, json!({})).await;
+    ws.sync().await;
+
+    // 60 writes, 8 at a time, assigning and removing the same influencers in the same segments.
+    let writes = (0..60).map(|n| {
+        let server = &server;
+        let (ids, segment) = (&ids, &segments[n % 3]);
+        async move {
+            let some: Vec<&str> = ids
+                .iter()
+                .skip(n % 2)
+                .step_by(1 + n % 3)
+                .map(String::as_str)
+                .collect();
+            if n % 4 == 3 {
+                server.remove(&some, segment).await;
+            } else {
+                server.assign(&some, segment).await;
+            }
+        }
+    });
+    futures_util::stream::iter(writes)
+        .buffer_unordered(8)
+        .collect::<Vec<()>>()
+        .await;
+
+    // The history numbers every change 1, 2, 3... with no gap.
+    let mut changes = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let data = server
+            .graphql(
+                "query($after: String) { membershipChanges(first: 100, after: $after) { nodes { id change influencerId segmentId } pageInfo { hasNextPage endCursor } } }",
+                json!({ "after": after }),
+            )
+            .await;
+        let page = &data["membershipChanges"];
+        changes.extend(page["nodes"].as_array().unwrap().iter().cloned());
+        if page["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    let positions: Vec<i64> = changes
+        .iter()
+        .map(|c| {
+            let id = c["id"].as_str().unwrap();
+            let text = String::from_utf8(
+                base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, id)
+                    .unwrap(),
+            )
+            .unwrap();
+            text.rsplit(':').next().unwrap().parse().unwrap()
+        })
+        .collect();
+    assert_eq!(positions, (1..=changes.len() as i64).collect::<Vec<_>>());
+
+    // Replaying it gives the memberships as they are: a pair is ADDED only when absent and
+    // REMOVED only when present, which holds only when the order is the order of commits.
+    let mut members = BTreeSet::new();
+    for c in &changes {
+        let pair = (c["influencerId"].clone().to_string(), c["segmentId"].to_string());
+        let fresh = match c["change"].as_str().unwrap() {
+            "ADDED" => members.insert(pair),
+            _ => members.remove(&pair),
+        };
+        assert!(fresh, "{c} does not follow from the changes before it");
+    }
+    let mut actual = BTreeSet::new();
+    for segment in &segments {
+        let data = server
+            .graphql(
+                "query($s: ID!) { segment(id: $s) { influencers(first: 100) { nodes { id } } } }",
+                json!({ "s": segment }),
+            )
+            .await;
+        for node in data["segment"]["influencers"]["nodes"].as_array().unwrap() {
+            actual.insert((node["id"].to_string(), json!(segment).to_string()));
+        }
+    }
+    assert_eq!(members, actual);
+
+    // The live feed delivered the same changes, in the same order, once each.
+    let events = ws.events("feed", changes.len()).await;
+    let delivered: Vec<&Value> = events
+        .iter()
+        .map(|e| &e["data"]["segmentMembershipChanged"]["id"])
+        .collect();
+    let recorded: Vec<&Value> = changes.iter().map(|c| &c["id"]).collect();
+    assert_eq!(delivered, recorded);
+    ws.assert_quiet(std::time::Duration::from_millis(200)).await;
 }
