@@ -249,6 +249,11 @@ pub struct ServeArgs {
     #[arg(long, env = "WS_WRITE_TIMEOUT_SECONDS", default_value_t = defaults::WS_WRITE_TIMEOUT_SECONDS, value_parser = clap::value_parser!(u64).range(1..))]
     pub ws_write_timeout_seconds: u64,
 
+    /// Days the membership history keeps a change; older ones are deleted in small batches every
+    /// 10 minutes. Unset: every change is kept.
+    #[arg(long, env = "HISTORY_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub history_retention_days: Option<u32>,
+
     /// Most subscriptions one WebSocket connection may run at once; one more is refused with a
     /// `TOO_MANY_SUBSCRIPTIONS` error (the connection stays open).
     #[arg(long, env = "MAX_WS_SUBSCRIPTIONS", default_value_t = defaults::MAX_WS_SUBSCRIPTIONS as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -370,6 +375,8 @@ pub struct HttpConfig {
     pub ws_write_timeout: Duration,
     /// Most subscriptions one WebSocket connection may run at once.
     pub max_ws_subscriptions: usize,
+    /// How long the membership history keeps a change; `None` keeps every change.
+    pub history_retention: Option<Duration>,
     /// The bearer token `GET /metrics` requires; `None` leaves it open.
     pub metrics_token: Option<String>,
     /// How long a client may take to send a request's headers ([`crate::http::serve`]).
@@ -400,6 +407,7 @@ impl Default for HttpConfig {
             rule_refresh: Duration::from_secs(defaults::RULE_REFRESH_SECONDS),
             ws_write_timeout: Duration::from_secs(defaults::WS_WRITE_TIMEOUT_SECONDS),
             max_ws_subscriptions: defaults::MAX_WS_SUBSCRIPTIONS,
+            history_retention: None,
             metrics_token: None,
             header_read_timeout: Duration::from_secs(defaults::HEADER_READ_TIMEOUT_SECONDS),
             body_read_timeout: Duration::from_secs(defaults::BODY_READ_TIMEOUT_SECONDS),
@@ -454,6 +462,9 @@ impl From<&ServeArgs> for HttpConfig {
             rule_refresh: Duration::from_secs(args.rule_refresh_seconds),
             ws_write_timeout: Duration::from_secs(args.ws_write_timeout_seconds),
             max_ws_subscriptions: args.max_ws_subscriptions as usize,
+            history_retention: args
+                .history_retention_days
+                .map(|days| Duration::from_secs(u64::from(days) * 86_400)),
             metrics_token: args.metrics_token.clone(),
             header_read_timeout: Duration::from_secs(args.limits.header_read_timeout_seconds),
             body_read_timeout: Duration::from_secs(args.limits.body_read_timeout_seconds),

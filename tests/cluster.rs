@@ -216,12 +216,18 @@ async fn a_client_resumes_on_a_restarted_instance_and_misses_nothing_made_meanwh
     drop(client);
     drop(a);
     write(REMOVE, json!({ "ids": [people[0]], "s": first_segment })).await;
-    write(ASSIGN, json!({ "ids": [people[1], people[2]], "name": "Second" })).await;
+    write(
+        ASSIGN,
+        json!({ "ids": [people[1], people[2]], "name": "Second" }),
+    )
+    .await;
 
     // A comes back; the client resubscribes there with the last id it saw.
     let a = ServerProcess::start(&env);
     let mut client = WsClient::connect(&a.addr, &key).await;
-    client.subscribe("feed", FEED, json!({ "after": last })).await;
+    client
+        .subscribe("feed", FEED, json!({ "after": last }))
+        .await;
     let (missed, _) = feed(&client.events("feed", 3).await);
     assert_eq!(missed[0], "REMOVED kai First");
     let mut second = missed[1..].to_vec();

@@ -766,7 +766,10 @@ async fn concurrent_writes_number_their_changes_in_commit_order_with_no_gap() {
     // REMOVED only when present, which holds only when the order is the order of commits.
     let mut members = BTreeSet::new();
     for c in &changes {
-        let pair = (c["influencerId"].clone().to_string(), c["segmentId"].to_string());
+        let pair = (
+            c["influencerId"].clone().to_string(),
+            c["segmentId"].to_string(),
+        );
         let fresh = match c["change"].as_str().unwrap() {
             "ADDED" => members.insert(pair),
             _ => members.remove(&pair),
@@ -796,4 +799,93 @@ async fn concurrent_writes_number_their_changes_in_commit_order_with_no_gap() {
     let recorded: Vec<&Value> = changes.iter().map(|c| &c["id"]).collect();
     assert_eq!(delivered, recorded);
     ws.assert_quiet(std::time::Duration::from_millis(200)).await;
+}
+
+#[tokio::test]
+async fn pruning_deletes_old_changes_in_batches_and_their_cursors_stop_resuming() {
+    use sea_orm::{ConnectionTrait, sea_query::Query};
+    let server = Server::start().await;
+    segments_api::cli::seed::seed(&server.app.db, server.app.workspace, 1_500)
+        .await
+        .expect("seed");
+    // One write that records more changes than a pruning batch holds.
+    let made = server
+        .graphql(
+            r#"mutation { createSegment(input: { name: "Everyone", rule: { platformIn: [INSTAGRAM, TIKTOK, YOUTUBE, TWITCH, X, OTHER] } }) { userErrors { code } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(made["createSegment"]["userErrors"], json!([]));
+    let old = server.app.count_rows("segment_membership_change").await;
+    assert!(old > 1_500, "{old}");
+    let oldest = server
+        .graphql(
+            "{ membershipChanges(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await["membershipChanges"]["nodes"][0]["id"]
+        .clone();
+    // Those changes were made ten days ago.
+    let ten_days_ago = chrono::Utc::now() - chrono::Duration::days(10);
+    let aged = Query::update()
+        .table(sea_orm::sea_query::Alias::new("segment_membership_change"))
+        .value(sea_orm::sea_query::Alias::new("at"), ten_days_ago)
+        .to_owned();
+    server.app.db.execute(&aged).await.expect("age the history");
+    let ana = server.app.create_influencer("ana").await;
+    let fresh = server.app.create_segment("Fresh").await;
+    server.assign(&[&ana], &fresh).await;
+
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(1);
+    let pruned = segments_api::service::retention::prune(&server.app.db, cutoff)
+        .await
+        .expect("prune");
+    assert_eq!(pruned, old as u64);
+    let left = server
+        .graphql(
+            "{ membershipChanges { totalCount nodes { id segmentName } } }",
+            json!({}),
+        )
+        .await;
+    // Ana's two: the rule that takes everyone took her in, then the assignment.
+    assert_eq!(left["membershipChanges"]["totalCount"], 2);
+    assert_eq!(
+        left["membershipChanges"]["nodes"][0]["segmentName"],
+        "Everyone"
+    );
+    assert_eq!(
+        left["membershipChanges"]["nodes"][1]["segmentName"],
+        "Fresh"
+    );
+    // Positions go on after pruning: the new change is numbered after the pruned ones.
+    let next = left["membershipChanges"]["nodes"][0]["id"].clone();
+    assert_ne!(next, oldest);
+    // A pruned change is no place to resume from, by query or subscription.
+    let response = server
+        .response(
+            "query($after: String) { membershipChanges(after: $after) { totalCount } }",
+            json!({ "after": oldest }),
+        )
+        .await;
+    assert_eq!(
+        response["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{response}"
+    );
+    let mut ws = common::ws::WsClient::connect(&server.addr, &server.key).await;
+    ws.subscribe("gone", FEED, json!({ "after": oldest })).await;
+    let message = ws
+        .next_message(std::time::Duration::from_secs(10))
+        .await
+        .expect("an answer");
+    assert_eq!(
+        message["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{message}"
+    );
+    // A second pruning finds nothing more to delete.
+    assert_eq!(
+        segments_api::service::retention::prune(&server.app.db, cutoff)
+            .await
+            .expect("prune"),
+        0
+    );
 }

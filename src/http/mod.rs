@@ -52,7 +52,7 @@ use crate::{
         Caller, KeyName,
         auth::{self, KeyCache},
         events::Events,
-        rule_refresh,
+        retention, rule_refresh,
     },
 };
 
@@ -88,8 +88,12 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
     });
     let events = Events::start(&db);
     let refresher = rule_refresh::start(db.clone(), events.clone(), config.rule_refresh);
+    let pruner = config
+        .history_retention
+        .map(|keep| retention::start(db.clone(), keep, retention::PRUNE_EVERY));
     let state = AppState(Arc::new(Shared {
         _rule_refresh: refresher,
+        _pruner: pruner,
         keys: Arc::new(KeyCache::new(&events, config.api_key_cache)),
         schema: build_schema_with(db.clone(), events, config.slow_operation, &config.limits),
         db,

@@ -41,6 +41,9 @@ pub struct Shared {
     pub(super) keys: Arc<KeyCache>,
     /// The periodic evaluation of rolling rules; it stops with the application.
     pub(super) _rule_refresh: crate::service::rule_refresh::Refresher,
+    /// The pruning of the membership history, when it has a retention; it stops with the
+    /// application.
+    pub(super) _pruner: Option<crate::service::retention::Pruner>,
     /// The hash of the bearer token /metrics requires, when one is set.
     pub(super) metrics_token_hash: Option<String>,
 }

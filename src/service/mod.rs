@@ -25,6 +25,7 @@ pub mod memberships;
 pub mod pagination;
 pub mod profile;
 pub mod reads;
+pub mod retention;
 pub mod rule_cache;
 pub(crate) mod rule_lock;
 pub(crate) mod rule_references;
