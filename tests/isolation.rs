@@ -86,6 +86,8 @@ const RECORD: &str = "mutation($campaign: ID!, $influencer: ID!, $externalId: St
 const DELETE_INFLUENCER: &str = "mutation($id: ID!) { deleteInfluencer(input: { id: $id }) { deletedInfluencerId userErrors { field message code } } }";
 const DELETE_SEGMENT: &str = "mutation($id: ID!) { deleteSegment(input: { id: $id }) { deletedSegmentId userErrors { field message code } } }";
 const DELETE_CAMPAIGN: &str = "mutation($id: ID!) { deleteCampaign(input: { id: $id }) { deletedCampaignId userErrors { field message code } } }";
+const CREATE_GROUP: &str = "mutation($name: String!, $ids: [ID!]) { createSegmentGroup(input: { name: $name, exclusive: true, segmentIds: $ids }) { group { id } userErrors { field message code } } }";
+const DELETE_GROUP: &str = "mutation($id: ID!) { deleteSegmentGroup(input: { id: $id }) { deletedGroupId userErrors { field message code } } }";
 
 /// One workspace's data.
 struct Fixture {
@@ -104,6 +106,8 @@ struct Fixture {
     /// i2 replied to `campaign`.
     event: String,
     external_id: String,
+    /// "<tag> Pipeline": `segments[1]` is its one stage.
+    group: String,
 }
 
 async fn create_influencer(app: &TestApp, ws: WorkspaceId, input: Value) -> String {
@@ -218,8 +222,17 @@ async fn populate(app: &TestApp, ws: WorkspaceId, tag: &str) -> Fixture {
         json!([{ "id": segments[2] }]),
         "the automation ran"
     );
+    let group = mutate_as(
+        app,
+        ws,
+        "createSegmentGroup",
+        CREATE_GROUP,
+        json!({ "name": format!("{tag} Pipeline"), "ids": [segments[1]] }),
+    )
+    .await;
     Fixture {
         ws,
+        group: id_at(&group["group"]["id"]),
         event: id_at(&recorded["event"]["id"]),
         influencers,
         handles,
@@ -333,10 +346,13 @@ fn listed_for(f: &Fixture) -> Value {
     })
 }
 
-const TABLES: [&str; 8] = [
+const TABLES: [&str; 11] = [
     "influencer",
     "segment",
     "segment_membership",
+    "segment_membership_change",
+    "segment_group",
+    "segment_group_member",
     "campaign",
     "campaign_audience",
     "automation",
@@ -386,6 +402,7 @@ struct Cursors {
     recipient: String,
     segment: String,
     campaign: String,
+    group: String,
 }
 
 /// The values an operation is tried with: all B's, or all naming nothing.
@@ -403,6 +420,8 @@ struct Target {
     handle: String,
     segment_names: [String; 2],
     external_id: String,
+    group: String,
+    group_name: String,
 }
 
 /// Valid ids of the workspace acting, to go with the target's in inputs with several ids.
@@ -411,6 +430,7 @@ struct Own {
     segment: String,
     campaign: String,
     automation: String,
+    group: String,
 }
 
 impl Own {
@@ -420,6 +440,7 @@ impl Own {
             segment: f.segments[0].clone(),
             campaign: f.campaign.clone(),
             automation: f.automation.clone(),
+            group: f.group.clone(),
         }
     }
 }
@@ -431,6 +452,7 @@ const CURSORS: &str = "query($segment: ID!, $campaign: ID!) {
   campaign(id: $campaign) { recipients(first: 100) { edges { cursor node { id } } } }
   segments(first: 100) { edges { cursor node { id } } }
   campaigns(first: 100) { edges { cursor node { id } } }
+  segmentGroups(first: 100) { edges { cursor node { id } } }
 }";
 
 fn cursor_of(connection: &Value, id: &str) -> String {
@@ -485,10 +507,13 @@ async fn world() -> World {
             recipient: cursor_of(&seen["campaign"]["recipients"], &b.influencers[0]),
             segment: cursor_of(&seen["segments"], &b.segments[0]),
             campaign: cursor_of(&seen["campaigns"], &b.campaign),
+            group: cursor_of(&seen["segmentGroups"], &b.group),
         },
         handle: b.handles[0].clone(),
         segment_names: [b.segment_names[0].clone(), b.segment_names[1].clone()],
         external_id: b.external_id.clone(),
+        group: b.group.clone(),
+        group_name: "Bravo Pipeline".into(),
     };
 
     // Items of A that will be deleted, so their cursors name nothing.
@@ -501,6 +526,16 @@ async fn world() -> World {
     .await;
     let ghost_segment = create_segment(&app, ws, "Alpha Ghost").await;
     let ghost_campaign = create_campaign(&app, ws, "Alpha Ghost", &[]).await;
+    let ghost_group = id_at(
+        &mutate_as(
+            &app,
+            ws,
+            "createSegmentGroup",
+            CREATE_GROUP,
+            json!({ "name": "Alpha Ghost" }),
+        )
+        .await["group"]["id"],
+    );
     let unassigned = read_cursors(&app, ws, &a.segments[0], &a.campaign).await;
     assign(&app, ws, &[&ghost], &a.segments[0]).await;
     let member = read_cursors(&app, ws, &a.segments[0], &a.campaign).await;
@@ -511,10 +546,12 @@ async fn world() -> World {
         recipient: cursor_of(&member["campaign"]["recipients"], &ghost),
         segment: cursor_of(&unassigned["segments"], &ghost_segment),
         campaign: cursor_of(&unassigned["campaigns"], &ghost_campaign),
+        group: cursor_of(&unassigned["segmentGroups"], &ghost_group),
     };
     delete(&app, ws, "deleteInfluencer", DELETE_INFLUENCER, &ghost).await;
     delete(&app, ws, "deleteSegment", DELETE_SEGMENT, &ghost_segment).await;
     delete(&app, ws, "deleteCampaign", DELETE_CAMPAIGN, &ghost_campaign).await;
+    delete(&app, ws, "deleteSegmentGroup", DELETE_GROUP, &ghost_group).await;
     let nothing = Target {
         influencer: id_of_nothing(Kind::Influencer),
         member: id_of_nothing(Kind::Influencer),
@@ -527,6 +564,8 @@ async fn world() -> World {
         handle: "nobody-ana".into(),
         segment_names: ["Nobody Fitness".into(), "Nobody Beauty".into()],
         external_id: "nobody-evt-1".into(),
+        group: id_of_nothing(Kind::SegmentGroup),
+        group_name: "Nobody Pipeline".into(),
     };
 
     // A's last items: after the gap in every list.
@@ -545,6 +584,14 @@ async fn world() -> World {
     assign(&app, ws, &[&tail], &a.segments[0]).await;
     create_segment(&app, ws, "Alpha Tail").await;
     create_campaign(&app, ws, "Alpha Tail", &[]).await;
+    mutate_as(
+        &app,
+        ws,
+        "createSegmentGroup",
+        CREATE_GROUP,
+        json!({ "name": "Alpha Tail" }),
+    )
+    .await;
 
     World {
         app,
@@ -680,6 +727,30 @@ const QUERY_PROBES: &[Probe] = &[
         covers: &["Query.campaign.id"],
         query: "query($id: ID!) { campaign(id: $id) { id name audience { id } recipients { totalCount nodes { id } } automations { id } } }",
         vars: |t, _| json!({ "id": t.campaign }),
+    },
+    Probe {
+        field: "segmentGroup",
+        covers: &["Query.segmentGroup.id"],
+        query: "query($id: ID!) { segmentGroup(id: $id) { id name exclusive segments { id name } createdAt } }",
+        vars: |t, _| json!({ "id": t.group }),
+    },
+    Probe {
+        field: "segmentGroups",
+        covers: &["Query.segmentGroups.after"],
+        query: "query($c: String!) { segmentGroups(first: 1, after: $c) { totalCount pageInfo { hasNextPage hasPreviousPage } edges { cursor node { id name } } } }",
+        vars: |t, _| json!({ "c": t.cursors.group }),
+    },
+    Probe {
+        field: "segmentGroups",
+        covers: &["Query.segmentGroups.before"],
+        query: "query($c: String!) { segmentGroups(last: 1, before: $c) { totalCount pageInfo { hasNextPage hasPreviousPage } edges { cursor node { id name } } } }",
+        vars: |t, _| json!({ "c": t.cursors.group }),
+    },
+    Probe {
+        field: "segments",
+        covers: &["Query.segments.groupId"],
+        query: "query($g: ID!) { segments(groupId: $g) { totalCount nodes { id name group { id } } } }",
+        vars: |t, _| json!({ "g": t.group }),
     },
     Probe {
         field: "membershipChanges",
@@ -935,6 +1006,137 @@ const MUTATION_ATTACKS: &[Attack] = &[
         adds: &[],
     },
     Attack {
+        field: "createSegmentGroup",
+        covers: &["createSegmentGroup.input.segmentIds"],
+        query: "mutation($ids: [ID!]) { createSegmentGroup(input: { name: \"Taken Over\", exclusive: true, segmentIds: $ids }) { group { exclusive segments { id } } userErrors { field message code } } }",
+        vars: |t, o| json!({ "ids": [o.segment, t.segment] }),
+        nothing_gets: &["NOT_FOUND"],
+        adds: &[],
+    },
+    Attack {
+        field: "createSegmentGroup",
+        covers: &["createSegmentGroup.input.name"],
+        query: "mutation($name: String!) { createSegmentGroup(input: { name: $name, exclusive: false }) { group { exclusive segments { id } } userErrors { field message code } } }",
+        vars: |t, _| json!({ "name": t.group_name }),
+        nothing_gets: &[],
+        adds: &[("segment_group", 1)],
+    },
+    Attack {
+        field: "updateSegmentGroup",
+        covers: &["updateSegmentGroup.input.id"],
+        query: "mutation($id: ID!) { updateSegmentGroup(input: { id: $id, name: \"Taken Over\", segmentIds: [] }) { group { id name segments { id } } userErrors { field message code } } }",
+        vars: |t, _| json!({ "id": t.group }),
+        nothing_gets: &["NOT_FOUND"],
+        adds: &[],
+    },
+    Attack {
+        field: "updateSegmentGroup",
+        covers: &["updateSegmentGroup.input.segmentIds"],
+        query: "mutation($id: ID!, $ids: [ID!]) { updateSegmentGroup(input: { id: $id, segmentIds: $ids }) { group { id name segments { id } } userErrors { field message code } } }",
+        vars: |t, o| json!({ "id": o.group, "ids": [t.segment] }),
+        nothing_gets: &["NOT_FOUND"],
+        adds: &[],
+    },
+    Attack {
+        field: "deleteSegmentGroup",
+        covers: &["deleteSegmentGroup.input.id"],
+        query: "mutation($id: ID!) { deleteSegmentGroup(input: { id: $id }) { deletedGroupId userErrors { field message code } } }",
+        vars: |t, _| json!({ "id": t.group }),
+        nothing_gets: &["NOT_FOUND"],
+        adds: &[],
+    },
+    Attack {
+        field: "moveToSegment",
+        covers: &["moveToSegment.input.influencerIds"],
+        query: "mutation($ids: [ID!]!, $from: ID, $to: ID!) { moveToSegment(input: { influencerIds: $ids, from: $from, to: { id: $to } }) { segment { id memberCount } movedCount userErrors { field message code } } }",
+        vars: |t, o| json!({ "ids": [t.member], "to": o.segment }),
+        nothing_gets: &["NOT_FOUND"],
+        adds: &[],
+    },
+    Attack {
+        field: "moveToSegment",
+        covers: &["moveToSegment.input.from"],
+        query: "mutation($ids: [ID!]!, $from: ID, $to: ID!) { moveToSegment(input: { influencerIds: $ids, from: $from, to: { id: $to } }) { segment { id memberCount } movedCount userErrors { field message code } } }",
+        vars: |t, o| json!({ "ids": [o.influencer], "from": t.segment, "to": o.segment }),
+        nothing_gets: &["NOT_FOUND"],
+        adds: &[],
+    },
+    Attack {
+        field: "moveToSegment",
+        covers: &["moveToSegment.input.to.id"],
+        query: "mutation($ids: [ID!]!, $from: ID, $to: ID!) { moveToSegment(input: { influencerIds: $ids, from: $from, to: { id: $to } }) { segment { id memberCount } movedCount userErrors { field message code } } }",
+        vars: |t, o| json!({ "ids": [o.influencer], "from": o.segment, "to": t.segment }),
+        nothing_gets: &["NOT_FOUND"],
+        adds: &[],
+    },
+    Attack {
+        field: "moveToSegment",
+        covers: &[
+            "moveToSegment.input.to.create.rule.inAnySegment",
+            "moveToSegment.input.to.create.rule.inAllSegments",
+            "moveToSegment.input.to.create.rule.inNoSegment",
+            "moveToSegment.input.to.create.rule.engaged.campaignId",
+        ],
+        query: "mutation($ids: [ID!]!, $from: ID!, $rule: InfluencerFilter!) { moveToSegment(input: { influencerIds: $ids, from: $from, to: { create: { name: \"Inline\", rule: $rule } } }) { segment { id } userErrors { field message code } } }",
+        vars: |t, o| json!({ "ids": [o.influencer], "from": o.segment, "rule": filter_naming(t) }),
+        nothing_gets: &["INVALID"],
+        adds: &[],
+    },
+    Attack {
+        field: "updateMemberships",
+        covers: &["updateMemberships.input.add.influencerIds"],
+        query: "mutation($input: UpdateMembershipsInput!) { updateMemberships(input: $input) { addedCount removedCount userErrors { field message code } } }",
+        vars: |t, o| json!({ "input": { "add": [{ "influencerIds": [t.influencer], "segment": { "id": o.segment } }] } }),
+        nothing_gets: &["NOT_FOUND"],
+        adds: &[],
+    },
+    Attack {
+        field: "updateMemberships",
+        covers: &["updateMemberships.input.add.segment.id"],
+        query: "mutation($input: UpdateMembershipsInput!) { updateMemberships(input: $input) { addedCount removedCount userErrors { field message code } } }",
+        vars: |t, o| json!({ "input": { "add": [{ "influencerIds": [o.influencer], "segment": { "id": t.segment } }] } }),
+        nothing_gets: &["NOT_FOUND"],
+        adds: &[],
+    },
+    Attack {
+        field: "updateMemberships",
+        covers: &["updateMemberships.input.remove.influencerIds"],
+        query: "mutation($input: UpdateMembershipsInput!) { updateMemberships(input: $input) { addedCount removedCount userErrors { field message code } } }",
+        vars: |t, o| json!({ "input": { "remove": [{ "influencerIds": [t.member], "segment": { "id": o.segment } }] } }),
+        nothing_gets: &["NOT_FOUND"],
+        adds: &[],
+    },
+    Attack {
+        field: "updateMemberships",
+        covers: &["updateMemberships.input.remove.segment.id"],
+        query: "mutation($input: UpdateMembershipsInput!) { updateMemberships(input: $input) { addedCount removedCount userErrors { field message code } } }",
+        vars: |t, o| json!({ "input": { "remove": [{ "influencerIds": [o.influencer], "segment": { "id": t.segment } }] } }),
+        nothing_gets: &["NOT_FOUND"],
+        adds: &[],
+    },
+    Attack {
+        field: "updateMemberships",
+        covers: &[
+            "updateMemberships.input.add.segment.create.rule.inAnySegment",
+            "updateMemberships.input.add.segment.create.rule.inAllSegments",
+            "updateMemberships.input.add.segment.create.rule.inNoSegment",
+            "updateMemberships.input.add.segment.create.rule.engaged.campaignId",
+            "updateMemberships.input.remove.segment.create.rule.inAnySegment",
+            "updateMemberships.input.remove.segment.create.rule.inAllSegments",
+            "updateMemberships.input.remove.segment.create.rule.inNoSegment",
+            "updateMemberships.input.remove.segment.create.rule.engaged.campaignId",
+        ],
+        query: "mutation($input: UpdateMembershipsInput!) { updateMemberships(input: $input) { addedCount removedCount userErrors { field message code } } }",
+        vars: |t, o| {
+            json!({ "input": {
+            "add": [{ "influencerIds": [o.influencer], "segment": { "create": { "name": "Inline", "rule": filter_naming(t) } } }],
+            "remove": [{ "influencerIds": [o.influencer], "segment": { "create": { "name": "Inline", "rule": filter_naming(t) } } }],
+        } })
+        },
+        nothing_gets: &["INVALID"],
+        adds: &[],
+    },
+    Attack {
         field: "createInfluencer",
         covers: &["createInfluencer.input.handle"],
         query: "mutation($handle: String!) { createInfluencer(input: { handle: $handle, platform: INSTAGRAM }) { influencer { platform unassigned segments { id } } userErrors { field message code } } }",
@@ -1015,7 +1217,11 @@ const MUTATION_ATTACKS: &[Attack] = &[
         query: "mutation($ids: [ID!]!, $name: String!) { assignToSegment(input: { influencerIds: $ids, segment: { create: { name: $name } } }) { segment { memberCount description } influencers { id } userErrors { field message code } } }",
         vars: |t, o| json!({ "ids": [o.influencer], "name": t.segment_names[1] }),
         nothing_gets: &[],
-        adds: &[("segment", 1), ("segment_membership", 1)],
+        adds: &[
+            ("segment", 1),
+            ("segment_membership", 1),
+            ("segment_membership_change", 1),
+        ],
     },
     Attack {
         field: "removeFromSegment",

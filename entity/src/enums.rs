@@ -102,6 +102,11 @@ pub enum EngagementKind {
 pub enum AutomationAction {
     #[sea_orm(string_value = "ASSIGN_TO_SEGMENT")]
     AssignToSegment,
+    /// Into the segment, out of its pipeline's other stages.
+    #[sea_orm(string_value = "MOVE_TO_SEGMENT")]
+    MoveToSegment,
+    #[sea_orm(string_value = "REMOVE_FROM_SEGMENT")]
+    RemoveFromSegment,
 }
 
 /// Whether a recorded membership change made the membership or ended it.

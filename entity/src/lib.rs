@@ -21,6 +21,8 @@ pub mod membership_history_head;
 pub mod rule_campaign_reference;
 pub mod rule_segment_reference;
 pub mod segment;
+pub mod segment_group;
+pub mod segment_group_member;
 pub mod segment_membership;
 pub mod segment_membership_change;
 pub mod text_key;

@@ -14,6 +14,7 @@ mod m20261202_000002_niche_key;
 mod m20261202_000003_rule_segments;
 mod m20261202_000004_rules_version;
 mod m20261203_000001_membership_history;
+mod m20261203_000002_segment_groups;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000003_rule_segments::Migration),
             Box::new(m20261202_000004_rules_version::Migration),
             Box::new(m20261203_000001_membership_history::Migration),
+            Box::new(m20261203_000002_segment_groups::Migration),
         ]
     }
 }

@@ -16,13 +16,13 @@ use super::{
     segments::{self, SegmentTarget},
 };
 
-/// Adds an enabled ASSIGN_TO_SEGMENT automation to a campaign; the target segment may be created
-/// in the same transaction.
+/// Adds an enabled automation to a campaign: on `trigger`, `action` with the target segment,
+/// which may be created in the same transaction.
 #[tracing::instrument(name = "automations::add", level = "debug", skip_all, fields(workspace = tx.workspace().0, campaign = campaign_id))]
 pub async fn add(
     tx: &mut Tx<'_>,
     campaign_id: i64,
-    trigger: EngagementKind,
+    (trigger, action): (EngagementKind, AutomationAction),
     target: &SegmentTarget,
 ) -> ServiceResult<automation::Model> {
     // The campaign and the segment stay locked against deletion until this commits: a
@@ -45,7 +45,7 @@ pub async fn add(
         .owned(automation::ActiveModel {
             campaign_id: Set(campaign.id),
             trigger: Set(trigger),
-            action: Set(AutomationAction::AssignToSegment),
+            action: Set(action),
             segment_id: Set(Some(segment.id)),
             enabled: Set(true),
             created_at: Set(now()),

@@ -1,7 +1,11 @@
 //! Recording what influencers did, and running the automations it triggers.
 
 use chrono::{DateTime, Utc};
-use entity::{automation, campaign, engagement_event, enums::EngagementKind, influencer, segment};
+use entity::{
+    automation, campaign, engagement_event,
+    enums::{AutomationAction, EngagementKind},
+    influencer, segment, segment_membership,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, JoinType, QueryFilter,
     QueryOrder, QuerySelect, sea_query::LockType,
@@ -10,8 +14,9 @@ use sea_orm::{
 use super::{
     clock::now,
     errors::{InputError, InputErrorCode, ServiceError, ServiceResult},
+    journal::Actor,
     locks,
-    membership_rows::insert_automated,
+    membership_rows::{delete_memberships, insert_automated},
     rules::{self, Among, Change},
     scope::{Scoped, Tx},
     text::ExternalId,
@@ -147,15 +152,27 @@ pub async fn record(tx: &mut Tx<'_>, input: &NewEngagement) -> ServiceResult<Rec
         .lock(LockType::KeyShare)
         .all(tx.conn())
         .await?;
-    let targets: Vec<(i64, i64)> = automations
+    let (removals, targets): (Vec<_>, Vec<_>) = automations
         .iter()
-        .filter_map(|a| Some((a.segment_id?, a.id)))
-        .collect();
+        .filter_map(|a| Some((a.segment_id?, a.id, a.action)))
+        .partition(|(_, _, action)| *action == AutomationAction::RemoveFromSegment);
+    let targets: Vec<(i64, i64)> = targets.into_iter().map(|(s, a, _)| (s, a)).collect();
     tx.journal().engagement(event.id);
+    // Removals first: an automation that takes someone out of one segment and another that
+    // puts them into it fire in that order.
+    let mut left = Vec::new();
+    for (segment, automation, _) in removals {
+        let gone = sea_orm::Condition::all()
+            .add(segment_membership::Column::SegmentId.eq(segment))
+            .add(segment_membership::Column::InfluencerId.eq(input.influencer_id));
+        if delete_memberships(tx, gone, Actor::Automation(Some(automation))).await? > 0 {
+            left.push(segment);
+        }
+    }
     let assigned = insert_automated(tx, input.influencer_id, &targets).await?;
     let change = Change {
         engaged: true,
-        segments: assigned.clone(),
+        segments: assigned.iter().chain(&left).copied().collect(),
         ..Change::default()
     };
     rules::follow(tx, &change, Among::Held(&[input.influencer_id])).await?;

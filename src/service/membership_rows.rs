@@ -17,6 +17,7 @@ use super::{
     clock::now,
     errors::ServiceResult,
     events::{ChangeKind, MembershipBatch},
+    groups,
     id_list::any_of,
     journal::Actor,
     scope::{Scoped, Tx},
@@ -51,12 +52,66 @@ pub(crate) async fn insert_memberships_where(
     matching: sea_orm::sea_query::SimpleExpr,
     source: MembershipSource,
 ) -> ServiceResult<usize> {
+    let actor = match source {
+        MembershipSource::Automation => Actor::Automation(None),
+        MembershipSource::Rule => Actor::Rule,
+        MembershipSource::Manual => Actor::Caller,
+    };
+    let siblings = groups::exclusive_siblings(tx, segment_id).await?;
+    leave_stages(tx, siblings, &matching, actor).await?;
     let at = now();
     let rows = membership_rows(tx, segment_id, matching, at, source)
         // One lock order for every writer, so two overlapping bulk assignments cannot deadlock.
         .order_by(influencer::Column::Id, sea_orm::Order::Asc)
         .to_owned();
     insert_rows(tx, rows, at, source).await
+}
+
+/// Takes the influencers `matching` selects (a condition on the `influencer` table) out of
+/// `stages`, the other stages of the pipeline stage they enter (see
+/// `groups::exclusive_siblings`), ended by `actor`: entering one stage leaves the others in the
+/// same transaction. The influencers are locked first (`FOR NO KEY UPDATE`, in id order), so two
+/// writes moving one influencer into two stages take turns, and the second sees the first's
+/// stage and ends it. Returns how many memberships ended.
+async fn leave_stages(
+    tx: &mut Tx<'_>,
+    stages: Vec<i64>,
+    matching: &sea_orm::sea_query::SimpleExpr,
+    actor: Actor,
+) -> ServiceResult<usize> {
+    if stages.is_empty() {
+        return Ok(0);
+    }
+    let id = Expr::col((influencer::Entity, influencer::Column::Id));
+    let chosen = Query::select()
+        .expr(id.clone())
+        .from(influencer::Entity)
+        .and_where(tx.owns::<influencer::Entity>())
+        .and_where(matching.clone())
+        .to_owned();
+    let locked = chosen
+        .clone()
+        .order_by_expr(id, sea_orm::Order::Asc)
+        .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
+        .to_owned();
+    tx.conn().query_all(&locked).await?;
+    let gone = sea_orm::Condition::all()
+        .add(any_of(
+            tx.backend(),
+            Expr::col((
+                segment_membership::Entity,
+                segment_membership::Column::SegmentId,
+            )),
+            stages,
+        ))
+        .add(
+            Expr::col((
+                segment_membership::Entity,
+                segment_membership::Column::InfluencerId,
+            ))
+            .in_subquery(chosen),
+        );
+    delete_memberships(tx, gone, actor).await
 }
 
 /// `SELECT segment_id, influencer.id, ...` for each influencer of the workspace that `matching`
@@ -157,11 +212,23 @@ pub(crate) async fn insert_automated(
     let source = MembershipSource::Automation;
     let mut insert = insert_into();
     let mut seen = Vec::with_capacity(targets.len());
+    // Stages of pipelines this call enters: a second target in the same pipeline is skipped.
+    let mut entered_siblings: Vec<i64> = Vec::new();
+    let influencer = Expr::col((influencer::Entity, influencer::Column::Id)).eq(influencer_id);
     for &(segment, automation) in targets {
         // Two automations of one segment: the row of the first is the one inserted.
-        if seen.contains(&segment) {
+        if seen.contains(&segment) || entered_siblings.contains(&segment) {
             continue;
         }
+        let siblings = groups::exclusive_siblings(tx, segment).await?;
+        entered_siblings.extend(&siblings);
+        leave_stages(
+            tx,
+            siblings,
+            &influencer,
+            Actor::Automation(Some(automation)),
+        )
+        .await?;
         seen.push(segment);
         insert.values_panic([
             segment.into(),

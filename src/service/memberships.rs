@@ -44,7 +44,11 @@ pub struct MembershipChange {
 
 /// Checks that every id names an influencer of the workspace, and locks them against deletion
 /// until the transaction ends; errors name each missing id's position in the input list.
-async fn ensure_influencers<S: Scoped>(s: &S, ids: &[i64], field: &[&str]) -> ServiceResult<()> {
+pub(crate) async fn ensure_influencers<S: Scoped>(
+    s: &S,
+    ids: &[i64],
+    field: &[&str],
+) -> ServiceResult<()> {
     let missing =
         locks::missing_referred::<influencer::Entity, _>(s, ids, field, "influencer").await?;
     if missing.is_empty() {
@@ -63,8 +67,13 @@ async fn ensure_influencers<S: Scoped>(s: &S, ids: &[i64], field: &[&str]) -> Se
 /// happens to them concurrently orders after it. On PostgreSQL a row lock is a write to the row,
 /// so locking a thousand members that a re-assignment leaves as they are cost more than the
 /// assignment itself.
-async fn newcomers<S: Scoped>(s: &S, ids: &[i64], segment: Option<i64>) -> ServiceResult<Vec<i64>> {
-    validate::bulk_size(ids.len(), HARD_MAX_BULK_IDS, IDS_FIELD)?;
+pub(crate) async fn newcomers<S: Scoped>(
+    s: &S,
+    ids: &[i64],
+    segment: Option<i64>,
+    field: &[&str],
+) -> ServiceResult<Vec<i64>> {
+    validate::bulk_size(ids.len(), HARD_MAX_BULK_IDS, field)?;
     let unique = validate::dedup(ids);
     let members: HashSet<i64> = match segment {
         Some(segment) if !unique.is_empty() => s
@@ -90,7 +99,7 @@ async fn newcomers<S: Scoped>(s: &S, ids: &[i64], segment: Option<i64>) -> Servi
         .collect();
     let locked = locks::referred_ids::<influencer::Entity, _>(s, &others).await?;
     let found: HashSet<i64> = members.union(&locked).copied().collect();
-    let missing = super::reads::by_id::not_found(ids, &found, IDS_FIELD, "influencer");
+    let missing = super::reads::by_id::not_found(ids, &found, field, "influencer");
     if !missing.is_empty() {
         return Err(ServiceError::Input(missing));
     }
@@ -157,7 +166,7 @@ pub async fn assign(
         SegmentTarget::New(_) => None,
     };
     let newcomers = match chosen {
-        Chosen::Ids(ids) => newcomers(tx, ids, existing).await.map(Some),
+        Chosen::Ids(ids) => newcomers(tx, ids, existing, IDS_FIELD).await.map(Some),
         Chosen::Matching(_) => ensure_chosen(tx, chosen).await.map(|()| None),
     };
     let segment = segments::resolve(tx, target, &["input", "segment"]).await;
@@ -250,7 +259,7 @@ pub async fn remove(
 
 /// Keeps the rules that name `segment_id` equal to their matches after its members changed
 /// (for the ids named, or everyone after a change by filter); nothing when nothing changed.
-async fn follow_rules(
+pub(crate) async fn follow_rules(
     tx: &mut Tx<'_>,
     segment_id: i64,
     ids: Option<&[i64]>,

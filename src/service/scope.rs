@@ -24,7 +24,7 @@ use std::sync::Arc;
 use entity::{
     api_key, automation, campaign, campaign_audience, engagement_event, influencer,
     membership_history_head, rule_campaign_reference, rule_segment_reference, segment,
-    segment_membership, segment_membership_change,
+    segment_group, segment_group_member, segment_membership, segment_membership_change,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
@@ -97,7 +97,9 @@ tenant!(
     rule_segment_reference,
     rule_campaign_reference,
     segment_membership_change,
-    membership_history_head
+    membership_history_head,
+    segment_group,
+    segment_group_member
 );
 identified!(
     influencer,
@@ -105,7 +107,8 @@ identified!(
     campaign,
     automation,
     engagement_event,
-    segment_membership_change
+    segment_membership_change,
+    segment_group
 );
 
 /// What a scoped handle offers: the connection its statements run on, and queries of tenant

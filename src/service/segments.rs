@@ -1,7 +1,10 @@
 //! Creating, renaming and deleting segments, and resolving a "segment reference" (an existing
 //! segment or one to create on the spot) inside another operation's transaction.
 
-use entity::{automation, campaign_audience, enums::SegmentKind, segment, segment_membership};
+use entity::{
+    automation, campaign_audience, enums::SegmentKind, segment, segment_group_member,
+    segment_membership,
+};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, sea_query::Expr};
 
 use super::{
@@ -258,6 +261,11 @@ pub async fn delete(tx: &mut Tx<'_>, id: i64) -> ServiceResult<i64> {
     .await?;
     tx.delete_many::<campaign_audience::Entity>()
         .filter(campaign_audience::Column::SegmentId.eq(id))
+        .exec(tx.conn())
+        .await?;
+    // Out of its group (whose other segments keep their order).
+    tx.delete_many::<segment_group_member::Entity>()
+        .filter(segment_group_member::Column::SegmentId.eq(id))
         .exec(tx.conn())
         .await?;
     tx.update_many::<automation::Entity>()

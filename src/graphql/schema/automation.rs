@@ -108,8 +108,11 @@ pub struct AddAutomationInput {
     pub campaign_id: ID,
     /// What sets the automation off.
     pub trigger: EngagementKind,
-    /// ASSIGN_TO_SEGMENT to this segment; `create` makes it in the same step.
+    /// The automation's segment; `create` makes it in the same step.
     pub assign_to_segment: SegmentRef,
+    /// What the automation does with `assignToSegment`'s segment; ASSIGN_TO_SEGMENT when left
+    /// out.
+    pub action: Option<AutomationAction>,
 }
 
 /// Result of `addAutomation`.
@@ -212,11 +215,14 @@ impl AutomationMutation {
                 .target(&["input", "assignToSegment"])),
         );
         let trigger = input.trigger.into();
+        let action = input
+            .action
+            .map_or(entity::enums::AutomationAction::AssignToSegment, Into::into);
         mutate(
             ctx,
             decoded,
             async move |tx, (campaign_id, target)| {
-                automations::add(tx, *campaign_id, trigger, target).await
+                automations::add(tx, *campaign_id, (trigger, action), target).await
             },
             async |model| {
                 Ok(AddAutomationPayload {

@@ -7,12 +7,12 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use super::{
     errors::{bad_input, internal},
     loaders::{MemberCount, RecipientCount, loader},
-    objects::{Campaign, Influencer, Segment, SegmentMembershipChange},
+    objects::{Campaign, Influencer, Segment, SegmentGroup, SegmentMembershipChange},
 };
 use crate::service::{
     pagination::{Keyed, Page, PageResult, Take},
     reads::history::{self, ChangeSet},
-    reads::{self, InfluencerSet},
+    reads::{self, InfluencerSet, SegmentList},
     text::SearchTerm,
 };
 
@@ -106,9 +106,10 @@ pub fn search(raw: Option<String>) -> Result<Option<SearchTerm>> {
 #[derive(Clone, Debug)]
 pub enum Total {
     Influencers(InfluencerSet),
-    Segments(Option<SearchTerm>),
+    Segments(SegmentList),
     Campaigns,
     Changes(ChangeSet),
+    Groups,
 }
 
 /// A page of a list, with cursors to move through it (a Relay cursor connection).
@@ -127,7 +128,8 @@ pub struct Conn<N: OutputType> {
     concrete(
         name = "SegmentMembershipChangeConnection",
         params(SegmentMembershipChange)
-    )
+    ),
+    concrete(name = "SegmentGroupConnection", params(SegmentGroup))
 )]
 impl<N> Conn<N>
 where
@@ -172,11 +174,10 @@ where
             Total::Influencers(set) => reads::count_influencers(scope, set)
                 .await
                 .map_err(internal)?,
-            Total::Segments(search) => reads::count_segments(scope, search.as_ref())
-                .await
-                .map_err(internal)?,
+            Total::Segments(list) => reads::count_segments(scope, list).await.map_err(internal)?,
             Total::Campaigns => reads::count_campaigns(scope).await.map_err(internal)?,
             Total::Changes(set) => history::count(scope, set).await.map_err(internal)?,
+            Total::Groups => reads::groups::count_groups(scope).await.map_err(internal)?,
         };
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }
@@ -188,6 +189,7 @@ where
 #[graphql(concrete(name = "SegmentEdge", params(Segment)))]
 #[graphql(concrete(name = "CampaignEdge", params(Campaign)))]
 #[graphql(concrete(name = "SegmentMembershipChangeEdge", params(SegmentMembershipChange)))]
+#[graphql(concrete(name = "SegmentGroupEdge", params(SegmentGroup)))]
 pub struct Edge<N: OutputType> {
     /// Pass as `after` or `before` to page from this item.
     pub cursor: String,

@@ -60,8 +60,14 @@ pub enum EngagementKind {
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(remote = "enums::AutomationAction")]
 pub enum AutomationAction {
-    /// Add the influencer to the automation's segment.
+    /// Add the influencer to the automation's segment (which, for a pipeline stage, takes them
+    /// out of its other stages, as every way into a stage does).
     AssignToSegment,
+    /// Into the segment, out of the segment's pipeline siblings: "replied" moves a creator from
+    /// Contacted to Negotiating.
+    MoveToSegment,
+    /// Take the influencer out of the automation's segment.
+    RemoveFromSegment,
 }
 
 /// Whether an influencer entered or left a segment.

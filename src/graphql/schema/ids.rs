@@ -16,16 +16,18 @@ pub enum Kind {
     Automation,
     EngagementEvent,
     Workspace,
+    SegmentGroup,
 }
 
 impl Kind {
-    const ALL: [Kind; 6] = [
+    const ALL: [Kind; 7] = [
         Kind::Influencer,
         Kind::Segment,
         Kind::Campaign,
         Kind::Automation,
         Kind::EngagementEvent,
         Kind::Workspace,
+        Kind::SegmentGroup,
     ];
 
     pub fn name(self) -> &'static str {
@@ -36,6 +38,7 @@ impl Kind {
             Kind::Automation => "Automation",
             Kind::EngagementEvent => "EngagementEvent",
             Kind::Workspace => "Workspace",
+            Kind::SegmentGroup => "SegmentGroup",
         }
     }
 }

@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 
 use async_graphql::{Context, dataloader::Loader};
-use entity::{automation, campaign, engagement_event, influencer, segment, segment_membership};
+use entity::{
+    automation, campaign, engagement_event, influencer, segment, segment_group, segment_membership,
+};
 use sea_orm::DbErr;
 
 use crate::graphql::runtime::batching::Batcher;
@@ -77,6 +79,45 @@ by_id_loaders! {
     CampaignById => campaign,
     AutomationById => automation,
     EventById => engagement_event,
+    GroupById => segment_group,
+}
+
+/// The group a segment is in, if any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct GroupOf(pub i64);
+
+impl Loader<GroupOf> for AppLoader {
+    type Value = i64;
+    type Error = DbErr;
+
+    async fn load(&self, keys: &[GroupOf]) -> Result<HashMap<GroupOf, i64>, DbErr> {
+        observe_batch("GroupOf", keys.len());
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let found = reads::groups::groups_of_segments(&self.scope, &ids).await?;
+        Ok(found
+            .into_iter()
+            .map(|(segment, group)| (GroupOf(segment), group))
+            .collect())
+    }
+}
+
+/// A group's segments, in its order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SegmentsOf(pub i64);
+
+impl Loader<SegmentsOf> for AppLoader {
+    type Value = Vec<segment::Model>;
+    type Error = DbErr;
+
+    async fn load(&self, keys: &[SegmentsOf]) -> Result<HashMap<SegmentsOf, Self::Value>, DbErr> {
+        observe_batch("SegmentsOf", keys.len());
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let mut found = reads::groups::segments_of_groups(&self.scope, &ids).await?;
+        Ok(ids
+            .into_iter()
+            .map(|id| (SegmentsOf(id), found.remove(&id).unwrap_or_default()))
+            .collect())
+    }
 }
 
 /// The memberships of an influencer, each with its segment (empty when Unassigned).

@@ -1,5 +1,6 @@
 //! The schema: what clients can ask. One module per domain type (`workspace`, `node`,
-//! `influencer`, `segment`, `campaign`, `automation`, `history` for the membership history, and
+//! `influencer`, `segment`, `group` for folders and pipelines, `campaign`, `automation`, `history`
+//! for the membership history, and
 //! `subscription` for live updates), each
 //! holding its object types and its part of `Query` and `Mutation`, merged here; and what they
 //! share: global ids (`ids`), Relay connections (`connection`), the `DateTime` scalar
@@ -22,6 +23,7 @@ pub mod context;
 pub mod enums;
 pub mod errors;
 pub mod filter;
+pub mod group;
 pub mod history;
 pub mod ids;
 pub mod influencer;
@@ -49,6 +51,7 @@ pub struct Query(
     segment::SegmentQuery,
     campaign::CampaignQuery,
     history::HistoryQuery,
+    group::GroupQuery,
 );
 
 /// The root mutation. Each mutation is one transaction: when it reports `userErrors` it has
@@ -59,6 +62,7 @@ pub struct Mutation(
     segment::SegmentMutation,
     campaign::CampaignMutation,
     automation::AutomationMutation,
+    group::GroupMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;

@@ -10,8 +10,8 @@ use super::{
     ids::{self, Kind},
     loaders::{AutomationById, EventById, loader},
     objects::{
-        Automation, Campaign, EngagementEvent, Influencer, Segment, load_campaign, load_influencer,
-        load_segment,
+        Automation, Campaign, EngagementEvent, Influencer, Segment, SegmentGroup, load_campaign,
+        load_group, load_influencer, load_segment,
     },
     workspace::Workspace,
 };
@@ -27,6 +27,7 @@ pub enum Node {
     Automation(Automation),
     EngagementEvent(EngagementEvent),
     Workspace(Workspace),
+    SegmentGroup(SegmentGroup),
 }
 
 async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
@@ -47,6 +48,7 @@ async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .await
             .map_err(internal)?
             .map(|m| Node::EngagementEvent(EngagementEvent(m))),
+        Kind::SegmentGroup => load_group(ctx, id).await?.map(Node::SegmentGroup),
         // Only the request's own workspace is visible.
         Kind::Workspace => {
             let scope = scope(ctx)?;

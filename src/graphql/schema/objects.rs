@@ -6,12 +6,13 @@
 
 use async_graphql::{Context, Result};
 use entity::{
-    automation, campaign, engagement_event, influencer, segment, segment_membership_change,
+    automation, campaign, engagement_event, influencer, segment, segment_group,
+    segment_membership_change,
 };
 
 use super::{
     errors::internal,
-    loaders::{CampaignById, InfluencerById, SegmentById, loader},
+    loaders::{CampaignById, GroupById, InfluencerById, SegmentById, loader},
 };
 
 /// A rule of a campaign (fields in [`super::automation`]).
@@ -29,6 +30,10 @@ pub struct Influencer(pub influencer::Model);
 /// A segment (fields in [`super::segment`]).
 #[derive(Clone)]
 pub struct Segment(pub segment::Model);
+
+/// A folder or pipeline of segments (fields in [`super::group`]).
+#[derive(Clone)]
+pub struct SegmentGroup(pub segment_group::Model);
 
 /// An influencer's engagement with a campaign (fields in [`super::automation`]).
 #[derive(Clone)]
@@ -89,4 +94,13 @@ pub async fn load_segment(ctx: &Context<'_>, id: i64) -> Result<Option<Segment>>
         .await
         .map_err(internal)?
         .map(Segment))
+}
+
+/// One segment group through the request's loader.
+pub async fn load_group(ctx: &Context<'_>, id: i64) -> Result<Option<SegmentGroup>> {
+    Ok(loader(ctx)?
+        .load_one(GroupById(id))
+        .await
+        .map_err(internal)?
+        .map(SegmentGroup))
 }

@@ -8,13 +8,16 @@ use super::{
     connection::{self, Conn, Total, connection, page},
     context::scope,
     enums::SegmentKind,
-    errors::{UserError, internal},
+    errors::{UserError, bad_input, internal},
     filter::{self, InfluencerFilterInput},
     history::history_connection,
     ids::{self, Kind},
-    loaders::{InfluencerPage, MemberCount, loader},
+    loaders::{GroupOf, InfluencerPage, MemberCount, loader},
     mutation::{both, delete_by_id, mutate, one, refused},
-    objects::{Influencer, Segment, SegmentMembershipChange, load_influencers, load_segment},
+    objects::{
+        Influencer, Segment, SegmentGroup, SegmentMembershipChange, load_group, load_influencers,
+        load_segment,
+    },
     patch::patch,
     scalars::DateTime,
 };
@@ -22,7 +25,7 @@ use crate::service::{
     InputError, InputErrorCode,
     memberships::{self, Chosen, MembershipChange},
     reads::history::ChangeSet,
-    reads::{self, InfluencerSet},
+    reads::{self, InfluencerSet, SegmentList},
     rules,
     segments::{self, NewSegment, SegmentTarget},
 };
@@ -95,6 +98,18 @@ impl Segment {
         Ok(connection(result, Total::Influencers(set), Influencer))
     }
 
+    /// The group this segment is in, if any. A segment is in at most one group.
+    async fn group(&self, ctx: &Context<'_>) -> Result<Option<SegmentGroup>> {
+        let group = loader(ctx)?
+            .load_one(GroupOf(self.0.id))
+            .await
+            .map_err(internal)?;
+        match group {
+            Some(id) => load_group(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+
     /// Membership changes of this segment, newest last.
     #[graphql(
         complexity = "crate::graphql::schema::complexity::connection_cost(first, last, child_complexity)"
@@ -130,10 +145,12 @@ impl SegmentQuery {
         }
     }
 
-    /// The workspace's segments, oldest first. `search` matches the name, ignoring case.
+    /// The workspace's segments, oldest first. `search` matches the name, ignoring case;
+    /// `groupId` lists one group's segments, `ungrouped: true` those in no group.
     #[graphql(
         complexity = "crate::graphql::schema::complexity::connection_cost(first, last, child_complexity)"
     )]
+    #[allow(clippy::too_many_arguments)]
     async fn segments(
         &self,
         ctx: &Context<'_>,
@@ -142,13 +159,29 @@ impl SegmentQuery {
         last: Option<i32>,
         before: Option<String>,
         search: Option<String>,
+        group_id: Option<ID>,
+        ungrouped: Option<bool>,
     ) -> Result<Conn<Segment>> {
         let page = page(ctx, first, after, last, before)?;
-        let search = connection::search(search)?;
-        let result = reads::segment_page(scope(ctx)?, search.as_ref(), page)
+        let group = match (group_id, ungrouped) {
+            (Some(_), Some(true)) => {
+                return Err(bad_input("pass `groupId` or `ungrouped: true`, not both"));
+            }
+            (Some(id), _) => Some(Some(
+                ids::lookup(&id, Kind::SegmentGroup)
+                    .ok_or_else(|| bad_input("`groupId` is not a segment group id"))?,
+            )),
+            (None, Some(true)) => Some(None),
+            (None, _) => None,
+        };
+        let list = SegmentList {
+            search: connection::search(search)?,
+            group,
+        };
+        let result = reads::segment_page(scope(ctx)?, &list, page)
             .await
             .map_err(internal)?;
-        Ok(connection(result, Total::Segments(search), Segment))
+        Ok(connection(result, Total::Segments(list), Segment))
     }
 }
 

@@ -10,6 +10,7 @@
 pub mod by_id;
 pub mod campaigns;
 pub mod counts;
+pub mod groups;
 pub mod history;
 pub mod influencers;
 pub mod segments;
@@ -21,5 +22,5 @@ pub use by_id::{by_id, by_ids, missing};
 pub use campaigns::{audiences, automations_of, campaign_page, count_campaigns};
 pub use counts::{count_influencers, member_counts, recipient_counts};
 pub use influencers::{influencer_pages, memberships_of_influencers};
-pub use segments::{count_segments, segment_page};
+pub use segments::{SegmentList, count_segments, segment_page};
 pub use workspace::default_workspace;

@@ -10,9 +10,21 @@ use crate::service::{
     text::SearchTerm,
 };
 
-fn segment_base<S: Scoped>(s: &S, search: Option<&SearchTerm>) -> SelectStatement {
+/// Which of the workspace's segments a list holds.
+#[derive(Clone, Debug, Default)]
+pub struct SegmentList {
+    /// Only segments whose name contains this.
+    pub search: Option<SearchTerm>,
+    /// Only the segments of one group (`Some(Some(id))`), or those in none (`Some(None)`).
+    pub group: Option<Option<i64>>,
+}
+
+fn segment_base<S: Scoped>(s: &S, list: &SegmentList) -> SelectStatement {
     let mut base = s.find::<segment::Entity>().into_query();
-    if let Some(term) = search {
+    if let Some(group) = list.group {
+        base.and_where(super::groups::in_group_condition(group));
+    }
+    if let Some(term) = &list.search {
         base.and_where(contains(
             col(segment::Entity, segment::Column::NameKey),
             term,
@@ -21,16 +33,17 @@ fn segment_base<S: Scoped>(s: &S, search: Option<&SearchTerm>) -> SelectStatemen
     base
 }
 
-/// A page of the workspace's segments (creation order), optionally searched by name.
+/// A page of the workspace's segments (creation order), optionally searched by name or narrowed
+/// to a group.
 #[tracing::instrument(name = "reads::segment_page", level = "debug", skip_all, fields(workspace = s.workspace().0))]
 pub async fn segment_page<S: Scoped>(
     s: &S,
-    search: Option<&SearchTerm>,
+    list: &SegmentList,
     page: Page,
 ) -> Result<PageResult<segment::Model>, DbErr> {
     let part = PagePart {
         set: Keyset::new(
-            segment_base(s, search),
+            segment_base(s, list),
             col(segment::Entity, segment::Column::Id),
         ),
         page,
@@ -42,6 +55,6 @@ pub async fn segment_page<S: Scoped>(
 }
 
 #[tracing::instrument(name = "reads::count_segments", level = "debug", skip_all, fields(workspace = s.workspace().0))]
-pub async fn count_segments<S: Scoped>(s: &S, search: Option<&SearchTerm>) -> Result<i64, DbErr> {
-    count(s.conn(), &mut segment_base(s, search)).await
+pub async fn count_segments<S: Scoped>(s: &S, list: &SegmentList) -> Result<i64, DbErr> {
+    count(s.conn(), &mut segment_base(s, list)).await
 }
