@@ -55,13 +55,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("seeding failed: {e}"))?;
             println!(
-                "seeded {} influencers, {} segments ({} more by rule), {} memberships, {} campaigns, {} events",
+                "seeded {} influencers, {} segments ({} more by rule), {} memberships, {} campaigns, {} events, {} moves through an outreach pipeline",
                 seeded.influencers,
                 seeded.segments,
                 seeded.rule_segments,
                 seeded.memberships,
                 seeded.campaigns,
-                seeded.events
+                seeded.events,
+                seeded.pipeline_moves
             );
             Ok(())
         }

@@ -1,7 +1,7 @@
-//! A page deep into an influencer connection (the roster, a search, a filter, Unassigned, a
-//! segment's members, a campaign's recipients) reads about as many rows as a page near its start,
-//! in both directions: the cursor bounds every table the page's statement reads, not only the one
-//! it orders by. (`segments` and `campaigns` page over their own table alone, by its key.)
+//! A page deep into a large connection (the roster, a search, a filter, Unassigned, a segment's
+//! members, a campaign's recipients, the membership history) reads about as many rows as a page
+//! near its start, in both directions: the cursor bounds every table the page's statement reads,
+//! not only the one it orders by. (`segments` and `campaigns` page over their own table alone, by its key.)
 //!
 //! Measured without timing: on PostgreSQL the test runs `EXPLAIN (ANALYZE, FORMAT JSON)` on the
 //! statement each page sent (with the values it was sent with) and adds up the rows its scans
@@ -157,7 +157,7 @@ async fn scalar(app: &TestApp, sql: &str) -> i64 {
 }
 
 #[tokio::test]
-async fn a_deep_page_of_any_influencer_connection_reads_no_more_than_one_near_its_start() {
+async fn a_deep_page_of_any_large_connection_reads_no_more_than_one_near_its_start() {
     let app = TestApp::spawn().await;
     segments_api::cli::seed::seed(&app.db, app.workspace, 20_000)
         .await
@@ -203,6 +203,14 @@ async fn a_deep_page_of_any_influencer_connection_reads_no_more_than_one_near_it
             "campaign(id: $id) { recipients(PAGE)",
             ", $id: ID!",
             json!({ "id": encode(Kind::Campaign, campaign).0 }),
+        ),
+        // The membership history (the seed records one change per membership, and more).
+        connection("history", "membershipChanges(PAGE)", "", json!({})),
+        connection(
+            "segment history",
+            "segment(id: $id) { history(PAGE)",
+            ", $id: ID!",
+            json!({ "id": encode(Kind::Segment, biggest).0 }),
         ),
     ];
     for connection in &connections {

@@ -3,3 +3,4 @@
 
 pub mod first_key;
 pub mod seed;
+mod seed_history;

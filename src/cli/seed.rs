@@ -70,10 +70,12 @@ pub struct Seeded {
     pub events: u64,
     /// RULE segments, besides `segments`.
     pub rule_segments: u64,
+    /// Influencers put in a stage of the outreach pipeline, or moved to the next.
+    pub pipeline_moves: u64,
 }
 
 /// A deterministic pseudo-random number for `n` (splitmix64): the same seed gives the same data.
-fn mix(n: u64) -> u64 {
+pub(super) fn mix(n: u64) -> u64 {
     let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -250,6 +252,8 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
         tx.commit().await.map_err(exec_err)?;
     }
     tracing::info!(memberships = seeded.memberships, "seeded memberships");
+    super::seed_history::record_loaded(db, ws, &segment_ids, seeded.memberships).await?;
+    tracing::info!("recorded the seeded memberships' history");
 
     // Campaigns: one per 10,000 influencers, at least three, each aimed at one to three
     // segments, with an automation for replies and one for clicks, and some engagement.
@@ -333,6 +337,7 @@ pub async fn seed(db: &DatabaseConnection, ws: WorkspaceId, count: u32) -> Servi
         seeded.campaigns += 1;
     }
     seeded.rule_segments = seed_rules(db, ws, first_number, &segment_ids).await?;
+    seeded.pipeline_moves = super::seed_history::seed_pipeline(db, ws, first_number, &ids).await?;
     tracing::info!(?seeded, "seeded");
     Ok(seeded)
 }

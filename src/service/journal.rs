@@ -262,7 +262,7 @@ impl Journal {
 /// workspace `ws`'s history (the last one returned). The head's row stays locked until the
 /// transaction ends: a concurrent write waits here until this one has committed, so positions
 /// are taken in commit order.
-fn take_positions(ws: WorkspaceId, n: i64) -> InsertStatement {
+pub(crate) fn take_positions(ws: WorkspaceId, n: i64) -> InsertStatement {
     use head::Column as H;
     let added =
         Expr::col((head::Entity, H::LastId)).add(Expr::col((Alias::new("excluded"), H::LastId)));
