@@ -5,8 +5,8 @@
 #
 # Builds REV's server (release, from a temporary git worktree, in target/compare/build: a
 # target directory of its own, since cargo names a workspace's artifacts the same whatever the
-# checkout's path, so a shared one would leave one build's binary in the other's place) and
-# this checkout's, lets each
+# checkout's path, so a shared one would leave one build's binary in the other's place; kept as
+# target/compare/segments-api-REV and reused by later runs) and this checkout's, lets each
 # seed its own database (`bench_<size>` and `bench_<size>_compare`: their schemas may differ),
 # and measures the read and write workloads both builds answer on both, alternating. The report
 # gives throughput and p50 ratios between the two builds, which is how a refactoring is held to
@@ -26,12 +26,16 @@ if ! command -v psql >/dev/null; then
   apt-get update -qq && apt-get install -y -qq postgresql-client >/dev/null
 fi
 
-work=$(mktemp -d)
-trap 'git worktree remove --force "$work/src" 2>/dev/null || true; rm -rf "$work"' EXIT
-git worktree add --quiet --detach "$work/src" "$rev"
-CARGO_TARGET_DIR="$PWD/target/compare/build" \
-  cargo build --locked --release --bin segments-api --manifest-path "$work/src/Cargo.toml"
-cp target/compare/build/release/segments-api "target/compare/segments-api-$rev"
+# A revision never changes, so its binary, once built, is built for good.
+if [ ! -x "target/compare/segments-api-$rev" ]; then
+  work=$(mktemp -d)
+  trap 'git worktree remove --force "$work/src" 2>/dev/null || true; rm -rf "$work"' EXIT
+  git worktree add --quiet --detach "$work/src" "$rev"
+  CARGO_TARGET_DIR="$PWD/target/compare/build" \
+    cargo build --locked --release --bin segments-api --manifest-path "$work/src/Cargo.toml"
+  cp target/compare/build/release/segments-api "target/compare/segments-api-$rev.partial"
+  mv "target/compare/segments-api-$rev.partial" "target/compare/segments-api-$rev"
+fi
 CARGO_TARGET_DIR="$PWD/target" cargo build --locked --release --bin segments-api
 
 report=${BENCH_REPORT:-bench/compare-$rev.md}

@@ -33,7 +33,8 @@ PORTS = {"segments-api": 5200, "postgraphile": 5300, "baseline": 5100}
 CONCURRENCY = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 PAGE = 50
 WORKLOADS = ["dashboard", "unassigned-first", "unassigned-deep", "members-deep",
-             "recipients-deep", "profile", "filter", "assign-1000", "engagement", "rules"]
+             "recipients-deep", "profile", "filter", "assign-1000", "churn-1000", "engagement",
+             "rules"]
 # The rules phase: RULE segments made through the API (the first matches about a tenth of the
 # roster), `updateInfluencer` with none and with this many, and an assignment by filter.
 RULES = 50
@@ -179,6 +180,14 @@ OURS_ENGAGE = (
     "mutation Engage($campaign: ID!, $influencer: ID!) { recordEngagement(input: "
     "{campaignId: $campaign, influencerId: $influencer, kind: EMAIL_REPLIED}) { event { id } "
     "duplicate userErrors { code } } }"
+)
+OURS_REMOVE = (
+    "mutation Remove($ids: [ID!]!, $segment: ID!) { removeFromSegment(input: "
+    "{influencerIds: $ids, segmentId: $segment}) { segment { id } userErrors { code } } }"
+)
+PG_REMOVE = (
+    "mutation Remove($ws: BigInt!, $ids: [BigInt]!, $segment: BigInt!) { removeFromSegment("
+    "input: {workspace: $ws, targetSegment: $segment, influencerIds: $ids}) { segment { id } } }"
 )
 PG_ENGAGE = (
     "mutation Engage($ws: BigInt!, $campaign: BigInt!, $influencer: BigInt!) { "
@@ -449,6 +458,11 @@ class SizeRun:
         # A campaign whose two automations both fire on EMAIL_REPLIED, into two segments. Only
         # MANUAL segments take automations and assignments (the seed's RULE segments are filled
         # by their rules).
+        # Not the stages of the seed's pipeline (a build that has them): entering a stage leaves
+        # the others, which PostGraphile's functions would not do.
+        grouped = psql(self.db, "SELECT to_regclass('segment_group_member') IS NOT NULL") == "t"
+        ungrouped = " AND id NOT IN (SELECT segment_id FROM segment_group_member)" if grouped else ""
+        manual = f"{manual}{ungrouped}"
         segs = psql(self.db, f"SELECT id FROM segment WHERE workspace_id = {self.ws} "
                              f"AND {manual} ORDER BY id DESC LIMIT 2").split()
         self.campaign = int(psql(self.db, (
@@ -507,6 +521,22 @@ class SizeRun:
         self.assign_sets = [(rng.choice(seg_ids[len(seg_ids) // 2:]), rng.sample(ids, 1000))
                             for _ in range(30)]
         self.assign_big = (seg_ids[-3], rng.sample(ids, min(10_000, len(ids))))
+        # Churn: 30 sets of 1,000 assigned, then removed, each set in a segment of its own (none
+        # of them members there at the start), so that every request makes or ends 1,000
+        # memberships and writes their history.
+        # (A small roster has fewer segments: then sets share one, with influencers apart.)
+        candidates = seg_ids[len(seg_ids) // 2:]
+        per_segment = -(-30 // len(candidates))
+        self.churn_sets = []
+        for segment in rng.sample(candidates, min(30, len(candidates))):
+            members = {int(x) for x in psql(self.db, (
+                f"SELECT influencer_id FROM segment_membership WHERE segment_id = {segment}")).split()}
+            free = [i for i in ids if i not in members]
+            rng.shuffle(free)
+            size = min(1000, len(free) // per_segment)
+            for j in range(per_segment):
+                if len(self.churn_sets) < 30:
+                    self.churn_sets.append((segment, free[j * size:(j + 1) * size]))
         # A segment whose description the statement counts rewrite (see `forget_counts`).
         self.scratch_segment = seg_ids[-2]
         self.engage_ids = rng.sample(ids, 200)
@@ -616,6 +646,21 @@ class SizeRun:
                 "postgraphile": [q(PG_ASSIGN, {"ws": ws, "segment": str(s),
                                                "ids": [str(i) for i in ids]})
                                  for s, ids in self.assign_sets],
+            },
+            # Every set assigned, then every set removed: a set's two requests are 30 apart, so
+            # they never run at the same time.
+            "churn-1000": {
+                "segments-api": [q(OURS_ASSIGN, {"segment": gid("Segment", s),
+                                                 "ids": [gid("Influencer", i) for i in ids]})
+                                 for s, ids in self.churn_sets]
+                + [q(OURS_REMOVE, {"segment": gid("Segment", s),
+                                   "ids": [gid("Influencer", i) for i in ids]})
+                   for s, ids in self.churn_sets],
+                "postgraphile": [q(PG_ASSIGN, {"ws": ws, "segment": str(s),
+                                               "ids": [str(i) for i in ids]})
+                                 for s, ids in self.churn_sets]
+                + [q(PG_REMOVE, {"ws": ws, "segment": str(s), "ids": [str(i) for i in ids]})
+                   for s, ids in self.churn_sets],
             },
             "update": {
                 "segments-api": [q(OURS_UPDATE, {"id": gid("Influencer", i), "followers": f})
@@ -766,6 +811,15 @@ class SizeRun:
                     lambda: self.expect_ok(server, post(self.ports[server], big, key)), times=1)
                 psql(self.db, (f"DELETE FROM segment_membership WHERE segment_id = {segment} "
                                f"AND {self.written_since}"))
+                # Churn: a set assigned, then removed.
+                segment, ids = self.churn_sets[0]
+                for index, expected in ((0, len(ids)), (len(self.churn_sets), 0)):
+                    self.expect_ok(server, self.ask(server, "churn-1000", index))
+                    members = int(psql(self.db, (
+                        f"SELECT count(*) FROM segment_membership WHERE segment_id = {segment} "
+                        f"AND influencer_id IN ({','.join(map(str, ids))})")))
+                    if members != expected:
+                        raise BenchFailure(f"{server} churn-1000: {members} members, not {expected}")
                 # Engagement: the influencer ends up in both automation segments.
                 for index in range(2):
                     self.expect_ok(server, self.ask(server, "engagement", index))
@@ -829,7 +883,7 @@ class SizeRun:
         try:
             reads = ["dashboard", "unassigned-first", "unassigned-deep", "members-deep",
                      "recipients-deep", "profile", "filter"]
-            writes = ["assign-1000", "engagement"]
+            writes = ["assign-1000", "churn-1000", "engagement"]
             for workload in [w for w in reads + writes if w in self.args.workloads]:
                 order = list(self.workloads[workload])
                 # Warm every server on this workload.
@@ -1086,6 +1140,9 @@ def report(args, runs, meta):
       "same conditions with postgraphile-plugin-connection-filter on the key columns | – |")
     w("| assign-1000 | `assignToSegment` with 1,000 ids (30 different bodies in turn) | "
       "`assignToSegment` function mutation, same ids | – |")
+    w("| churn-1000 | `assignToSegment` of 1,000 ids, then (30 requests later) `removeFromSegment` of "
+      "the same ids; every request makes or ends 1,000 memberships and records them in the "
+      "membership history | `assignToSegment` and `removeFromSegment` function mutations, same ids | – |")
     w("| engagement | `recordEngagement` (EMAIL_REPLIED; the campaign has two automations for it) | "
       "`recordEngagement` function mutation | – |")
     w("")
@@ -1353,7 +1410,7 @@ def meta_info(args):
 # The workloads every build since the tenant-key migration answers (the filter and the rules
 # phase came later).
 COMPARE_WORKLOADS = ["dashboard", "unassigned-first", "unassigned-deep", "members-deep",
-                     "recipients-deep", "profile", "assign-1000", "engagement"]
+                     "recipients-deep", "profile", "assign-1000", "churn-1000", "engagement"]
 
 
 def compare(args, sizes):

@@ -505,4 +505,25 @@ mod tests {
         assert_eq!(config.limits.max_page_size, 7);
         assert_ne!(config, HttpConfig::default());
     }
+
+    #[test]
+    fn the_history_keeps_everything_unless_a_retention_in_days_is_set() {
+        assert_eq!(HttpConfig::default().history_retention, None);
+        let config = HttpConfig::from(&serve_args(&["--history-retention-days", "30"]));
+        assert_eq!(
+            config.history_retention,
+            Some(Duration::from_secs(30 * 86_400))
+        );
+        let command = ServeArgs::augment_args(clap::Command::new("segments-api"))
+            .mut_args(|arg| arg.env(None));
+        for refused in ["0", "36501", "-1", "a month"] {
+            assert!(
+                command
+                    .clone()
+                    .try_get_matches_from(["segments-api", "--history-retention-days", refused])
+                    .is_err(),
+                "{refused}"
+            );
+        }
+    }
 }

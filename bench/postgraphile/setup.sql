@@ -60,6 +60,32 @@ BEGIN
 END
 $$;
 
+-- The same checks as assign_to_segment; deletes the memberships of the ids named.
+CREATE OR REPLACE FUNCTION postgraphile_bench.remove_from_segment(
+  workspace bigint, target_segment bigint, influencer_ids bigint[])
+RETURNS public.segment LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  seg public.segment;
+  found_ids int;
+BEGIN
+  IF cardinality(influencer_ids) > 10000 THEN
+    RAISE EXCEPTION 'at most 10,000 influencer ids';
+  END IF;
+  SELECT * INTO seg FROM public.segment s WHERE s.id = target_segment AND s.workspace_id = workspace;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'no segment has this id';
+  END IF;
+  SELECT count(*) INTO found_ids FROM public.influencer i
+  WHERE i.workspace_id = workspace AND i.id = ANY (influencer_ids);
+  IF found_ids <> (SELECT count(DISTINCT x) FROM unnest(influencer_ids) x) THEN
+    RAISE EXCEPTION 'no influencer has this id';
+  END IF;
+  DELETE FROM public.segment_membership m
+  WHERE m.workspace_id = workspace AND m.segment_id = seg.id AND m.influencer_id = ANY (influencer_ids);
+  RETURN seg;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION postgraphile_bench.record_engagement(
   workspace bigint, target_campaign bigint, target_influencer bigint, engagement text)
 RETURNS public.engagement_event LANGUAGE plpgsql VOLATILE AS $$

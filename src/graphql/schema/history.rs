@@ -46,7 +46,10 @@ impl SegmentMembershipChange {
 
     /// The influencer; null once it is deleted.
     async fn influencer(&self, ctx: &Context<'_>) -> Result<Option<Influencer>> {
-        load_influencer(ctx, self.0.influencer_id).await
+        match self.1.as_ref().and_then(|ahead| ahead.influencers.as_ref()) {
+            Some(read) => Ok(read.get(&self.0.influencer_id).cloned().map(Influencer)),
+            None => load_influencer(ctx, self.0.influencer_id).await,
+        }
     }
 
     /// The segment's id, kept after it is deleted.
@@ -56,7 +59,10 @@ impl SegmentMembershipChange {
 
     /// The segment; null once it is deleted.
     async fn segment(&self, ctx: &Context<'_>) -> Result<Option<Segment>> {
-        load_segment(ctx, self.0.segment_id).await
+        match self.1.as_ref().and_then(|ahead| ahead.segments.as_ref()) {
+            Some(read) => Ok(read.get(&self.0.segment_id).cloned().map(Segment)),
+            None => load_segment(ctx, self.0.segment_id).await,
+        }
     }
 
     /// The segment's name when the change was made, kept after the segment is gone.
@@ -231,7 +237,7 @@ pub async fn history_connection(
     Ok(connection_by(
         result,
         Total::Changes(set),
-        SegmentMembershipChange,
+        SegmentMembershipChange::alone,
         change_cursor,
     ))
 }

@@ -39,9 +39,29 @@ pub struct SegmentGroup(pub segment_group::Model);
 #[derive(Clone)]
 pub struct EngagementEvent(pub engagement_event::Model);
 
-/// A recorded membership change (fields in [`super::history`]).
+/// A recorded membership change (fields in [`super::history`]), with the influencer and segment
+/// it names when they were read ahead for a batch of changes (a live feed reads them once per
+/// batch, not once per change).
 #[derive(Clone)]
-pub struct SegmentMembershipChange(pub segment_membership_change::Model);
+pub struct SegmentMembershipChange(
+    pub segment_membership_change::Model,
+    pub Option<std::sync::Arc<ReadAhead>>,
+);
+
+/// The influencers and segments of a batch of changes, read in one statement each. A change
+/// whose influencer or segment is not here (deleted since) has none.
+#[derive(Default)]
+pub struct ReadAhead {
+    pub influencers: Option<std::collections::HashMap<i64, influencer::Model>>,
+    pub segments: Option<std::collections::HashMap<i64, segment::Model>>,
+}
+
+impl SegmentMembershipChange {
+    /// A change read on its own: its influencer and segment go through the loaders.
+    pub fn alone(change: segment_membership_change::Model) -> Self {
+        Self(change, None)
+    }
+}
 
 /// One campaign through the request's loader.
 pub async fn load_campaign(ctx: &Context<'_>, id: i64) -> Result<Option<Campaign>> {

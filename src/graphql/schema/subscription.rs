@@ -8,10 +8,13 @@
 //! instance made the change, and a client that resubscribes with the cursor of the last change
 //! it saw continues exactly there, on any instance and after any restart.
 
-use std::collections::VecDeque;
+use std::{
+    collections::{BTreeSet, HashMap, VecDeque},
+    sync::Arc,
+};
 
 use async_graphql::{Context, ID, Result, Subscription};
-use entity::segment_membership_change as change;
+use entity::{influencer, segment, segment_membership_change as change};
 use futures_util::{Stream, stream};
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
@@ -20,11 +23,15 @@ use super::{
     errors::{bad_input, internal},
     history::{position_cursor, resume_point},
     ids::{self, Kind},
-    objects::SegmentMembershipChange,
+    objects::{ReadAhead, SegmentMembershipChange},
 };
 use crate::{
     errors::{Code, graphql::error_with_code},
-    service::{Scope, Scoped, WorkspaceId, events::Signal, reads::history},
+    service::{
+        Scope, Scoped, WorkspaceId,
+        events::Signal,
+        reads::{self, history},
+    },
 };
 
 /// Changes read from the history at a time.
@@ -73,10 +80,18 @@ impl Subscription {
             Some(after) => resume_point(&scope, "after", &after).await?,
             None => history::last_position(&scope).await.map_err(internal)?,
         };
+        // Related objects are read once per batch of changes, and only when selected.
+        let selected = ctx.look_ahead();
+        let wants = Wanted {
+            influencer: selected.field("influencer").exists(),
+            segment: selected.field("segment").exists(),
+        };
         let state = Feed {
             receiver,
             scope,
             segment,
+            wants,
+            read_ahead: None,
             last,
             behind: true,
             ready: VecDeque::new(),
@@ -91,6 +106,9 @@ struct Feed {
     receiver: Receiver<Signal>,
     scope: Scope,
     segment: Option<i64>,
+    /// Which related objects the subscriber selected, read once per batch of changes.
+    wants: Wanted,
+    read_ahead: Option<Arc<ReadAhead>>,
     /// The position of the last change read from the history.
     last: i64,
     /// Whether the history may hold changes after `last`.
@@ -99,11 +117,56 @@ struct Feed {
     ended: bool,
 }
 
+/// Which related objects the subscriber selected.
+#[derive(Clone, Copy)]
+struct Wanted {
+    influencer: bool,
+    segment: bool,
+}
+
 impl Feed {
+    /// The influencers and segments of `changes` the subscriber selected, in a statement each
+    /// (per thousand influencers).
+    async fn read_ahead(
+        &self,
+        changes: &[change::Model],
+    ) -> Result<Option<Arc<ReadAhead>>, sea_orm::DbErr> {
+        if !self.wants.influencer && !self.wants.segment {
+            return Ok(None);
+        }
+        let mut ahead = ReadAhead::default();
+        if self.wants.influencer {
+            let ids: Vec<i64> = changes
+                .iter()
+                .map(|c| c.influencer_id)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let mut read = HashMap::with_capacity(ids.len());
+            for chunk in ids.chunks(1000) {
+                let rows = reads::by_ids::<influencer::Entity, _>(&self.scope, chunk).await?;
+                read.extend(rows.into_iter().map(|row| (row.id, row)));
+            }
+            ahead.influencers = Some(read);
+        }
+        if self.wants.segment {
+            let ids: Vec<i64> = changes
+                .iter()
+                .map(|c| c.segment_id)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let rows = reads::by_ids::<segment::Entity, _>(&self.scope, &ids).await?;
+            ahead.segments = Some(rows.into_iter().map(|row| (row.id, row)).collect());
+        }
+        Ok(Some(Arc::new(ahead)))
+    }
+
     async fn next(mut self) -> Option<(Result<SegmentMembershipChange>, Self)> {
         loop {
             if let Some(change) = self.ready.pop_front() {
-                return Some((Ok(SegmentMembershipChange(change)), self));
+                let change = SegmentMembershipChange(change, self.read_ahead.clone());
+                return Some((Ok(change), self));
             }
             if self.ended {
                 return None;
@@ -115,6 +178,15 @@ impl Feed {
                         self.behind = changes.len() as u64 == READ_AHEAD;
                         if let Some(change) = changes.last() {
                             self.last = change.id;
+                        }
+                        match self.read_ahead(&changes).await {
+                            Ok(ahead) => self.read_ahead = ahead,
+                            Err(error) => {
+                                tracing::warn!(%error, "live updates: cannot read ahead");
+                                self.ended = true;
+                                let ws = self.scope.workspace();
+                                return Some((Err(interrupted(ws, self.last)), self));
+                            }
                         }
                         self.ready.extend(changes);
                         continue;
