@@ -372,8 +372,9 @@ async fn the_history_pages_both_ways_by_cursor() {
     }
 }
 
-/// The test workspace's history and another workspace with changes of its own.
-async fn two_histories() -> (Server, WorkspaceId) {
+/// The test workspace's history and another workspace with one change of its own, whose
+/// cursor (also its id) is returned.
+async fn two_histories() -> (Server, String) {
     let server = Server::start().await;
     let ana = server.app.create_influencer("ana").await;
     let leads = server.app.create_segment("Leads").await;
@@ -410,29 +411,26 @@ async fn two_histories() -> (Server, WorkspaceId) {
     )
     .unwrap();
     assert_eq!(assigned["data"]["assignToSegment"]["userErrors"], json!([]));
-    (server, other)
-}
-
-#[tokio::test]
-async fn cursors_from_elsewhere_are_refused_and_show_nothing() {
-    let (server, other) = two_histories().await;
     // The other workspace sees its own one change, numbered from its own start.
     let theirs = serde_json::to_value(
-        server
-            .app
-            .schema
-            .execute(server.app.schema.scoped(
-                Request::new("{ membershipChanges { edges { cursor node { segmentName } } } }"),
-                other,
-                None,
-            ))
-            .await,
+        as_other(
+            "{ membershipChanges { edges { cursor node { id segmentName } } } }",
+            json!({}),
+        )
+        .await,
     )
     .unwrap();
     let edges = &theirs["data"]["membershipChanges"]["edges"];
     assert_eq!(edges.as_array().unwrap().len(), 1, "{theirs}");
     assert_eq!(edges[0]["node"]["segmentName"], "Theirs");
-    let their_cursor = edges[0]["cursor"].as_str().unwrap().to_owned();
+    assert_eq!(edges[0]["cursor"], edges[0]["node"]["id"]);
+    let cursor = edges[0]["cursor"].as_str().unwrap().to_owned();
+    (server, cursor)
+}
+
+#[tokio::test]
+async fn cursors_from_elsewhere_are_refused_and_show_nothing() {
+    let (server, their_cursor) = two_histories().await;
     let ours = server
         .graphql("{ membershipChanges { edges { cursor } } }", json!({}))
         .await;
@@ -659,22 +657,9 @@ async fn another_instance_resumes_a_feed_where_the_first_left_off() {
 
 #[tokio::test]
 async fn a_subscription_refuses_a_cursor_from_elsewhere() {
-    let (server, other) = two_histories().await;
-    let theirs = serde_json::to_value(
-        server
-            .app
-            .schema
-            .execute(server.app.schema.scoped(
-                Request::new("{ membershipChanges { nodes { id } } }"),
-                other,
-                None,
-            ))
-            .await,
-    )
-    .unwrap();
-    let their_id = theirs["data"]["membershipChanges"]["nodes"][0]["id"].clone();
+    let (server, their_id) = two_histories().await;
     let mut ws = common::ws::WsClient::connect(&server.addr, &server.key).await;
-    for (n, after) in [their_id, json!("garbage")].into_iter().enumerate() {
+    for (n, after) in [json!(their_id), json!("garbage")].into_iter().enumerate() {
         let id = format!("s{n}");
         ws.subscribe(&id, FEED, json!({ "after": after })).await;
         let message = ws

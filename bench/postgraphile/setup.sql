@@ -33,9 +33,11 @@ RETURNS SETOF public.influencer LANGUAGE sql STABLE AS $$
   ORDER BY i.id
 $$;
 
-CREATE OR REPLACE FUNCTION postgraphile_bench.assign_to_segment(
+-- The checks both membership mutations make: at most 10,000 ids, the segment and every
+-- influencer the workspace's. Hidden from the API (`@omit`).
+CREATE OR REPLACE FUNCTION postgraphile_bench.checked_segment(
   workspace bigint, target_segment bigint, influencer_ids bigint[])
-RETURNS public.segment LANGUAGE plpgsql VOLATILE AS $$
+RETURNS public.segment LANGUAGE plpgsql STABLE AS $$
 DECLARE
   seg public.segment;
   found_ids int;
@@ -52,6 +54,17 @@ BEGIN
   IF found_ids <> (SELECT count(DISTINCT x) FROM unnest(influencer_ids) x) THEN
     RAISE EXCEPTION 'no influencer has this id';
   END IF;
+  RETURN seg;
+END
+$$;
+COMMENT ON FUNCTION postgraphile_bench.checked_segment(bigint, bigint, bigint[]) IS E'@omit';
+
+CREATE OR REPLACE FUNCTION postgraphile_bench.assign_to_segment(
+  workspace bigint, target_segment bigint, influencer_ids bigint[])
+RETURNS public.segment LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  seg public.segment := postgraphile_bench.checked_segment(workspace, target_segment, influencer_ids);
+BEGIN
   INSERT INTO public.segment_membership (segment_id, influencer_id, workspace_id, assigned_at, source)
   SELECT seg.id, x, workspace, date_trunc('microseconds', now()), 'MANUAL'
   FROM unnest(influencer_ids) x
@@ -60,26 +73,13 @@ BEGIN
 END
 $$;
 
--- The same checks as assign_to_segment; deletes the memberships of the ids named.
+-- Deletes the memberships of the ids named.
 CREATE OR REPLACE FUNCTION postgraphile_bench.remove_from_segment(
   workspace bigint, target_segment bigint, influencer_ids bigint[])
 RETURNS public.segment LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-  seg public.segment;
-  found_ids int;
+  seg public.segment := postgraphile_bench.checked_segment(workspace, target_segment, influencer_ids);
 BEGIN
-  IF cardinality(influencer_ids) > 10000 THEN
-    RAISE EXCEPTION 'at most 10,000 influencer ids';
-  END IF;
-  SELECT * INTO seg FROM public.segment s WHERE s.id = target_segment AND s.workspace_id = workspace;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'no segment has this id';
-  END IF;
-  SELECT count(*) INTO found_ids FROM public.influencer i
-  WHERE i.workspace_id = workspace AND i.id = ANY (influencer_ids);
-  IF found_ids <> (SELECT count(DISTINCT x) FROM unnest(influencer_ids) x) THEN
-    RAISE EXCEPTION 'no influencer has this id';
-  END IF;
   DELETE FROM public.segment_membership m
   WHERE m.workspace_id = workspace AND m.segment_id = seg.id AND m.influencer_id = ANY (influencer_ids);
   RETURN seg;

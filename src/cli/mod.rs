@@ -2,5 +2,6 @@
 //! outside any request. They use the domain ([`crate::service`]) and are no part of it.
 
 pub mod first_key;
+mod mix;
 pub mod seed;
 mod seed_history;

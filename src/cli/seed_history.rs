@@ -153,7 +153,7 @@ pub(super) async fn seed_pipeline(
         let chosen: Vec<i64> = ids
             .iter()
             .copied()
-            .filter(|id| super::seed::mix(*id as u64 ^ 41).is_multiple_of(one_in))
+            .filter(|id| super::mix::mix(*id as u64 ^ 41).is_multiple_of(one_in))
             .collect();
         for chunk in chosen.chunks(IDS_PER_WRITE) {
             let to = SegmentTarget::Existing(*stage);

@@ -26,7 +26,7 @@ use super::{
     errors::{
         InputError, InputErrorCode, ServiceError, ServiceResult, merge_errors, on_unique_violation,
     },
-    id_list::column_any_of,
+    id_list::{any_of, column_any_of},
     locks,
     scope::{Scoped, Tx},
     text::SegmentName,
@@ -310,11 +310,29 @@ fn not_found(field: &[&str]) -> InputError {
 /// The other stages of `segment`'s pipeline, when it is a stage of one (empty otherwise): the
 /// segments an influencer leaves by entering it. One statement.
 pub(crate) async fn exclusive_siblings<S: Scoped>(s: &S, segment: i64) -> ServiceResult<Vec<i64>> {
+    Ok(exclusive_siblings_of(s, &[segment])
+        .await?
+        .remove(&segment)
+        .unwrap_or_default())
+}
+
+/// [`exclusive_siblings`] of each of `segments` that is a pipeline stage, in one statement.
+pub(crate) async fn exclusive_siblings_of<S: Scoped>(
+    s: &S,
+    segments: &[i64],
+) -> ServiceResult<HashMap<i64, Vec<i64>>> {
+    if segments.is_empty() {
+        return Ok(HashMap::new());
+    }
     let (place, sibling) = (Alias::new("place"), Alias::new("sibling"));
     let on = |a: &Alias, b: &Alias, column: member::Column| {
         Expr::col((a.clone(), column)).equals((b.clone(), column))
     };
     let query = Query::select()
+        .expr_as(
+            Expr::col((place.clone(), member::Column::SegmentId)),
+            Alias::new("stage"),
+        )
         .column((sibling.clone(), member::Column::SegmentId))
         .from_as(member::Entity, place.clone())
         .inner_join(
@@ -333,14 +351,25 @@ pub(crate) async fn exclusive_siblings<S: Scoped>(s: &S, segment: i64) -> Servic
             sibling.clone(),
             on(&sibling, &place, member::Column::WorkspaceId)
                 .and(on(&sibling, &place, member::Column::GroupId))
-                .and(Expr::col((sibling.clone(), member::Column::SegmentId)).ne(segment)),
+                .and(
+                    Expr::col((sibling.clone(), member::Column::SegmentId))
+                        .ne(Expr::col((place.clone(), member::Column::SegmentId))),
+                ),
         )
         .and_where(s.owns_column((place.clone(), member::Column::WorkspaceId)))
-        .and_where(Expr::col((place.clone(), member::Column::SegmentId)).eq(segment))
+        .and_where(any_of(
+            s.backend(),
+            Expr::col((place.clone(), member::Column::SegmentId)),
+            segments.iter().copied(),
+        ))
         .to_owned();
-    let rows = s.conn().query_all(&query).await?;
-    Ok(rows
-        .iter()
-        .map(|row| row.try_get::<i64>("", "segment_id"))
-        .collect::<Result<_, _>>()?)
+    let mut found: HashMap<i64, Vec<i64>> = HashMap::new();
+    for row in s.conn().query_all(&query).await? {
+        let stage: i64 = row.try_get("", "stage")?;
+        found
+            .entry(stage)
+            .or_default()
+            .push(row.try_get("", "segment_id")?);
+    }
+    Ok(found)
 }

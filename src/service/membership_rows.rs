@@ -214,13 +214,15 @@ pub(crate) async fn insert_automated(
     let mut seen = Vec::with_capacity(targets.len());
     // Stages of pipelines this call enters: a second target in the same pipeline is skipped.
     let mut entered_siblings: Vec<i64> = Vec::new();
+    let segments: Vec<i64> = targets.iter().map(|(segment, _)| *segment).collect();
+    let mut stages = groups::exclusive_siblings_of(tx, &segments).await?;
     let influencer = Expr::col((influencer::Entity, influencer::Column::Id)).eq(influencer_id);
     for &(segment, automation) in targets {
         // Two automations of one segment: the row of the first is the one inserted.
         if seen.contains(&segment) || entered_siblings.contains(&segment) {
             continue;
         }
-        let siblings = groups::exclusive_siblings(tx, segment).await?;
+        let siblings = stages.remove(&segment).unwrap_or_default();
         entered_siblings.extend(&siblings);
         leave_stages(
             tx,
