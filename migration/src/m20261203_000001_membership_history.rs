@@ -4,8 +4,13 @@
 //! A row keeps what it needs to be read after the influencer or the segment is gone: their ids
 //! (no foreign keys to them, so deleting them leaves the history), the segment's name at the
 //! time, the membership's source, and the actor (an API key's prefix and label, an automation
-//! and the engagement event that fired it, a rule, or the system). Only the workspace is
-//! referred to: a workspace's history goes with it.
+//! and the engagement event that fired it, a rule, or the system).
+//!
+//! No foreign key to the workspace either. A write records its changes a thousand at a time,
+//! and the key's check runs per row: a lookup of the workspace row and a share lock on it, which
+//! was a third of the insert's time (10.5 ms against 7.2 ms for 1,000 rows). Nothing deletes a
+//! workspace today; whatever comes to do it must delete the workspace's history with it.
+//! `membership_history_head` (one row per write) keeps its key.
 //!
 //! A change's `id` is its position in its workspace's history: 1, 2, 3... with no gap, in the
 //! order the changes committed. `membership_history_head` holds each workspace's last position.
@@ -80,7 +85,6 @@ impl MigrationTrait for Migration {
                             .not_null(),
                     )
                     .primary_key(Index::create().col(col("workspace_id")).col(col("id")))
-                    .foreign_key(&mut workspace_fk(col(TABLE)))
                     .to_owned(),
             )
             .await?;

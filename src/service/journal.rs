@@ -86,10 +86,16 @@ impl Journal {
         }
     }
 
+    /// The batches of changes kept so far, in the order they were made (for the outbox).
+    pub(crate) fn batches(&self) -> impl Iterator<Item = &MembershipBatch> {
+        self.pending.iter().map(|(batch, _)| batch)
+    }
+
     /// Inserts the changes into workspace `ws`'s history through `conn`, the write's
-    /// transaction, at the next positions of the history (locking its head until the commit);
-    /// returns the batches, for the outbox. Two statements for up to 200 batches of any size;
-    /// none when nothing changed.
+    /// transaction, at the next positions of the history (locking its head until the commit).
+    /// One statement on PostgreSQL for up to 200 batches of any size, two on SQLite; none when
+    /// nothing changed. The write's last statement: from it to the commit, writes of the
+    /// workspace that change memberships take turns.
     ///
     /// `segment_owned` is the workspace's condition on `segment` (this module cannot import
     /// the scope, which holds the journal).
@@ -98,7 +104,7 @@ impl Journal {
         conn: &C,
         ws: WorkspaceId,
         segment_owned: Expr,
-    ) -> Result<Vec<MembershipBatch>, DbErr> {
+    ) -> Result<(), DbErr> {
         let backend = conn.get_database_backend();
         let pending = std::mem::take(&mut self.pending);
         let total: i64 = pending
@@ -106,7 +112,7 @@ impl Journal {
             .map(|(b, _)| b.influencer_ids.len() as i64)
             .sum();
         if total == 0 {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let rows = |chunk: &[(MembershipBatch, Actor)], mut before: i64, taken: &Expr| {
             let mut rows: Option<SelectStatement> = None;
@@ -157,7 +163,7 @@ impl Journal {
                 conn.execute(&insert).await?;
             }
         }
-        Ok(pending.into_iter().map(|(batch, _)| batch).collect())
+        Ok(())
     }
 
     /// `SELECT ws, id, change, influencer, ... FROM <the batch's ids>`, in [`COLUMNS`]' order,

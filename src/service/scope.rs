@@ -231,11 +231,14 @@ impl Scope {
                 };
                 let value = write(&mut tx).await?;
                 let counts = tx.changed.then(|| self.events.counts());
-                let segment_owned = on(&tx.txn, self.ws).owns::<segment::Entity>();
-                for batch in tx.journal.write(&tx.txn, self.ws, segment_owned).await? {
-                    tx.outbox.add(batch);
+                for batch in tx.journal.batches() {
+                    tx.outbox.add(batch.clone());
                 }
                 tx.outbox.send(&tx.txn).await?;
+                // Last: from the history's statement to the commit, writes of the workspace
+                // that change memberships take turns (see `journal`).
+                let segment_owned = on(&tx.txn, self.ws).owns::<segment::Entity>();
+                tx.journal.write(&tx.txn, self.ws, segment_owned).await?;
                 tx.outbox
                     .publish_after(commit(tx.txn, self.ws, counts, self.deadline.as_deref()))
                     .await?;
