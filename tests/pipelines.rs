@@ -478,6 +478,31 @@ async fn moves_and_membership_sets_are_all_or_nothing() {
         changes_before
     );
     assert_eq!(app.count_rows("segment").await, segments_before);
+
+    // The bulk limit (10,000 ids) holds for the whole call: two sets of 6,000 are too many,
+    // and are refused before any id is looked up.
+    let many: Vec<String> = (1..=6_000)
+        .map(|n| {
+            segments_api::graphql::schema::ids::encode(
+                segments_api::graphql::schema::ids::Kind::Influencer,
+                1_000_000 + n,
+            )
+            .0
+        })
+        .collect();
+    let data = app
+        .data(
+            UPDATE,
+            json!({ "input": {
+                "add": [{ "influencerIds": many, "segment": { "id": a } }],
+                "remove": [{ "influencerIds": many, "segment": { "id": b } }],
+            } }),
+        )
+        .await;
+    assert_eq!(
+        problems(&data["updateMemberships"]),
+        [("input".to_owned(), "TOO_MANY".to_owned())]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -37,15 +37,14 @@ pub struct Moved {
     pub moved: usize,
 }
 
+/// Where a move's influencer ids are in its input.
+const IDS_FIELD: &[&str] = &["input", "influencerIds"];
+
 /// Influencers and a segment, for [`update_memberships`].
 #[derive(Clone, Debug)]
 pub struct MembershipSet {
     pub influencer_ids: Vec<i64>,
     pub segment: SegmentTarget,
-}
-
-fn path<'a>(parts: &[&'a str]) -> Vec<&'a str> {
-    parts.to_vec()
 }
 
 /// An existing MANUAL segment of the workspace, locked against deletion, or the error at `field`.
@@ -82,7 +81,6 @@ fn all_errors(results: Vec<ServiceResult<()>>) -> ServiceResult<()> {
 /// `from` is left out. Influencers not in `from` enter `to` all the same.
 #[tracing::instrument(name = "moves::move_to", level = "debug", skip_all, fields(workspace = tx.workspace().0, influencers = input.influencer_ids.len()))]
 pub async fn move_to(tx: &mut Tx<'_>, input: &Move) -> ServiceResult<Moved> {
-    let ids_field = path(&["input", "influencerIds"]);
     if let (Some(from), SegmentTarget::Existing(to)) = (input.from, &input.to)
         && from == *to
     {
@@ -97,7 +95,7 @@ pub async fn move_to(tx: &mut Tx<'_>, input: &Move) -> ServiceResult<Moved> {
         SegmentTarget::Existing(id) => Some(*id),
         SegmentTarget::New(_) => None,
     };
-    let entering = newcomers(tx, &input.influencer_ids, existing, &ids_field).await;
+    let entering = newcomers(tx, &input.influencer_ids, existing, IDS_FIELD).await;
     let from = match input.from {
         Some(id) => Some(existing_manual(tx, id, &["input", "from"]).await),
         None => None,

@@ -373,10 +373,21 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: UpdateMembershipsInput,
     ) -> Result<UpdateMembershipsPayload> {
+        let max = crate::graphql::runtime::limits::of(ctx).max_bulk_ids;
+        // The bulk limit holds for the whole call, not only for each set.
         let decoded = both(
             sets(ctx, "add", input.add),
             sets(ctx, "remove", input.remove),
-        );
+        )
+        .and_then(|(add, remove)| {
+            let total = add
+                .iter()
+                .chain(&remove)
+                .map(|set| set.influencer_ids.len())
+                .sum();
+            crate::service::validate::bulk_size(total, max, &["input"]).map_err(|e| vec![e])?;
+            Ok((add, remove))
+        });
         mutate(
             ctx,
             decoded,
