@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use entity::{
-    enums::{ActorKind, ChangeKind as StoredChange},
+    enums::{ActorKind, ChangeKind as StoredChange, MembershipSource},
     membership_history_head as head, segment, segment_membership_change as change,
 };
 use sea_orm::{
@@ -40,6 +40,18 @@ pub(crate) enum Actor {
     Rule,
     /// The server: a delete that takes memberships with it.
     System,
+}
+
+impl Actor {
+    /// Who makes a membership of `source`: the caller for MANUAL, the rule for RULE, and for
+    /// AUTOMATION the automation (`automation`, when known).
+    pub(crate) fn making(source: MembershipSource, automation: Option<i64>) -> Self {
+        match source {
+            MembershipSource::Manual => Actor::Caller,
+            MembershipSource::Automation => Actor::Automation(automation),
+            MembershipSource::Rule => Actor::Rule,
+        }
+    }
 }
 
 /// The changes one write makes, waiting to be recorded before it commits.

@@ -52,11 +52,7 @@ pub(crate) async fn insert_memberships_where(
     matching: sea_orm::sea_query::SimpleExpr,
     source: MembershipSource,
 ) -> ServiceResult<usize> {
-    let actor = match source {
-        MembershipSource::Automation => Actor::Automation(None),
-        MembershipSource::Rule => Actor::Rule,
-        MembershipSource::Manual => Actor::Caller,
-    };
+    let actor = Actor::making(source, None);
     let siblings = groups::exclusive_siblings(tx, segment_id).await?;
     leave_stages(tx, siblings, &matching, actor).await?;
     let at = now();
@@ -326,11 +322,7 @@ fn announce_added(
             segments.push(segment_id);
         }
         // A new membership's source says who made it: the caller, an automation or a rule.
-        let actor = match source {
-            MembershipSource::Manual => Actor::Caller,
-            MembershipSource::Automation => Actor::Automation(automation_id),
-            MembershipSource::Rule => Actor::Rule,
-        };
+        let actor = Actor::making(source, automation_id);
         announce(
             tx,
             (segment_id, ChangeKind::Added, actor),

@@ -9,7 +9,7 @@ use entity::{enums::MembershipSource, segment, segment_membership};
 use sea_orm::ColumnTrait;
 
 use super::{
-    errors::{InputError, InputErrorCode, ServiceError, ServiceResult},
+    errors::{InputError, InputErrorCode, ServiceResult, merge_errors},
     groups,
     id_list::{HARD_MAX_BULK_IDS, column_any_of},
     journal::Actor,
@@ -60,20 +60,15 @@ async fn existing_manual<S: Scoped>(
     Ok(segment)
 }
 
-/// Every error of several checks, or nothing; a database fault wins.
+/// Every error of several checks as one (see `errors::merge_errors`), or nothing.
 fn all_errors(results: Vec<ServiceResult<()>>) -> ServiceResult<()> {
-    let mut input = Vec::new();
-    for result in results {
-        match result {
-            Ok(()) => {}
-            Err(ServiceError::Db(error)) => return Err(ServiceError::Db(error)),
-            Err(ServiceError::Input(errors)) => input.extend(errors),
-        }
-    }
-    if input.is_empty() {
-        Ok(())
-    } else {
-        Err(ServiceError::Input(input))
+    match results
+        .into_iter()
+        .filter_map(Result::err)
+        .reduce(|a, b| merge_errors(Some(a), Some(b)))
+    {
+        Some(error) => Err(error),
+        None => Ok(()),
     }
 }
 
@@ -106,10 +101,8 @@ pub async fn move_to(tx: &mut Tx<'_>, input: &Move) -> ServiceResult<Moved> {
     let (entering, from, to) = match (entering, from.transpose(), to) {
         (Ok(entering), Ok(from), Ok(to)) => (entering, from, to),
         (entering, from, to) => {
-            return Err(
-                all_errors(vec![entering.map(drop), from.map(drop), to.map(drop)])
-                    .expect_err("one of them failed"),
-            );
+            let first = merge_errors(entering.err(), from.err());
+            return Err(merge_errors(Some(first), to.err()));
         }
     };
     let unique = validate::dedup(&input.influencer_ids);

@@ -11,10 +11,10 @@ use super::{
     enums::{ActorKind, MembershipChangeKind, MembershipSource},
     errors::{bad_input, internal},
     ids::{self, Kind},
-    loaders::{AutomationById, EventById, loader},
+    loaders::{EventById, loader},
     objects::{
-        Automation, EngagementEvent, Influencer, Segment, SegmentMembershipChange, load_influencer,
-        load_segment,
+        Automation, EngagementEvent, Influencer, Segment, SegmentMembershipChange, load_automation,
+        load_influencer, load_segment,
     },
     scalars::DateTime,
 };
@@ -129,17 +129,6 @@ impl Actor {
             .map_err(internal)?
             .map(EngagementEvent))
     }
-}
-
-async fn load_automation(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Automation>> {
-    let Some(id) = id else {
-        return Ok(None);
-    };
-    Ok(loader(ctx)?
-        .load_one(AutomationById(id))
-        .await
-        .map_err(internal)?
-        .map(Automation))
 }
 
 #[derive(Default)]

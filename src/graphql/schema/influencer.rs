@@ -13,9 +13,11 @@ use super::{
     filter::{self, InfluencerFilterInput},
     history::history_connection,
     ids::{self, Kind},
-    loaders::{AutomationById, MembershipsOf, loader},
+    loaders::{MembershipsOf, loader},
     mutation::{delete_by_id, mutate, one, refused},
-    objects::{Automation, Influencer, Segment, SegmentMembershipChange, load_influencer},
+    objects::{
+        Automation, Influencer, Segment, SegmentMembershipChange, load_automation, load_influencer,
+    },
     patch::patch,
     scalars::DateTime,
 };
@@ -157,14 +159,7 @@ impl SegmentMembership {
 
     /// The automation that made this membership, when source is AUTOMATION.
     async fn automation(&self, ctx: &Context<'_>) -> Result<Option<Automation>> {
-        let Some(id) = self.0.automation_id else {
-            return Ok(None);
-        };
-        Ok(loader(ctx)?
-            .load_one(AutomationById(id))
-            .await
-            .map_err(internal)?
-            .map(Automation))
+        load_automation(ctx, self.0.automation_id).await
     }
 }
 

@@ -12,7 +12,7 @@ use entity::{
 
 use super::{
     errors::internal,
-    loaders::{CampaignById, GroupById, InfluencerById, SegmentById, loader},
+    loaders::{AutomationById, CampaignById, GroupById, InfluencerById, SegmentById, loader},
 };
 
 /// A rule of a campaign (fields in [`super::automation`]).
@@ -123,4 +123,16 @@ pub async fn load_group(ctx: &Context<'_>, id: i64) -> Result<Option<SegmentGrou
         .await
         .map_err(internal)?
         .map(SegmentGroup))
+}
+
+/// The automation with this id, when there is one and it still exists.
+pub async fn load_automation(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Automation>> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    Ok(loader(ctx)?
+        .load_one(AutomationById(id))
+        .await
+        .map_err(internal)?
+        .map(Automation))
 }
