@@ -92,6 +92,7 @@ impl Subscription {
             segment,
             wants,
             read_ahead: None,
+            delivered: last,
             last,
             behind: true,
             ready: VecDeque::new(),
@@ -111,6 +112,10 @@ struct Feed {
     read_ahead: Option<Arc<ReadAhead>>,
     /// The position of the last change read from the history.
     last: i64,
+    /// The position of the last change delivered (or, before any, where the feed started):
+    /// where a client resumes should the feed be interrupted. Behind `last` while changes read
+    /// wait in `ready`.
+    delivered: i64,
     /// Whether the history may hold changes after `last`.
     behind: bool,
     ready: VecDeque<change::Model>,
@@ -165,6 +170,7 @@ impl Feed {
     async fn next(mut self) -> Option<(Result<SegmentMembershipChange>, Self)> {
         loop {
             if let Some(change) = self.ready.pop_front() {
+                self.delivered = change.id;
                 let change = SegmentMembershipChange(change, self.read_ahead.clone());
                 return Some((Ok(change), self));
             }
@@ -185,7 +191,7 @@ impl Feed {
                                 tracing::warn!(%error, "live updates: cannot read ahead");
                                 self.ended = true;
                                 let ws = self.scope.workspace();
-                                return Some((Err(interrupted(ws, self.last)), self));
+                                return Some((Err(interrupted(ws, self.delivered)), self));
                             }
                         }
                         self.ready.extend(changes);
@@ -194,7 +200,8 @@ impl Feed {
                     Err(error) => {
                         tracing::warn!(%error, "live updates: cannot read the history");
                         self.ended = true;
-                        return Some((Err(interrupted(self.scope.workspace(), self.last)), self));
+                        let cursor = self.delivered;
+                        return Some((Err(interrupted(self.scope.workspace(), cursor)), self));
                     }
                 }
             }
