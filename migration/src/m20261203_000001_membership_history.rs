@@ -10,7 +10,7 @@
 //! and the key's check runs per row: a lookup of the workspace row and a share lock on it, which
 //! was a third of the insert's time (10.5 ms against 7.2 ms for 1,000 rows). Nothing deletes a
 //! workspace today; whatever comes to do it must delete the workspace's history with it.
-//! `membership_history_head` (one row per write) keeps its key.
+//! `membership_history_head` (one row per workspace) keeps its key.
 //!
 //! A change's `id` is its position in its workspace's history: 1, 2, 3... with no gap, in the
 //! order the changes committed. `membership_history_head` holds each workspace's last position.

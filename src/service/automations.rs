@@ -39,7 +39,7 @@ pub async fn add(
     let segment = segments::resolve(tx, target, &["input", "assignToSegment"]).await;
     let (campaign, segment) = match (campaign, segment) {
         (Ok(c), Ok(s)) => (c, s),
-        (c, s) => return Err(merge_errors(c.err().map(Into::into), s.err())),
+        (c, s) => return Err(merge_errors([c.err().map(Into::into), s.err()])),
     };
     Ok(tx
         .owned(automation::ActiveModel {

@@ -50,11 +50,11 @@ impl From<InputError> for ServiceError {
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
-/// Both halves' input errors together, so the caller sees every problem at once; a database
-/// error wins over input errors.
-pub(crate) fn merge_errors(a: Option<ServiceError>, b: Option<ServiceError>) -> ServiceError {
+/// The input errors of several checks together (those that failed), so the caller sees every
+/// problem at once; a database error wins over input errors.
+pub(crate) fn merge_errors(errors: impl IntoIterator<Item = Option<ServiceError>>) -> ServiceError {
     let mut input = Vec::new();
-    for error in [a, b].into_iter().flatten() {
+    for error in errors.into_iter().flatten() {
         match error {
             ServiceError::Db(e) => return ServiceError::Db(e),
             ServiceError::Input(errors) => input.extend(errors),

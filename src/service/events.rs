@@ -247,22 +247,30 @@ impl Outbox<'_> {
         self.events
     }
 
-    /// Adds a batch.
-    pub fn add(&mut self, mut batch: MembershipBatch) {
+    /// Adds a batch (kept by the write's journal, which records it too).
+    pub fn add(&mut self, batch: &MembershipBatch) {
         if batch.influencer_ids.is_empty() {
             return;
         }
         if self.events.inner.backend != DatabaseBackend::Postgres {
-            self.pending.push(batch);
+            self.pending.push(batch.clone());
             return;
         }
-        // One payload per chunk of ids, each the batch with only that chunk.
-        let ids = std::mem::take(&mut batch.influencer_ids);
-        self.payloads
-            .extend(ids.chunks(IDS_PER_NOTIFICATION).map(|chunk| {
-                batch.influencer_ids = chunk.to_vec();
-                serde_json::to_string(&batch).expect("a batch always serializes")
-            }));
+        // One payload per chunk of ids, each the batch with only that chunk: the ids are
+        // copied a chunk at a time, never whole.
+        let mut part = MembershipBatch {
+            influencer_ids: Vec::new(),
+            ..*batch
+        };
+        self.payloads.extend(
+            batch
+                .influencer_ids
+                .chunks(IDS_PER_NOTIFICATION)
+                .map(|chunk| {
+                    part.influencer_ids = chunk.to_vec();
+                    serde_json::to_string(&part).expect("a batch always serializes")
+                }),
+        );
     }
 
     /// On PostgreSQL, sends the notifications of every batch added through `conn`, which must be

@@ -229,7 +229,7 @@ pub async fn create(tx: &mut Tx<'_>, input: &NewGroup) -> ServiceResult<group::M
     let name = match (name, segments) {
         (Ok(name), Ok(())) => name,
         (name, segments) => {
-            return Err(merge_errors(name.err(), segments.err()));
+            return Err(merge_errors([name.err(), segments.err()]));
         }
     };
     let row = tx.owned(group::ActiveModel {
@@ -268,7 +268,7 @@ pub async fn update(
     let name = match (name.transpose(), segments) {
         (Ok(name), Ok(())) => name,
         (name, segments) => {
-            return Err(merge_errors(name.err(), segments.err()));
+            return Err(merge_errors([name.err(), segments.err()]));
         }
     };
     if let Some(ids) = &changes.segment_ids {

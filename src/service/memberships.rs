@@ -172,7 +172,7 @@ pub async fn assign(
     let segment = segments::resolve(tx, target, &["input", "segment"]).await;
     let (segment, newcomers) = match (segment, newcomers) {
         (Ok(segment), Ok(newcomers)) => (segment, newcomers),
-        (segment, newcomers) => return Err(merge_errors(segment.err(), newcomers.err())),
+        (segment, newcomers) => return Err(merge_errors([segment.err(), newcomers.err()])),
     };
     let influencer_ids = named_ids(chosen);
     let count = match &newcomers {
@@ -209,10 +209,10 @@ pub async fn remove(
     let segment = match (segment, influencers) {
         (Ok(segment), Ok(())) => segment,
         (segment, influencers) => {
-            return Err(merge_errors(
+            return Err(merge_errors([
                 segment.err().map(Into::into),
                 influencers.err(),
-            ));
+            ]));
         }
     };
     let influencer_ids = named_ids(chosen);

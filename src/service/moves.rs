@@ -62,14 +62,10 @@ async fn existing_manual<S: Scoped>(
 
 /// Every error of several checks as one (see `errors::merge_errors`), or nothing.
 fn all_errors(results: Vec<ServiceResult<()>>) -> ServiceResult<()> {
-    match results
-        .into_iter()
-        .filter_map(Result::err)
-        .reduce(|a, b| merge_errors(Some(a), Some(b)))
-    {
-        Some(error) => Err(error),
-        None => Ok(()),
+    if results.iter().all(Result::is_ok) {
+        return Ok(());
     }
+    Err(merge_errors(results.into_iter().map(Result::err)))
 }
 
 /// Moves influencers into `to` out of `from`, or out of the other stages of `to`'s pipeline when
@@ -101,8 +97,7 @@ pub async fn move_to(tx: &mut Tx<'_>, input: &Move) -> ServiceResult<Moved> {
     let (entering, from, to) = match (entering, from.transpose(), to) {
         (Ok(entering), Ok(from), Ok(to)) => (entering, from, to),
         (entering, from, to) => {
-            let first = merge_errors(entering.err(), from.err());
-            return Err(merge_errors(Some(first), to.err()));
+            return Err(merge_errors([entering.err(), from.err(), to.err()]));
         }
     };
     let unique = validate::dedup(&input.influencer_ids);

@@ -372,7 +372,10 @@ pub async fn create(
         }
         Err(rule_errors) => {
             let name_errors = segments::check_new(tx, input, &["input"]).await.err();
-            return Err(super::errors::merge_errors(Some(rule_errors), name_errors));
+            return Err(super::errors::merge_errors([
+                Some(rule_errors),
+                name_errors,
+            ]));
         }
     };
     let filter = parsed.expect("checked above");

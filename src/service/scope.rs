@@ -232,7 +232,7 @@ impl Scope {
                 let value = write(&mut tx).await?;
                 let counts = tx.changed.then(|| self.events.counts());
                 for batch in tx.journal.batches() {
-                    tx.outbox.add(batch.clone());
+                    tx.outbox.add(batch);
                 }
                 tx.outbox.send(&tx.txn).await?;
                 // Last: from the history's statement to the commit, writes of the workspace

@@ -92,7 +92,6 @@ impl Subscription {
             segment,
             wants,
             read_ahead: None,
-            delivered: last,
             last,
             behind: true,
             ready: VecDeque::new(),
@@ -110,12 +109,8 @@ struct Feed {
     /// Which related objects the subscriber selected, read once per batch of changes.
     wants: Wanted,
     read_ahead: Option<Arc<ReadAhead>>,
-    /// The position of the last change read from the history.
+    /// The position of the last change read from the history, with what it shows.
     last: i64,
-    /// The position of the last change delivered (or, before any, where the feed started):
-    /// where a client resumes should the feed be interrupted. Behind `last` while changes read
-    /// wait in `ready`.
-    delivered: i64,
     /// Whether the history may hold changes after `last`.
     behind: bool,
     ready: VecDeque<change::Model>,
@@ -170,7 +165,6 @@ impl Feed {
     async fn next(mut self) -> Option<(Result<SegmentMembershipChange>, Self)> {
         loop {
             if let Some(change) = self.ready.pop_front() {
-                self.delivered = change.id;
                 let change = SegmentMembershipChange(change, self.read_ahead.clone());
                 return Some((Ok(change), self));
             }
@@ -178,30 +172,32 @@ impl Feed {
                 return None;
             }
             if self.behind {
-                let read = history::after(&self.scope, self.segment, self.last, READ_AHEAD).await;
+                // The feed moves past changes only once they and what they show are read: an
+                // interruption's cursor is then the last change delivered (none wait in `ready`
+                // while the feed reads).
+                let read =
+                    match history::after(&self.scope, self.segment, self.last, READ_AHEAD).await {
+                        Ok(changes) => match self.read_ahead(&changes).await {
+                            Ok(ahead) => Ok((changes, ahead)),
+                            Err(error) => Err((error, "cannot read ahead")),
+                        },
+                        Err(error) => Err((error, "cannot read the history")),
+                    };
                 match read {
-                    Ok(changes) => {
+                    Ok((changes, ahead)) => {
                         self.behind = changes.len() as u64 == READ_AHEAD;
                         if let Some(change) = changes.last() {
                             self.last = change.id;
                         }
-                        match self.read_ahead(&changes).await {
-                            Ok(ahead) => self.read_ahead = ahead,
-                            Err(error) => {
-                                tracing::warn!(%error, "live updates: cannot read ahead");
-                                self.ended = true;
-                                let ws = self.scope.workspace();
-                                return Some((Err(interrupted(ws, self.delivered)), self));
-                            }
-                        }
+                        self.read_ahead = ahead;
                         self.ready.extend(changes);
                         continue;
                     }
-                    Err(error) => {
-                        tracing::warn!(%error, "live updates: cannot read the history");
+                    Err((error, what)) => {
+                        tracing::warn!(%error, "live updates: {what}");
                         self.ended = true;
-                        let cursor = self.delivered;
-                        return Some((Err(interrupted(self.scope.workspace(), cursor)), self));
+                        let ws = self.scope.workspace();
+                        return Some((Err(interrupted(ws, self.last)), self));
                     }
                 }
             }
