@@ -874,3 +874,56 @@ async fn pruning_deletes_old_changes_in_batches_and_their_cursors_stop_resuming(
         0
     );
 }
+
+#[tokio::test]
+async fn pruning_stops_at_the_first_change_to_keep_so_the_history_left_has_no_gap() {
+    use sea_orm::{
+        ConnectionTrait,
+        sea_query::{Alias, Expr, ExprTrait, Query},
+    };
+    let server = Server::start().await;
+    let ana = server.app.create_influencer("ana").await;
+    for name in ["First", "Second", "Third"] {
+        let segment = server.app.create_segment(name).await;
+        server.assign(&[&ana], &segment).await;
+    }
+    let age = |names: &[&str]| {
+        Query::update()
+            .table(Alias::new("segment_membership_change"))
+            .value(
+                Alias::new("at"),
+                chrono::Utc::now() - chrono::Duration::days(10),
+            )
+            .and_where(Expr::col(Alias::new("segment_name")).is_in(names.iter().copied()))
+            .to_owned()
+    };
+    let names = || async {
+        server
+            .graphql("{ membershipChanges { nodes { segmentName } } }", json!({}))
+            .await["membershipChanges"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|node| node["segmentName"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let prune = || async {
+        let cutoff = chrono::Utc::now() - chrono::Duration::days(1);
+        segments_api::service::retention::prune(&server.app.db, cutoff)
+            .await
+            .expect("prune")
+    };
+    // The third change is as old as the first, but comes after the second, which is not: it
+    // stays until the second goes, so a reader resuming from the second misses nothing.
+    server
+        .app
+        .db
+        .execute(&age(&["First", "Third"]))
+        .await
+        .expect("age");
+    assert_eq!(prune().await, 1);
+    assert_eq!(names().await, ["Second", "Third"]);
+    server.app.db.execute(&age(&["Second"])).await.expect("age");
+    assert_eq!(prune().await, 2);
+    assert_eq!(names().await, Vec::<String>::new());
+}

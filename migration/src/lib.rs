@@ -15,6 +15,7 @@ mod m20261202_000003_rule_segments;
 mod m20261202_000004_rules_version;
 mod m20261203_000001_membership_history;
 mod m20261203_000002_segment_groups;
+mod m20261203_000003_history_pruned_by_position;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_rules_version::Migration),
             Box::new(m20261203_000001_membership_history::Migration),
             Box::new(m20261203_000002_segment_groups::Migration),
+            Box::new(m20261203_000003_history_pruned_by_position::Migration),
         ]
     }
 }

@@ -22,8 +22,8 @@
 //!
 //! Both tables are keyed by `workspace_id` first, like every tenant table, on both backends. The
 //! indexes serve the ways history is read, each paged by id: by influencer and by segment (the
-//! whole workspace's reads the key). `at` alone is indexed for pruning, which deletes by age
-//! across workspaces.
+//! whole workspace's reads the key). `at` was indexed for pruning, until pruning came to read
+//! positions (`m20261203_000003_history_pruned_by_position`).
 
 use sea_orm_migration::prelude::*;
 
