@@ -74,6 +74,9 @@ pub fn router(db: DatabaseConnection) -> Router {
 /// The application's router.
 pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
     observability::init_metrics();
+    if cfg!(feature = "bench-without-history") {
+        tracing::warn!("built with bench-without-history: no membership change is recorded");
+    }
     let graphiql_key = config.graphiql_workspace.map(|workspace| {
         let secret = auth::generate_secret();
         let name = KeyName {
