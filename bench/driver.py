@@ -33,8 +33,8 @@ PORTS = {"segments-api": 5200, "postgraphile": 5300, "baseline": 5100}
 CONCURRENCY = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 PAGE = 50
 WORKLOADS = ["dashboard", "unassigned-first", "unassigned-deep", "members-deep",
-             "recipients-deep", "profile", "filter", "assign-1000", "churn-1000", "engagement",
-             "rules"]
+             "recipients-deep", "profile", "filter", "history-first", "history-deep",
+             "assign-1000", "churn-1000", "engagement", "rules"]
 # The rules phase: RULE segments made through the API (the first matches about a tenth of the
 # roster), `updateInfluencer` with none and with this many, and an assignment by filter.
 RULES = 50
@@ -97,6 +97,12 @@ PG_DASHBOARD = (
     "influencerByWorkspaceIdAndInfluencerId { id handle "
     "segmentMembershipsByWorkspaceIdAndInfluencerId(orderBy: PRIMARY_KEY_ASC) { nodes { "
     "segmentByWorkspaceIdAndSegmentId { id name } } } } } } } } }"
+)
+# A page of the workspace's membership history (segments-api alone: PostGraphile has none).
+OURS_HISTORY = (
+    "query History($after: String) { membershipChanges(first: %d, after: $after) { "
+    "pageInfo { hasNextPage endCursor } nodes { id change influencerId segmentName source at "
+    "actor { kind } } } }" % PAGE
 )
 OURS_UNASSIGNED = (
     "query Unassigned($after: String) { unassigned(first: %d, after: $after) { totalCount "
@@ -490,6 +496,12 @@ class SizeRun:
             f"SELECT id FROM influencer i WHERE i.workspace_id = {self.ws} AND NOT EXISTS "
             "(SELECT 1 FROM segment_membership m WHERE m.influencer_id = i.id) ORDER BY id "
             f"OFFSET {self.deep_offset - 1} LIMIT 1")))
+        # The deep history page starts after 90% of the workspace's history (positions run from
+        # 1 with no gap: nothing is pruned).
+        self.history_total = int(psql(self.db, (
+            "SELECT coalesce(max(last_id), 0) FROM membership_history_head "
+            f"WHERE workspace_id = {self.ws}")))
+        self.history_after = max(1, self.history_total * 9 // 10)
         # The deep pages of a segment's members and a campaign's recipients start after 90% of
         # the biggest of each.
         self.members_segment, self.members_total = [int(x) for x in psql(self.db, (
@@ -630,6 +642,13 @@ class SizeRun:
                     "ws": ws, "campaign": str(self.recipients_campaign),
                     "after": pg_cursor(self.recipients_offset)})],
             },
+            "history-first": {
+                "segments-api": [q(OURS_HISTORY, {"after": None})],
+            },
+            "history-deep": {
+                "segments-api": [q(OURS_HISTORY, {"after": base64.urlsafe_b64encode(
+                    f"change:{ws}:{self.history_after}".encode()).decode().rstrip("=")})],
+            },
             "profile": {
                 "segments-api": [q(OURS_PROFILE, {"id": gid("Influencer", self.profile_id)})],
                 "postgraphile": [q(PG_PROFILE, {"ws": ws, "id": str(self.profile_id)})],
@@ -766,6 +785,18 @@ class SizeRun:
                 for server in self.workloads[workload]:
                     self.statements[(workload, server)] = self.measure_statements(
                         lambda: self.ask(server, workload))
+            # The history pages: segments-api alone, checked against the positions they hold.
+            for workload, after in (("history-first", 0), ("history-deep", self.history_after)):
+                data = self.expect_ok("segments-api", self.ask("segments-api", workload))
+                nodes = data["data"]["membershipChanges"]["nodes"]
+                positions = [int(base64.urlsafe_b64decode(n["id"] + "=" * (-len(n["id"]) % 4))
+                             .decode().rsplit(":", 1)[1]) for n in nodes]
+                if positions != list(range(after + 1, after + 1 + PAGE)):
+                    raise BenchFailure(f"{workload}: positions {positions[:3]}..., not from "
+                                       f"{after + 1}")
+                log(f"{workload}: {PAGE} changes from position {after + 1}")
+                self.statements[(workload, "segments-api")] = self.measure_statements(
+                    lambda: self.ask("segments-api", workload))
             # Statements as the dashboard grows: 1, 10 and 100 segments.
             for n in (1, 10, 100):
                 bodies = {
@@ -882,7 +913,7 @@ class SizeRun:
         duration = self.args.duration
         try:
             reads = ["dashboard", "unassigned-first", "unassigned-deep", "members-deep",
-                     "recipients-deep", "profile", "filter"]
+                     "recipients-deep", "profile", "filter", "history-first", "history-deep"]
             writes = ["assign-1000", "churn-1000", "engagement"]
             for workload in [w for w in reads + writes if w in self.args.workloads]:
                 order = list(self.workloads[workload])
@@ -1138,6 +1169,10 @@ def report(args, runs, meta):
       "INSTAGRAM), niche in (fitness, beauty), 50,000 to 500,000 followers, handle or display "
       f"name containing \"a\" | `allInfluencers(first: {PAGE}, filter:)` with `totalCount`, the "
       "same conditions with postgraphile-plugin-connection-filter on the key columns | – |")
+    w(f"| history-first | `membershipChanges(first: {PAGE})`: the workspace's membership history "
+      "from its start (each change with its actor) | – | – |")
+    w("| history-deep | the same after the cursor of the change at 90% of the history (the seed "
+      "records a change per membership it makes: the Targets give how many) | – | – |")
     w("| assign-1000 | `assignToSegment` with 1,000 ids (30 different bodies in turn) | "
       "`assignToSegment` function mutation, same ids | – |")
     w("| churn-1000 | `assignToSegment` of 1,000 ids, then (30 requests later) `removeFromSegment` of "
@@ -1348,6 +1383,11 @@ def targets_section(runs):
         run.median("unassigned-deep", "segments-api")["p50"]
         <= 2 * run.median("unassigned-first", "segments-api")["p50"],
         f"{run.median('unassigned-deep', 'segments-api')['p50'] / run.median('unassigned-first', 'segments-api')['p50']:.2f}x"))
+    row("deep membership history page p50 within 2x of the first page's", lambda run: verdict(
+        run.median("history-deep", "segments-api")["p50"]
+        <= 2 * run.median("history-first", "segments-api")["p50"],
+        f"{run.median('history-deep', 'segments-api')['p50'] / run.median('history-first', 'segments-api')['p50']:.2f}x "
+        f"over {run.history_total:,} changes"))
     row("statements per request constant for 1 / 10 / 100 segments", lambda run: verdict(
         run.scaling[("segments-api", 1)] == run.scaling[("segments-api", 10)]
         == run.scaling[("segments-api", 100)],
