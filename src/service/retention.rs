@@ -22,8 +22,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use entity::{membership_history_head as head, segment_membership_change as change};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use tokio::sync::oneshot;
 
@@ -87,10 +86,7 @@ pub async fn prune(db: &DatabaseConnection, before: DateTime<Utc>) -> Result<u64
 }
 
 /// Prunes one workspace's history, a batch per statement.
-async fn prune_workspace<S: Scoped>(s: &S, before: DateTime<Utc>) -> Result<u64, DbErr>
-where
-    S::Conn: ConnectionTrait,
-{
+async fn prune_workspace<S: Scoped>(s: &S, before: DateTime<Utc>) -> Result<u64, DbErr> {
     let mut pruned = 0;
     loop {
         let oldest: Vec<(i64, DateTime<Utc>)> = s
@@ -104,7 +100,7 @@ where
             .all(s.conn())
             .await?;
         let old = oldest.iter().take_while(|(_, at)| *at < before).count();
-        let Some(&(through, _)) = old.checked_sub(1).and_then(|last| oldest.get(last)) else {
+        let Some(&(through, _)) = oldest[..old].last() else {
             return Ok(pruned);
         };
         pruned += s
