@@ -19,12 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rev=$(git rev-parse --short "${1:?usage: bash bench/compare.sh REV}^{commit}")
-if ! command -v wrk >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-fi
-if ! command -v psql >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq postgresql-client >/dev/null
-fi
+source bench/tools.sh
 
 # A revision never changes, so its binary, once built, is built for good.
 if [ ! -x "target/compare/segments-api-$rev" ]; then

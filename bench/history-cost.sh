@@ -16,12 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v wrk >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-fi
-if ! command -v psql >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq postgresql-client >/dev/null
-fi
+source bench/tools.sh
 
 # Built where compare.sh builds other revisions (target/compare/build, whose dependencies it
 # shares), not in target/: the two builds differ by a feature, and one target directory would

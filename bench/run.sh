@@ -21,12 +21,7 @@ cd "$(dirname "$0")/.."
 smoke=0
 [ "${1:-}" = "--smoke" ] && smoke=1
 
-if ! command -v wrk >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-fi
-if ! command -v psql >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq postgresql-client >/dev/null
-fi
+source bench/tools.sh
 
 # PostGraphile from the committed lock file, inside bench/ only.
 if [ ! -x bench/postgraphile/node_modules/.bin/postgraphile ]; then
