@@ -497,10 +497,11 @@ class SizeRun:
             "(SELECT 1 FROM segment_membership m WHERE m.influencer_id = i.id) ORDER BY id "
             f"OFFSET {self.deep_offset - 1} LIMIT 1")))
         # The deep history page starts after 90% of the workspace's history (positions run from
-        # 1 with no gap: nothing is pruned).
+        # 1 with no gap: nothing is pruned). A build from before the history has none.
+        history = psql(self.db, "SELECT to_regclass('membership_history_head') IS NOT NULL") == "t"
         self.history_total = int(psql(self.db, (
             "SELECT coalesce(max(last_id), 0) FROM membership_history_head "
-            f"WHERE workspace_id = {self.ws}")))
+            f"WHERE workspace_id = {self.ws}"))) if history else 0
         self.history_after = max(1, self.history_total * 9 // 10)
         # The deep pages of a segment's members and a campaign's recipients start after 90% of
         # the biggest of each.
@@ -1466,7 +1467,7 @@ def compare(args, sizes):
     that a drift of the machine falls on both alike. Reports throughput and latency ratios."""
     workloads = [w for w in args.workloads if w in COMPARE_WORKLOADS]
     label = args.compare_label or os.path.basename(args.compare_bin)
-    here_rev = sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).strip()
+    here_rev = args.label or sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).strip()
     lines = [
         f"# {here_rev} against {label}, side by side",
         "",
@@ -1531,6 +1532,8 @@ def main():
     # Another build of segments-api to measure this one against (bench/compare.sh).
     parser.add_argument("--compare-bin")
     parser.add_argument("--compare-label")
+    # What `--bin` is called in a comparison's report, when it is not this checkout's build.
+    parser.add_argument("--label")
     parser.add_argument("--report", required=True)
     parser.add_argument("--command", default="bash bench/run.sh")
     # For working on one workload: keep a database seeded by an earlier run (its data then
