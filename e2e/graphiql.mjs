@@ -4,16 +4,14 @@
 //
 //   node e2e/graphiql.mjs http://127.0.0.1:8000/graphql sk_...
 //
-// The page loads React and GraphiQL from unpkg.com; this machine may not reach it, so every
-// https://unpkg.com/ URL is answered from the matching package in e2e/node_modules (pinned in
-// package.json) and the favicon is stubbed. Any other request off this server fails the test.
+// The page loads its scripts and styles from the server itself (the binary embeds them): the
+// browser runs with the network off, and any request to another host fails the test.
 // The page must be served by a server bound to loopback, so it carries its own in-memory key;
 // KEY is used only by this script's own HTTP calls (data set-up and the mutation that makes the
 // subscription event). Uses Debian's /usr/bin/chromium (CHROMIUM to override); downloads nothing.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
@@ -22,8 +20,6 @@ if (!url || !key) {
   console.error('usage: node graphiql.mjs URL KEY   (URL of /graphql on a loopback address, KEY an API key)');
   process.exit(2);
 }
-const here = dirname(fileURLToPath(import.meta.url));
-const modules = join(here, 'node_modules');
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const run = randomBytes(4).toString('hex');
 const shots = mkdtempSync(join(tmpdir(), 'graphiql-e2e-'));
@@ -34,61 +30,17 @@ function step(message) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// unpkg.com, answered from node_modules
+// The network, off
 // ---------------------------------------------------------------------------------------------
-const CONTENT_TYPES = { '.js': 'application/javascript', '.css': 'text/css', '.map': 'application/json', '.json': 'application/json' };
-
-/** `https://unpkg.com/react@18/umd/react.development.js` -> a file of the installed react 18. */
-function unpkgFile(requestUrl) {
-  const { pathname } = new URL(requestUrl);
-  const match = /^\/((?:@[^/@]+\/)?[^/@]+)@([^/]+)\/(.+)$/.exec(decodeURIComponent(pathname));
-  if (!match) return { error: `unpkg URL without package@version/file: ${requestUrl}` };
-  const [, name, range, file] = match;
-  const packageDir = join(modules, name);
-  const manifestPath = join(packageDir, 'package.json');
-  if (!existsSync(manifestPath)) return { error: `${name} is not installed in e2e/node_modules (add it to package.json)` };
-  const { version } = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  if (!satisfies(version, range)) return { error: `${requestUrl} asks for ${name}@${range}, installed is ${version}: pin a matching version in package.json` };
-  const path = normalize(join(packageDir, file));
-  if (!path.startsWith(packageDir) || !existsSync(path)) return { error: `${name}@${version} has no file ${file}` };
-  return { path, name, version };
-}
-
-/** Enough of semver for the ranges the page uses: a major, major.minor, exact version, or ^x. */
-function satisfies(version, range) {
-  const clean = range.replace(/^[\^~=v]/, '');
-  if (clean === 'latest') return true;
-  const want = clean.split('.');
-  const have = version.split('.');
-  return want.every((part, i) => part === 'x' || part === '*' || part === have[i]);
-}
-
-async function serveOffline(context) {
-  await context.route('https://unpkg.com/**', async (route) => {
-    const found = unpkgFile(route.request().url());
-    if (found.error) {
-      problems.push(found.error);
-      return route.fulfill({ status: 404, contentType: 'text/plain', body: found.error });
-    }
-    const ext = found.path.slice(found.path.lastIndexOf('.'));
-    return route.fulfill({
-      status: 200,
-      contentType: CONTENT_TYPES[ext] ?? 'application/octet-stream',
-      headers: { 'access-control-allow-origin': '*' },
-      body: readFileSync(found.path),
-    });
-  });
-  // The favicon: an empty icon, so the page asks nothing of the network.
-  await context.route(/^https?:\/\/([^/]*\.)?graphql\.org\/favicon\.ico/, (route) =>
-    route.fulfill({ status: 200, contentType: 'image/x-icon', body: Buffer.alloc(0) }),
-  );
-  // Anything else that leaves the server under test is a test failure, not a network call.
+/** Lets the page reach the server under test and nothing else. */
+async function networkOff(context) {
   const origin = new URL(url).origin;
+  const wsOrigin = origin.replace(/^http/, 'ws');
   await context.route(
-    (u) => !u.href.startsWith(origin) && !u.href.startsWith('https://unpkg.com/') && !/graphql\.org\/favicon\.ico/.test(u.href) && !u.protocol.startsWith('data'),
+    (u) => !u.href.startsWith(origin) && !u.href.startsWith(wsOrigin) && u.protocol !== 'data:',
     (route) => {
-      problems.push(`unexpected request off the server: ${route.request().url()}`);
-      return route.abort('blockedbyclient');
+      problems.push(`request off the server: ${route.request().url()}`);
+      return route.abort('internetdisconnected');
     },
   );
 }
@@ -176,7 +128,7 @@ async function main() {
   let page;
   try {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    await serveOffline(context);
+    await networkOff(context);
     page = await context.newPage();
     page.on('console', (message) => {
       if (message.type() === 'error') consoleErrors.push(message.text());

@@ -231,6 +231,82 @@ async fn get_graphql_serves_the_graphiql_page() {
 }
 
 #[tokio::test]
+async fn the_graphiql_page_loads_its_scripts_and_styles_from_the_server_without_a_key() {
+    let server = Server::start().await;
+    let html = server
+        .client
+        .get(server.url("/graphql"))
+        .send()
+        .await
+        .expect("GET /graphql")
+        .text()
+        .await
+        .expect("body");
+    let mut urls = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        for (at, _) in html.match_indices(attribute) {
+            let value = &html[at + attribute.len()..];
+            urls.push(value[..value.find('"').expect("a closing quote")].to_owned());
+        }
+    }
+    let assets: Vec<&String> = urls.iter().filter(|u| !u.starts_with("data:")).collect();
+    assert_eq!(assets.len(), 4, "three scripts and a style sheet: {urls:?}");
+    // Assets are public, like the page: a browser asks for them with no key.
+    let anonymous = reqwest::Client::new();
+    for url in assets {
+        assert!(url.starts_with("/graphql/assets/"), "{url}");
+        let response = anonymous.get(server.url(url)).send().await.expect("GET");
+        assert_eq!(response.status(), StatusCode::OK, "{url}");
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let (content_type, etag) = (header(header::CONTENT_TYPE), header(header::ETAG));
+        let expected = if url.ends_with(".css") {
+            "text/css"
+        } else {
+            "text/javascript"
+        };
+        assert!(content_type.starts_with(expected), "{url}: {content_type}");
+        assert!(etag.starts_with('"'), "{url}: {etag:?}");
+        assert!(
+            response.bytes().await.expect("body").len() > 10_000,
+            "{url}"
+        );
+        let again = anonymous
+            .get(server.url(url))
+            .header(header::IF_NONE_MATCH, &etag)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{url}");
+        assert!(again.bytes().await.expect("body").is_empty());
+    }
+    let licences = anonymous
+        .get(server.url("/graphql/assets/LICENSES.txt"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(licences.status(), StatusCode::OK);
+    assert!(licences.text().await.expect("body").contains("MIT License"));
+    for missing in [
+        "/graphql/assets/nothing.js",
+        "/graphql/assets/..%2FCargo.toml",
+    ] {
+        let response = anonymous
+            .get(server.url(missing))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{missing}");
+    }
+}
+
+#[tokio::test]
 async fn get_root_redirects_to_graphql() {
     let server = Server::start().await;
 

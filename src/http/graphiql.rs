@@ -1,4 +1,5 @@
-//! GraphiQL, served at GET /graphql to browsers.
+//! GraphiQL, served at GET /graphql to browsers, with its scripts and styles from this server
+//! ([`super::graphiql_assets`]).
 
 use std::net::SocketAddr;
 
@@ -9,7 +10,7 @@ use axum::{
     response::Html,
 };
 
-use super::state::AppState;
+use super::{graphiql_assets, state::AppState};
 
 /// Whether the Host a page was asked for names this machine. The GraphiQL key goes only to
 /// such pages: a page fetched under a foreign name that resolves to 127.0.0.1 (DNS rebinding),
@@ -42,6 +43,7 @@ pub(super) fn graphiql(state: &AppState, request: &Request) -> Html<String> {
         .filter(|_| peer_is_loopback)
         .map(|key| format!("Bearer {}", key.secret));
     let mut page = GraphiQLSource::build()
+        .version(GRAPHIQL_VERSION)
         .endpoint("/graphql")
         .subscription_endpoint("/graphql/ws")
         .title("segments-api");
@@ -50,7 +52,42 @@ pub(super) fn graphiql(state: &AppState, request: &Request) -> Html<String> {
             .header("Authorization", value)
             .ws_connection_param("Authorization", value);
     }
-    Html(page.finish())
+    Html(served_offline(page.finish()))
+}
+
+/// The GraphiQL major version the page names: the one `assets/graphiql/update.sh` fetches.
+const GRAPHIQL_VERSION: &str = "4";
+
+/// The page async-graphql writes, made to load its scripts and styles from this server instead
+/// of unpkg.com, with production builds of React instead of its development builds, and an icon
+/// that asks nothing of graphql.org.
+///
+/// A workaround: async-graphql's `GraphiQLSource` names only CDN URLs
+/// (<https://github.com/async-graphql/async-graphql/blob/v7.2.1/src/http/graphiql_v2_source.hbs>).
+/// The test `the_page_asks_nothing_of_any_other_host` fails when upstream changes them.
+fn served_offline(page: String) -> String {
+    const FROM_CDN: [(&str, &str); 4] = [
+        (
+            "https://unpkg.com/react@18/umd/react.development.js",
+            "react.production.min.js",
+        ),
+        (
+            "https://unpkg.com/react-dom@18/umd/react-dom.development.js",
+            "react-dom.production.min.js",
+        ),
+        (
+            "https://unpkg.com/graphiql@4/graphiql.min.css",
+            "graphiql.min.css",
+        ),
+        (
+            "https://unpkg.com/graphiql@4/graphiql.min.js",
+            "graphiql.min.js",
+        ),
+    ];
+    let page = FROM_CDN.iter().fold(page, |page, (cdn, name)| {
+        page.replace(cdn, &graphiql_assets::url(name))
+    });
+    page.replace("https://graphql.org/favicon.ico", "data:,")
 }
 
 #[cfg(test)]
@@ -58,6 +95,37 @@ mod tests {
     use axum::http::HeaderValue;
 
     use super::*;
+
+    #[test]
+    fn the_page_asks_nothing_of_any_other_host() {
+        let page = served_offline(
+            GraphiQLSource::build()
+                .version(GRAPHIQL_VERSION)
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql/ws")
+                .header("Authorization", "Bearer sk_x")
+                .ws_connection_param("Authorization", "Bearer sk_x")
+                .finish(),
+        );
+        // Every `src` and `href` is this server's or a data URL.
+        let mut references = 0;
+        for attribute in ["src=\"", "href=\""] {
+            for (at, _) in page.match_indices(attribute) {
+                let value = &page[at + attribute.len()..];
+                let value = &value[..value.find('"').unwrap()];
+                assert!(
+                    value.starts_with(graphiql_assets::PREFIX) || value.starts_with("data:"),
+                    "the page refers to {value}"
+                );
+                references += 1;
+            }
+        }
+        assert_eq!(references, 5, "{page}");
+        assert!(
+            !page.contains("unpkg.com") && !page.contains("://"),
+            "{page}"
+        );
+    }
 
     #[test]
     fn only_loopback_host_names_get_the_graphiql_key() {

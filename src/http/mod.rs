@@ -1,10 +1,12 @@
-//! The HTTP surface: /graphql (POST and GET for GraphQL over HTTP, GET for GraphiQL, WebSocket
-//! at /graphql/ws for subscriptions), /health and /ready (liveness and readiness probes), and
+//! The HTTP surface: /graphql (POST and GET for GraphQL over HTTP, GET for GraphiQL, whose
+//! scripts and styles are embedded and served at /graphql/assets/, WebSocket at /graphql/ws for
+//! subscriptions), /health and /ready (liveness and readiness probes), and
 //! /metrics for Prometheus. Every request gets a request id (`x-request-id`, kept when the client
 //! sends a fit one), a tracing span, and metrics. [`serve`] accepts the connections.
 
 mod api_keys;
 mod graphiql;
+mod graphiql_assets;
 mod graphql;
 mod media;
 mod server;
@@ -118,6 +120,7 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
             get(graphql::graphql_get).post(authenticated_graphql),
         )
         .route("/graphql/ws", get(ws::graphql_ws))
+        .route("/graphql/assets/{name}", get(graphiql_assets::asset))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
