@@ -149,6 +149,17 @@ async function main() {
     await page.waitForLoadState('networkidle');
     step(`GraphiQL rendered (${await page.title()})`);
 
+    // The Explorer plugin (embedded like the rest): its sidebar button opens it on the schema.
+    await page.getByRole('button', { name: /GraphiQL Explorer/ }).click();
+    await page.waitForSelector('.graphiql-explorer-root', { timeout: 20000 });
+    await page.waitForFunction(
+      () => document.querySelector('.graphiql-explorer-root')?.textContent.includes('segments'),
+      null,
+      { timeout: 20000 },
+    );
+    step('the Explorer lists the schema\'s fields');
+    await page.getByRole('button', { name: /GraphiQL Explorer/ }).click();
+
     // A query, typed into the editor and run with the run button.
     const query = `{ segments(search: "${segment.name}") { totalCount nodes { name memberCount } } viewer { workspace { name } } }`;
     await setQuery(page, query);

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use async_graphql::http::GraphiQLSource;
+use async_graphql::http::{GraphiQLSource, graphiql_plugin_explorer};
 use axum::{
     extract::{ConnectInfo, Request},
     http::header,
@@ -42,8 +42,11 @@ pub(super) fn graphiql(state: &AppState, request: &Request) -> Html<String> {
         .as_ref()
         .filter(|_| peer_is_loopback)
         .map(|key| format!("Bearer {}", key.secret));
+    // The Explorer: build a query by ticking fields and arguments.
+    let plugins = [graphiql_plugin_explorer()];
     let mut page = GraphiQLSource::build()
         .version(GRAPHIQL_VERSION)
+        .plugins(&plugins)
         .endpoint("/graphql")
         .subscription_endpoint("/graphql/ws")
         .title("segments-api");
@@ -58,15 +61,15 @@ pub(super) fn graphiql(state: &AppState, request: &Request) -> Html<String> {
 /// The GraphiQL major version the page names: the one `assets/graphiql/update.sh` fetches.
 const GRAPHIQL_VERSION: &str = "4";
 
-/// The page async-graphql writes, made to load its scripts and styles from this server instead
-/// of unpkg.com, with production builds of React instead of its development builds, and an icon
-/// that asks nothing of graphql.org.
+/// The page async-graphql writes, made to load its scripts and styles (the Explorer plugin's
+/// too) from this server instead of unpkg.com, with production builds of React instead of its
+/// development builds, and an icon that asks nothing of graphql.org.
 ///
 /// A workaround: async-graphql's `GraphiQLSource` names only CDN URLs
 /// (<https://github.com/async-graphql/async-graphql/blob/v7.2.1/src/http/graphiql_v2_source.hbs>).
 /// The test `the_page_asks_nothing_of_any_other_host` fails when upstream changes them.
 fn served_offline(page: String) -> String {
-    const FROM_CDN: [(&str, &str); 4] = [
+    const FROM_CDN: [(&str, &str); 6] = [
         (
             "https://unpkg.com/react@18/umd/react.development.js",
             "react.production.min.js",
@@ -83,6 +86,14 @@ fn served_offline(page: String) -> String {
             "https://unpkg.com/graphiql@4/graphiql.min.js",
             "graphiql.min.js",
         ),
+        (
+            "https://unpkg.com/@graphiql/plugin-explorer/dist/index.umd.js",
+            "plugin-explorer.umd.js",
+        ),
+        (
+            "https://unpkg.com/@graphiql/plugin-explorer/dist/style.css",
+            "plugin-explorer.css",
+        ),
     ];
     let page = FROM_CDN.iter().fold(page, |page, (cdn, name)| {
         page.replace(cdn, &graphiql_assets::url(name))
@@ -98,9 +109,11 @@ mod tests {
 
     #[test]
     fn the_page_asks_nothing_of_any_other_host() {
+        let plugins = [graphiql_plugin_explorer()];
         let page = served_offline(
             GraphiQLSource::build()
                 .version(GRAPHIQL_VERSION)
+                .plugins(&plugins)
                 .endpoint("/graphql")
                 .subscription_endpoint("/graphql/ws")
                 .header("Authorization", "Bearer sk_x")
@@ -120,7 +133,7 @@ mod tests {
                 references += 1;
             }
         }
-        assert_eq!(references, 5, "{page}");
+        assert_eq!(references, 7, "{page}");
         assert!(
             !page.contains("unpkg.com") && !page.contains("://"),
             "{page}"

@@ -32,9 +32,11 @@ macro_rules! asset {
     };
 }
 
-const ASSETS: [Asset; 5] = [
+const ASSETS: [Asset; 7] = [
     asset!("graphiql.min.js", "text/javascript; charset=utf-8"),
     asset!("graphiql.min.css", "text/css; charset=utf-8"),
+    asset!("plugin-explorer.umd.js", "text/javascript; charset=utf-8"),
+    asset!("plugin-explorer.css", "text/css; charset=utf-8"),
     asset!("react.production.min.js", "text/javascript; charset=utf-8"),
     asset!(
         "react-dom.production.min.js",
