@@ -42,6 +42,12 @@ pub(super) fn graphiql(state: &AppState, request: &Request) -> Html<String> {
         .as_ref()
         .filter(|_| peer_is_loopback)
         .map(|key| format!("Bearer {}", key.secret));
+    Html(page(authorization.as_deref()))
+}
+
+/// The page, sending `authorization` (as a header, and in the WebSocket's `connection_init`)
+/// when given.
+fn page(authorization: Option<&str>) -> String {
     // The Explorer: build a query by ticking fields and arguments.
     let plugins = [graphiql_plugin_explorer()];
     let mut page = GraphiQLSource::build()
@@ -50,12 +56,12 @@ pub(super) fn graphiql(state: &AppState, request: &Request) -> Html<String> {
         .endpoint("/graphql")
         .subscription_endpoint("/graphql/ws")
         .title("segments-api");
-    if let Some(value) = authorization.as_deref() {
+    if let Some(value) = authorization {
         page = page
             .header("Authorization", value)
             .ws_connection_param("Authorization", value);
     }
-    Html(served_offline(page.finish()))
+    served_offline(page.finish())
 }
 
 /// The GraphiQL major version the page names: the one `assets/graphiql/update.sh` fetches.
@@ -109,17 +115,7 @@ mod tests {
 
     #[test]
     fn the_page_asks_nothing_of_any_other_host() {
-        let plugins = [graphiql_plugin_explorer()];
-        let page = served_offline(
-            GraphiQLSource::build()
-                .version(GRAPHIQL_VERSION)
-                .plugins(&plugins)
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql/ws")
-                .header("Authorization", "Bearer sk_x")
-                .ws_connection_param("Authorization", "Bearer sk_x")
-                .finish(),
-        );
+        let page = page(Some("Bearer sk_x"));
         // Every `src` and `href` is this server's or a data URL.
         let mut references = 0;
         for attribute in ["src=\"", "href=\""] {
