@@ -68,13 +68,17 @@ def gid(kind, pk):
     return base64.urlsafe_b64encode(f"{kind}:{pk}".encode()).decode().rstrip("=")
 
 
+def decoded(value):
+    """The text of a global id or cursor (the inverse of `gid`)."""
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+
+
 def pk(value):
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.isdigit():
         return int(value)
-    text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-    return int(text.split(":", 1)[1])
+    return int(decoded(value).split(":", 1)[1])
 
 
 def ts(value):
@@ -607,8 +611,7 @@ class SizeRun:
         q = lambda query, variables: json.dumps({"query": query, "variables": variables})
         pg_cursor = lambda offset: base64.b64encode(
             json.dumps(["natural", offset]).encode()).decode()
-        ours_cursor = lambda after: base64.urlsafe_b64encode(
-            f"cursor:{after}".encode()).decode().rstrip("=")
+        ours_cursor = lambda after: gid("cursor", after)
         deep_pg_cursor = pg_cursor(self.deep_offset)
         self.workloads = {
             "dashboard": {
@@ -622,8 +625,7 @@ class SizeRun:
                 "baseline": ["/unassigned?first=%d" % PAGE],
             },
             "unassigned-deep": {
-                "segments-api": [q(OURS_UNASSIGNED, {"after": base64.urlsafe_b64encode(
-                    f"cursor:{self.deep_after}".encode()).decode().rstrip("=")})],
+                "segments-api": [q(OURS_UNASSIGNED, {"after": ours_cursor(self.deep_after)})],
                 "postgraphile": [q(PG_UNASSIGNED, {"ws": ws, "after": deep_pg_cursor})],
                 "baseline": [f"/unassigned?first={PAGE}&after={self.deep_after}"],
             },
@@ -647,8 +649,9 @@ class SizeRun:
                 "segments-api": [q(OURS_HISTORY, {"after": None})],
             },
             "history-deep": {
-                "segments-api": [q(OURS_HISTORY, {"after": base64.urlsafe_b64encode(
-                    f"change:{ws}:{self.history_after}".encode()).decode().rstrip("=")})],
+                # A change's cursor is its id: `change:<workspace>:<position>`.
+                "segments-api": [q(OURS_HISTORY, {
+                    "after": gid("change", f"{ws}:{self.history_after}")})],
             },
             "profile": {
                 "segments-api": [q(OURS_PROFILE, {"id": gid("Influencer", self.profile_id)})],
@@ -794,8 +797,7 @@ class SizeRun:
             for workload, after in (("history-first", 0), ("history-deep", self.history_after)):
                 data = self.expect_ok("segments-api", self.ask("segments-api", workload))
                 nodes = data["data"]["membershipChanges"]["nodes"]
-                positions = [int(base64.urlsafe_b64decode(n["id"] + "=" * (-len(n["id"]) % 4))
-                             .decode().rsplit(":", 1)[1]) for n in nodes]
+                positions = [int(decoded(n["id"]).rsplit(":", 1)[1]) for n in nodes]
                 if positions != list(range(after + 1, after + 1 + PAGE)):
                     raise BenchFailure(f"{workload}: positions {positions[:3]}..., not from "
                                        f"{after + 1}")

@@ -257,9 +257,10 @@ async fn the_graphiql_page_loads_its_scripts_and_styles_from_the_server_without_
     );
     // Assets are public, like the page: a browser asks for them with no key.
     let anonymous = reqwest::Client::new();
+    let get = async |path: &str| anonymous.get(server.url(path)).send().await.expect("GET");
     for url in assets {
         assert!(url.starts_with("/graphql/assets/"), "{url}");
-        let response = anonymous.get(server.url(url)).send().await.expect("GET");
+        let response = get(url).await;
         assert_eq!(response.status(), StatusCode::OK, "{url}");
         let header = |name| {
             response
@@ -296,23 +297,18 @@ async fn the_graphiql_page_loads_its_scripts_and_styles_from_the_server_without_
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{url}");
         assert!(again.bytes().await.expect("body").is_empty());
     }
-    let licences = anonymous
-        .get(server.url("/graphql/assets/LICENSES.txt"))
-        .send()
-        .await
-        .expect("GET");
+    let licences = get("/graphql/assets/LICENSES.txt").await;
     assert_eq!(licences.status(), StatusCode::OK);
     assert!(licences.text().await.expect("body").contains("MIT License"));
     for missing in [
         "/graphql/assets/nothing.js",
         "/graphql/assets/..%2FCargo.toml",
     ] {
-        let response = anonymous
-            .get(server.url(missing))
-            .send()
-            .await
-            .expect("GET");
-        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{missing}");
+        assert_eq!(
+            get(missing).await.status(),
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
     }
 }
 

@@ -18,31 +18,37 @@ pub(super) const PREFIX: &str = "/graphql/assets/";
 /// An embedded file.
 struct Asset {
     name: &'static str,
-    content_type: &'static str,
     bytes: &'static [u8],
 }
 
+impl Asset {
+    /// The media type its name's extension says.
+    fn content_type(&self) -> &'static str {
+        match self.name.rsplit_once('.').map(|(_, extension)| extension) {
+            Some("js") => "text/javascript; charset=utf-8",
+            Some("css") => "text/css; charset=utf-8",
+            _ => "text/plain; charset=utf-8",
+        }
+    }
+}
+
 macro_rules! asset {
-    ($name:literal, $content_type:literal) => {
+    ($name:literal) => {
         Asset {
             name: $name,
-            content_type: $content_type,
             bytes: include_bytes!(concat!("../../assets/graphiql/", $name)),
         }
     };
 }
 
 const ASSETS: [Asset; 7] = [
-    asset!("graphiql.min.js", "text/javascript; charset=utf-8"),
-    asset!("graphiql.min.css", "text/css; charset=utf-8"),
-    asset!("plugin-explorer.umd.js", "text/javascript; charset=utf-8"),
-    asset!("plugin-explorer.css", "text/css; charset=utf-8"),
-    asset!("react.production.min.js", "text/javascript; charset=utf-8"),
-    asset!(
-        "react-dom.production.min.js",
-        "text/javascript; charset=utf-8"
-    ),
-    asset!("LICENSES.txt", "text/plain; charset=utf-8"),
+    asset!("graphiql.min.js"),
+    asset!("graphiql.min.css"),
+    asset!("plugin-explorer.umd.js"),
+    asset!("plugin-explorer.css"),
+    asset!("react.production.min.js"),
+    asset!("react-dom.production.min.js"),
+    asset!("LICENSES.txt"),
 ];
 
 /// Each file's entity tag: a digest of its bytes, computed once, so that a browser revalidates a
@@ -75,15 +81,13 @@ pub(super) async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Respo
         return StatusCode::NOT_FOUND.into_response();
     };
     let (asset, etag) = (&ASSETS[index], ETAGS[index].clone());
+    let current = etag.as_bytes();
     let cached = headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|tag| {
-            let tag = tag.trim();
-            tag == "*" || tag.trim_start_matches("W/") == etag.to_str().unwrap_or_default()
-        });
+        .flat_map(|value| value.as_bytes().split(|&b| b == b','))
+        .map(<[u8]>::trim_ascii)
+        .any(|tag| tag == b"*" || tag.strip_prefix(b"W/").unwrap_or(tag) == current);
     let caching = [
         (header::ETAG, etag),
         (
@@ -98,7 +102,7 @@ pub(super) async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Respo
         caching,
         [(
             header::CONTENT_TYPE,
-            HeaderValue::from_static(asset.content_type),
+            HeaderValue::from_static(asset.content_type()),
         )],
         asset.bytes,
     )
