@@ -12,6 +12,7 @@ Standard library only.
 import argparse
 import base64
 import datetime
+import http.client
 import json
 import os
 import random
@@ -34,10 +35,13 @@ CONCURRENCY = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 PAGE = 50
 WORKLOADS = ["dashboard", "unassigned-first", "unassigned-deep", "members-deep",
              "recipients-deep", "profile", "filter", "history-first", "history-deep",
-             "assign-1000", "churn-1000", "engagement", "rules"]
+             "assign-1000", "churn-1000", "engagement", "rules", "fair-use"]
 # The rules phase: RULE segments made through the API (the first matches about a tenth of the
 # roster), `updateInfluencer` with none and with this many, and an assignment by filter.
 RULES = 50
+# Requests a second of the fair-use phase's measured key: the profile query costs 59 points, so
+# this spends under a third of the default restore rate (10,000 a second) and is never throttled.
+FAIR_USE_RATE = 50
 # Lines of `updateInfluencer` bodies per run: every run starts at its own block, so every
 # request changes a value (a body sent again would set what its first send set).
 UPDATE_BLOCK = 8000
@@ -390,6 +394,38 @@ def parse_wrk(out):
     return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "failed": failed, "requests": total}
 
 
+def paced_latencies(port, bodies, key, rate, duration):
+    """Sends `bodies` in turn at `rate` a second for `duration` seconds on one keep-alive
+    connection, each when its turn comes (or at once when the previous answer came late);
+    returns each request's latency in ms. Any refused or failed request stops the benchmark."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"content-type": "application/json", "authorization": f"Bearer {key}"}
+    latencies, due = [], time.perf_counter()
+    end = due + duration
+    try:
+        while due < end:
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            started = time.perf_counter()
+            conn.request("POST", "/graphql", body=bodies[len(latencies) % len(bodies)],
+                         headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status != 200 or b'"errors"' in data:
+                raise BenchFailure(f"fair-use: HTTP {response.status}: {data[:300]!r}")
+            due += 1 / rate
+    finally:
+        conn.close()
+    return latencies
+
+
+def latency_stats(latencies):
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {"p50": cuts[49], "p99": cuts[98], "requests": len(latencies)}
+
+
 def run_wrk(port, requests_file, duration, method="POST", path="/graphql", key="", start=0):
     env = dict(os.environ, BENCH_REQUESTS=requests_file, BENCH_METHOD=method, BENCH_PATH=path,
                BENCH_AUTH=key, BENCH_START=str(start))
@@ -708,7 +744,8 @@ class SizeRun:
 
     # -- servers -----------------------------------------------------------------------------
 
-    def start_servers(self, logdir, which=("segments-api", "postgraphile", "baseline")):
+    def start_servers(self, logdir, which=("segments-api", "postgraphile", "baseline"),
+                      metered=False):
         # Plain TCP on the loopback for all three: node-postgres does not use TLS unless told
         # to, while sqlx's default (`sslmode=prefer`) would negotiate it with this server.
         url = f"{PG}/{self.db}?sslmode=disable"
@@ -724,7 +761,14 @@ class SizeRun:
                     # The rules phase times RULE segment creation over up to 1M influencers and
                     # reports it against the issue's 10 s: the server's own 10 s guard would turn
                     # one slow creation into a failed run instead of a figure.
-                    "REQUEST_TIMEOUT_SECONDS": "120"}, logdir, port=self.ports["segments-api"],
+                    "REQUEST_TIMEOUT_SECONDS": "120",
+                    # The bench key would spend the default cost budget (100,000 points, 10,000
+                    # a second) within a second of the load runs, and PostGraphile has none: the
+                    # budget is made too large to run out. Every request is still priced, so its
+                    # cost is in the figures. The fair-use phase (`metered`) runs the defaults.
+                    **({} if metered else {"COST_MAXIMUM_AVAILABLE": "4000000000",
+                                           "COST_RESTORE_RATE": "4000000000"})},
+                    logdir, port=self.ports["segments-api"],
                     log_name=f"segments-api{self.db_suffix}")
             if "postgraphile" in which:
                 servers["postgraphile"] = Server("postgraphile", [
@@ -937,7 +981,55 @@ class SizeRun:
             for s in servers.values():
                 s.stop()
 
-    # -- phase 3: RULE segments and filters (segments-api alone) --------------------------------
+    # -- phase 3: fair use, one key flooding (segments-api alone) -------------------------------
+
+    def fair_use_phase(self, logdir):
+        """One key's latency with the server idle, then while another key floods it: the
+        profile query sent at a steady FAIR_USE_RATE a second (well within the default budget)
+        on one keep-alive connection, and, during the flood, wrk with CONCURRENCY connections
+        sending the dashboard with a second key, which spends its budget within a second and is
+        throttled from then on. Default cost limits (the load runs switch them off)."""
+        servers = self.start_servers(logdir, which=("segments-api",), metered=True)
+        out = sh([self.bin, "api-key", "create", "--workspace", "Default", "--label",
+                  f"bench flood {int(time.time())}"],
+                 env=dict(os.environ, DATABASE_URL=f"{PG}/{self.db}"))
+        flooder = re.search(r"sk_[A-Za-z0-9_-]+", out).group(0)
+        port = self.ports["segments-api"]
+        bodies = self.workloads["profile"]["segments-api"]
+        path = self.files[("dashboard", "segments-api")]
+        duration = max(self.args.duration, 2)
+        self.fair_use = []
+        try:
+            paced_latencies(port, bodies, self.key, FAIR_USE_RATE, 1)  # warm-up
+            for _ in range(self.args.rounds):
+                idle = paced_latencies(port, bodies, self.key, FAIR_USE_RATE, duration)
+                self.settle()
+                env = dict(os.environ, BENCH_REQUESTS=path, BENCH_METHOD="POST",
+                           BENCH_PATH="/graphql", BENCH_AUTH=flooder, BENCH_START="0")
+                flood = subprocess.Popen(
+                    ["wrk", "-t1", f"-c{CONCURRENCY}", f"-d{duration + 1}s", "--timeout", "30s",
+                     "--latency", "-s", os.path.join(HERE, "wrk.lua"), f"http://127.0.0.1:{port}"],
+                    env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                time.sleep(0.5)  # the flood spends its budget and is being throttled
+                flooded = paced_latencies(port, bodies, self.key, FAIR_USE_RATE, duration)
+                out, _ = flood.communicate(timeout=duration + 60)
+                self.settle()
+                throttled = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+                stats = {
+                    "idle": latency_stats(idle), "flooded": latency_stats(flooded),
+                    "flood_rps": parse_wrk(out)["rps"],
+                    "flood_requests": int(re.search(r"(\d+) requests in", out).group(1)),
+                    "throttled": int(throttled.group(1)) if throttled else 0,
+                }
+                self.fair_use.append(stats)
+                log(f"{self.db} fair-use: idle p99 {stats['idle']['p99']:.1f} ms, flooded p99 "
+                    f"{stats['flooded']['p99']:.1f} ms; flood {stats['flood_rps']:.0f} req/s, "
+                    f"{stats['throttled']} of {stats['flood_requests']} throttled")
+        finally:
+            for s in servers.values():
+                s.stop()
+
+    # -- phase 4: RULE segments and filters (segments-api alone) --------------------------------
 
     def rules_phase(self, logdir):
         """`updateInfluencer` with no RULE segment in the workspace and then with RULES of them,
@@ -1233,6 +1325,7 @@ def report(args, runs, meta):
         w(f"- Peak RSS (VmHWM) after the load runs: " + ", ".join(
             f"{s} {fmt(v, 1)} MB" for s, v in run.rss.items()) + ".")
         w("")
+    fair_use_section(runs, w)
     rules_section(runs, w)
     targets = targets_section(runs)
     w(targets)
@@ -1325,6 +1418,36 @@ NOTES = """### How segments-api answers, and why where a target is not met yet
   member count it needs is kept (slow counts of huge segments, see Unassigned), so that row can
   differ by one between sizes depending on which counts were slow.
 """
+
+
+def fair_use_section(runs, w):
+    runs = [run for run in runs if getattr(run, "fair_use", None)]
+    if not runs:
+        return
+    w("## Fair use: one key flooding\n")
+    w(f"segments-api alone with its default cost limits (each key: 100,000 points, 10,000 "
+      f"restored a second; the load runs above switch them off). One key sends the profile "
+      f"query {FAIR_USE_RATE} times a second on one keep-alive connection (bench/driver.py, "
+      f"`paced_latencies`) for {max(args_duration(runs), 2)} s with the server otherwise idle, "
+      f"then again while a second key floods the server with the dashboard query from wrk "
+      f"({CONCURRENCY} connections), which spends its budget at once and is answered 429 from "
+      f"then on. Latencies of the first key, median of the rounds by p99; the issue's target is a "
+      f"flooded p99 within 2x of idle.\n")
+    w("| size | idle p50 / p99 ms | flooded p50 / p99 ms | p99 ratio | flood req/s | flood "
+      "requests throttled |")
+    w("|---|---:|---:|---:|---:|---:|")
+    for run in runs:
+        rounds = sorted(run.fair_use, key=lambda r: r["flooded"]["p99"] / r["idle"]["p99"])
+        r = rounds[len(rounds) // 2]
+        w(f"| {run.size:,} | {r['idle']['p50']:.2f} / {r['idle']['p99']:.2f} | "
+          f"{r['flooded']['p50']:.2f} / {r['flooded']['p99']:.2f} | "
+          f"{r['flooded']['p99'] / r['idle']['p99']:.2f}x | {r['flood_rps']:.0f} | "
+          f"{r['throttled']:,} of {r['flood_requests']:,} |")
+    w("")
+
+
+def args_duration(runs):
+    return runs[0].args.duration
 
 
 def rules_section(runs, w):
@@ -1567,6 +1690,8 @@ def main():
                 run.prepare()
                 run.check_and_count(logdir)
                 run.load(logdir)
+                if "fair-use" in args.workloads:
+                    run.fair_use_phase(logdir)
                 if "rules" in args.workloads:
                     run.rules_phase(logdir)
                 runs.append(run)

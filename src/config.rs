@@ -1,10 +1,13 @@
 //! Command line and environment: every flag has an environment variable.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, num::NonZeroU32, time::Duration};
 
 use clap::{Parser, Subcommand};
 
-use crate::{graphql::runtime::limits::Limits, observability::LogFormat};
+use crate::{
+    graphql::runtime::{cost::CostBudget, limits::Limits},
+    observability::LogFormat,
+};
 
 /// The SQLite file used when no database is configured; created and migrated on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://segments.db?mode=rwc";
@@ -36,6 +39,11 @@ pub mod defaults {
     pub const MAX_QUERY_DEPTH: usize = 15;
     /// `MAX_QUERY_COMPLEXITY`.
     pub const MAX_QUERY_COMPLEXITY: usize = 100_000;
+    /// `COST_MAXIMUM_AVAILABLE`: the points of each key's cost bucket, as many as the most complex
+    /// query allowed costs, so that any query the complexity limit lets through can run.
+    pub const COST_MAXIMUM_AVAILABLE: u32 = 100_000;
+    /// `COST_RESTORE_RATE`: points restored to each key's bucket per second.
+    pub const COST_RESTORE_RATE: u32 = 10_000;
     /// `MAX_QUERY_ALIASES`.
     pub const MAX_QUERY_ALIASES: usize = 30;
     /// `MAX_QUERY_DIRECTIVES`.
@@ -327,6 +335,19 @@ pub struct LimitArgs {
     #[arg(long, env = "MAX_NODES", default_value_t = defaults::MAX_NODES, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub max_nodes: u64,
 
+    /// Points in each API key's cost budget. Every operation costs its query complexity and is
+    /// throttled (HTTP 429) when its key's budget holds less; at least MAX_QUERY_COMPLEXITY.
+    #[arg(long, env = "COST_MAXIMUM_AVAILABLE", default_value_t = defaults::COST_MAXIMUM_AVAILABLE, value_parser = clap::value_parser!(u32).range(1..))]
+    pub cost_maximum_available: u32,
+
+    /// Points restored to each API key's cost budget per second.
+    #[arg(long, env = "COST_RESTORE_RATE", default_value_t = defaults::COST_RESTORE_RATE, value_parser = clap::value_parser!(u32).range(1..))]
+    pub cost_restore_rate: u32,
+
+    /// Meter no request: no cost budgets, no `extensions.cost`.
+    #[arg(long, env = "DISABLE_COST_LIMITS")]
+    pub disable_cost_limits: bool,
+
     /// Refuse introspection queries (production).
     #[arg(long, env = "DISABLE_INTROSPECTION")]
     pub disable_introspection: bool,
@@ -432,6 +453,12 @@ impl Default for Limits {
             max_page_size: d::MAX_PAGE_SIZE,
             max_bulk_ids: d::MAX_BULK_IDS as usize,
             max_nodes: d::MAX_NODES as usize,
+            cost_budget: Some(CostBudget {
+                maximum_available: NonZeroU32::new(d::COST_MAXIMUM_AVAILABLE)
+                    .expect("the default budget is not empty"),
+                restore_rate: NonZeroU32::new(d::COST_RESTORE_RATE)
+                    .expect("the default budget refills"),
+            }),
         }
     }
 }
@@ -453,6 +480,14 @@ impl From<&ServeArgs> for HttpConfig {
                 max_page_size: args.limits.max_page_size,
                 max_bulk_ids: args.limits.max_bulk_ids as usize,
                 max_nodes: args.limits.max_nodes as usize,
+                cost_budget: (!args.limits.disable_cost_limits)
+                    .then(|| {
+                        Some(CostBudget {
+                            maximum_available: NonZeroU32::new(args.limits.cost_maximum_available)?,
+                            restore_rate: NonZeroU32::new(args.limits.cost_restore_rate)?,
+                        })
+                    })
+                    .flatten(),
             },
             max_body_bytes: args.limits.max_body_bytes,
             request_timeout: Duration::from_secs(args.limits.request_timeout_seconds),

@@ -261,6 +261,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("GraphiQL: http://{addr}/graphql");
 
     let mut config: segments_api::config::HttpConfig = (&args).into();
+    config.limits.consistent().map_err(anyhow::Error::msg)?;
     // On a loopback address the GraphiQL page carries an in-memory key, so a developer's
     // browser needs none; on any other address every request needs a real key.
     if addr.ip().is_loopback() {

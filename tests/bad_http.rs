@@ -61,7 +61,7 @@ impl Server {
             .await;
         let body = serde_json::from_str(&text)
             .unwrap_or_else(|_| panic!("{status}: a JSON body, got {text:?}"));
-        (status, body)
+        (status, common::without_cost(body))
     }
 
     async fn graphql(&self, query: &str, variables: Value) -> (StatusCode, Value) {

@@ -41,7 +41,7 @@ impl Server {
             .expect("POST /graphql");
         let status = response.status();
         let body = response.json::<Value>().await.expect("JSON body");
-        (status, body)
+        (status, common::without_cost(body))
     }
 
     async fn graphql(&self, query: &str, variables: Value) -> (StatusCode, Value) {

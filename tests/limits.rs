@@ -52,7 +52,10 @@ impl Server {
             .expect("POST /graphql");
         let status = response.status();
         let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        (
+            status,
+            common::without_cost(serde_json::from_str(&text).unwrap_or(Value::Null)),
+        )
     }
 
     async fn graphql(&self, query: &str, variables: Value) -> (StatusCode, Value) {

@@ -435,7 +435,7 @@ fn sigterm_lets_a_request_in_flight_finish_then_exits_zero() {
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(
-        response.contains(r#"{"data":{"segments":{"totalCount":0}}}"#),
+        response.contains(r#"{"data":{"segments":{"totalCount":0}},"extensions":{"cost":"#),
         "{response}"
     );
     let (status, _) = server.wait();

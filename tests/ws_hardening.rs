@@ -44,7 +44,10 @@ async fn subscribe_before_connection_init_closes_with_4401() {
     let ack = ws.next_message(Duration::from_secs(5)).await;
     assert_eq!(ack, Some(json!({ "type": "connection_ack" })));
     let answer = ws.events("1", 1).await.remove(0);
-    assert_eq!(answer, json!({ "data": { "__typename": "Query" } }));
+    assert_eq!(
+        common::without_cost(answer),
+        json!({ "data": { "__typename": "Query" } })
+    );
 }
 
 #[tokio::test]
@@ -137,7 +140,10 @@ async fn a_message_over_the_body_limit_closes_the_socket_with_1009() {
         .await
         .expect("sent");
     let answer = ws.events("fits", 1).await.remove(0);
-    assert_eq!(answer, json!({ "data": { "__typename": "Query" } }));
+    assert_eq!(
+        common::without_cost(answer),
+        json!({ "data": { "__typename": "Query" } })
+    );
     let done = ws.next_message(Duration::from_secs(10)).await;
     assert_eq!(done, Some(json!({ "id": "fits", "type": "complete" })));
 

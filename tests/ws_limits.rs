@@ -36,11 +36,13 @@ async fn serve(config: HttpConfig) -> (TestApp, String, String) {
     (app, addr, key)
 }
 
-/// The next protocol message, which must come within 15 s.
+/// The next protocol message, which must come within 15 s (without its `extensions.cost`).
 async fn next(ws: &mut WsClient) -> Value {
-    ws.next_message(Duration::from_secs(15))
-        .await
-        .expect("a message from the server")
+    common::without_cost(
+        ws.next_message(Duration::from_secs(15))
+            .await
+            .expect("a message from the server"),
+    )
 }
 
 /// The answer to an operation that ends at once: its one `next` payload, then its `complete`.

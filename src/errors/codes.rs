@@ -51,6 +51,9 @@ pub enum Code {
     TooManySubscriptions,
     /// The request took longer than the server allows and was cancelled.
     RequestTimeout,
+    /// The API key's cost budget holds fewer points than the operation costs: it ran nothing;
+    /// retry after `extensions.retryAfterSeconds` (HTTP also sends `Retry-After`).
+    Throttled,
 
     // HTTP.
     /// No API key, or one that is unknown or revoked.
@@ -65,7 +68,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, for checks over all of them.
-    pub const ALL: [Code; 23] = [
+    pub const ALL: [Code; 24] = [
         Code::InternalServerError,
         Code::ServiceUnavailable,
         Code::LiveUpdatesInterrupted,
@@ -85,6 +88,7 @@ impl Code {
         Code::IntrospectionDisabled,
         Code::TooManySubscriptions,
         Code::RequestTimeout,
+        Code::Throttled,
         Code::Unauthenticated,
         Code::UnsupportedMediaType,
         Code::PayloadTooLarge,
@@ -113,6 +117,7 @@ impl Code {
             Code::IntrospectionDisabled => "INTROSPECTION_DISABLED",
             Code::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
             Code::RequestTimeout => "REQUEST_TIMEOUT",
+            Code::Throttled => "THROTTLED",
             Code::Unauthenticated => "UNAUTHENTICATED",
             Code::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Code::PayloadTooLarge => "PAYLOAD_TOO_LARGE",

@@ -71,7 +71,25 @@ pub fn build_schema_with(
         };
         scoped_request(request, scope)
     };
-    runtime::Api::new(schema, &sdl, limits.clone(), slow_operation, scope_request)
+    let api = runtime::Api::new(schema, &sdl, limits.clone(), slow_operation, scope_request);
+    match limits.cost_budget {
+        Some(budget) => api.metered(pricing_schema(limits), budget),
+        None => api,
+    }
+}
+
+/// The schema that prices requests for the cost limits (see [`runtime::cost`]): the same types
+/// and the same depth and complexity limits, validated in async-graphql's fast mode (the serving
+/// schema validates in full afterwards), with the extension that records the complexity and
+/// stops before execution. It holds no data: none of its resolvers ever runs.
+fn pricing_schema(limits: &runtime::limits::Limits) -> schema::AppSchema {
+    schema::schema_builder()
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(64)
+        .validation_mode(async_graphql::ValidationMode::Fast)
+        .extension(runtime::cost::Meter)
+        .finish()
 }
 
 /// The SDL clients see; `schema.graphql` at the repository root is this text.

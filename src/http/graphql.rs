@@ -16,7 +16,7 @@ use crate::{
         Code,
         graphql::{has_code, with_code},
     },
-    graphql::runtime::{apq::ApqError, limits::ReadOnly},
+    graphql::runtime::{apq::ApqError, cost::RETRY_AFTER_KEY, limits::ReadOnly},
     service::{Caller, Deadline},
 };
 
@@ -200,9 +200,13 @@ async fn execute(
         state.persisted.keep(registration);
     }
     // A request that never ran (it did not parse, validate, or fit the limits) is a request
-    // error; a mutation sent by GET is refused as such.
+    // error; a mutation sent by GET is refused as such, and one over its key's cost budget is
+    // told when to come back.
+    let throttled_for = retry_after(&response);
     let status = if !never_ran(&response) {
         StatusCode::OK
+    } else if throttled_for.is_some() {
+        StatusCode::TOO_MANY_REQUESTS
     } else if response
         .errors
         .iter()
@@ -217,7 +221,24 @@ async fn execute(
         http.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
+    if let Some(seconds) = throttled_for {
+        http.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     http
+}
+
+/// The seconds a request throttled by its key's cost budget is told to wait; `None` for any
+/// other response.
+fn retry_after(response: &async_graphql::Response) -> Option<u64> {
+    let error = response
+        .errors
+        .iter()
+        .find(|error| has_code(error, Code::Throttled))?;
+    match error.extensions.as_ref()?.get(RETRY_AFTER_KEY)? {
+        async_graphql::Value::Number(seconds) => seconds.as_u64(),
+        _ => None,
+    }
 }
 
 fn not_acceptable() -> Response {

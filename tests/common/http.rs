@@ -65,5 +65,5 @@ pub async fn answer(response: reqwest::Response) -> (StatusCode, String, Value) 
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
     let body = response.json().await.unwrap_or(Value::Null);
-    (status, media, body)
+    (status, media, super::without_cost(body))
 }

@@ -404,3 +404,25 @@ impl TestApp {
         row.try_get("", "n").unwrap()
     }
 }
+
+/// A response (or a WebSocket message carrying one in `payload`) without its `extensions.cost`,
+/// which every metered response carries (see `tests/cost_limits.rs`), for tests that compare
+/// whole bodies; `extensions` goes too when nothing else is in it.
+pub fn without_cost(mut value: Value) -> Value {
+    fn strip(response: &mut Value) {
+        let Some(object) = response.as_object_mut() else {
+            return;
+        };
+        if let Some(extensions) = object.get_mut("extensions").and_then(Value::as_object_mut) {
+            extensions.remove("cost");
+            if extensions.is_empty() {
+                object.remove("extensions");
+            }
+        }
+    }
+    strip(&mut value);
+    if let Some(payload) = value.get_mut("payload") {
+        strip(payload);
+    }
+    value
+}

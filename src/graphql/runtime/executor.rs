@@ -29,6 +29,7 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{
+    cost::{self, Budgets, CostBudget, Payer},
     documents::Documents,
     error_codes,
     limits::{Limits, selected_operation},
@@ -58,6 +59,14 @@ pub struct Api<S> {
     documents: Arc<Documents>,
     log: OperationLog,
     scope_request: Arc<ScopeRequest>,
+    /// The cost limits per API key, when they are on.
+    metering: Option<Arc<Metering<S>>>,
+}
+
+/// What meters requests: the pricing schema (see [`cost`]) and the buckets of the keys.
+struct Metering<S> {
+    pricing: S,
+    budgets: Budgets,
 }
 
 impl<S: Executor> Api<S> {
@@ -88,7 +97,18 @@ impl<S: Executor> Api<S> {
                 slow: slow_operation,
             },
             scope_request: Arc::new(scope_request),
+            metering: None,
         }
+    }
+
+    /// Meters each request that acts with an API key against `budget`, pricing it with
+    /// `pricing`: the same schema built with [`cost::Meter`] (see there).
+    pub fn metered(mut self, pricing: S, budget: CostBudget) -> Self {
+        self.metering = Some(Arc::new(Metering {
+            pricing,
+            budgets: Budgets::new(budget),
+        }));
+        self
     }
 
     /// `request`, made to act as `caller` (a workspace alone acts as the server itself), within
@@ -99,7 +119,12 @@ impl<S: Executor> Api<S> {
         caller: impl Into<Caller>,
         deadline: Option<Arc<Deadline>>,
     ) -> Request {
-        (self.scope_request)(request, caller.into(), deadline)
+        attach(
+            self.scope_request.as_ref(),
+            request,
+            caller.into(),
+            deadline,
+        )
     }
 
     /// Runs a query or mutation.
@@ -132,11 +157,21 @@ impl<S: Executor> Api<S> {
             }
         };
         let name = operation_name(&document, request.operation_name.as_deref());
+        let cost = match meter(self.metering.as_deref(), &request, &document).await {
+            Ok(cost) => cost,
+            Err(mut refused) => {
+                finish(&self.types, &document, name.as_deref(), &mut refused);
+                self.log
+                    .record(name.as_deref(), &request.query, started.elapsed(), &refused);
+                return refused;
+            }
+        };
         // async-graphql runs the parse `admit` made and does not read the text again; the log
         // keeps it for slow operations.
         let query = std::mem::take(&mut request.query);
         let mut response = self.schema.execute(request).await;
         finish(&self.types, &document, name.as_deref(), &mut response);
+        with_cost(&mut response, cost);
         self.log
             .record(name.as_deref(), &query, started.elapsed(), &response);
         response
@@ -197,7 +232,12 @@ impl<S: Executor> Executor for Api<S> {
         // their writes mind when they commit.
         let deadline = Arc::new(Deadline::default());
         let mut request = match caller {
-            Some(caller) => (self.scope_request)(request, caller, Some(deadline.clone())),
+            Some(caller) => attach(
+                self.scope_request.as_ref(),
+                request,
+                caller,
+                Some(deadline.clone()),
+            ),
             None => request,
         };
         let document = match self.admit(&mut request) {
@@ -227,7 +267,26 @@ impl<S: Executor> Executor for Api<S> {
         };
         let query = std::mem::take(&mut request.query);
         let (types, log) = (self.types.clone(), self.log);
-        let responses = self.schema.execute_stream(request, session_data);
+        // The operation draws from its key's bucket as over HTTP; a subscription pays once, as
+        // it starts, and its events carry no cost.
+        let (schema, metering, metered_document) =
+            (self.schema.clone(), self.metering.clone(), document.clone());
+        let responses = stream::once(async move {
+            match meter(metering.as_deref(), &request, &metered_document).await {
+                Ok(cost) => schema
+                    .execute_stream(request, session_data)
+                    .map(move |mut response| {
+                        if !subscription {
+                            with_cost(&mut response, cost.clone());
+                        }
+                        response
+                    })
+                    .boxed(),
+                Err(refused) => stream::once(async move { refused }).boxed(),
+            }
+        })
+        .flatten()
+        .boxed();
         let responses = match limits {
             // Subscriptions are long-lived: no deadline.
             Some(limits) if !subscription => {
@@ -248,6 +307,73 @@ impl<S: Executor> Executor for Api<S> {
                 response
             })
             .boxed()
+    }
+}
+
+/// `request` made to act as `caller` by the schema's `scope_request`, drawing from the bucket of
+/// the caller's key.
+fn attach(
+    scope_request: &ScopeRequest,
+    request: Request,
+    caller: Caller,
+    deadline: Option<Arc<Deadline>>,
+) -> Request {
+    let payer = Payer(
+        caller
+            .key
+            .as_ref()
+            .map(|key| Arc::from(key.prefix.as_str())),
+    );
+    scope_request(request, caller, deadline).data(payer)
+}
+
+/// Prices a request and takes its cost from its key's bucket: `extensions.cost` for its
+/// response, or the response of a request that may not run (throttled, or over the depth or
+/// complexity limit). Requests without a key, and servers without cost limits, are not metered.
+async fn meter<S: Executor>(
+    metering: Option<&Metering<S>>,
+    request: &Request,
+    document: &ExecutableDocument,
+) -> Result<Option<async_graphql::Value>, Response> {
+    let Some(metering) = metering else {
+        return Ok(None);
+    };
+    let Some(key) = request
+        .data
+        .get(&TypeId::of::<Payer>())
+        .and_then(|payer| payer.downcast_ref::<Payer>())
+        .and_then(|payer| payer.0.clone())
+    else {
+        return Ok(None);
+    };
+    // Nothing is free: a field async-graphql counts as 0 (`__typename`) still costs a point.
+    let requested = cost::price(&metering.pricing, request, document)
+        .await?
+        .max(1);
+    let budget = metering.budgets.budget();
+    match metering.budgets.charge(&key, requested) {
+        cost::Charge::Granted { remaining } => {
+            Ok(Some(cost::cost_extension(budget, requested, remaining)))
+        }
+        cost::Charge::Throttled {
+            available,
+            retry_after,
+        } => {
+            let mut refused =
+                Response::from_errors(vec![cost::throttled(requested, available, retry_after)]);
+            with_cost(
+                &mut refused,
+                Some(cost::cost_extension(budget, requested, available)),
+            );
+            Err(refused)
+        }
+    }
+}
+
+/// Adds a request's `extensions.cost` to its response.
+fn with_cost(response: &mut Response, cost: Option<async_graphql::Value>) {
+    if let Some(cost) = cost {
+        response.extensions.insert("cost".to_owned(), cost);
     }
 }
 

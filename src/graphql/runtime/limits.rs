@@ -24,6 +24,7 @@ use async_graphql::{
     },
 };
 
+use super::cost::CostBudget;
 use crate::errors::{Code, graphql::with_code};
 
 /// Marks a request that may only read (it came by GET, which must not change anything): one
@@ -49,6 +50,8 @@ pub struct Limits {
     pub max_bulk_ids: usize,
     /// Most ids in one `nodes` lookup.
     pub max_nodes: usize,
+    /// Each API key's budget of query cost (see [`super::cost`]); none meters nothing.
+    pub cost_budget: Option<CostBudget>,
 }
 
 /// The request's limits, from the schema's data (the defaults when a schema was built without).
@@ -223,6 +226,22 @@ fn shape(document: &ExecutableDocument) -> Shape {
 }
 
 impl Limits {
+    /// Refuses limits that contradict each other: a cost budget smaller than the most complex
+    /// query allowed would throttle that query for ever.
+    pub fn consistent(&self) -> Result<(), String> {
+        match self.cost_budget {
+            Some(budget) if (budget.maximum_available.get() as usize) < self.max_complexity => {
+                Err(format!(
+                    "COST_MAXIMUM_AVAILABLE ({}) is below MAX_QUERY_COMPLEXITY ({}): a query \
+                     the complexity limit allows could never run; raise the budget or lower \
+                     the limit",
+                    budget.maximum_available, self.max_complexity
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Counts a query's tokens before anything parses it, then parses it and checks its
     /// shape. This comes before async-graphql's own checks after parsing (recursion depth),
     /// which walk every fragment spread written out: exponential for a "fragment bomb".

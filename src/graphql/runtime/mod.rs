@@ -12,6 +12,7 @@
 //! | --- | --- |
 //! | [`executor`] | [`Api`]: the steps around each operation, over HTTP and WebSocket (own) |
 //! | [`documents`] | parses kept by their text (own; relies on `set_parsed_query`) |
+//! | [`cost`] | cost and rate limits per API key, priced by a second schema (own) |
 //! | [`limits`] | tokens, aliases, directives, fragment size (own); missing variables (workaround) |
 //! | [`error_codes`] | codes for async-graphql's uncoded refusals (workaround) |
 //! | [`variables`] | `Int` variables checked against 32 bits before execution (workaround) |
@@ -27,6 +28,7 @@
 
 pub mod apq;
 pub mod batching;
+pub mod cost;
 pub mod documents;
 pub mod error_codes;
 pub mod executor;
