@@ -464,8 +464,11 @@ async function httpContract() {
   const getJson = await call('GET', { params: { query: '{ __typename }' }, headers: { accept: 'application/json' } });
   assert.equal(getJson.status, 200, `GET with Accept: application/json: ${show(getJson)}`);
   assert.match(getJson.type, /application\/json/, `GET with Accept: application/json: ${show(getJson)}`);
-  assert.deepEqual(getJson.json, { data: { __typename: 'Query' } });
-  step('  GET with Accept: application/json answers application/json');
+  assert.deepEqual(getJson.json?.data, { __typename: 'Query' });
+  // Every keyed response says what it cost and what the key has left (README, cost limits).
+  assert.equal(getJson.json?.extensions?.cost?.requestedQueryCost, 1, `cost: ${show(getJson)}`);
+  assert.equal(typeof getJson.json?.extensions?.cost?.throttleStatus?.currentlyAvailable, 'number', `cost: ${show(getJson)}`);
+  step('  GET with Accept: application/json answers application/json, with its cost');
 
   const mutation = await call('GET', {
     params: { query: OPS.getMutation, variables: JSON.stringify({ name: segmentName }) },
