@@ -5,7 +5,8 @@
 //! schema's resolvers: parse ids, shape payloads) -> [`service`] (domain operations, one
 //! transaction each) -> `entity` (SeaORM). [`errors`] is the code of every error a client can
 //! see, below all of them. [`db`] connects and migrates; [`config`] is the command line, and
-//! [`cli`] the subcommands' tools that are no part of the domain (the seed generator).
+//! [`cli`] the subcommands' tools that are no part of the domain (the seed generator);
+//! [`observability`] and [`traces`] are the logs, metrics and OpenTelemetry traces.
 
 pub mod cli;
 pub mod config;
@@ -16,3 +17,4 @@ pub mod http;
 pub mod observability;
 pub mod service;
 pub mod sync;
+pub mod traces;

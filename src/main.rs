@@ -20,7 +20,14 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse_args();
-    observability::init_logging(cli.log_format);
+    // Kept to the end: dropping it sends the spans still queued.
+    let _traces = match observability::init_logging(cli.log_format) {
+        Ok(exporter) => exporter,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -175,14 +182,16 @@ async fn api_key(action: ApiKeyAction) -> anyhow::Result<()> {
 }
 
 async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
-    db::connect_with(&args.database_url, args.db_max_connections)
+    let mut db = db::connect_with(&args.database_url, args.db_max_connections)
         .await
         .with_context(|| {
             format!(
                 "cannot connect to the database at {}",
                 redact(&args.database_url)
             )
-        })
+        })?;
+    segments_api::traces::record_statements(&mut db);
+    Ok(db)
 }
 
 /// The URL without its password, for messages.

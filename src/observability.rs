@@ -26,23 +26,37 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber: `RUST_LOG` filters (default `info`), logs go to stderr.
-pub fn init_logging(format: LogFormat) {
+/// Installs the global subscriber: logs to stderr, filtered by `RUST_LOG` (default `info`), and,
+/// when the environment asks for them, OpenTelemetry traces (see [`crate::traces`]), whose
+/// exporter must live as long as the process does.
+pub fn init_logging(format: LogFormat) -> anyhow::Result<Option<crate::traces::Exporter>> {
+    use tracing_subscriber::{Layer as _, layer::SubscriberExt as _, util::SubscriberInitExt as _};
+
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let log = tracing_subscriber::fmt::layer()
         // Colours for people at a terminal, not escape codes in log files.
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder
+    let log = match format {
+        LogFormat::Text => log.boxed(),
+        LogFormat::Json => log
             .json()
             .flatten_event(true)
             .with_current_span(false)
             .with_span_list(true)
-            .init(),
-    }
+            .boxed(),
+    };
+    // Each layer has its own filter: traces keep the service steps' debug spans, which the log
+    // leaves out by default.
+    let (traces, exporter) = match crate::traces::layer()? {
+        Some((layer, exporter)) => (Some(layer), Some(exporter)),
+        None => (None, None),
+    };
+    tracing_subscriber::registry()
+        .with(log.with_filter(filter))
+        .with(traces)
+        .init();
+    Ok(exporter)
 }
 
 struct Registry {

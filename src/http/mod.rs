@@ -146,14 +146,16 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
                                 .get::<RequestId>()
                                 .and_then(|id| id.header_value().to_str().ok())
                                 .unwrap_or_default();
-                            tracing::info_span!(
+                            let span = tracing::info_span!(
                                 "request",
                                 request_id = %id,
                                 method = %observability::method_label(request.method()),
                                 path = %request.uri().path(),
                                 // The GraphQL operation's name, once known (`OperationLog`).
                                 operation = tracing::field::Empty,
-                            )
+                            );
+                            crate::traces::continue_trace(&span, request.headers());
+                            span
                         })
                         .on_request(())
                         .on_response(|response: &Response, latency: Duration, _span: &Span| {
@@ -196,6 +198,9 @@ fn cors(origins: Option<&[String]>) -> CorsLayer {
             header::AUTHORIZATION,
             header::ACCEPT,
             X_REQUEST_ID,
+            // W3C trace context, so that a browser's trace continues on the server.
+            HeaderName::from_static("traceparent"),
+            HeaderName::from_static("tracestate"),
         ])
         .expose_headers([X_REQUEST_ID])
         .max_age(Duration::from_secs(3600))

@@ -27,6 +27,7 @@ use async_graphql::{
 use futures_util::stream::{self, BoxStream, StreamExt};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::Instrument as _;
 
 use super::{
     cost::{self, Budgets, CostBudget, Payer},
@@ -169,7 +170,11 @@ impl<S: Executor> Api<S> {
         // async-graphql runs the parse `admit` made and does not read the text again; the log
         // keeps it for slow operations.
         let query = std::mem::take(&mut request.query);
-        let mut response = self.schema.execute(request).await;
+        let mut response = self
+            .schema
+            .execute(request)
+            .instrument(operation_span(&document, name.as_deref()))
+            .await;
         finish(&self.types, &document, name.as_deref(), &mut response);
         with_cost(&mut response, cost);
         self.log
@@ -308,6 +313,22 @@ impl<S: Executor> Executor for Api<S> {
             })
             .boxed()
     }
+}
+
+/// The span of an operation's execution, for traces (`crate::traces`): named as OpenTelemetry's
+/// GraphQL conventions name it (`query Dashboard`). Debug level, below what the log shows.
+fn operation_span(document: &ExecutableDocument, name: Option<&str>) -> tracing::Span {
+    let kind = match selected_operation(document, name).map(|operation| operation.ty) {
+        Some(OperationType::Mutation) => "mutation",
+        Some(OperationType::Subscription) => "subscription",
+        _ => "query",
+    };
+    tracing::debug_span!(
+        "graphql",
+        otel.name = %format_args!("{kind} {}", name.unwrap_or("anonymous")),
+        graphql.operation.type = kind,
+        graphql.operation.name = name,
+    )
 }
 
 /// `request` made to act as `caller` by the schema's `scope_request`, drawing from the bucket of
