@@ -1,8 +1,9 @@
 mod common;
 
 // Cost and rate limits per API key, through the real HTTP and WebSocket stacks: every response
-// reports what it cost and what its key has left; a key that spends its budget is throttled
-// (HTTP 429, `Retry-After`, code THROTTLED) and runs nothing until the bucket refills; keys are
+// reports what it cost and what its key has left; a request whose points are a moment away waits
+// for them; a key that spends its budget is held a second, then throttled (HTTP 429,
+// `Retry-After`, code THROTTLED), and runs nothing until the bucket refills; keys are
 // independent; WebSocket operations draw from the same bucket; the price is exactly the
 // complexity the complexity limit checks, and a query over that limit costs nothing.
 
@@ -105,14 +106,15 @@ async fn every_response_reports_its_cost_and_what_its_key_has_left() {
 
 #[tokio::test]
 async fn a_key_that_spends_its_budget_is_throttled_runs_nothing_and_refills() {
-    // 1,000 points, 200 restored a second: three pages of 100 leave about 100.
-    let server = Server::start(Some((1_000, 200)), 1_000).await;
+    // 1,000 points, 50 restored a second: three pages of 100 leave about 100.
+    let server = Server::start(Some((1_000, 50)), 1_000).await;
     let key = server.app.api_key().await;
     for _ in 0..3 {
         let (status, _, body) = server.send(&key, PAGE_OF_100).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
     let segments_before = server.app.count_rows("segment").await;
+    let asked = std::time::Instant::now();
     let (status, retry_after, body) = server
         .send(
             &key,
@@ -121,6 +123,12 @@ async fn a_key_that_spends_its_budget_is_throttled_runs_nothing_and_refills() {
         )
         .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    // Its points were seconds away: it was held for a second, then refused.
+    assert!(
+        asked.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        asked.elapsed()
+    );
     assert!(
         body.get("data").is_none(),
         "a throttled request runs nothing: {body}"
@@ -130,8 +138,8 @@ async fn a_key_that_spends_its_budget_is_throttled_runs_nothing_and_refills() {
     let wait = error["extensions"]["retryAfterSeconds"].as_u64().unwrap();
     assert_eq!(retry_after, Some(wait.to_string()));
     assert!(
-        (1..=2).contains(&wait),
-        "about 210 points are missing at 200 a second: {wait}"
+        (2..=4).contains(&wait),
+        "about 160 points are missing after the hold, at 50 a second: {wait}"
     );
     let left = available(&body);
     assert!(
@@ -150,6 +158,28 @@ async fn a_key_that_spends_its_budget_is_throttled_runs_nothing_and_refills() {
     let (status, retry_after, body) = server.send(&key, PAGE_OF_100).await;
     assert_eq!((status, retry_after), (StatusCode::OK, None), "{body}");
     assert!(body["data"]["segments"]["nodes"].is_array());
+}
+
+#[tokio::test]
+async fn a_request_whose_points_are_a_moment_away_waits_for_them_and_runs() {
+    // 1,000 restored a second: three pages leave about 100 points, and the 200 the fourth page
+    // lacks come within a fifth of a second, inside the hold.
+    let server = Server::start(Some((1_000, 1_000)), 1_000).await;
+    let key = server.app.api_key().await;
+    for _ in 0..3 {
+        let (status, _, _) = server.send(&key, PAGE_OF_100).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let asked = std::time::Instant::now();
+    let (status, retry_after, body) = server.send(&key, PAGE_OF_100).await;
+    assert_eq!((status, retry_after), (StatusCode::OK, None), "{body}");
+    assert!(body["data"]["segments"]["nodes"].is_array(), "{body}");
+    assert!(
+        asked.elapsed() >= Duration::from_millis(50),
+        "it waited for its points: {:?}",
+        asked.elapsed()
+    );
+    assert!(available(&body) < PAGE_OF_100_COST, "{body}");
 }
 
 #[tokio::test]

@@ -142,6 +142,10 @@ pub struct Budgets {
     charges: AtomicU64,
 }
 
+/// How long a request its key's bucket cannot pay for waits for its points before it is refused
+/// (see [`Budgets::take`]).
+pub const HOLD: Duration = Duration::from_secs(1);
+
 /// How many charges pass between sweeps of the buckets that have filled up again (a full bucket
 /// is the same as none, so dropping it loses nothing and keeps the map to the keys in use).
 const SWEEP_EVERY: u64 = 4096;
@@ -187,6 +191,24 @@ impl Budgets {
                 retry_after: self.refill_time(self.budget.maximum_available.get()),
             },
         }
+    }
+
+    /// Takes `cost` points from `key`'s bucket as [`Budgets::charge`] does, but a request the
+    /// bucket cannot pay for at once is held for up to [`HOLD`]: when its points come within that
+    /// time it then runs; otherwise it is refused once the hold is over, told how much longer to
+    /// wait. The hold is what protects the other keys from a flood: a key past its budget that
+    /// keeps sending is answered a second later, so its connections sit idle instead of looping
+    /// through refusals as fast as the server can write them (each refusal still takes HTTP,
+    /// JSON and pricing work, and a closed loop of them would take the whole CPU).
+    pub async fn take(&self, key: &Arc<str>, cost: usize) -> Charge {
+        let wait = match self.charge(key, cost) {
+            Charge::Throttled { retry_after, .. } => retry_after,
+            granted => return granted,
+        };
+        tokio::time::sleep(wait.min(HOLD)).await;
+        // Its points came, or they are still short (they were due later than the hold, or
+        // another request of the key took them first): either way it has had its turn.
+        self.charge(key, cost)
     }
 
     /// The points a bucket holds now, when `points` are there after `wait`.

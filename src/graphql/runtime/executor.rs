@@ -372,7 +372,7 @@ async fn meter<S: Executor>(
         .await?
         .max(1);
     let budget = metering.budgets.budget();
-    match metering.budgets.charge(&key, requested) {
+    match metering.budgets.take(&key, requested).await {
         cost::Charge::Granted { remaining } => {
             Ok(Some(cost::cost_extension(budget, requested, remaining)))
         }
