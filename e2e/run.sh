@@ -7,7 +7,8 @@
 # 2. the breaking-change checker's own tests (node --test), then the check of schema.graphql;
 # 3. starts the server on a free loopback port with a fresh SQLite database, reads the API key
 #    it writes to FIRST_KEY_FILE on its first start, waits for /ready, and runs the graphql-http audit, the client
-#    workflow (graphql-request + graphql-ws) and GraphiQL in headless Chromium;
+#    workflow (graphql-request + graphql-ws), GraphiQL in headless Chromium, and the example SPA
+#    (examples/segments-tab, built with npm ci and vite first) in headless Chromium;
 # 4. with E2E_DATABASE_URL set (a PostgreSQL URL whose user may create databases), runs the
 #    client workflow again on a fresh e2e_<random> database, dropped afterwards.
 #
@@ -96,6 +97,12 @@ if [ ! -f node_modules/.e2e-lock-hash ] || [ "$(cat node_modules/.e2e-lock-hash)
   fi
 fi
 
+# The example SPA (examples/segments-tab), built from its own lock file as its README says.
+build_segments_tab() {
+  (cd ../examples/segments-tab && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+}
+stage "example SPA builds (examples/segments-tab)" build_segments_tab
+
 # ---------------------------------------------------------------------------------------------
 stage "breaking-change checker tests" node --test breaking.test.mjs
 stage "breaking changes in schema.graphql" node breaking.mjs
@@ -159,6 +166,7 @@ if start_server "sqlite://$WORK/e2e.db?mode=rwc" sqlite; then
   stage "graphql-http audit (SQLite)" node audit.mjs "$HTTP_URL" "$KEY"
   stage "client workflow (SQLite)" node client.mjs "$HTTP_URL" "$WS_URL" "$KEY"
   stage "GraphiQL in Chromium (SQLite)" node graphiql.mjs "$HTTP_URL" "$KEY"
+  stage "example SPA in Chromium (SQLite)" node segments-tab.mjs "$HTTP_URL" "$KEY" ../examples/segments-tab/dist
   if [ "$FAILED" -gt 0 ]; then
     echo "server warnings and errors:"
     server_warnings

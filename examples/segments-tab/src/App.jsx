@@ -1,0 +1,197 @@
+import { useMutation, useQuery, useSubscription } from '@apollo/client';
+import { useState } from 'react';
+
+import { ASSIGN, CHANGES, MEMBERS, ROSTER, SEGMENTS, UNASSIGNED } from './queries.js';
+
+/** The folders: everyone, the Unassigned folder, then each segment with its member count. */
+function Folders({ folder, setFolder }) {
+  const segments = useQuery(SEGMENTS);
+  const unassigned = useQuery(UNASSIGNED);
+  const pick = (next) => () => setFolder(next);
+  return (
+    <nav aria-label="folders">
+      <button aria-current={folder.kind === 'all'} onClick={pick({ kind: 'all' })}>
+        <span>All influencers</span>
+      </button>
+      <button aria-current={folder.kind === 'unassigned'} onClick={pick({ kind: 'unassigned' })}>
+        <span>Unassigned</span>
+        <span data-count="unassigned">{unassigned.data?.unassigned.totalCount ?? '…'}</span>
+      </button>
+      {segments.error && <p className="error">{segments.error.message}</p>}
+      {segments.data?.segments.edges.map(({ node }) => (
+        <button
+          key={node.id}
+          data-segment={node.name}
+          aria-current={folder.kind === 'segment' && folder.id === node.id}
+          onClick={pick({ kind: 'segment', id: node.id })}
+        >
+          <span>{node.name}</span>
+          <span data-count={node.name}>{node.memberCount}</span>
+        </button>
+      ))}
+      {segments.data?.segments.pageInfo.hasNextPage && (
+        <button onClick={() => segments.fetchMore({ variables: { after: segments.data.segments.pageInfo.endCursor } })}>
+          More segments…
+        </button>
+      )}
+    </nav>
+  );
+}
+
+/** The query of a folder, and where its connection is in the answer. */
+function useFolder(folder, search) {
+  const roster = useQuery(ROSTER, { variables: { search: search || null }, skip: folder.kind !== 'all' });
+  const unassigned = useQuery(UNASSIGNED, { skip: folder.kind !== 'unassigned' });
+  const members = useQuery(MEMBERS, { variables: { id: folder.id }, skip: folder.kind !== 'segment' });
+  if (folder.kind === 'unassigned') return [unassigned, unassigned.data?.unassigned];
+  if (folder.kind === 'segment') return [members, members.data?.segment?.influencers];
+  return [roster, roster.data?.influencers];
+}
+
+/** Assigns the selected influencers to an existing segment, or to one made on the spot. */
+function AssignBar({ selected, done }) {
+  const segments = useQuery(SEGMENTS);
+  const [target, setTarget] = useState('new');
+  const [name, setName] = useState('');
+  const [problem, setProblem] = useState(null);
+  const [assign, { loading }] = useMutation(ASSIGN, {
+    // A segment made inline joins the folder list; everything else the answer carries (the
+    // count, each influencer's segments) updates the cache by id.
+    update(cache, { data }) {
+      const segment = data?.assignToSegment.segment;
+      if (!segment) return;
+      cache.modify({
+        fields: {
+          segments(existing, { readField, toReference }) {
+            if (!existing?.edges || existing.edges.some((edge) => readField('id', edge.node) === segment.id)) return existing;
+            return { ...existing, edges: [...existing.edges, { __typename: 'SegmentEdge', cursor: '', node: toReference(segment) }] };
+          },
+        },
+      });
+    },
+  });
+  const submit = async (event) => {
+    event.preventDefault();
+    setProblem(null);
+    const segment = target === 'new' ? { create: { name: name.trim() } } : { id: target };
+    const { data } = await assign({ variables: { influencerIds: [...selected], segment } });
+    const errors = data?.assignToSegment.userErrors ?? [];
+    if (errors.length) setProblem(errors.map((e) => e.message).join('; '));
+    else {
+      setName('');
+      done();
+    }
+  };
+  return (
+    <form className="bar" onSubmit={submit} aria-label="assign">
+      <span>{selected.size} selected</span>
+      <select name="target" value={target} onChange={(e) => setTarget(e.target.value)}>
+        <option value="new">New segment…</option>
+        {segments.data?.segments.edges.map(({ node }) => (
+          <option key={node.id} value={node.id}>
+            {node.name}
+          </option>
+        ))}
+      </select>
+      {target === 'new' && (
+        <input name="segment-name" placeholder="Segment name" value={name} onChange={(e) => setName(e.target.value)} />
+      )}
+      <button type="submit" disabled={loading || selected.size === 0 || (target === 'new' && !name.trim())}>
+        Assign
+      </button>
+      {problem && <span className="error">{problem}</span>}
+    </form>
+  );
+}
+
+export function App() {
+  const [folder, setFolder] = useState({ kind: 'all' });
+  const [search, setSearch] = useState('');
+  const [selected, setSelected] = useState(new Set());
+  const [result, connection] = useFolder(folder, search);
+
+  // Live updates: every change arrives with the segment's count and the influencer's segments,
+  // which the cache merges by id. The Unassigned folder is a list the cache cannot derive, so it
+  // is edited here: an influencer with no segment left joins it, one that gained a segment
+  // leaves it.
+  useSubscription(CHANGES, {
+    onData({ client, data }) {
+      const influencer = data.data?.segmentMembershipChanged.influencer;
+      if (!influencer) return;
+      const ref = client.cache.identify(influencer);
+      client.cache.modify({
+        fields: {
+          unassigned(existing, { readField, toReference }) {
+            if (!existing?.edges) return existing;
+            const listed = existing.edges.some((edge) => readField('id', edge.node) === influencer.id);
+            const belongs = influencer.segments.length === 0;
+            if (listed === belongs) return existing;
+            const edges = belongs
+              ? [...existing.edges, { __typename: 'InfluencerEdge', cursor: '', node: toReference(ref) }]
+              : existing.edges.filter((edge) => readField('id', edge.node) !== influencer.id);
+            return { ...existing, edges, totalCount: (existing.totalCount ?? 0) + (belongs ? 1 : -1) };
+          },
+        },
+      });
+    },
+  });
+
+  const toggle = (id) => {
+    const next = new Set(selected);
+    if (!next.delete(id)) next.add(id);
+    setSelected(next);
+  };
+  const choose = (next) => {
+    setFolder(next);
+    setSelected(new Set());
+  };
+  return (
+    <>
+      <header>
+        <strong>Segments</strong>
+        <input
+          name="search"
+          placeholder="Search handle or name"
+          value={search}
+          onChange={(e) => {
+            setSearch(e.target.value);
+            choose({ kind: 'all' });
+          }}
+        />
+      </header>
+      <main>
+        <Folders folder={folder} setFolder={choose} />
+        <section>
+          {selected.size > 0 && <AssignBar selected={selected} done={() => setSelected(new Set())} />}
+          {result.error && <p className="error">{result.error.message}</p>}
+          {connection && (
+            <>
+              <table>
+                <tbody>
+                  {connection.edges.map(({ node }) => (
+                    <tr key={node.id} data-handle={node.handle}>
+                      <td>
+                        <input type="checkbox" aria-label={`select ${node.handle}`} checked={selected.has(node.id)} onChange={() => toggle(node.id)} />
+                      </td>
+                      <td>
+                        @{node.handle} {node.displayName && <span>({node.displayName})</span>}
+                      </td>
+                      <td className="chips">
+                        {node.segments.map((segment) => (
+                          <span key={segment.id}>{segment.name}</span>
+                        ))}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              {connection.pageInfo.hasNextPage && (
+                <button onClick={() => result.fetchMore({ variables: { after: connection.pageInfo.endCursor } })}>Load more</button>
+              )}
+            </>
+          )}
+        </section>
+      </main>
+    </>
+  );
+}
