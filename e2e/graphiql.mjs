@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
+import { makeGql } from './gql.mjs';
+
 const [url, key] = process.argv.slice(2);
 if (!url || !key) {
   console.error('usage: node graphiql.mjs URL KEY   (URL of /graphql on a loopback address, KEY an API key)');
@@ -48,16 +50,7 @@ async function networkOff(context) {
 // ---------------------------------------------------------------------------------------------
 // The script's own HTTP calls
 // ---------------------------------------------------------------------------------------------
-async function gql(query, variables) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await response.json();
-  if (response.status !== 200 || body.errors) throw new Error(`HTTP ${response.status}: ${JSON.stringify(body)}`);
-  return body.data;
-}
+const gql = makeGql(url, key);
 
 async function setUpData() {
   const data = await gql(

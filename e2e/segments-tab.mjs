@@ -15,6 +15,8 @@ import { extname, join, normalize } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
+import { makeGql } from './gql.mjs';
+
 const [url, key, dist] = process.argv.slice(2);
 if (!url || !key || !dist) {
   console.error('usage: node segments-tab.mjs URL KEY DIST   (URL of /graphql, KEY an API key, DIST the built app)');
@@ -27,16 +29,7 @@ function step(message) {
   console.log(`segments-tab: ${message}`);
 }
 
-async function gql(query, variables) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await response.json();
-  if (response.status !== 200 || body.errors) throw new Error(`HTTP ${response.status}: ${JSON.stringify(body)}`);
-  return body.data;
-}
+const gql = makeGql(url, key);
 
 /** Serves the built app on a loopback port (its own origin, as a CDN would); returns its URL. */
 async function serveApp() {

@@ -12,6 +12,24 @@ const INFLUENCER_ROW = gql`
   }
 `;
 
+// A page of influencers, as every list of them asks for it (Relay-style, for
+// `relayStylePagination`).
+const INFLUENCER_PAGE = gql`
+  fragment InfluencerPage on InfluencerConnection {
+    edges {
+      cursor
+      node {
+        ...InfluencerRow
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+  ${INFLUENCER_ROW}
+`;
+
 export const SEGMENTS = gql`
   query Segments($after: String) {
     segments(first: 50, after: $after) {
@@ -35,38 +53,20 @@ export const ROSTER = gql`
   query Roster($search: String, $after: String) {
     influencers(first: 20, after: $after, search: $search) {
       totalCount
-      edges {
-        cursor
-        node {
-          ...InfluencerRow
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
+      ...InfluencerPage
     }
   }
-  ${INFLUENCER_ROW}
+  ${INFLUENCER_PAGE}
 `;
 
 export const UNASSIGNED = gql`
   query Unassigned($after: String) {
     unassigned(first: 20, after: $after) {
       totalCount
-      edges {
-        cursor
-        node {
-          ...InfluencerRow
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
+      ...InfluencerPage
     }
   }
-  ${INFLUENCER_ROW}
+  ${INFLUENCER_PAGE}
 `;
 
 export const MEMBERS = gql`
@@ -76,20 +76,11 @@ export const MEMBERS = gql`
       name
       memberCount
       influencers(first: 20, after: $after) {
-        edges {
-          cursor
-          node {
-            ...InfluencerRow
-          }
-        }
-        pageInfo {
-          hasNextPage
-          endCursor
-        }
+        ...InfluencerPage
       }
     }
   }
-  ${INFLUENCER_ROW}
+  ${INFLUENCER_PAGE}
 `;
 
 export const ASSIGN = gql`
