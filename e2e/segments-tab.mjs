@@ -108,10 +108,18 @@ async function main() {
     );
     step(`assigned two to the new segment "${segmentName}": the folder shows 2 and their rows show it`);
 
+    // The segment's folder lists its two members.
+    await page.click(`nav button[data-segment="${segmentName}"]`);
+    for (const influencer of created.slice(0, 2)) {
+      await page.waitForSelector(`tr[data-handle="${influencer.handle}"]`, { timeout: 15000 });
+    }
+    step('its folder lists the two');
+
     // The subscription is open (the page started it on load); wait until the server has it, then
     // a second client assigns the third influencer.
     const { segments } = await gql('query ($s: String!) { segments(search: $s) { nodes { id } } }', { s: segmentName });
     const segmentId = segments.nodes[0].id;
+    await page.waitForLoadState('networkidle');
     const before = requests.length;
     let updated = false;
     for (let attempt = 1; attempt <= 3 && !updated; attempt += 1) {
@@ -137,6 +145,7 @@ async function main() {
       }
     }
     if (!updated) throw new Error(`the page never showed 3 members: ${await page.textContent(count)}`);
+    // The open folder gained the third member's row, with the segment on it.
     await page.waitForFunction(
       ([handle, name]) => document.querySelector(`tr[data-handle="${handle}"] .chips`)?.textContent.includes(name),
       [created[2].handle, segmentName],
@@ -144,7 +153,7 @@ async function main() {
     );
     const asked = requests.slice(before).filter((body) => body.includes('"query"') || body.includes('persistedQuery'));
     if (asked.length) problems.push(`the page asked the server again instead of using the event: ${asked.join(' | ').slice(0, 300)}`);
-    step('the open page shows 3 members and the third influencer\'s new segment, from the live update alone');
+    step('the open page shows 3 members and the third influencer in the folder, from the live update alone');
     // The Unassigned folder followed the events too: the three left it.
     await page.waitForFunction(
       ([expected]) => document.querySelector('[data-count="unassigned"]')?.textContent === String(expected),

@@ -23,6 +23,22 @@ use serde_json::{Value, json};
 const PAGE_OF_100: &str = "{ segments(first: 100) { nodes { id name } } }";
 const PAGE_OF_100_COST: u64 = 301;
 
+/// The default server configuration with a cost budget of (points, restored a second), or none,
+/// and this complexity limit.
+fn config(budget: Option<(u32, u32)>, max_complexity: usize) -> HttpConfig {
+    HttpConfig {
+        limits: Limits {
+            max_complexity,
+            cost_budget: budget.map(|(available, restore)| CostBudget {
+                maximum_available: NonZeroU32::new(available).unwrap(),
+                restore_rate: NonZeroU32::new(restore).unwrap(),
+            }),
+            ..Limits::default()
+        },
+        ..HttpConfig::default()
+    }
+}
+
 struct Server {
     app: TestApp,
     addr: String,
@@ -31,18 +47,16 @@ struct Server {
 impl Server {
     async fn start(budget: Option<(u32, u32)>, max_complexity: usize) -> Self {
         let app = TestApp::spawn().await;
-        let config = HttpConfig {
-            limits: Limits {
-                max_complexity,
-                cost_budget: budget.map(|(available, restore)| CostBudget {
-                    maximum_available: NonZeroU32::new(available).unwrap(),
-                    restore_rate: NonZeroU32::new(restore).unwrap(),
-                }),
-                ..Limits::default()
-            },
-            ..HttpConfig::default()
-        };
+        let config = config(budget, max_complexity);
         config.limits.consistent().expect("consistent limits");
+        let addr = app.serve(&config).await;
+        Self { app, addr }
+    }
+
+    /// A server with these limits, even when `Limits::consistent` refuses them.
+    async fn start_unchecked(budget: Option<(u32, u32)>, max_complexity: usize) -> Self {
+        let app = TestApp::spawn().await;
+        let config = config(budget, max_complexity);
         let addr = app.serve(&config).await;
         Self { app, addr }
     }
@@ -162,9 +176,9 @@ async fn a_key_that_spends_its_budget_is_throttled_runs_nothing_and_refills() {
 
 #[tokio::test]
 async fn a_request_whose_points_are_a_moment_away_waits_for_them_and_runs() {
-    // 1,000 restored a second: three pages leave about 100 points, and the 200 the fourth page
-    // lacks come within a fifth of a second, inside the hold.
-    let server = Server::start(Some((1_000, 1_000)), 1_000).await;
+    // 250 restored a second: three pages leave about 100 points (more when they were slow), and
+    // the 200 or fewer the fourth page lacks come within the hold.
+    let server = Server::start(Some((1_000, 250)), 1_000).await;
     let key = server.app.api_key().await;
     for _ in 0..3 {
         let (status, _, _) = server.send(&key, PAGE_OF_100).await;
@@ -174,8 +188,9 @@ async fn a_request_whose_points_are_a_moment_away_waits_for_them_and_runs() {
     let (status, retry_after, body) = server.send(&key, PAGE_OF_100).await;
     assert_eq!((status, retry_after), (StatusCode::OK, None), "{body}");
     assert!(body["data"]["segments"]["nodes"].is_array(), "{body}");
+    // However long the three pages took, at least 50 points were missing: 200 ms at 250 a second.
     assert!(
-        asked.elapsed() >= Duration::from_millis(50),
+        asked.elapsed() >= Duration::from_millis(150),
         "it waited for its points: {:?}",
         asked.elapsed()
     );
@@ -276,6 +291,48 @@ async fn the_price_is_the_complexity_the_limit_checks_and_a_refused_query_costs_
     assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX");
     // Nothing was taken for it.
     let (_, _, body) = below
+        .send(&key, "{ segments(first: 1) { nodes { id } } }")
+        .await;
+    assert_eq!(available(&body), 1_000 - 3);
+}
+
+#[tokio::test]
+async fn a_request_that_costs_more_than_a_full_budget_is_refused_at_once_as_too_complex() {
+    // Limits `Limits::consistent` refuses (the binary does not start with them); a server built
+    // with them anyway never tells a client to wait for what can never come.
+    let server = Server::start_unchecked(Some((100, 10)), 1_000).await;
+    let key = server.app.api_key().await;
+    let asked = std::time::Instant::now();
+    let (status, retry_after, body) = server.send(&key, PAGE_OF_100).await;
+    assert_eq!(
+        (status, retry_after),
+        (StatusCode::BAD_REQUEST, None),
+        "{body}"
+    );
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
+        "{body}"
+    );
+    assert!(
+        asked.elapsed() < Duration::from_millis(900),
+        "it was not held"
+    );
+}
+
+#[tokio::test]
+async fn a_request_that_does_not_validate_gets_its_errors_and_costs_nothing() {
+    // One point restored a second: a charge would show.
+    let server = Server::start(Some((1_000, 1)), 1_000).await;
+    let key = server.app.api_key().await;
+    let (status, _, body) = server
+        .send(&key, "{ segments(first: 100) { nodes { id nope } } }")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+        "{body}"
+    );
+    let (_, _, body) = server
         .send(&key, "{ segments(first: 1) { nodes { id } } }")
         .await;
     assert_eq!(available(&body), 1_000 - 3);

@@ -44,20 +44,14 @@ pub fn build_schema_with(
 ) -> Api {
     // No async-graphql extensions: what runs around an operation is in the runtime (see there
     // why).
-    let mut builder = schema::schema_builder()
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        // Bounds the parser's and validator's own recursion (deeply nested or cyclic fragments).
-        // Directives are counted per query by `Limits::admit`.
-        .limit_recursive_depth(64)
+    let mut builder = configured(limits)
         .data(limits.clone())
         .data(events.clone())
         .data(db.clone());
-    if !limits.introspection {
-        builder = builder.disable_introspection();
-    }
-    if !limits.suggestions {
-        builder = builder.disable_suggestions();
+    if limits.cost_budget.is_some() {
+        // The pricing schema has validated every request in full before this one sees it (see
+        // `pricing_schema`): only async-graphql's fast checks are left to do here.
+        builder = builder.validation_mode(async_graphql::ValidationMode::Fast);
     }
     let schema = builder.finish();
     let sdl = schema.sdl();
@@ -78,18 +72,31 @@ pub fn build_schema_with(
     }
 }
 
-/// The schema that prices requests for the cost limits (see [`runtime::cost`]): the same types
-/// and the same depth and complexity limits, validated in async-graphql's fast mode (the serving
-/// schema validates in full afterwards), with the extension that records the complexity and
-/// stops before execution. It holds no data: none of its resolvers ever runs.
-fn pricing_schema(limits: &runtime::limits::Limits) -> schema::AppSchema {
-    schema::schema_builder()
+/// The schema builder with the limits and settings both the serving and the pricing schema
+/// validate with, so that they accept and refuse the same requests with the same messages.
+fn configured(limits: &runtime::limits::Limits) -> schema::AppSchemaBuilder {
+    let mut builder = schema::schema_builder()
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(64)
-        .validation_mode(async_graphql::ValidationMode::Fast)
-        .extension(runtime::cost::Meter)
-        .finish()
+        // Bounds the parser's and validator's own recursion (deeply nested or cyclic fragments).
+        // Directives are counted per query by `Limits::admit`.
+        .limit_recursive_depth(64);
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
+    if !limits.suggestions {
+        builder = builder.disable_suggestions();
+    }
+    builder
+}
+
+/// The schema that prices requests for the cost limits (see [`runtime::cost`]): the serving
+/// schema's types, limits and settings, with the extension that records the complexity as it
+/// validates and stops before execution. It validates in full, so that a request that does not
+/// validate is refused with its validation errors before it is charged (and the serving schema
+/// is left the fast checks). It holds no data: none of its resolvers ever runs.
+fn pricing_schema(limits: &runtime::limits::Limits) -> schema::AppSchema {
+    configured(limits).extension(runtime::cost::Meter).finish()
 }
 
 /// The SDL clients see; `schema.graphql` at the repository root is this text.

@@ -111,28 +111,43 @@ export function App() {
   const [result, connection] = useFolder(folder, search);
 
   // Live updates: every change arrives with the segment's count and the influencer's segments,
-  // which the cache merges by id. The Unassigned folder is a list the cache cannot derive, so it
-  // is edited here: an influencer with no segment left joins it, one that gained a segment
-  // leaves it.
+  // which the cache merges by id, so counts and rows change wherever they show. Two lists the
+  // cache cannot derive are edited here: the Unassigned folder (an influencer whose first segment
+  // this is leaves it, one that lost its last joins it) and the segment's member list.
   useSubscription(CHANGES, {
     onData({ client, data }) {
-      const influencer = data.data?.segmentMembershipChanged.influencer;
-      if (!influencer) return;
+      const event = data.data?.segmentMembershipChanged;
+      if (!event?.influencer) return;
+      const { influencer, segment, change } = event;
+      const added = change === 'ADDED';
       const ref = client.cache.identify(influencer);
+      // Whether the influencer is in (true) or out of (false) a list after this event.
+      const edit = (existing, inList, { readField, toReference }) => {
+        if (!existing?.edges) return existing;
+        const listed = existing.edges.some((edge) => readField('id', edge.node) === influencer.id);
+        if (listed === inList) return existing;
+        if (!inList) return { ...existing, edges: existing.edges.filter((edge) => readField('id', edge.node) !== influencer.id) };
+        // Lists are oldest first: a newcomer shows only once the list's last page is loaded.
+        if (existing.pageInfo?.hasNextPage) return existing;
+        return { ...existing, edges: [...existing.edges, { __typename: 'InfluencerEdge', cursor: '', node: toReference(ref) }] };
+      };
+      const left = added && influencer.segments.length === 1;
+      const joined = !added && influencer.segments.length === 0;
       client.cache.modify({
         fields: {
-          unassigned(existing, { readField, toReference }) {
-            if (!existing?.edges) return existing;
-            const listed = existing.edges.some((edge) => readField('id', edge.node) === influencer.id);
-            const belongs = influencer.segments.length === 0;
-            if (listed === belongs) return existing;
-            const edges = belongs
-              ? [...existing.edges, { __typename: 'InfluencerEdge', cursor: '', node: toReference(ref) }]
-              : existing.edges.filter((edge) => readField('id', edge.node) !== influencer.id);
-            return { ...existing, edges, totalCount: (existing.totalCount ?? 0) + (belongs ? 1 : -1) };
+          unassigned(existing, helpers) {
+            const edited = edit(existing, influencer.segments.length === 0, helpers);
+            if (!edited || (!left && !joined) || edited.totalCount === undefined) return edited;
+            return { ...edited, totalCount: edited.totalCount + (joined ? 1 : -1) };
           },
         },
       });
+      if (segment) {
+        client.cache.modify({
+          id: client.cache.identify(segment),
+          fields: { influencers: (existing, helpers) => edit(existing, added, helpers) },
+        });
+      }
     },
   });
 

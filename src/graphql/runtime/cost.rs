@@ -11,9 +11,10 @@
 //!   `validation` hook. Registering an extension on the serving schema would send every field
 //!   through the extension chain (see [`super::executor`]), so the number comes from a second
 //!   copy of the schema, the *pricing schema*, built with [`Meter`]: it validates the request's
-//!   parse in async-graphql's fast mode, records the complexity, and never executes. The price
-//!   is therefore exactly what the complexity limit measures, with one definition of what each
-//!   field costs (the schema's `complexity` attributes).
+//!   parse in full, records the complexity, and never executes (the serving schema is then left
+//!   async-graphql's fast checks). The price is therefore exactly what the complexity limit
+//!   measures, with one definition of what each field costs (the schema's `complexity`
+//!   attributes), and a request that does not validate is refused before it is charged.
 //! - **Buckets.** One per key, kept by the `governor` crate (GCRA, the continuous form of a
 //!   leaky bucket), in this process. Budgets are per instance: see the README for why.
 
@@ -125,6 +126,10 @@ pub enum Charge {
         available: u32,
         retry_after: Duration,
     },
+    /// The request costs more than a full bucket holds: it can never run. (`Limits::consistent`
+    /// rules this out for every query the complexity limit lets through; servers built with
+    /// other limits still answer it as a query too complex, never with a wait.)
+    Unaffordable,
 }
 
 type Limiter = RateLimiter<
@@ -164,9 +169,7 @@ impl Budgets {
         self.budget
     }
 
-    /// Takes `cost` points (at least one) from `key`'s bucket, when it holds that many. A
-    /// request that costs more than a full bucket holds (which `Limits::consistent` rules out)
-    /// is refused, with the time the bucket takes to fill.
+    /// Takes `cost` points (at least one) from `key`'s bucket, when it holds that many.
     pub fn charge(&self, key: &Arc<str>, cost: usize) -> Charge {
         if self.charges.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             self.limiter.retain_recent();
@@ -186,10 +189,7 @@ impl Budgets {
                     retry_after: wait,
                 }
             }
-            Err(_) => Charge::Throttled {
-                available: 0,
-                retry_after: self.refill_time(self.budget.maximum_available.get()),
-            },
+            Err(_) => Charge::Unaffordable,
         }
     }
 
@@ -215,11 +215,6 @@ impl Budgets {
     fn available_after_waiting(&self, points: NonZeroU32, wait: Duration) -> u32 {
         let refilled = wait.as_secs_f64() * f64::from(self.budget.restore_rate.get());
         (f64::from(points.get()) - refilled.ceil()).max(0.0) as u32
-    }
-
-    /// How long an empty bucket takes to gain `points`.
-    fn refill_time(&self, points: u32) -> Duration {
-        Duration::from_secs_f64(f64::from(points) / f64::from(self.budget.restore_rate.get()))
     }
 }
 

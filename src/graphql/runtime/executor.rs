@@ -349,8 +349,10 @@ fn attach(
 }
 
 /// Prices a request and takes its cost from its key's bucket: `extensions.cost` for its
-/// response, or the response of a request that may not run (throttled, or over the depth or
-/// complexity limit). Requests without a key, and servers without cost limits, are not metered.
+/// response, or the response of a request that may not run (one that does not validate, breaks
+/// the depth or complexity limit, or is throttled). With cost limits on, every request is priced,
+/// since pricing is also its full validation (see `graphql::pricing_schema`); requests without a
+/// key (the server's own) are not charged. Without cost limits nothing happens here.
 async fn meter<S: Executor>(
     metering: Option<&Metering<S>>,
     request: &Request,
@@ -359,6 +361,10 @@ async fn meter<S: Executor>(
     let Some(metering) = metering else {
         return Ok(None);
     };
+    // Nothing is free: a field async-graphql counts as 0 (`__typename`) still costs a point.
+    let requested = cost::price(&metering.pricing, request, document)
+        .await?
+        .max(1);
     let Some(key) = request
         .data
         .get(&TypeId::of::<Payer>())
@@ -367,10 +373,6 @@ async fn meter<S: Executor>(
     else {
         return Ok(None);
     };
-    // Nothing is free: a field async-graphql counts as 0 (`__typename`) still costs a point.
-    let requested = cost::price(&metering.pricing, request, document)
-        .await?
-        .max(1);
     let budget = metering.budgets.budget();
     match metering.budgets.take(&key, requested).await {
         cost::Charge::Granted { remaining } => {
@@ -388,6 +390,17 @@ async fn meter<S: Executor>(
             );
             Err(refused)
         }
+        cost::Charge::Unaffordable => Err(Response::from_errors(vec![with_code(
+            ServerError::new(
+                format!(
+                    "the operation costs {requested} points, more than a full cost budget \
+                     ({}) holds; ask for less",
+                    budget.maximum_available
+                ),
+                None,
+            ),
+            Code::QueryTooComplex,
+        )])),
     }
 }
 

@@ -67,8 +67,11 @@ pub struct Mutation(
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
+/// The builder of [`AppSchema`].
+pub type AppSchemaBuilder = SchemaBuilder<Query, Mutation, Subscription>;
+
 /// The schema without data: enough to print the SDL.
-pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+pub fn schema_builder() -> AppSchemaBuilder {
     Schema::build(Query::default(), Mutation::default(), Subscription)
 }
 

@@ -75,7 +75,9 @@ impl NodeQuery {
     }
 
     /// Objects by global id, in the order given, null for each id of nothing. At most 100 ids.
-    #[graphql(complexity = "1 + ids.len() * child_complexity")]
+    #[graphql(
+        complexity = "crate::graphql::schema::complexity::lookup_cost(ids.len(), child_complexity)"
+    )]
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
         let max = crate::graphql::runtime::limits::of(ctx).max_nodes;
         if ids.len() > max {
