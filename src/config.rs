@@ -124,6 +124,9 @@ pub enum Command {
     /// Fill the default workspace with a realistic roster: influencers, skewed segments, one to
     /// four memberships for four in five influencers, campaigns, automations, events.
     Seed(SeedArgs),
+    /// Write a workspace's influencers (all, a segment's or the Unassigned folder's) to standard
+    /// output as CSV or JSONL, from one snapshot, in the columns an import reads.
+    Export(ExportArgs),
     /// Manage workspaces.
     Workspace {
         #[command(subcommand)]
@@ -365,6 +368,33 @@ pub struct SeedArgs {
     /// How many influencers to add.
     #[arg(long, env = "SEED_INFLUENCERS", default_value_t = 100_000)]
     pub influencers: u32,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ExportArgs {
+    /// The workspace's name.
+    #[arg(long)]
+    pub workspace: String,
+    /// Only the members of the segment with this name.
+    #[arg(long, conflicts_with = "unassigned")]
+    pub segment: Option<String>,
+    /// Only the influencers in no segment.
+    #[arg(long)]
+    pub unassigned: bool,
+    /// The file format.
+    #[arg(long, value_enum, default_value_t = FileFormat::Csv)]
+    pub format: FileFormat,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// A roster file's format.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileFormat {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
 }
 
 /// What the HTTP layer needs from the configuration.

@@ -5,8 +5,11 @@ use std::{io::IsTerminal, process::ExitCode};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use segments_api::{
-    cli::{first_key, seed},
-    config::{ApiKeyAction, Cli, Command, DatabaseArgs, MigrateAction, ServeArgs, WorkspaceAction},
+    cli::{export, first_key, seed},
+    config::{
+        ApiKeyAction, Cli, Command, DatabaseArgs, ExportArgs, FileFormat, MigrateAction, ServeArgs,
+        WorkspaceAction,
+    },
     db, graphql, http, observability,
     service::{ServiceError, WorkspaceId, auth, events, reads::default_workspace},
 };
@@ -50,6 +53,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = connect(action.database()).await?;
             migrate(&db, &action).await
         }
+        Some(Command::Export(args)) => export_roster(args).await,
         Some(Command::Workspace { action }) => workspace(action).await,
         Some(Command::ApiKey { action }) => api_key(action).await,
         Some(Command::Seed(args)) => {
@@ -74,6 +78,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `segments-api export`: the file to standard output, progress to standard error.
+async fn export_roster(args: ExportArgs) -> anyhow::Result<()> {
+    use segments_api::service::{export::ExportScope, scope::on, segments};
+    let db = connect_migrated(&args.database).await?;
+    let ws = auth::workspace_named(&db, &args.workspace)
+        .await
+        .map_err(explain)?;
+    let ws = WorkspaceId(ws.id);
+    let what = match (&args.segment, args.unassigned) {
+        (Some(name), _) => {
+            let segment = segments::named(&on(&db, ws), name)
+                .await
+                .map_err(explain)?
+                .with_context(|| format!("no segment is named \"{name}\""))?;
+            ExportScope::Segment(segment.id)
+        }
+        (None, true) => ExportScope::Unassigned,
+        (None, false) => ExportScope::Roster,
+    };
+    let format = match args.format {
+        FileFormat::Csv => entity::enums::ExportFormat::Csv,
+        FileFormat::Jsonl => entity::enums::ExportFormat::Jsonl,
+    };
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
+    export::export(&db, ws, what, format, &mut out).await?;
+    Ok(())
 }
 
 /// A domain error as one line for the terminal.

@@ -108,6 +108,8 @@ struct Fixture {
     external_id: String,
     /// "<tag> Pipeline": `segments[1]` is its one stage.
     group: String,
+    /// An export of `segments[0]`.
+    export: String,
 }
 
 async fn create_influencer(app: &TestApp, ws: WorkspaceId, input: Value) -> String {
@@ -230,8 +232,17 @@ async fn populate(app: &TestApp, ws: WorkspaceId, tag: &str) -> Fixture {
         json!({ "name": format!("{tag} Pipeline"), "ids": [segments[1]] }),
     )
     .await;
+    let export = mutate_as(
+        app,
+        ws,
+        "exportInfluencers",
+        "mutation($s: ID!) { exportInfluencers(input: { format: CSV, segmentId: $s }) { job { id } userErrors { field message code } } }",
+        json!({ "s": segments[0] }),
+    )
+    .await;
     Fixture {
         ws,
+        export: id_at(&export["job"]["id"]),
         group: id_at(&group["group"]["id"]),
         event: id_at(&recorded["event"]["id"]),
         influencers,
@@ -346,8 +357,9 @@ fn listed_for(f: &Fixture) -> Value {
     })
 }
 
-const TABLES: [&str; 11] = [
+const TABLES: [&str; 12] = [
     "influencer",
+    "export_job",
     "segment",
     "segment_membership",
     "segment_membership_change",
@@ -422,6 +434,7 @@ struct Target {
     external_id: String,
     group: String,
     group_name: String,
+    export: String,
 }
 
 /// Valid ids of the workspace acting, to go with the target's in inputs with several ids.
@@ -514,6 +527,7 @@ async fn world() -> World {
         external_id: b.external_id.clone(),
         group: b.group.clone(),
         group_name: "Bravo Pipeline".into(),
+        export: b.export.clone(),
     };
 
     // Items of A that will be deleted, so their cursors name nothing.
@@ -566,6 +580,7 @@ async fn world() -> World {
         external_id: "nobody-evt-1".into(),
         group: id_of_nothing(Kind::SegmentGroup),
         group_name: "Nobody Pipeline".into(),
+        export: id_of_nothing(Kind::ExportJob),
     };
 
     // A's last items: after the gap in every list.
@@ -686,6 +701,12 @@ const FILTER_PATHS: [&str; 4] = [
 ];
 
 const QUERY_PROBES: &[Probe] = &[
+    Probe {
+        field: "exportJob",
+        covers: &["Query.exportJob.id"],
+        query: "query($id: ID!) { exportJob(id: $id) { id status format rowCount url } }",
+        vars: |t, _| json!({ "id": t.export }),
+    },
     Probe {
         field: "viewer",
         covers: &[],
@@ -903,6 +924,22 @@ struct Attack {
 }
 
 const MUTATION_ATTACKS: &[Attack] = &[
+    Attack {
+        field: "exportInfluencers",
+        covers: &["exportInfluencers.input.segmentId"],
+        query: "mutation($s: ID!) { exportInfluencers(input: { format: CSV, segmentId: $s }) { job { rowCount } userErrors { field message code } } }",
+        vars: |t, _| json!({ "s": t.segment }),
+        nothing_gets: &["NOT_FOUND"],
+        adds: &[],
+    },
+    Attack {
+        field: "exportInfluencers",
+        covers: &["exportInfluencers.input.campaignRecipientsOf"],
+        query: "mutation($c: ID!) { exportInfluencers(input: { format: JSONL, campaignRecipientsOf: $c }) { job { rowCount } userErrors { field message code } } }",
+        vars: |t, _| json!({ "c": t.campaign }),
+        nothing_gets: &["NOT_FOUND"],
+        adds: &[],
+    },
     Attack {
         field: "createSegment",
         covers: &[

@@ -140,3 +140,15 @@ pub enum ActorKind {
     #[sea_orm(string_value = "SYSTEM")]
     System,
 }
+
+/// The file format of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+pub enum ExportFormat {
+    /// Comma-separated values with a header row.
+    #[sea_orm(string_value = "CSV")]
+    Csv,
+    /// One JSON object per line.
+    #[sea_orm(string_value = "JSONL")]
+    Jsonl,
+}

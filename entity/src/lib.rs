@@ -16,6 +16,7 @@ pub mod campaign;
 pub mod campaign_audience;
 pub mod engagement_event;
 pub mod enums;
+pub mod export_job;
 pub mod influencer;
 pub mod membership_history_head;
 pub mod rule_campaign_reference;

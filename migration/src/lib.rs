@@ -16,6 +16,7 @@ mod m20261202_000004_rules_version;
 mod m20261203_000001_membership_history;
 mod m20261203_000002_segment_groups;
 mod m20261203_000003_history_pruned_by_position;
+mod m20261204_000001_export_jobs;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_membership_history::Migration),
             Box::new(m20261203_000002_segment_groups::Migration),
             Box::new(m20261203_000003_history_pruned_by_position::Migration),
+            Box::new(m20261204_000001_export_jobs::Migration),
         ]
     }
 }

@@ -64,11 +64,15 @@ pub enum Code {
     PayloadTooLarge,
     /// The client accepts none of the media types a GraphQL response comes in.
     NotAcceptable,
+    /// No export of the key's workspace has this download path.
+    DownloadNotFound,
+    /// The export's download was served until the job expired; make a new export.
+    DownloadExpired,
 }
 
 impl Code {
     /// Every code, for checks over all of them.
-    pub const ALL: [Code; 24] = [
+    pub const ALL: [Code; 26] = [
         Code::InternalServerError,
         Code::ServiceUnavailable,
         Code::LiveUpdatesInterrupted,
@@ -93,6 +97,8 @@ impl Code {
         Code::UnsupportedMediaType,
         Code::PayloadTooLarge,
         Code::NotAcceptable,
+        Code::DownloadNotFound,
+        Code::DownloadExpired,
     ];
 
     /// The code as clients read it.
@@ -122,6 +128,8 @@ impl Code {
             Code::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Code::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Code::NotAcceptable => "NOT_ACCEPTABLE",
+            Code::DownloadNotFound => "DOWNLOAD_NOT_FOUND",
+            Code::DownloadExpired => "DOWNLOAD_EXPIRED",
         }
     }
 }

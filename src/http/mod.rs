@@ -5,6 +5,7 @@
 //! sends a fit one), a tracing span, and metrics. [`serve`] accepts the connections.
 
 mod api_keys;
+mod exports;
 mod graphiql;
 mod graphiql_assets;
 mod graphql;
@@ -108,6 +109,7 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
         graphiql: graphiql_key,
         persisted: Arc::new(PersistedQueries::new(config.persisted_queries_bytes)),
         metrics_token_hash: config.metrics_token.as_deref().map(auth::hash_of),
+        downloads: exports::downloads(),
     }));
     let authenticated_graphql = graphql::graphql.layer(middleware::from_fn_with_state(
         state.clone(),
@@ -121,6 +123,7 @@ pub fn router_with(db: DatabaseConnection, config: &HttpConfig) -> Router {
         )
         .route("/graphql/ws", get(ws::graphql_ws))
         .route("/graphql/assets/{name}", get(graphiql_assets::asset))
+        .route("/exports/{id}", get(exports::download))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))

@@ -44,6 +44,8 @@ pub struct Shared {
     /// The pruning of the membership history, when it has a retention; it stops with the
     /// application.
     pub(super) _pruner: Option<crate::service::retention::Pruner>,
+    /// Permits of the export downloads running (`exports::MAX_DOWNLOADS`).
+    pub(super) downloads: Arc<tokio::sync::Semaphore>,
     /// The hash of the bearer token /metrics requires, when one is set.
     pub(super) metrics_token_hash: Option<String>,
 }

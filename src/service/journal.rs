@@ -80,6 +80,11 @@ impl Journal {
         }
     }
 
+    /// The key of the request the write serves; none for the server's own work.
+    pub(crate) fn key(&self) -> Option<&KeyName> {
+        self.key.as_deref()
+    }
+
     /// Records that the write records engagement event `id`: the changes its automations make
     /// name it.
     pub(crate) fn engagement(&mut self, id: i64) {

@@ -22,7 +22,7 @@
 use std::sync::Arc;
 
 use entity::{
-    api_key, automation, campaign, campaign_audience, engagement_event, influencer,
+    api_key, automation, campaign, campaign_audience, engagement_event, export_job, influencer,
     membership_history_head, rule_campaign_reference, rule_segment_reference, segment,
     segment_group, segment_group_member, segment_membership, segment_membership_change,
 };
@@ -99,7 +99,8 @@ tenant!(
     segment_membership_change,
     membership_history_head,
     segment_group,
-    segment_group_member
+    segment_group_member,
+    export_job
 );
 identified!(
     influencer,
@@ -108,7 +109,8 @@ identified!(
     automation,
     engagement_event,
     segment_membership_change,
-    segment_group
+    segment_group,
+    export_job
 );
 
 /// What a scoped handle offers: the connection its statements run on, and queries of tenant
@@ -335,6 +337,11 @@ impl Tx<'_> {
     /// in the history (in this transaction), made by `actor`.
     pub(crate) fn announce(&mut self, batch: MembershipBatch, actor: Actor) {
         self.journal.add(batch, actor);
+    }
+
+    /// The API key of the request this write serves; none for the server's own work.
+    pub(crate) fn key(&self) -> Option<&KeyName> {
+        self.journal.key()
     }
 
     /// The history this write records (see [`Journal`]).

@@ -59,6 +59,15 @@ fn name_taken(field: &[&str], name: &str) -> InputError {
     )
 }
 
+/// The workspace's segment with this name (ignoring case, as names are unique).
+pub async fn named<S: Scoped>(s: &S, name: &str) -> ServiceResult<Option<segment::Model>> {
+    let name = SegmentName::parse(name, &["segment"])?;
+    Ok(s.find::<segment::Entity>()
+        .filter(segment::Column::NameKey.eq(name.key()))
+        .one(s.conn())
+        .await?)
+}
+
 /// Whether another segment of the workspace already has this name key.
 async fn name_in_use<S: Scoped>(s: &S, key: &str, except: Option<i64>) -> ServiceResult<bool> {
     let mut query = s

@@ -95,3 +95,28 @@ pub enum ActorKind {
     /// A delete that took memberships with it, or the server itself.
     System,
 }
+
+/// The file format of an export.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "enums::ExportFormat")]
+pub enum ExportFormat {
+    /// Comma-separated values with a header row; spreadsheet formulas are neutralised.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// Where a job is in its life.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Waiting to start.
+    Queued,
+    /// Under way.
+    Running,
+    /// Done.
+    Succeeded,
+    /// Stopped by a fault, or by a restart of the server that ran it.
+    Failed,
+    /// Stopped on request.
+    Cancelled,
+}

@@ -17,10 +17,11 @@ pub enum Kind {
     EngagementEvent,
     Workspace,
     SegmentGroup,
+    ExportJob,
 }
 
 impl Kind {
-    const ALL: [Kind; 7] = [
+    const ALL: [Kind; 8] = [
         Kind::Influencer,
         Kind::Segment,
         Kind::Campaign,
@@ -28,6 +29,7 @@ impl Kind {
         Kind::EngagementEvent,
         Kind::Workspace,
         Kind::SegmentGroup,
+        Kind::ExportJob,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,6 +41,7 @@ impl Kind {
             Kind::EngagementEvent => "EngagementEvent",
             Kind::Workspace => "Workspace",
             Kind::SegmentGroup => "SegmentGroup",
+            Kind::ExportJob => "ExportJob",
         }
     }
 }

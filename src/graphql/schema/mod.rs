@@ -22,6 +22,7 @@ pub mod connection;
 pub mod context;
 pub mod enums;
 pub mod errors;
+pub mod export;
 pub mod filter;
 pub mod group;
 pub mod history;
@@ -52,6 +53,7 @@ pub struct Query(
     campaign::CampaignQuery,
     history::HistoryQuery,
     group::GroupQuery,
+    export::ExportQuery,
 );
 
 /// The root mutation. Each mutation is one transaction: when it reports `userErrors` it has
@@ -63,6 +65,7 @@ pub struct Mutation(
     campaign::CampaignMutation,
     automation::AutomationMutation,
     group::GroupMutation,
+    export::ExportMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;

@@ -7,6 +7,7 @@ use futures_util::future::try_join_all;
 use super::{
     context::scope,
     errors::{bad_input, internal},
+    export::{ExportJob, load_export},
     ids::{self, Kind},
     loaders::{AutomationById, EventById, loader},
     objects::{
@@ -28,6 +29,7 @@ pub enum Node {
     EngagementEvent(EngagementEvent),
     Workspace(Workspace),
     SegmentGroup(SegmentGroup),
+    ExportJob(ExportJob),
 }
 
 async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
@@ -49,6 +51,7 @@ async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .map_err(internal)?
             .map(|m| Node::EngagementEvent(EngagementEvent(m))),
         Kind::SegmentGroup => load_group(ctx, id).await?.map(Node::SegmentGroup),
+        Kind::ExportJob => load_export(ctx, id).await?.map(Node::ExportJob),
         // Only the request's own workspace is visible.
         Kind::Workspace => {
             let scope = scope(ctx)?;

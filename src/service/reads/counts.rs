@@ -59,7 +59,13 @@ pub async fn count_influencers(scope: &Scope, set: &InfluencerSet) -> Result<i64
 
 /// Counts a set, uncached.
 async fn count_set(scope: &Scope, set: &InfluencerSet) -> Result<i64, DbErr> {
-    count(scope.conn(), &mut influencer_base(scope, set).all_rows()).await
+    count_now(scope, set).await
+}
+
+/// The influencers in `set` counted now on `s`'s connection, never from the kept counts: for a
+/// figure that must agree with rows read in the same transaction.
+pub async fn count_now<S: Scoped>(s: &S, set: &InfluencerSet) -> Result<i64, DbErr> {
+    count(s.conn(), &mut influencer_base(s, set).all_rows()).await
 }
 
 #[derive(FromQueryResult)]
