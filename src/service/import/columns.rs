@@ -2,7 +2,8 @@
 
 use csv::ByteRecord;
 
-use super::{FileFault, InputErrorCode, clip, excerpt};
+use super::items::{FileFault, clip, excerpt};
+use crate::service::errors::InputErrorCode;
 
 /// A column of an import file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

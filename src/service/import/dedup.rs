@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use sea_orm::ActiveEnum;
 use sha2::{Digest, Sha256};
 
-use super::{InputErrorCode, Row, RowError};
+use super::items::{Row, RowError};
+use crate::service::errors::InputErrorCode;
 
 /// How a row finds the influencer it is about: the API's `ImportMatch`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

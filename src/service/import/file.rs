@@ -7,11 +7,12 @@ use std::{io::Read, iter::FusedIterator};
 use csv::ByteRecord;
 use serde_json::Value;
 
+use crate::service::errors::InputErrorCode;
+
 use super::{
-    FileFault, Format, InputErrorCode, Item, RowError, clip,
     columns::{self, Column, known_columns},
     csv_parser::{CsvParser, Parsed},
-    excerpt,
+    items::{FileFault, Format, Item, RowError, clip, excerpt},
     records::Records,
     row::{Cell, Cells},
 };

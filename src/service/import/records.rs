@@ -9,7 +9,8 @@
 
 use std::io::{self, BufRead, BufReader, Read};
 
-use super::{FileFault, InputErrorCode, MAX_RECORD_BYTES};
+use super::items::{FileFault, MAX_RECORD_BYTES};
+use crate::service::errors::InputErrorCode;
 
 /// The UTF-8 byte order mark some exports start with.
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];

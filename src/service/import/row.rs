@@ -7,7 +7,9 @@ use sea_orm::{ActiveEnum, Iterable};
 use serde_json::{Number, Value};
 
 use super::{
-    Item, MAX_SEGMENTS_PER_ROW, Row, RowError, cells::unguard_cell, columns::Column, excerpt,
+    cells::unguard_cell,
+    columns::Column,
+    items::{Item, MAX_SEGMENTS_PER_ROW, Row, RowError, excerpt},
 };
 use crate::service::{
     errors::{InputError, InputErrorCode},
