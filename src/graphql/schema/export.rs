@@ -18,11 +18,12 @@ use crate::service::{
     now,
 };
 
-/// An export of influencers. The file is never stored: each download of `url` streams the
-/// influencers in the scope as they are when it starts, from one consistent snapshot.
+/// An export job (fields below).
 #[derive(Clone)]
 pub struct ExportJob(pub export_job::Model);
 
+/// An export of influencers. The file is never stored: each download of `url` streams the
+/// influencers in the scope as they are when it starts, from one consistent snapshot.
 #[Object]
 impl ExportJob {
     /// Opaque global id.
