@@ -294,13 +294,15 @@ async fn a_download_needs_a_key_of_the_jobs_workspace_and_ends_with_the_job() {
     assert_eq!(app.count_rows("export_job").await, 0);
 }
 
-/// Every chunk of an export of `what`, gathered; and how many rows they said they held.
+/// Every chunk of an export of `what` from `ws` on `db`, gathered; and how many rows they said
+/// they held.
 async fn gather(
-    app: &TestApp,
+    db: &sea_orm::DatabaseConnection,
+    ws: WorkspaceId,
     what: ExportScope,
     format: entity::enums::ExportFormat,
 ) -> (String, u64) {
-    let mut chunks = export::stream_scope(app.db.clone(), app.workspace, format, what);
+    let mut chunks = export::stream_scope(db.clone(), ws, format, what);
     let (mut bytes, mut rows) = (Vec::new(), 0);
     while let Some(chunk) = chunks.recv().await {
         let chunk = chunk.expect("a chunk");
@@ -379,7 +381,8 @@ async fn a_large_export_is_whole_in_key_order_and_read_from_one_snapshot() {
 
     // After the change, a new download reads the new handles.
     let (text, rows) = gather(
-        &app,
+        &app.db,
+        app.workspace,
         ExportScope::Roster,
         entity::enums::ExportFormat::Jsonl,
     )
@@ -403,17 +406,6 @@ async fn the_command_line_writes_the_same_file() {
         .unwrap()
         .name;
     segments_api::cli::seed::seed(&db, ws, 300).await.unwrap();
-    let in_process = |what, format| {
-        let db = db.clone();
-        async move {
-            let mut chunks = export::stream_scope(db, ws, format, what);
-            let mut bytes = Vec::new();
-            while let Some(chunk) = chunks.recv().await {
-                bytes.extend(chunk.unwrap().bytes);
-            }
-            String::from_utf8(bytes).unwrap()
-        }
-    };
     let segment = entity::segment::Entity::find()
         .one(&db)
         .await
@@ -446,7 +438,7 @@ async fn the_command_line_writes_the_same_file() {
     for (args, what, format) in cases {
         let (ok, stdout, stderr) = run(&args);
         assert!(ok, "{args:?}: {stderr}");
-        assert_eq!(stdout, in_process(what, format).await, "{args:?}");
+        assert_eq!(stdout, gather(&db, ws, what, format).await.0, "{args:?}");
         assert!(stderr.contains("exported"), "{stderr}");
     }
     let (ok, stdout, stderr) = run(&["--segment", "No such segment"]);

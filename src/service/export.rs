@@ -13,8 +13,8 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::{campaign, enums::ExportFormat, export_job, influencer, segment};
 use sea_orm::{
-    AccessMode, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    IsolationLevel, TransactionTrait,
+    AccessMode, ActiveEnum, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, IsolationLevel, TransactionTrait,
 };
 use tokio::sync::mpsc;
 
@@ -271,14 +271,15 @@ impl Encoder {
 
     fn row<'a>(&mut self, i: &influencer::Model, segments: impl Iterator<Item = &'a str>) {
         self.rows += 1;
-        let platform = platform_name(i);
+        // The stored string is the API's name of the platform.
+        let platform = i.platform.to_value();
         match self.format {
             ExportFormat::Csv => {
                 let text = |value: Option<&str>| guard_cell(value.unwrap_or_default()).into_owned();
                 let segments: Vec<&str> = segments.collect();
                 let record = [
                     text(Some(&i.handle)),
-                    platform.to_owned(),
+                    platform.clone(),
                     text(i.display_name.as_deref()),
                     text(i.email.as_deref()),
                     text(i.niche.as_deref()),
@@ -320,19 +321,6 @@ impl Encoder {
             bytes,
             rows: std::mem::take(&mut self.rows),
         }
-    }
-}
-
-/// A platform as the API names it (the stored string).
-fn platform_name(i: &influencer::Model) -> &'static str {
-    use entity::enums::Platform;
-    match i.platform {
-        Platform::Instagram => "INSTAGRAM",
-        Platform::Tiktok => "TIKTOK",
-        Platform::Youtube => "YOUTUBE",
-        Platform::Twitch => "TWITCH",
-        Platform::X => "X",
-        Platform::Other => "OTHER",
     }
 }
 
